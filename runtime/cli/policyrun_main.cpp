@@ -1,0 +1,2 @@
+// policyc: placeholder entry point until the CLI lands (see compiler/driver).
+int main() { return 1; }
