@@ -1,0 +1,264 @@
+#include "runtime/image/bundle.hpp"
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <set>
+
+#include "compiler/common/error.hpp"
+#include "runtime/image/fsutil.hpp"
+#include "runtime/image/unpack.hpp"
+
+namespace policy::image {
+
+namespace {
+
+constexpr uint64_t kKeepLimit = 4u << 20;    // per metadata file kept from the index pass
+constexpr uint64_t kKeepBudget = 64u << 20;  // all of them together
+const std::vector<Compression> kOuterCompressions = {
+    Compression::None, Compression::Gzip, Compression::Zstd, Compression::Xz, Compression::Bzip2};
+
+// Opens `name` below `dirfd` with every symlink resolved inside it (openat2 RESOLVE_IN_ROOT):
+// reading an image directory can never reach a file outside it.
+int open_in_root(int dirfd, const std::string& name, int flags) {
+  open_how how{};
+  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
+  return static_cast<int>(::syscall(SYS_openat2, dirfd, name.c_str(), &how, sizeof how));
+}
+
+std::string read_all(int fd, size_t limit, const std::string& display) {
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw sys_error("read", display);
+    }
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > limit)
+      throw Error(display + ": larger than " + std::to_string(limit) + " bytes; refusing");
+  }
+  return out;
+}
+
+class DirectoryBundle : public Bundle {
+ public:
+  explicit DirectoryBundle(const std::string& path) : Bundle(path) {
+    dir_ = Fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_) throw sys_error("open", path);
+  }
+
+  std::optional<std::string> resolve(const std::string& name) const override {
+    std::string rel = normalize_entry_name(name, path_);
+    Fd f(open_in_root(dir_.get(), rel, O_PATH));
+    struct stat st;
+    if (!f || ::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    return rel;
+  }
+
+  std::string read_file(const std::string& name, size_t limit) override {
+    Fd f = open_regular(name);
+    return read_all(f.get(), limit, path_ + "/" + name);
+  }
+
+  void stream_files(const std::vector<std::string>& names,
+                    const std::function<void(const std::string&, ByteSource&)>& fn) override {
+    for (auto& n : names) {
+      Fd f = open_regular(n);
+      FdSource src(f.get(), path_ + "/" + n);
+      fn(n, src);
+    }
+  }
+
+ private:
+  Fd open_regular(const std::string& name) {
+    std::string rel = normalize_entry_name(name, path_);
+    Fd f(open_in_root(dir_.get(), rel, O_RDONLY | O_NONBLOCK));
+    if (!f) throw sys_error("open", path_ + "/" + rel);
+    struct stat st;
+    if (::fstat(f.get(), &st) != 0) throw sys_error("stat", path_ + "/" + rel);
+    if (!S_ISREG(st.st_mode)) throw Error(path_ + "/" + rel + ": not a regular file; refusing");
+    return f;
+  }
+  Fd dir_;
+};
+
+std::string parent_of(const std::string& name) {
+  size_t slash = name.rfind('/');
+  return slash == std::string::npos ? "" : name.substr(0, slash);
+}
+
+// Joins a symlink target to the directory holding the link; nullopt when it leaves the archive.
+std::optional<std::string> join_inside(const std::string& dir, const std::string& target) {
+  if (target.empty() || target[0] == '/') return std::nullopt;
+  std::vector<std::string> parts;
+  std::string all = dir.empty() ? target : dir + "/" + target;
+  size_t pos = 0;
+  while (pos <= all.size()) {
+    size_t slash = all.find('/', pos);
+    if (slash == std::string::npos) slash = all.size();
+    std::string comp = all.substr(pos, slash - pos);
+    pos = slash + 1;
+    if (comp.empty() || comp == ".") continue;
+    if (comp == "..") {
+      if (parts.empty()) return std::nullopt;
+      parts.pop_back();
+      continue;
+    }
+    parts.push_back(comp);
+  }
+  std::string out;
+  for (auto& p : parts) out += (out.empty() ? "" : "/") + p;
+  return out;
+}
+
+Fd open_archive_file(const std::string& path) {
+  Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!f) throw sys_error("open", path);
+  struct stat st;
+  if (::fstat(f.get(), &st) != 0) throw sys_error("stat", path);
+  if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file or directory");
+  return f;
+}
+
+}  // namespace
+
+std::unique_ptr<Bundle> open_directory_bundle(const std::string& path) {
+  return std::make_unique<DirectoryBundle>(path);
+}
+
+TarBundle::TarBundle(const std::string& path) : Bundle(path) {
+  Fd f = open_archive_file(path);
+  FdSource src(f.get(), path);
+  TarStream ts(src, kOuterCompressions, path);
+  compression_ = ts.compression();
+  uint64_t kept_total = 0;
+  while (archive_entry* e = ts.next()) {
+    const char* p = archive_entry_pathname(e);
+    if (!p) throw Error(path + ": an entry name cannot be decoded");
+    std::string name = normalize_entry_name(p, path);
+    Entry ent;
+    const char* hl = archive_entry_hardlink(e);
+    auto type = archive_entry_filetype(e);
+    if (hl) {
+      // A hardlink leaving the archive is never resolvable; as a rootfs tarball the unpacker
+      // refuses it with the entry's name.
+      ent.type = 'o';
+      try {
+        ent.link = normalize_entry_name(hl, path);
+        ent.type = 'h';
+      } catch (const Error&) {
+      }
+    } else if (type == AE_IFREG) {
+      ent.type = 'f';
+    } else if (type == AE_IFDIR) {
+      ent.type = 'd';
+    } else if (type == AE_IFLNK) {
+      ent.type = 'l';
+      ent.link = archive_entry_symlink(e) ? archive_entry_symlink(e) : "";
+    } else {
+      ent.type = 'o';
+    }
+    ent.size = archive_entry_size_is_set(e) ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
+    bool metadata_like = name.find('/') == std::string::npos || name.rfind("blobs/sha256/", 0) == 0;
+    if (ent.type == 'f' && metadata_like && ent.size <= kKeepLimit &&
+        kept_total + ent.size <= kKeepBudget) {
+      ArchiveDataSource data(ts.tar(), path + ": " + name);
+      std::string content;
+      char buf[65536];
+      for (;;) {
+        size_t n = data.read(buf, sizeof buf);
+        if (n == 0) break;
+        content.append(buf, n);
+        if (content.size() > kKeepLimit) throw Error(path + ": " + name + ": larger than declared");
+      }
+      kept_total += content.size();
+      kept_[name] = std::move(content);
+    } else {
+      kept_.erase(name);
+    }
+    ent.copies = entries_.count(name) ? entries_[name].copies + 1 : 1;
+    entries_[name] = ent;
+  }
+  ts.finish();
+  file_sha256_ = ts.compressed_sha256();
+}
+
+std::optional<std::string> TarBundle::resolve(const std::string& name) const {
+  std::string cur = normalize_entry_name(name, path_);
+  for (int hops = 0; hops < 40; ++hops) {
+    auto it = entries_.find(cur);
+    if (it == entries_.end()) return std::nullopt;
+    const Entry& e = it->second;
+    if (e.type == 'f') return cur;
+    if (e.type == 'h') {
+      cur = e.link;
+      continue;
+    }
+    if (e.type != 'l') return std::nullopt;
+    auto next = join_inside(parent_of(cur), e.link);
+    if (!next) return std::nullopt;
+    cur = *next;
+  }
+  return std::nullopt;
+}
+
+std::string TarBundle::read_file(const std::string& name, size_t limit) {
+  auto r = resolve(name);
+  if (!r) throw Error(path_ + ": '" + name + "' is not in the archive");
+  if (auto it = kept_.find(*r); it != kept_.end()) {
+    if (it->second.size() > limit)
+      throw Error(path_ + ": " + *r + ": larger than " + std::to_string(limit) +
+                  " bytes; refusing");
+    return it->second;
+  }
+  if (entries_.at(*r).size > limit)
+    throw Error(path_ + ": " + *r + ": larger than " + std::to_string(limit) + " bytes; refusing");
+  std::string out;
+  stream_files({*r}, [&](const std::string& n, ByteSource& src) {
+    out.clear();
+    char buf[65536];
+    for (;;) {
+      size_t got = src.read(buf, sizeof buf);
+      if (got == 0) break;
+      out.append(buf, got);
+      if (out.size() > limit)
+        throw Error(path_ + ": " + n + ": larger than " + std::to_string(limit) + " bytes");
+    }
+  });
+  return out;
+}
+
+void TarBundle::stream_files(const std::vector<std::string>& names,
+                             const std::function<void(const std::string&, ByteSource&)>& fn) {
+  std::set<std::string> wanted(names.begin(), names.end());
+  // A name stored twice: the last copy is the one tar extraction would leave, and the index.
+  std::map<std::string, int> seen;
+  Fd f = open_archive_file(path_);
+  FdSource src(f.get(), path_);
+  TarStream ts(src, kOuterCompressions, path_);
+  std::set<std::string> delivered;
+  while (delivered.size() < wanted.size()) {
+    archive_entry* e = ts.next();
+    if (!e) break;
+    const char* p = archive_entry_pathname(e);
+    std::string n = normalize_entry_name(p ? p : "", path_);
+    if (!wanted.count(n) || ++seen[n] != entries_.at(n).copies || archive_entry_hardlink(e))
+      continue;
+    ArchiveDataSource data(ts.tar(), path_ + ": " + n);
+    fn(n, data);
+    delivered.insert(n);
+  }
+  for (auto& n : wanted)
+    if (!delivered.count(n)) throw Error(path_ + ": '" + n + "' is not in the archive");
+}
+
+}  // namespace policy::image

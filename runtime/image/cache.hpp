@@ -1,0 +1,43 @@
+// The layer cache: <root>/layers/sha256/<digest>/ holds one unpacked layer, <root>/meta/sha256/
+// <digest>.json what we learnt while unpacking it (its diff_id), <root>/tmp/ the layers being
+// written. A layer is unpacked into tmp/<random>/ and renamed into layers/ only when complete,
+// so a half-unpacked layer is never visible; racing writers of one digest both succeed.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "runtime/image/fsutil.hpp"
+#include "runtime/image/image.hpp"
+
+namespace policy::image {
+
+struct StoredLayer {
+  std::string digest_hex;   // the cache key (blob digest)
+  std::string diff_id_hex;  // sha256 of the uncompressed tar
+};
+
+class LayerCache {
+ public:
+  explicit LayerCache(const CacheOptions& options);  // creates the directories, mode 0700
+
+  // The cached directory for a blob digest, if complete, and its recorded diff_id.
+  std::optional<std::string> lookup(const std::string& hex) const;
+  std::optional<std::string> diff_id(const std::string& hex) const;
+
+  // Runs `unpack` on a fresh empty directory (an fd) and moves the result to layers/sha256/<key>
+  // where key is what `unpack` returns. On any exception the directory is removed and the
+  // exception propagates. If another run stored the same key meanwhile, theirs is kept.
+  std::string store(const std::function<StoredLayer(int dir_fd)>& unpack);
+
+  std::string layer_path(const std::string& hex) const;
+  const std::string& root() const { return root_; }
+
+ private:
+  void write_meta(const StoredLayer& layer);
+  std::string root_;
+  Fd layers_, meta_, tmp_;
+};
+
+}  // namespace policy::image

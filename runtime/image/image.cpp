@@ -1,0 +1,146 @@
+// prepare_image: what kind of image a path holds (by content, never by file name), and the
+// recipe from it to cached, read-only layer directories.
+#include "runtime/image/image.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <optional>
+#include <set>
+
+#include "compiler/common/error.hpp"
+#include "runtime/image/digest.hpp"
+#include "runtime/image/formats.hpp"
+#include "runtime/image/unpack.hpp"
+
+namespace policy::image {
+
+namespace {
+
+struct Ref {
+  std::string path;
+  std::optional<std::string> tag;
+};
+
+bool exists(const std::string& p) {
+  struct stat st;
+  return ::stat(p.c_str(), &st) == 0;
+}
+
+// "PATH" or "PATH:TAG"; a path that exists as written wins, else the longest existing prefix
+// before a ':' is the path.
+Ref split_ref(const std::string& ref) {
+  if (ref.empty()) throw Error("empty image reference; give a path to an image");
+  if (exists(ref)) return {ref, std::nullopt};
+  for (size_t colon = ref.rfind(':'); colon != std::string::npos && colon > 0;
+       colon = ref.rfind(':', colon - 1)) {
+    std::string p = ref.substr(0, colon);
+    if (exists(p)) {
+      std::string tag = ref.substr(colon + 1);
+      if (tag.empty()) throw Error(ref + ": empty TAG after ':'");
+      return {p, tag};
+    }
+    if (colon == 0) break;
+  }
+  throw sys_error("image not found", ref);
+}
+
+// Keeps the highest occurrence of a layer used twice: overlayfs refuses a lowerdir given twice,
+// and the upper copy re-supplies everything the lower one had.
+std::vector<std::string> dedupe_layers(const std::vector<std::string>& dirs) {
+  std::vector<std::string> out;
+  std::set<std::string> seen;
+  for (auto it = dirs.rbegin(); it != dirs.rend(); ++it)
+    if (seen.insert(*it).second) out.insert(out.begin(), *it);
+  return out;
+}
+
+PreparedImage prepare_rootfs_tarball(const std::string& path, const std::string& file_hex,
+                                     LayerCache& cache) {
+  PreparedImage out;
+  out.kind = ImageKind::RootfsTarball;
+  std::string dir;
+  if (auto hit = cache.lookup(file_hex); hit && cache.diff_id(file_hex)) {
+    dir = *hit;
+  } else {
+    std::string ctx = path;
+    dir = cache.store([&](int fd) {
+      Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+      if (!f) throw sys_error("open", path);
+      FdSource src(f.get(), path);
+      TarStream ts(src,
+                   {Compression::None, Compression::Gzip, Compression::Zstd, Compression::Xz,
+                    Compression::Bzip2},
+                   ctx);
+      unpack_layer(ts, fd, ctx, out.warnings);
+      ts.finish();
+      if (ts.compressed_sha256() != file_hex)
+        throw Error(path + ": the file changed while it was being read; try again");
+      return StoredLayer{file_hex, ts.uncompressed_sha256()};
+    });
+  }
+  out.layer_dirs = {dir};
+  out.description = "rootfs tarball " + path + " (sha256:" + file_hex + ")";
+  return out;
+}
+
+}  // namespace
+
+PreparedImage prepare_image(const std::string& image_ref, const CacheOptions& options) {
+  Ref ref = split_ref(image_ref);
+  struct stat st;
+  if (::stat(ref.path.c_str(), &st) != 0) throw sys_error("stat", ref.path);
+  auto no_tag = [&](const char* kind) {
+    if (ref.tag)
+      throw Error(ref.path + ": is a " + std::string(kind) +
+                  " holding a single image; drop ':" + *ref.tag + "'");
+  };
+
+  if (S_ISDIR(st.st_mode)) {
+    auto bundle = open_directory_bundle(ref.path);
+    bool docker = is_docker_archive(*bundle);
+    if (!docker && !is_oci_layout(*bundle)) {
+      no_tag("rootfs directory");
+      char real[PATH_MAX];
+      if (!::realpath(ref.path.c_str(), real)) throw sys_error("realpath", ref.path);
+      PreparedImage out;
+      out.kind = ImageKind::RootfsDirectory;
+      out.layer_dirs = {real};
+      out.description = std::string("rootfs directory ") + real + " (used as is, read-only)";
+      return out;
+    }
+    LayerCache cache(options);
+    gc_tmp(options);
+    PreparedImage out;
+    ResolvedImage r =
+        docker ? resolve_docker_archive(*bundle, ref.tag) : resolve_oci_layout(*bundle, ref.tag);
+    out.kind = docker ? ImageKind::DockerArchive : ImageKind::OciLayout;
+    out.layer_dirs = dedupe_layers(materialize_layers(*bundle, r.layers, cache, out.warnings));
+    out.config = std::move(r.config);
+    out.description = std::move(r.description);
+    return out;
+  }
+  if (!S_ISREG(st.st_mode)) throw Error(ref.path + ": not a directory or a regular file");
+
+  LayerCache cache(options);
+  gc_tmp(options);
+  TarBundle bundle(ref.path);
+  bool docker = is_docker_archive(bundle);
+  if (docker || is_oci_layout(bundle)) {
+    PreparedImage out;
+    ResolvedImage r =
+        docker ? resolve_docker_archive(bundle, ref.tag) : resolve_oci_layout(bundle, ref.tag);
+    out.kind = docker ? ImageKind::DockerArchive : ImageKind::OciLayout;
+    out.layer_dirs = dedupe_layers(materialize_layers(bundle, r.layers, cache, out.warnings));
+    out.config = std::move(r.config);
+    out.description = std::move(r.description);
+    return out;
+  }
+  no_tag("rootfs tarball");
+  return prepare_rootfs_tarball(ref.path, bundle.file_sha256(), cache);
+}
+
+}  // namespace policy::image

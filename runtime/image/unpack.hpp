@@ -1,0 +1,24 @@
+// Writes one layer's tar entries below a directory with *at system calls, treating every byte as
+// hostile: no absolute names, no "..", no write through a symlink (each path component is opened
+// with O_NOFOLLOW|O_DIRECTORY relative to the layer root), hardlinks only to entries of this
+// layer, whiteouts converted to overlayfs form. See docs/images.md for the full rule set.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "runtime/image/stream.hpp"
+
+namespace policy::image {
+
+// `context` prefixes every message: "image.tar: layer sha256:ab12…". Throws policy::Error
+// "<context>: entry '<name>': <reason>; refusing the image" on the first bad entry.
+// Warnings (device nodes skipped, xattrs dropped) are appended to `warnings`.
+void unpack_layer(TarStream& tar, int root_fd, const std::string& context,
+                  std::vector<std::string>& warnings);
+
+// The entry name made relative and canonical ("./a//b/" -> "a/b", "./" -> ""), or throws for an
+// absolute name or a ".." component. Exposed for tests.
+std::string normalize_entry_name(const std::string& raw, const std::string& context);
+
+}  // namespace policy::image
