@@ -35,6 +35,7 @@ struct PtraceRule { bool deny = false; std::vector<std::string> perms; /* trace,
 
 struct FilesystemPolicy {
   bool allow_all_files = false;  // `file,` in AppArmor (docker-default); otherwise only the rules
+  SourceLoc allow_all_loc;       // where `allow all` was written (for the profile's comments)
   std::vector<PathRule> rules;   // in policy order
   std::vector<MountRule> mount_rules;
   std::vector<SignalRule> signal_rules;

@@ -1,0 +1,15 @@
+// Which rules of a policy the AppArmor profile enforces (for `policyc compile --report` and for
+// policyrun's message when the kernel has no AppArmor).
+#pragma once
+
+#include <vector>
+
+#include "compiler/apparmor/rule_coverage.hpp"
+#include "compiler/ir/policy.hpp"
+
+namespace policy::apparmor {
+
+// One entry per filesystem, mount, signal, ptrace, socket, port and scope rule, in policy order.
+std::vector<RuleCoverage> apparmor_coverage(const ir::Policy& policy);
+
+}  // namespace policy::apparmor
