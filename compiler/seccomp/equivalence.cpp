@@ -1,0 +1,260 @@
+#include "compiler/seccomp/equivalence.hpp"
+
+#include <seccomp.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <functional>
+#include <set>
+
+#include "compiler/common/names.hpp"
+#include "compiler/seccomp/interpreter.hpp"
+
+namespace policy::seccomp {
+
+namespace {
+
+constexpr uint32_t kX32Bit = 0x40000000u;
+
+// A verdict and which words of seccomp_data it depended on (bit i: word at offset 4*i).
+struct Verdict {
+  uint32_t ret;
+  uint16_t words_read;
+};
+using Judge = std::function<Verdict(const struct seccomp_data&)>;
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  snprintf(buf, sizeof buf, v < 10 ? "%llu" : "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string call_text(uint32_t arch, uint32_t nr, const Args& args, uint64_t ip) {
+  auto n = names::syscall_name(static_cast<int>(nr), arch);
+  std::string s = names::arch_name(arch) + " " + (n ? *n : "syscall") + " (nr " + hex(nr) + ")";
+  s += " args=[";
+  for (size_t i = 0; i < 6; ++i) s += (i ? "," : "") + hex(args[i]);
+  s += "]";
+  if (ip) s += " ip=" + hex(ip);
+  return s;
+}
+
+// Argument slots (0..5, 6 = instruction pointer) a verdict read.
+unsigned slots_read(uint16_t words) {
+  unsigned slots = 0;
+  if (words & (3u << 2)) slots |= 1u << 6;
+  for (unsigned i = 0; i < 6; ++i)
+    if (words & (3u << (4 + 2 * i))) slots |= 1u << i;
+  return slots;
+}
+
+std::vector<uint32_t> numbers_to_probe(uint32_t arch) {
+  std::set<uint32_t> nrs;
+  const uint32_t base = arch == SCMP_ARCH_X32 ? kX32Bit : 0;
+  for (uint32_t i = 0; i < 1024; ++i) nrs.insert(base + i);
+  for (int nr : names::arch_syscall_numbers(arch)) nrs.insert(static_cast<uint32_t>(nr));
+  for (uint32_t extra : {0xffffffffu, 0x7fffffffu, 0x3fffffffu, base + 4095u, base + 0xffffu})
+    nrs.insert(extra);
+  return {nrs.begin(), nrs.end()};
+}
+
+std::optional<std::string> explore(const Judge& a, const Judge& b,
+                                   const std::vector<uint32_t>& arches,
+                                   const std::vector<uint64_t>& interesting) {
+  const std::vector<uint64_t> values = probe_values(interesting);
+  for (uint32_t arch : arches) {
+    for (uint32_t nr : numbers_to_probe(arch)) {
+      struct Probe {
+        Args args{};
+        uint64_t ip = 0;
+        unsigned varied = 0;
+        int depth = 0;
+      };
+      std::vector<Probe> work{Probe{}};
+      while (!work.empty()) {
+        Probe p = work.back();
+        work.pop_back();
+        const struct seccomp_data d = make_seccomp_data(arch, nr, p.args, p.ip);
+        const Verdict va = a(d), vb = b(d);
+        if (va.ret != vb.ret)
+          return call_text(arch, nr, p.args, p.ip) + ": first program gives " + describe(va.ret) +
+                 ", second " + describe(vb.ret);
+        if (p.depth >= 2) continue;
+        const unsigned read = slots_read(va.words_read | vb.words_read) & ~p.varied;
+        for (unsigned slot = 0; slot < 7; ++slot) {
+          if (!(read & (1u << slot))) continue;
+          for (uint64_t v : values) {
+            Probe q = p;
+            if (slot == 6)
+              q.ip = v;
+            else
+              q.args[slot] = v;
+            q.varied |= 1u << slot;
+            q.depth = p.depth + 1;
+            work.push_back(q);
+          }
+        }
+      }
+    }
+  }
+  return std::nullopt;
+}
+
+Judge program_judge(const Program& prog) {
+  return [&prog](const struct seccomp_data& d) {
+    RunResult r = run_filter_unchecked(prog, d);
+    return Verdict{r.ret, r.words_read};
+  };
+}
+
+bool applies(const ir::SyscallRule& r, uint32_t arch, const ir::KernelVersion& kernel) {
+  if (!r.arches.empty() && std::find(r.arches.begin(), r.arches.end(), arch) == r.arches.end())
+    return false;
+  if (std::find(r.not_arches.begin(), r.not_arches.end(), arch) != r.not_arches.end()) return false;
+  if (r.min_kernel && kernel < *r.min_kernel) return false;
+  return true;
+}
+
+bool comparison_holds(const ir::Comparison& c, uint64_t arg, bool narrow) {
+  uint64_t v = arg, value = c.value, mask = c.mask;
+  if (narrow || c.width == ir::ArgWidth::Bits32) v &= 0xffffffffULL;
+  if (narrow) {
+    value &= 0xffffffffULL;
+    mask &= 0xffffffffULL;
+  }
+  switch (c.op) {
+    case ir::CmpOp::Eq:
+      return v == value;
+    case ir::CmpOp::Ne:
+      return v != value;
+    case ir::CmpOp::Lt:
+      return v < value;
+    case ir::CmpOp::Le:
+      return v <= value;
+    case ir::CmpOp::Gt:
+      return v > value;
+    case ir::CmpOp::Ge:
+      return v >= value;
+    case ir::CmpOp::MaskedEq:
+      return (v & mask) == value;
+  }
+  return false;
+}
+
+}  // namespace
+
+struct seccomp_data make_seccomp_data(uint32_t arch_token, uint32_t nr, const Args& args,
+                                      uint64_t instruction_pointer) {
+  struct seccomp_data d {};
+  d.nr = static_cast<int>(nr);
+  d.arch = audit_arch(arch_token);
+  d.instruction_pointer = instruction_pointer;
+  for (size_t i = 0; i < 6; ++i) d.args[i] = args[i];
+  return d;
+}
+
+std::vector<uint64_t> probe_values(const std::vector<uint64_t>& constants) {
+  std::set<uint64_t> out{0,
+                         1,
+                         0x7fffffffULL,
+                         0x80000000ULL,
+                         0xffffffffULL,
+                         0x100000000ULL,
+                         0xffffffff00000000ULL,
+                         0x8000000000000000ULL,
+                         ~0ULL};
+  for (uint64_t c : constants) {
+    const uint32_t lo = static_cast<uint32_t>(c), hi = static_cast<uint32_t>(c >> 32);
+    auto make = [](uint32_t h, uint32_t l) { return (uint64_t{h} << 32) | l; };
+    for (uint32_t d : {0u, 1u, 0xffffffffu}) {  // +0, +1, -1 in each 32-bit word
+      out.insert(make(hi, lo + d));
+      out.insert(make(hi + d, lo));
+      out.insert(make(0, lo + d));
+      out.insert(make(0xffffffffu, lo + d));
+      out.insert(make(1, lo + d));
+      out.insert(c + d);
+      out.insert(c - d);
+    }
+    for (unsigned bit = 0; bit < 64; ++bit)
+      if ((c >> bit) & 1) out.insert(uint64_t{1} << bit);
+  }
+  return {out.begin(), out.end()};
+}
+
+std::vector<uint64_t> policy_constants(const ir::SeccompPolicy& policy) {
+  std::set<uint64_t> out;
+  for (const ir::SyscallRule& r : policy.rules)
+    for (const ir::Conjunction& conj : r.args)
+      for (const ir::Comparison& c : conj) {
+        out.insert(c.value);
+        if (c.op == ir::CmpOp::MaskedEq) out.insert(c.mask);
+      }
+  return {out.begin(), out.end()};
+}
+
+std::optional<std::string> first_difference(const Program& a, const Program& b,
+                                            const std::vector<uint32_t>& arches,
+                                            const std::vector<uint64_t>& interesting_values) {
+  validate_program(a);
+  validate_program(b);
+  return explore(program_judge(a), program_judge(b), arches, interesting_values);
+}
+
+ir::Action decide(const ir::SeccompPolicy& policy, uint32_t arch, uint32_t nr, const Args& args,
+                  const ir::KernelVersion& kernel) {
+  auto name = names::syscall_name(static_cast<int>(nr), arch);
+  if (!name) return policy.default_action;
+  const bool narrow = arch_is_32bit(arch);
+  const ir::SyscallRule* uncond = nullptr;
+  for (const ir::SyscallRule& r : policy.rules) {
+    if (r.syscall != *name || !applies(r, arch, kernel)) continue;
+    if (r.args.empty()) {
+      if (!uncond) uncond = &r;
+      continue;
+    }
+    for (const ir::Conjunction& conj : r.args) {
+      bool all = true;
+      for (const ir::Comparison& c : conj)
+        if (c.arg > 5 || !comparison_holds(c, args[c.arg], narrow)) all = false;
+      if (all) return r.action;
+    }
+  }
+  return uncond ? uncond->action : policy.default_action;
+}
+
+std::optional<std::string> first_difference_from_policy(const Program& prog,
+                                                        const ir::SeccompPolicy& policy,
+                                                        const ir::KernelVersion& kernel) {
+  validate_program(prog);
+  std::vector<uint32_t> arches = policy.arches;
+  if (arches.empty()) arches = names::default_target_arches();
+  // The IR "reads" the arguments its rules for the syscall compare.
+  Judge ir_judge = [&](const struct seccomp_data& d) {
+    uint32_t arch = 0;
+    for (uint32_t t : arches)
+      if (audit_arch(t) == d.arch &&
+          ((t == SCMP_ARCH_X32) == ((static_cast<uint32_t>(d.nr) & kX32Bit) != 0) ||
+           audit_arch(t) != audit_arch(SCMP_ARCH_X86_64)))
+        arch = t;
+    if (arch == 0) {
+      // Not a target arch (or an x32 call on a filter without x32): the bad-arch action.
+      const ir::Action bad = policy.bad_arch_action ? *policy.bad_arch_action
+                                                    : ir::Action{ir::ActionKind::KillThread, 0};
+      return Verdict{ret_of(bad), 0};
+    }
+    Args args;
+    for (size_t i = 0; i < 6; ++i) args[i] = d.args[i];
+    const ir::Action act = decide(policy, arch, static_cast<uint32_t>(d.nr), args, kernel);
+    uint16_t words = 0;
+    if (auto name = names::syscall_name(d.nr, arch))
+      for (const ir::SyscallRule& r : policy.rules)
+        if (r.syscall == *name)
+          for (const ir::Conjunction& conj : r.args)
+            for (const ir::Comparison& c : conj)
+              words |= static_cast<uint16_t>(3u << (4 + 2 * c.arg));
+    return Verdict{ret_of(act), words};
+  };
+  return explore(program_judge(prog), ir_judge, arches, policy_constants(policy));
+}
+
+}  // namespace policy::seccomp
