@@ -1,0 +1,214 @@
+// load: read the policy file and its includes (each once, cycles are errors), collect groups and
+// policies, pick the policy to compile, and hand it to resolve.
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <set>
+#include <sstream>
+
+#include "compiler/frontend/frontend.hpp"
+#include "compiler/frontend/parse.hpp"
+#include "compiler/frontend/resolve.hpp"
+
+namespace policy::frontend {
+
+namespace {
+
+std::string dir_of(const std::string& path) {
+  auto slash = path.rfind('/');
+  if (slash == std::string::npos) return "";
+  return slash == 0 ? "/" : path.substr(0, slash);
+}
+
+std::string join(const std::string& dir, const std::string& name) {
+  if (dir.empty() || name.rfind('/', 0) == 0) return name;
+  return dir.back() == '/' ? dir + name : dir + "/" + name;
+}
+
+// Identity of a file for "read once" and cycle detection.
+std::string canonical(const std::string& path) {
+  char buf[PATH_MAX];
+  if (realpath(path.c_str(), buf)) return buf;
+  return path;
+}
+
+std::optional<std::string> read_file(const std::string& path, std::string& error) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    error = std::strerror(errno);
+    return std::nullopt;
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+bool is_regular_file(const std::string& path) {
+  struct stat st {};
+  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+}
+
+class Loader {
+ public:
+  Loader(const LoadOptions& o, DiagnosticEngine& d) : options_(o), diags_(d) {
+    dirs_ = options_.include_dirs;
+    if (const char* env = std::getenv("POLICY_PATH")) {
+      std::string s = env;
+      size_t pos = 0;
+      while (pos <= s.size()) {
+        size_t colon = s.find(':', pos);
+        std::string d = s.substr(pos, colon == std::string::npos ? std::string::npos : colon - pos);
+        if (!d.empty()) dirs_.push_back(d);
+        if (colon == std::string::npos) break;
+        pos = colon + 1;
+      }
+    }
+  }
+
+  std::optional<ir::Policy> run(const std::string& name, const std::string& text) {
+    const ast::File* main = load(name, canonical(name), text);
+    if (!main || diags_.has_errors()) return std::nullopt;
+    register_names();
+    if (diags_.has_errors()) return std::nullopt;
+    check_groups(program_, diags_);
+    if (diags_.has_errors()) return std::nullopt;
+    const ast::Policy* selected = nullptr;
+    if (options_.policy_name) {
+      auto it = program_.policies.find(*options_.policy_name);
+      if (it == program_.policies.end()) {
+        std::vector<std::string> all;
+        for (auto& [n, _] : program_.policies) all.push_back(n);
+        diags_.error(SourceLoc{name, 0, 0}, unknown_message("policy", *options_.policy_name, all));
+        return std::nullopt;
+      }
+      selected = it->second;
+    } else if (!main->policies.empty()) {
+      selected = &main->policies.back();
+    } else {
+      diags_.error(SourceLoc{name, 0, 0},
+                   "no policy in this file: add 'policy NAME { ... }' or choose one by name");
+      return std::nullopt;
+    }
+    return resolve_policy(program_, *selected, options_, diags_);
+  }
+
+ private:
+  const LoadOptions& options_;
+  DiagnosticEngine& diags_;
+  std::vector<std::string> dirs_;
+  Program program_;
+  std::set<std::string> done_;
+  std::vector<std::pair<std::string, std::string>> stack_;  // (canonical, display name)
+
+  const ast::File* load(const std::string& name, const std::string& id, const std::string& text) {
+    stack_.push_back({id, name});
+    auto file = parse_policy_text(name, text, diags_);
+    if (!file) {
+      stack_.pop_back();
+      return nullptr;
+    }
+    auto owned = std::make_unique<ast::File>(std::move(*file));
+    for (const ast::Include& inc : owned->includes) include(name, inc);
+    stack_.pop_back();
+    done_.insert(id);
+    program_.files.push_back(std::move(owned));
+    return program_.files.back().get();
+  }
+
+  void include(const std::string& from, const ast::Include& inc) {
+    const std::string& want = inc.file.text;
+    std::vector<std::string> tried;
+    std::string found;
+    std::vector<std::string> dirs;
+    if (want.rfind('/', 0) == 0) {
+      dirs.push_back("");
+    } else {
+      dirs.push_back(dir_of(from));
+      for (const std::string& d : dirs_) dirs.push_back(d);
+    }
+    for (const std::string& d : dirs) {
+      std::string candidate = join(d, want);
+      tried.push_back(d.empty() ? "." : d);
+      if (is_regular_file(candidate)) {
+        found = candidate;
+        break;
+      }
+    }
+    if (found.empty()) {
+      std::string list;
+      for (auto& t : tried) list += (list.empty() ? "" : ", ") + t;
+      diags_.error(inc.file.loc, "cannot find included file '" + want + "' (searched: " + list +
+                                     "); add its directory with -I or POLICY_PATH");
+      return;
+    }
+    std::string id = canonical(found);
+    for (size_t i = 0; i < stack_.size(); ++i) {
+      if (stack_[i].first != id) continue;
+      std::string chain;
+      for (size_t j = i; j < stack_.size(); ++j) chain += stack_[j].second + " -> ";
+      diags_.error(inc.file.loc, "include cycle: " + chain + found);
+      return;
+    }
+    if (done_.count(id)) return;
+    std::string err;
+    auto text = read_file(found, err);
+    if (!text) {
+      diags_.error(inc.file.loc, "cannot read included file '" + found + "': " + err);
+      return;
+    }
+    load(found, id, *text);
+  }
+
+  void register_names() {
+    std::map<std::string, const ast::Policy*>& policies = program_.policies;
+    std::map<std::string, const ast::Group*>& groups = program_.groups;
+    for (const auto& f : program_.files) {
+      for (const ast::Group& g : f->groups) {
+        auto [it, fresh] = groups.emplace(g.name.text, &g);
+        if (!fresh)
+          diags_.error(
+              g.name.loc, "redefinition of group '@" + g.name.text + "'",
+              {DiagnosticEngine::note(it->second->name.loc, "previous definition is here")});
+      }
+      for (const ast::Policy& p : f->policies) {
+        auto [it, fresh] = policies.emplace(p.name.text, &p);
+        if (!fresh)
+          diags_.error(
+              p.name.loc, "redefinition of policy '" + p.name.text + "'",
+              {DiagnosticEngine::note(it->second->name.loc, "previous definition is here")});
+      }
+    }
+  }
+};
+
+}  // namespace
+
+std::optional<ir::Policy> load_policy_text(const std::string& file_name, const std::string& text,
+                                           const LoadOptions& options, DiagnosticEngine& diags) {
+  Loader loader(options, diags);
+  auto out = loader.run(file_name, text);
+  if (diags.has_errors()) return std::nullopt;
+  return out;
+}
+
+std::optional<ir::Policy> load_policy_file(const std::string& path, const LoadOptions& options,
+                                           DiagnosticEngine& diags) {
+  std::string err;
+  if (!is_regular_file(path)) {
+    diags.error(SourceLoc{path, 0, 0}, "cannot read policy file '" + path +
+                                           "': not found or not a regular file; check the path");
+    return std::nullopt;
+  }
+  auto text = read_file(path, err);
+  if (!text) {
+    diags.error(SourceLoc{path, 0, 0}, "cannot read policy file '" + path + "': " + err);
+    return std::nullopt;
+  }
+  return load_policy_text(path, *text, options, diags);
+}
+
+}  // namespace policy::frontend

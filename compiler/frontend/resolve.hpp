@@ -1,0 +1,53 @@
+// resolve: AST -> Policy IR. Internal interface of the front end (frontend.hpp is the public one).
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/common/diagnostics.hpp"
+#include "compiler/frontend/ast.hpp"
+#include "compiler/frontend/frontend.hpp"
+#include "compiler/ir/policy.hpp"
+
+namespace policy::frontend {
+
+// Every file read for one compilation (includes first) and the names they define.
+struct Program {
+  std::vector<std::unique_ptr<ast::File>> files;
+  std::map<std::string, const ast::Group*> groups;
+  std::map<std::string, const ast::Policy*> policies;
+};
+
+std::optional<ir::Policy> resolve_policy(const Program& program, const ast::Policy& selected,
+                                         const LoadOptions& options, DiagnosticEngine& diags);
+
+// Checks every group of the program (unknown syscalls, unknown or cyclic member groups).
+void check_groups(const Program& program, DiagnosticEngine& diags);
+
+// "unknown X 'word'" + "; did you mean 'Y'?" when a candidate is close.
+std::string unknown_message(const std::string& what, const std::string& word,
+                            const std::vector<std::string>& candidates);
+
+// Integer literal (decimal, 0x, 0o, 0b) -> value; nullopt on overflow.
+std::optional<uint64_t> parse_integer(const std::string& text);
+
+// Argument conditions -> disjunctive normal form (conditions.cpp). Reports unknown argument or
+// constant names and returns nullopt; `warn_pointers` adds -Wpointer-argument warnings.
+std::optional<ir::Condition> resolve_condition(const ast::CondExpr& cond,
+                                               const std::string& syscall, DiagnosticEngine& diags);
+
+// The non-syscall sections of one policy, applied on top of what its bases gave (sections.cpp).
+void apply_filesystem(const ast::FilesystemSection& s, ir::FilesystemPolicy& out,
+                      DiagnosticEngine& diags);
+void apply_network(const ast::NetworkSection& s, ir::NetworkPolicy& out, DiagnosticEngine& diags);
+void apply_namespaces(const ast::NamespacesSection& s, ir::NamespacePlan& out,
+                      DiagnosticEngine& diags);
+void apply_resources(const ast::SettingsSection& s, ir::ResourceLimits& out,
+                     DiagnosticEngine& diags);
+void apply_process(const ast::SettingsSection& s, ir::ProcessPlan& out, DiagnosticEngine& diags);
+void apply_rootfs(const ast::SettingsSection& s, ir::RootfsPlan& out, DiagnosticEngine& diags);
+
+}  // namespace policy::frontend

@@ -1,0 +1,428 @@
+// The filesystem, network, namespaces, resources, process and rootfs sections -> IR. Each
+// apply_* adds one policy's section on top of what its bases gave (docs/language.md, "extends").
+#include <sys/resource.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+
+#include "compiler/common/names.hpp"
+#include "compiler/frontend/resolve.hpp"
+
+namespace policy::frontend {
+
+namespace {
+
+std::string upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::optional<uint64_t> number(const ast::Token& t, DiagnosticEngine& diags,
+                               uint64_t max = UINT64_MAX) {
+  auto v = parse_integer(t.text);
+  if (!v || *v > max) {
+    diags.error(t.loc, "'" + t.text + "' is out of range (0.." + std::to_string(max) + ")");
+    return std::nullopt;
+  }
+  return v;
+}
+
+// 256M, 64K, 1G, 4096 (suffixes are powers of 1024)
+std::optional<uint64_t> size(const ast::Token& t, DiagnosticEngine& diags) {
+  std::string digits = t.text;
+  unsigned shift = 0;
+  if (!digits.empty() && std::isalpha(static_cast<unsigned char>(digits.back())) &&
+      !(digits.size() > 2 && (digits[1] == 'x' || digits[1] == 'X'))) {
+    char s = static_cast<char>(std::toupper(static_cast<unsigned char>(digits.back())));
+    shift = s == 'K' ? 10 : s == 'M' ? 20 : s == 'G' ? 30 : 40;
+    digits.pop_back();
+  }
+  auto v = parse_integer(digits);
+  if (!v || (shift && *v > (UINT64_MAX >> shift))) {
+    diags.error(t.loc, "size '" + t.text + "' does not fit in 64 bits");
+    return std::nullopt;
+  }
+  return *v << shift;
+}
+
+// 50ms, 100ms, 1s, 500us, 1.5s -> microseconds
+std::optional<uint64_t> duration_us(const ast::Token& t, DiagnosticEngine& diags) {
+  size_t unit = t.text.find_first_not_of("0123456789.");
+  double v = std::stod(t.text.substr(0, unit));
+  std::string u = t.text.substr(unit);
+  double us = u == "us" ? v : u == "ms" ? v * 1e3 : v * 1e6;
+  if (us < 1 || us > 1e15) {
+    diags.error(t.loc, "duration '" + t.text + "' is out of range (1us and more)");
+    return std::nullopt;
+  }
+  return static_cast<uint64_t>(std::llround(us));
+}
+
+bool check_word(const ast::Token& t, const std::vector<std::string>& allowed,
+                const std::string& what, DiagnosticEngine& diags) {
+  if (std::find(allowed.begin(), allowed.end(), t.text) != allowed.end()) return true;
+  diags.error(t.loc, unknown_message(what, t.text, allowed));
+  return false;
+}
+
+bool check_path(const ast::Token& t, DiagnosticEngine& diags) {
+  if (t.text.rfind('/', 0) == 0 || t.text.rfind("@{", 0) == 0) return true;
+  diags.error(t.loc, "path '" + t.text + "' must be absolute (start with '/' or '@{')");
+  return false;
+}
+
+}  // namespace
+
+void apply_filesystem(const ast::FilesystemSection& s, ir::FilesystemPolicy& out,
+                      DiagnosticEngine& diags) {
+  out.specified = true;
+  static const std::vector<std::pair<std::string, uint32_t>> kWords = {
+      {"read", ir::kRead}, {"write", ir::kWrite}, {"append", ir::kAppend}, {"exec", ir::kExec},
+      {"map", ir::kMap},   {"link", ir::kLink},   {"lock", ir::kLock}};
+  for (const ast::FsItem& item : s.items) {
+    switch (item.kind) {
+      case ast::FsItem::AllowAll:
+        out.allow_all_files = true;
+        break;
+      case ast::FsItem::Mount:
+      case ast::FsItem::Umount:
+        out.mount_rules.push_back(
+            {item.deny, item.kind == ast::FsItem::Mount ? "mount" : "umount", item.text, item.loc});
+        break;
+      case ast::FsItem::Signal:
+      case ast::FsItem::Ptrace: {
+        bool sig = item.kind == ast::FsItem::Signal;
+        std::vector<std::string> allowed =
+            sig ? std::vector<std::string>{"send", "receive"}
+                : std::vector<std::string>{"trace", "tracedby", "read", "readby"};
+        std::vector<std::string> perms;
+        for (const ast::Token& p : item.perms)
+          if (check_word(p, allowed, sig ? "signal permission" : "ptrace permission", diags))
+            perms.push_back(p.text);
+        std::string peer = item.peer ? item.peer->text : "";
+        if (sig)
+          out.signal_rules.push_back({item.deny, perms, peer, item.loc});
+        else
+          out.ptrace_rules.push_back({item.deny, perms, peer, item.loc});
+        break;
+      }
+      case ast::FsItem::Access: {
+        uint32_t access = 0;
+        std::string exec_mode;
+        for (const ast::Token& w : item.access) {
+          auto it = std::find_if(kWords.begin(), kWords.end(),
+                                 [&](auto& p) { return p.first == w.text; });
+          if (it != kWords.end()) {
+            access |= it->second;
+            if (it->second == ir::kExec && exec_mode.empty()) exec_mode = "ix";
+            continue;
+          }
+          // AppArmor letters: r w a m l k, and x with its mode (ix, px, ux, cx, Px, pix ...)
+          bool ok = true;
+          std::string mode;
+          for (char c : w.text) {
+            switch (c) {
+              case 'r':
+                access |= ir::kRead;
+                break;
+              case 'w':
+                access |= ir::kWrite;
+                break;
+              case 'a':
+                access |= ir::kAppend;
+                break;
+              case 'm':
+                access |= ir::kMap;
+                break;
+              case 'l':
+                access |= ir::kLink;
+                break;
+              case 'k':
+                access |= ir::kLock;
+                break;
+              case 'i':
+              case 'u':
+              case 'p':
+              case 'c':
+              case 'P':
+              case 'U':
+              case 'C':
+                mode += c;
+                break;
+              case 'x':
+                access |= ir::kExec;
+                exec_mode = (mode.empty() ? "i" : mode) + "x";
+                mode.clear();
+                break;
+              default:
+                ok = false;
+            }
+          }
+          if (!ok || !mode.empty()) {
+            std::vector<std::string> cands;
+            for (auto& [n, _] : kWords) cands.push_back(n);
+            diags.error(w.loc, unknown_message("file access", w.text, cands) +
+                                   " (or AppArmor letters such as rwklx)");
+          }
+        }
+        for (const ast::Token& p : item.paths) {
+          if (!check_path(p, diags)) continue;
+          out.rules.push_back({item.deny, access, p.text, exec_mode, p.loc});
+        }
+        break;
+      }
+    }
+  }
+}
+
+void apply_network(const ast::NetworkSection& s, ir::NetworkPolicy& out, DiagnosticEngine& diags) {
+  out.specified = true;
+  for (const ast::NetItem& item : s.items) {
+    switch (item.kind) {
+      case ast::NetItem::All:
+        out.sockets.push_back({item.deny, "", "", item.loc});
+        break;
+      case ast::NetItem::Family: {
+        // Families and types are the AF_* / SOCK_* constants of the system headers.
+        if (!names::constant_value("AF_" + upper(item.family.text))) {
+          std::vector<std::string> fams;
+          for (const std::string& n : names::all_constant_names())
+            if (n.rfind("AF_", 0) == 0) {
+              std::string f = n.substr(3);
+              for (char& c : f) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+              fams.push_back(f);
+            }
+          diags.error(item.family.loc, unknown_message("socket family", item.family.text, fams));
+          break;
+        }
+        out.sockets.push_back(
+            {item.deny, item.family.text, item.type ? item.type->text : "", item.loc});
+        break;
+      }
+      case ast::NetItem::Bind:
+      case ast::NetItem::Connect:
+        for (const ast::PortRange& pr : item.ports) {
+          auto first = number(pr.first, diags, 65535);
+          auto last = pr.last ? number(*pr.last, diags, 65535) : first;
+          if (!first || !last) continue;
+          if (*last < *first) {
+            diags.error(pr.first.loc, "port range " + pr.first.text + "-" + pr.last->text +
+                                          " is empty (the first port is above the last)");
+            continue;
+          }
+          ir::PortRule r;
+          r.deny = item.deny;
+          r.kind = item.kind == ast::NetItem::Bind ? ir::PortRule::Bind : ir::PortRule::Connect;
+          r.first = static_cast<uint16_t>(*first);
+          r.last = static_cast<uint16_t>(*last);
+          r.loc = pr.first.loc;
+          out.ports.push_back(r);
+        }
+        break;
+      case ast::NetItem::Scope:
+        if (item.deny) {
+          diags.error(item.loc, "'deny scope' has no meaning: 'scope' already restricts");
+          break;
+        }
+        if (item.scope.text == "abstract-unix")
+          out.scope_abstract_unix = true;
+        else
+          out.scope_signals = true;
+        break;
+    }
+  }
+}
+
+void apply_namespaces(const ast::NamespacesSection& s, ir::NamespacePlan& out,
+                      DiagnosticEngine& diags) {
+  static const std::vector<std::pair<std::string, ir::NamespaceKind>> kKinds = {
+      {"mount", ir::NamespaceKind::Mount}, {"pid", ir::NamespaceKind::Pid},
+      {"uts", ir::NamespaceKind::Uts},     {"ipc", ir::NamespaceKind::Ipc},
+      {"net", ir::NamespaceKind::Net},     {"cgroup", ir::NamespaceKind::Cgroup},
+      {"user", ir::NamespaceKind::User},   {"time", ir::NamespaceKind::Time}};
+  for (const ast::NsItem& item : s.items) {
+    if (item.kind != ast::NsItem::Namespace) {
+      uint64_t v[3] = {0, 0, 0};
+      bool ok = true;
+      for (size_t i = 0; i < 3; ++i) {
+        auto n = number(item.numbers.at(i), diags, UINT32_MAX);
+        if (!n)
+          ok = false;
+        else
+          v[i] = *n;
+      }
+      if (!ok) continue;
+      ir::IdMap m{static_cast<uint32_t>(v[0]), static_cast<uint32_t>(v[1]),
+                  static_cast<uint32_t>(v[2])};
+      (item.kind == ast::NsItem::UidMap ? out.uid_map : out.gid_map).push_back(m);
+      continue;
+    }
+    auto it = std::find_if(kKinds.begin(), kKinds.end(),
+                           [&](auto& p) { return p.first == item.name.text; });
+    if (it == kKinds.end()) {
+      std::vector<std::string> cands;
+      for (auto& [n, _] : kKinds) cands.push_back(n);
+      diags.error(item.name.loc, unknown_message("namespace", item.name.text, cands));
+      continue;
+    }
+    std::string join = item.join ? item.join->text : "";
+    if (item.join && !check_path(*item.join, diags)) continue;
+    auto existing = std::find_if(out.namespaces.begin(), out.namespaces.end(),
+                                 [&](auto& n) { return n.kind == it->second; });
+    if (existing != out.namespaces.end()) {
+      existing->join_path = join;
+      existing->loc = item.loc;
+    } else {
+      out.namespaces.push_back({it->second, join, item.loc});
+    }
+  }
+}
+
+void apply_resources(const ast::SettingsSection& s, ir::ResourceLimits& out,
+                     DiagnosticEngine& diags) {
+  out.loc = s.loc;
+  for (const ast::Setting& item : s.items) {
+    const std::string& k = item.key;
+    const ast::Token& v = item.values.at(0);
+    if (k == "memory") {
+      if (auto x = size(v, diags)) out.memory_bytes = x;
+    } else if (k == "memory.swap") {
+      if (auto x = size(v, diags)) out.memory_swap_bytes = x;
+    } else if (k == "cpu.shares") {
+      if (auto x = number(v, diags, 262144)) out.cpu_shares = x;
+    } else if (k == "cpu.weight") {
+      auto x = number(v, diags, 10000);
+      if (x && *x == 0)
+        diags.error(v.loc, "cpu.weight must be between 1 and 10000");
+      else if (x)
+        out.cpu_weight = x;
+    } else if (k == "cpu.quota") {
+      auto quota = duration_us(v, diags);
+      auto period = item.values.size() > 1 ? duration_us(item.values[1], diags)
+                                           : std::optional<uint64_t>(100000);
+      if (quota && period) {
+        out.cpu_quota_us = static_cast<int64_t>(*quota);
+        out.cpu_period_us = *period;
+      }
+    } else if (k == "cpus") {
+      // cpus 1.5 = 150ms of CPU time every 100ms period, as `docker run --cpus`.
+      double cpus = std::stod(v.text);
+      if (cpus <= 0 || cpus > 1e6) {
+        diags.error(v.loc, "cpus must be a positive number such as 1.5");
+        continue;
+      }
+      out.cpu_period_us = 100000;
+      out.cpu_quota_us = static_cast<int64_t>(std::llround(cpus * 100000));
+    } else if (k == "pids") {
+      if (auto x = number(v, diags)) out.pids = x;
+    } else if (k == "cpuset.cpus") {
+      out.cpuset_cpus = v.text;
+    } else if (k == "cpuset.mems") {
+      out.cpuset_mems = v.text;
+    }
+  }
+}
+
+void apply_process(const ast::SettingsSection& s, ir::ProcessPlan& out, DiagnosticEngine& diags) {
+  out.loc = s.loc;
+  for (const ast::Setting& item : s.items) {
+    const std::string& k = item.key;
+    if (k == "no_new_privileges") {
+      out.no_new_privileges = item.values.empty();
+    } else if (k == "init") {
+      out.init = true;
+    } else if (k == "user") {
+      auto uid = number(item.values.at(0), diags, UINT32_MAX);
+      auto gid = item.values.size() > 1 ? number(item.values[1], diags, UINT32_MAX) : uid;
+      if (uid && gid) {
+        out.uid = static_cast<uint32_t>(*uid);
+        out.gid = static_cast<uint32_t>(*gid);
+      }
+    } else if (k == "groups") {
+      out.supplementary_groups.clear();
+      for (const ast::Token& t : item.values)
+        if (auto g = number(t, diags, UINT32_MAX)) out.supplementary_groups.push_back(*g);
+    } else if (k == "hostname") {
+      out.hostname = item.values.at(0).text;
+    } else if (k == "cwd") {
+      if (check_path(item.values.at(0), diags)) out.cwd = item.values.at(0).text;
+    } else if (k == "env") {
+      out.env[item.values.at(0).text] = item.values.at(1).text;
+    } else if (k == "rlimit") {
+      const ast::Token& name = item.values.at(0);
+      std::string n = upper(name.text);
+      if (n.rfind("RLIMIT_", 0) != 0) n = "RLIMIT_" + n;
+      auto res = names::constant_value(n);
+      if (!res) {
+        std::vector<std::string> cands;
+        bool prefixed = upper(name.text).rfind("RLIMIT_", 0) == 0;
+        for (const std::string& c : names::all_constant_names())
+          if (c.rfind("RLIMIT_", 0) == 0 && c != "RLIMIT_NLIMITS" && c != "RLIMIT_OFILE")
+            cands.push_back(prefixed ? c : c.substr(7));
+        diags.error(name.loc, unknown_message("resource limit", name.text, cands));
+        continue;
+      }
+      auto limit = [&](const ast::Token& t) -> std::optional<uint64_t> {
+        if (t.text == "unlimited") return uint64_t{RLIM_INFINITY};
+        return number(t, diags);
+      };
+      auto soft = limit(item.values.at(1));
+      auto hard = item.values.size() > 2 ? limit(item.values[2]) : soft;
+      if (!soft || !hard) continue;
+      if (*soft > *hard) {
+        diags.error(item.values.at(1).loc, "the soft limit is above the hard limit");
+        continue;
+      }
+      ir::Rlimit r{static_cast<int>(*res), *soft, *hard, item.loc};
+      auto same = std::find_if(out.rlimits.begin(), out.rlimits.end(),
+                               [&](auto& x) { return x.resource == r.resource; });
+      if (same != out.rlimits.end())
+        *same = r;
+      else
+        out.rlimits.push_back(r);
+    }
+  }
+}
+
+void apply_rootfs(const ast::SettingsSection& s, ir::RootfsPlan& out, DiagnosticEngine& diags) {
+  out.loc = s.loc;
+  auto add_unique = [](std::vector<std::string>& v, const std::string& p) {
+    if (std::find(v.begin(), v.end(), p) == v.end()) v.push_back(p);
+  };
+  for (const ast::Setting& item : s.items) {
+    const std::string& k = item.key;
+    std::vector<std::string> opts;
+    for (const ast::Token& o : item.options) opts.push_back(o.text);
+    if (k == "readonly") {
+      out.readonly = true;
+    } else if (k == "chroot") {
+      out.use_chroot = true;
+      diags.warning(warn::kChrootEscapable, item.loc,
+                    "chroot instead of pivot_root: a process with CAP_SYS_CHROOT can escape it");
+    } else if (k == "tmpfs") {
+      if (!check_path(item.values.at(0), diags)) continue;
+      out.mounts.push_back({ir::MountSpec::Tmpfs, "", item.values[0].text, opts, item.loc});
+    } else if (k == "bind") {
+      if (!check_path(item.values.at(0), diags) || !check_path(item.values.at(1), diags)) continue;
+      out.mounts.push_back(
+          {ir::MountSpec::Bind, item.values[0].text, item.values[1].text, opts, item.loc});
+    } else if (k == "masked" || k == "readonly-paths") {
+      for (const ast::Token& p : item.values)
+        if (check_path(p, diags))
+          add_unique(k == "masked" ? out.masked_paths : out.readonly_paths, p.text);
+    } else if (k == "docker-defaults") {
+      // Docker's defaults (moby oci/defaults.go: MaskedPaths, ReadonlyPaths).
+      for (const char* p :
+           {"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
+            "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+            "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"})
+        add_unique(out.masked_paths, p);
+      for (const char* p :
+           {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"})
+        add_unique(out.readonly_paths, p);
+    }
+  }
+}
+
+}  // namespace policy::frontend
