@@ -58,6 +58,15 @@ std::vector<std::string> dedupe_layers(const std::vector<std::string>& dirs) {
   return out;
 }
 
+// An image without layers still gets one (empty) lower directory, so the launch always has a
+// root to stack on. It is the same cache entry as an empty rootfs tarball (the empty blob).
+std::vector<std::string> at_least_one_layer(std::vector<std::string> dirs, LayerCache& cache) {
+  if (!dirs.empty()) return dirs;
+  std::string empty_hex = sha256_hex("");
+  if (auto hit = cache.lookup(empty_hex)) return {*hit};
+  return {cache.store([&](int) { return StoredLayer{empty_hex, empty_hex}; })};
+}
+
 PreparedImage prepare_rootfs_tarball(const std::string& path, const std::string& file_hex,
                                      LayerCache& cache) {
   PreparedImage out;
@@ -118,7 +127,8 @@ PreparedImage prepare_image(const std::string& image_ref, const CacheOptions& op
     ResolvedImage r =
         docker ? resolve_docker_archive(*bundle, ref.tag) : resolve_oci_layout(*bundle, ref.tag);
     out.kind = docker ? ImageKind::DockerArchive : ImageKind::OciLayout;
-    out.layer_dirs = dedupe_layers(materialize_layers(*bundle, r.layers, cache, out.warnings));
+    out.layer_dirs = at_least_one_layer(
+        dedupe_layers(materialize_layers(*bundle, r.layers, cache, out.warnings)), cache);
     out.config = std::move(r.config);
     out.description = std::move(r.description);
     return out;
@@ -134,7 +144,8 @@ PreparedImage prepare_image(const std::string& image_ref, const CacheOptions& op
     ResolvedImage r =
         docker ? resolve_docker_archive(bundle, ref.tag) : resolve_oci_layout(bundle, ref.tag);
     out.kind = docker ? ImageKind::DockerArchive : ImageKind::OciLayout;
-    out.layer_dirs = dedupe_layers(materialize_layers(bundle, r.layers, cache, out.warnings));
+    out.layer_dirs = at_least_one_layer(
+        dedupe_layers(materialize_layers(bundle, r.layers, cache, out.warnings)), cache);
     out.config = std::move(r.config);
     out.description = std::move(r.description);
     return out;

@@ -315,3 +315,20 @@ TEST(NormalizeEntryName, CanonicalRelativeNames) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(Unpack, KeepsNonAsciiNamesByteForByte) {
+  std::string src = tmp / "src";
+  write_file(src + "/etc/caf\xc3\xa9", "utf8");
+  write_file(src + "/etc/raw\xff\xfe", "not utf8");
+  for (std::string format : {"gnu", "pax"}) {
+    std::string t = tmp / (format + ".tar");
+    must_run("tar --format=" + format + " -C " + src + " -cf " + t + " .");
+    std::string L = one_layer(t);
+    EXPECT_EQ(read_file(L + "/etc/caf\xc3\xa9"), "utf8") << format;
+    EXPECT_EQ(read_file(L + "/etc/raw\xff\xfe"), "not utf8") << format;
+  }
+}
+
+}  // namespace
