@@ -1,0 +1,22 @@
+// Small host-file helpers shared by the launch steps (cgroup files, /proc files, state dirs).
+#pragma once
+
+#include <string>
+
+namespace policy::launch::files {
+
+// Writes `content` to an existing file (no create, no truncation semantics beyond O_WRONLY).
+// Throws policy::Error naming the path.
+void write(const std::string& path, const std::string& content);
+// Like write() but returns false instead of throwing (errno set).
+bool try_write(const std::string& path, const std::string& content);
+std::string read(const std::string& path);
+bool exists(const std::string& path);
+// mkdir that tolerates EEXIST.
+void make_dir(const std::string& path, unsigned mode);
+// Removes a directory tree without following symlinks and without crossing mounts.
+void remove_tree(const std::string& path);
+// 12 hex characters from getrandom().
+std::string random_id();
+
+}  // namespace policy::launch::files

@@ -1,0 +1,467 @@
+// The launch recipe (docs/runtime.md): one function per side, each step one line, in the order
+// the kernel demands. Parent: compile before clone, cgroup before the child continues, id maps.
+// Child: mounts, root, pivot_root, rlimits, bounding set, ids, caps, cwd, LSMs, no_new_privs,
+// seccomp last, close fds, execve.
+#include "runtime/launch/launch.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "runtime/launch/capabilities.hpp"
+#include "runtime/launch/cgroup.hpp"
+#include "runtime/launch/fds.hpp"
+#include "runtime/launch/files.hpp"
+#include "runtime/launch/init.hpp"
+#include "runtime/launch/mounts.hpp"
+#include "runtime/launch/namespaces.hpp"
+#include "runtime/launch/rlimits.hpp"
+#include "runtime/launch/rootfs.hpp"
+#include "runtime/launch/seccomp.hpp"
+#include "runtime/launch/tty.hpp"
+#include "runtime/launch/user.hpp"
+
+namespace policy::launch {
+namespace {
+
+constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+// ---- the child's report to the parent: errno, exit code, message, over a CLOEXEC pipe ----
+
+struct ReportHeader {
+  int32_t sys_errno;
+  int32_t exit_code;
+  uint32_t length;
+};
+
+void report_failure(int fd, int sys_errno, int exit_code, const std::string& message) {
+  ReportHeader h{sys_errno, exit_code, static_cast<uint32_t>(message.size())};
+  std::string buf(reinterpret_cast<const char*>(&h), sizeof h);
+  buf += message;
+  if (::write(fd, buf.data(), buf.size()) < 0) {
+  }
+}
+
+// Reads until EOF: nothing means the execve succeeded (the pipe was CLOEXEC).
+bool read_failure(int fd, ReportHeader& h, std::string& message) {
+  std::string buf;
+  char chunk[4096];
+  for (;;) {
+    ssize_t n = ::read(fd, chunk, sizeof chunk);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    buf.append(chunk, static_cast<size_t>(n));
+  }
+  if (buf.size() < sizeof h) return false;
+  std::memcpy(&h, buf.data(), sizeof h);
+  message = buf.substr(sizeof h, h.length);
+  return true;
+}
+
+// ---- everything the child needs, prepared by the parent before clone ----
+
+struct ChildSetup {
+  const LaunchRequest* req;
+  const ir::Policy* policy;
+  rootfs::RunState state;
+  uint64_t clone_flags;
+  user::Ids ids;
+  std::vector<std::string> env;
+  bool init;
+  int sync_read, error_write, tty_sock;
+  sigset_t forward;
+};
+
+sigset_t forwarded_set() {
+  sigset_t s;
+  sigemptyset(&s);
+  for (int sig : kForwarded) sigaddset(&s, sig);
+  return s;
+}
+
+void reset_signals() {
+  for (int sig = 1; sig < NSIG; ++sig)
+    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
+  sigset_t none;
+  sigemptyset(&none);
+  ::sigprocmask(SIG_SETMASK, &none, nullptr);
+}
+
+std::string lookup_env(const std::vector<std::string>& env, const std::string& key) {
+  for (const auto& kv : env)
+    if (kv.rfind(key + "=", 0) == 0) return kv.substr(key.size() + 1);
+  return {};
+}
+
+// execve with a PATH search in the container's environment (not the runtime's). Returns only on
+// failure, with errno set.
+void exec_command(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
+  std::vector<char*> a, e;
+  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
+  a.push_back(nullptr);
+  for (const auto& s : env) e.push_back(const_cast<char*>(s.c_str()));
+  e.push_back(nullptr);
+  if (argv[0].find('/') != std::string::npos) {
+    ::execve(argv[0].c_str(), a.data(), e.data());
+    return;
+  }
+  std::string path = lookup_env(env, "PATH");
+  if (path.empty()) path = kDefaultPath;
+  int saved = ENOENT;
+  std::istringstream dirs(path);
+  for (std::string dir; std::getline(dirs, dir, ':');) {
+    if (dir.empty()) dir = ".";
+    std::string full = dir + "/" + argv[0];
+    ::execve(full.c_str(), a.data(), e.data());
+    if (errno != ENOENT && errno != ENOTDIR) saved = errno;
+  }
+  errno = saved;
+}
+
+// The working directory: resolved inside the new root (magic links such as /proc/self/fd/N
+// refused), created when missing on a writable root, checked again after pivot_root.
+void prepare_cwd(int root, const std::string& cwd, bool readonly) {
+  UniqueFd fd;
+  try {
+    fd = mounts::open_in_root(root, cwd, O_PATH | O_DIRECTORY, "working directory");
+  } catch (const Error&) {
+    throw Error("working directory '" + cwd +
+                    "' is not a directory inside the container root (it passes through a symlink "
+                    "or /proc magic link that leaves the root); choose a plain path with -w",
+                ELOOP);
+  }
+  if (!fd.valid() && !readonly)
+    fd = mounts::ensure_in_root(root, cwd, mounts::Leaf::Dir, "working directory");
+  if (!fd.valid())
+    throw Error("working directory '" + cwd + "' does not exist in the read-only container root");
+}
+
+void enter_cwd(const std::string& cwd) {
+  if (::chdir(cwd.c_str()) != 0) throw sys_error("chdir to the working directory", cwd);
+  char buf[4096];
+  if (!::getcwd(buf, sizeof buf) || buf[0] != '/')
+    throw Error("working directory '" + cwd + "' is outside the container root; refusing to run",
+                EXDEV);
+}
+
+void set_hostname(const ir::ProcessPlan& p) {
+  if (!p.hostname) return;
+  if (::sethostname(p.hostname->data(), p.hostname->size()) != 0)
+    throw sys_error("sethostname", *p.hostname);
+}
+
+void no_new_privs() {
+  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw sys_error("prctl(PR_SET_NO_NEW_PRIVS)");
+}
+
+void wait_for_parent(int fd) {
+  char go = 0;
+  ssize_t n;
+  do n = ::read(fd, &go, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1 || go != 'g') ::_exit(kExitRuntimeError);  // the parent gave up; it reports why
+  ::close(fd);
+}
+
+[[noreturn]] void exec_or_report(const ChildSetup& s) {
+  reset_signals();
+  exec_command(s.req->argv, s.env);
+  int e = errno;
+  int code = (e == ENOENT || e == ENOTDIR) ? kExitNotFound : kExitCannotInvoke;
+  report_failure(s.error_write, e, code,
+                 "exec " + s.req->argv[0] + ": " + std::strerror(e) +
+                     (code == kExitNotFound ? " (not found in the container image's PATH)" : ""));
+  ::_exit(code);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The child: the recipe, top to bottom. Runs in the new namespaces, inside its cgroup.
+// ---------------------------------------------------------------------------------------------
+[[noreturn]] void child_main(const ChildSetup& s) {
+  try {
+    const ir::Policy& p = *s.policy;
+    const LaunchRequest& r = *s.req;
+    wait_for_parent(s.sync_read);  // cgroup limits and id maps are in place
+    if (!r.tty) fds::install_stdio(r.stdin_fd, r.stdout_fd, r.stderr_fd);
+    fds::close_all_except({s.error_write, s.tty_sock, r.diagnostics_fd});
+    mounts::make_root_private();
+    UniqueFd root = rootfs::mount_root(s.state, r.lower_dirs);
+    mounts::Context mc{root.get(), (s.clone_flags & CLONE_NEWUSER) != 0,
+                       (s.clone_flags & CLONE_NEWNET) != 0, (s.clone_flags & CLONE_NEWIPC) != 0};
+    mounts::mount_proc(mc);
+    mounts::mount_dev(mc);
+    mounts::mount_sys(mc);
+    mounts::mount_plan(mc, p.rootfs.mounts);
+    mounts::mask_paths(mc, p.rootfs.masked_paths);
+    mounts::readonly_paths(mc, p.rootfs.readonly_paths);
+    prepare_cwd(root.get(), r.cwd, p.rootfs.readonly);
+    if (p.rootfs.readonly) rootfs::make_readonly(root.get());
+    set_hostname(p.process);
+    root.reset();
+    rootfs::enter(s.state.merged, p.rootfs.use_chroot, r.diagnostics_fd);
+    if (r.tty) tty::setup_child(s.tty_sock);
+    rlimits::apply(p.process.rlimits);
+    capabilities::drop_bounding(p.capabilities);
+    // Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in before the ids and
+    // capabilities change (as runc does); the remaining steps then run under the filter.
+    if (!p.process.no_new_privileges) seccomp::install(r.seccomp_filter);
+    user::switch_ids(s.ids, (s.clone_flags & CLONE_NEWUSER) != 0);
+    capabilities::apply(p.capabilities);
+    enter_cwd(r.cwd);
+    // [AppArmor exec label hook: apply_apparmor_exec_label(p, r.apparmor) — runtime/launch/
+    //  apparmor.* is written by the LSM engineer; see docs/runtime.md "LSM hooks"]
+    if (p.process.no_new_privileges) no_new_privs();
+    // [Landlock hook: apply_landlock(p, r.landlock) — runtime/launch/landlock.*]
+    if (p.process.no_new_privileges) seccomp::install(r.seccomp_filter);  // the very last step
+    if (s.init) {
+      ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // keep /proc/1/exe (the runtime binary) closed
+      pid_t cmd = ::fork();
+      if (cmd < 0) throw sys_error("fork the command from the container's init");
+      if (cmd == 0) {
+        fds::close_all_except({s.error_write});
+        exec_or_report(s);
+      }
+      fds::close_all_except({});
+      init::run(cmd, s.forward);
+    }
+    fds::close_all_except({s.error_write});
+    exec_or_report(s);
+  } catch (const Error& e) {
+    report_failure(s.error_write, e.sys_errno(), kExitRuntimeError, e.what());
+  } catch (const std::exception& e) {
+    report_failure(s.error_write, 0, kExitRuntimeError, e.what());
+  }
+  ::_exit(kExitRuntimeError);
+}
+
+// ---------------------------------------------------------------------------------------------
+// The parent: waits, forwards signals, relays the tty.
+// ---------------------------------------------------------------------------------------------
+int supervise(namespaces::Child& c, const sigset_t& forward, int tty_master, int tty_in,
+              int tty_out) {
+  UniqueFd sfd(::signalfd(-1, &forward, SFD_CLOEXEC));
+  if (!sfd.valid()) throw sys_error("signalfd for forwarding signals to the container");
+  bool relay_in = tty_master >= 0;
+  for (;;) {
+    struct pollfd pf[4] = {{c.pidfd.get(), POLLIN, 0},
+                           {sfd.get(), POLLIN, 0},
+                           {tty_master, POLLIN, 0},
+                           {relay_in ? tty_in : -1, POLLIN, 0}};
+    int n = ::poll(pf, 4, -1);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      throw sys_error("poll while supervising the container");
+    }
+    if (pf[1].revents & POLLIN) {
+      struct signalfd_siginfo si;
+      if (::read(sfd.get(), &si, sizeof si) == sizeof si) {
+        int sig = static_cast<int>(si.ssi_signo);
+        if (sig == SIGWINCH && tty_master >= 0) tty::copy_window_size(tty_in, tty_master);
+        ::syscall(SYS_pidfd_send_signal, c.pidfd.get(), sig, nullptr, 0);
+      }
+    }
+    char buf[4096];
+    if (tty_master >= 0 && (pf[2].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t k = ::read(tty_master, buf, sizeof buf);
+      if (k > 0) {
+        if (::write(tty_out, buf, static_cast<size_t>(k)) < 0) {
+        }
+      } else {
+        tty_master = -1;  // EIO: every slave is closed
+      }
+    }
+    if (relay_in && (pf[3].revents & (POLLIN | POLLHUP | POLLERR))) {
+      ssize_t k = ::read(tty_in, buf, sizeof buf);
+      if (k > 0 && tty_master >= 0) {
+        if (::write(tty_master, buf, static_cast<size_t>(k)) < 0) {
+        }
+      } else if (k <= 0) {
+        relay_in = false;
+      }
+    }
+    if (pf[0].revents & POLLIN) break;
+  }
+  int status = 0;
+  while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  c.pid = -1;
+  return init::exit_code(status);
+}
+
+std::vector<std::string> merge_env(const std::vector<std::string>& base,
+                                   const std::map<std::string, std::string>& overrides) {
+  std::vector<std::string> out;
+  for (const auto& kv : base) {
+    auto key = kv.substr(0, kv.find('='));
+    if (!overrides.count(key)) out.push_back(kv);
+  }
+  for (const auto& [k, v] : overrides) out.push_back(k + "=" + v);
+  return out;
+}
+
+uint32_t outside_root(const std::vector<ir::IdMap>& maps, uint32_t fallback) {
+  for (const auto& m : maps)
+    if (m.inside == 0) return m.outside;
+  return maps.empty() ? fallback : 0;
+}
+
+void validate(const LaunchRequest& r) {
+  if (!r.policy) throw LaunchError("launch: no policy given", 0, kExitRuntimeError);
+  if (r.argv.empty() || r.argv[0].empty())
+    throw LaunchError(
+        "launch: no command to run (the image has no Entrypoint or Cmd; give one "
+        "after the image name)",
+        0, kExitRuntimeError);
+  const ir::Policy& p = *r.policy;
+  bool new_uts = false;
+  for (const auto& ns : p.namespaces.namespaces)
+    if (ns.kind == ir::NamespaceKind::Uts && ns.join_path.empty()) new_uts = true;
+  if (p.process.hostname && !new_uts)
+    throw LaunchError("process: the policy sets hostname \"" + *p.process.hostname +
+                          "\" but does not create a uts namespace, so the host's own hostname "
+                          "would change; add 'uts' to the policy's namespaces section",
+                      0, kExitRuntimeError);
+  if (r.cwd.empty() || r.cwd[0] != '/')
+    throw LaunchError("working directory '" + r.cwd + "' must be an absolute path", 0,
+                      kExitRuntimeError);
+  if (r.apparmor == LsmMode::Require)
+    throw LaunchError(
+        "--apparmor=require: this policyrun build has no AppArmor exec-label step "
+        "yet; use --apparmor=auto or off",
+        0, kExitRuntimeError);
+  if (r.landlock == LsmMode::Require)
+    throw LaunchError(
+        "--landlock=require: this policyrun build has no Landlock step yet; use "
+        "--landlock=best-effort or off",
+        0, kExitRuntimeError);
+}
+
+struct SignalMask {
+  sigset_t saved;
+  explicit SignalMask(const sigset_t& block) { ::sigprocmask(SIG_BLOCK, &block, &saved); }
+  ~SignalMask() {
+    // Drain what we blocked so it is not delivered to the caller after the run.
+    ::sigprocmask(SIG_SETMASK, &saved, nullptr);
+  }
+};
+
+}  // namespace
+
+// ---------------------------------------------------------------------------------------------
+// The parent's recipe.
+// ---------------------------------------------------------------------------------------------
+int launch(const LaunchRequest& r) {
+  validate(r);
+  const ir::Policy& p = *r.policy;
+  ChildSetup s{};
+  s.req = &r;
+  s.policy = &p;
+  s.clone_flags = namespaces::clone_flags(p.namespaces);
+  s.ids = {p.process.uid ? *p.process.uid : r.uid.value_or(0),
+           p.process.gid ? *p.process.gid : r.gid.value_or(0), p.process.supplementary_groups};
+  s.env = merge_env(r.env, p.process.env);
+  s.init = r.init || p.process.init;
+  s.forward = forwarded_set();
+
+  namespaces::Joins joins(p.namespaces);
+  const bool userns = (s.clone_flags & CLONE_NEWUSER) != 0;
+  const std::string run_id = files::random_id();
+  const cgroup::Layout layout = cgroup::detect();
+  s.state = rootfs::create_state(r.state_root, run_id, r.lower_dirs,
+                                 userns ? outside_root(p.namespaces.uid_map, ::geteuid()) : 0,
+                                 userns ? outside_root(p.namespaces.gid_map, ::getegid()) : 0);
+  struct StateGuard {
+    rootfs::RunState& st;
+    ~StateGuard() { rootfs::remove_state(st); }
+  } state_guard{s.state};
+  std::unique_ptr<cgroup::RunCgroup> cg = cgroup::create(layout, run_id, p.resources);
+
+  int sync_pipe[2], error_pipe[2], tty_pair[2] = {-1, -1};
+  if (::pipe2(sync_pipe, O_CLOEXEC) != 0 || ::pipe2(error_pipe, O_CLOEXEC) != 0)
+    throw sys_error("pipe2");
+  UniqueFd sync_r(sync_pipe[0]), sync_w(sync_pipe[1]), err_r(error_pipe[0]), err_w(error_pipe[1]);
+  if (r.tty && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_pair) != 0)
+    throw sys_error("socketpair for the tty");
+  UniqueFd tty_parent(tty_pair[0]), tty_child(tty_pair[1]);
+  s.sync_read = sync_r.get();
+  s.error_write = err_w.get();
+  s.tty_sock = tty_child.get();
+
+  fds::mark_cloexec_from(3);
+  sigset_t block = s.forward;
+  sigaddset(&block, SIGCHLD);
+  SignalMask mask(block);
+
+  joins.enter();
+  namespaces::Child child;
+  try {
+    child = namespaces::clone_process(s.clone_flags);
+  } catch (...) {
+    joins.leave();
+    throw;
+  }
+  if (child.pid == 0) child_main(s);
+  joins.leave();
+  sync_r.reset();
+  err_w.reset();
+  tty_child.reset();
+
+  auto abort_child = [&]() {
+    ::syscall(SYS_pidfd_send_signal, child.pidfd.get(), SIGKILL, nullptr, 0);
+    while (::waitpid(child.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (cg) cg->destroy();
+  };
+  try {
+    if (cg) cg->attach(child.pid);
+    if (userns) user::write_id_maps(child.pid, p.namespaces);
+  } catch (...) {
+    abort_child();
+    throw;
+  }
+  if (::write(sync_w.get(), "g", 1) != 1) {
+    abort_child();
+    throw sys_error("releasing the container's process");
+  }
+  sync_w.reset();
+
+  UniqueFd master;
+  if (r.tty) master = tty::receive_master(tty_parent.get());
+  ReportHeader h{};
+  std::string message;
+  if (read_failure(err_r.get(), h, message)) {
+    abort_child();
+    throw LaunchError(message, h.sys_errno, h.exit_code);
+  }
+  int status;
+  {
+    tty::RawMode raw(master.valid() ? r.stdin_fd : -1);
+    if (master.valid()) tty::copy_window_size(r.stdin_fd, master.get());
+    status =
+        supervise(child, s.forward, master.valid() ? master.get() : -1, r.stdin_fd, r.stdout_fd);
+  }
+  if (cg) {
+    std::ostringstream out;
+    cgroup::report(cg->events(), p.resources, out);
+    std::string text = out.str();
+    if (!text.empty() && ::write(r.diagnostics_fd, text.data(), text.size()) < 0) {
+    }
+    cg->destroy();
+  }
+  return status;
+}
+
+}  // namespace policy::launch

@@ -1,0 +1,59 @@
+// policyrun's launch engine: runs one command in a container built from image layers, with every
+// layer of a compiled policy applied in the order of docs/runtime.md ("The recipe").
+#pragma once
+
+#include <linux/filter.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/common/error.hpp"
+#include "compiler/ir/policy.hpp"
+
+namespace policy::launch {
+
+// Exit codes of policyrun itself (Docker's conventions; docs/runtime.md "Exit codes").
+inline constexpr int kExitRuntimeError = 125;  // the runtime failed before the command ran
+inline constexpr int kExitCannotInvoke = 126;  // the command exists but cannot be executed
+inline constexpr int kExitNotFound = 127;      // the command was not found in the container
+
+// A failure that stopped the launch before the command ran. exit_code() is what policyrun exits
+// with: 125, or 126/127 when execve itself failed.
+class LaunchError : public Error {
+ public:
+  LaunchError(std::string message, int sys_errno, int exit_code)
+      : Error(std::move(message), sys_errno), exit_code_(exit_code) {}
+  int exit_code() const { return exit_code_; }
+
+ private:
+  int exit_code_;
+};
+
+// How strictly an optional LSM layer is applied (CLI: --apparmor / --landlock).
+enum class LsmMode { Require, BestEffort, Off };
+
+struct LaunchRequest {
+  const ir::Policy* policy = nullptr;       // required
+  std::vector<sock_filter> seccomp_filter;  // compiled for this host; empty = no seccomp layer
+  std::vector<std::string> lower_dirs;      // image layers, lowest first (never written)
+  std::vector<std::string> argv;            // argv[0] is looked up as given (absolute or PATH)
+  std::vector<std::string> env;             // "K=V", exactly the environment of the command
+  std::string cwd = "/";                    // inside the container
+  std::optional<uint32_t> uid, gid;         // from the image's User; the policy's win
+  bool tty = false;                         // allocate a pty in the container's devpts
+  bool init = false;                        // or-ed with policy->process.init
+  std::string state_root = "/var/lib/policyrun";  // per-run state lives in <state_root>/run/<id>
+  LsmMode apparmor = LsmMode::BestEffort;
+  LsmMode landlock = LsmMode::BestEffort;
+  int stdin_fd = 0, stdout_fd = 1, stderr_fd = 2;  // the container's stdio (ignored with tty)
+  int diagnostics_fd = 2;                          // where the runtime reports OOM kills, warnings
+};
+
+// Runs the command and returns its exit status (128+N when killed by signal N). Throws
+// LaunchError (or policy::Error) when the container could not be set up; in that case the
+// command never ran, and everything the launch created has been removed again.
+int launch(const LaunchRequest& request);
+
+}  // namespace policy::launch

@@ -1,0 +1,127 @@
+#include "runtime/launch/namespaces.hpp"
+
+#include <fcntl.h>
+#include <linux/sched.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "compiler/common/error.hpp"
+
+namespace policy::launch::namespaces {
+namespace {
+
+int flag_of(ir::NamespaceKind k) {
+  switch (k) {
+    case ir::NamespaceKind::Mount:
+      return CLONE_NEWNS;
+    case ir::NamespaceKind::Pid:
+      return CLONE_NEWPID;
+    case ir::NamespaceKind::Uts:
+      return CLONE_NEWUTS;
+    case ir::NamespaceKind::Ipc:
+      return CLONE_NEWIPC;
+    case ir::NamespaceKind::Net:
+      return CLONE_NEWNET;
+    case ir::NamespaceKind::Cgroup:
+      return CLONE_NEWCGROUP;
+    case ir::NamespaceKind::User:
+      return CLONE_NEWUSER;
+    case ir::NamespaceKind::Time:
+      return CLONE_NEWTIME;
+  }
+  return 0;
+}
+
+}  // namespace
+
+const char* proc_name(ir::NamespaceKind k) {
+  switch (k) {
+    case ir::NamespaceKind::Mount:
+      return "mnt";
+    case ir::NamespaceKind::Pid:
+      return "pid";
+    case ir::NamespaceKind::Uts:
+      return "uts";
+    case ir::NamespaceKind::Ipc:
+      return "ipc";
+    case ir::NamespaceKind::Net:
+      return "net";
+    case ir::NamespaceKind::Cgroup:
+      return "cgroup";
+    case ir::NamespaceKind::User:
+      return "user";
+    case ir::NamespaceKind::Time:
+      return "time";
+  }
+  return "?";
+}
+
+uint64_t clone_flags(const ir::NamespacePlan& plan) {
+  uint64_t flags = CLONE_NEWNS;
+  for (const auto& ns : plan.namespaces)
+    if (ns.join_path.empty()) flags |= static_cast<uint64_t>(flag_of(ns.kind));
+  return flags;
+}
+
+Joins::Joins(const ir::NamespacePlan& plan) {
+  for (const auto& ns : plan.namespaces) {
+    if (ns.join_path.empty()) continue;
+    if (ns.kind == ir::NamespaceKind::Mount || ns.kind == ir::NamespaceKind::User)
+      throw Error(std::string("namespaces: joining an existing ") + proc_name(ns.kind) +
+                  " namespace (" + ns.join_path + ") is not supported by policyrun: " +
+                  (ns.loc.known() ? ns.loc.str() + ": " : "") + "remove 'join' to get a new one");
+    Target t;
+    t.nstype = flag_of(ns.kind);
+    t.path = ns.join_path;
+    t.target.reset(::open(ns.join_path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!t.target.valid()) throw sys_error("namespaces: open the namespace to join", ns.join_path);
+    std::string own = std::string("/proc/self/ns/") + proc_name(ns.kind);
+    if (ns.kind == ir::NamespaceKind::Pid) own = "/proc/self/ns/pid_for_children";
+    if (ns.kind == ir::NamespaceKind::Time) own = "/proc/self/ns/time_for_children";
+    t.saved.reset(::open(own.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!t.saved.valid()) throw sys_error("namespaces: open", own);
+    targets_.push_back(std::move(t));
+  }
+}
+
+void Joins::enter() {
+  for (auto& t : targets_)
+    if (::setns(t.target.get(), t.nstype) != 0) {
+      auto err = sys_error("namespaces: setns into", t.path);
+      leave();
+      throw err;
+    }
+}
+
+void Joins::leave() {
+  for (auto& t : targets_) ::setns(t.saved.get(), t.nstype);
+}
+
+Child clone_process(uint64_t flags) {
+  Child c;
+  int pidfd = -1;
+  struct clone_args args {};
+  args.flags = flags | CLONE_PIDFD;
+  args.pidfd = reinterpret_cast<uint64_t>(&pidfd);
+  args.exit_signal = SIGCHLD;
+  long r = ::syscall(SYS_clone3, &args, sizeof args);
+  if (r < 0 && errno == ENOSYS) {
+    r = ::syscall(SYS_clone, (flags & 0xffffffffu) | CLONE_PIDFD | SIGCHLD, nullptr, &pidfd,
+                  nullptr, nullptr);
+  }
+  if (r < 0) {
+    std::string hint;
+    if (errno == EPERM || errno == ENOSPC || errno == EINVAL)
+      hint =
+          " (a namespace in the policy may be disabled on this host: check user.max_*_namespaces"
+          " sysctls and that policyrun runs as root)";
+    throw sys_error("clone3 with the policy's namespaces" + hint);
+  }
+  c.pid = static_cast<pid_t>(r);
+  if (c.pid != 0) c.pidfd.reset(pidfd);
+  return c;
+}
+
+}  // namespace policy::launch::namespaces

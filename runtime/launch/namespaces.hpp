@@ -1,0 +1,50 @@
+// Namespaces: which ones the child is created in (clone flags), which existing ones it joins
+// (setns on /proc/PID/ns/* paths around the clone), and the clone itself.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <vector>
+
+#include "compiler/ir/runtime_plan.hpp"
+#include "runtime/launch/fds.hpp"
+
+namespace policy::launch::namespaces {
+
+// CLONE_NEW* flags of the namespaces the plan creates. A new mount namespace is always included:
+// every mount of the launch must stay out of the host's mount table.
+uint64_t clone_flags(const ir::NamespacePlan& plan);
+
+const char* proc_name(ir::NamespaceKind kind);  // "net", "mnt", ...
+
+// Namespaces to join, opened before anything runs so that a bad path fails early. enter() moves
+// the calling thread into them just before clone (so the child is created inside them), leave()
+// moves it back right after. Joining a mount or user namespace is refused: the rootfs is built
+// in a new mount namespace, and joining a user namespace would change the runtime's credentials.
+class Joins {
+ public:
+  explicit Joins(const ir::NamespacePlan& plan);
+  bool empty() const { return targets_.empty(); }
+  void enter();
+  void leave();
+
+ private:
+  struct Target {
+    int nstype;
+    UniqueFd target, saved;
+    std::string path;
+  };
+  std::vector<Target> targets_;
+};
+
+struct Child {
+  pid_t pid = -1;
+  UniqueFd pidfd;  // for race-free signalling and waiting
+};
+
+// clone3 (falling back to clone) with `flags`; returns in both processes like fork(): pid 0 in
+// the child. The child gets SIGCHLD as exit signal.
+Child clone_process(uint64_t flags);
+
+}  // namespace policy::launch::namespaces

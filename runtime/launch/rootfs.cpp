@@ -1,0 +1,109 @@
+#include "runtime/launch/rootfs.hpp"
+
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "compiler/common/error.hpp"
+#include "runtime/launch/files.hpp"
+
+namespace policy::launch::rootfs {
+
+RunState create_state(const std::string& state_root, const std::string& run_id,
+                      const std::vector<std::string>& lower_dirs, uid_t owner, gid_t group) {
+  if (lower_dirs.empty())
+    throw Error("rootfs: the image has no layers to build the container's root from");
+  for (const auto& l : lower_dirs) {
+    if (l.empty() || l[0] != '/')
+      throw Error("rootfs: image layer directory '" + l + "' must be an absolute path");
+    if (l.find_first_of(",:") != std::string::npos)
+      throw Error("rootfs: image layer directory '" + l +
+                  "' contains ',' or ':', which overlayfs options cannot express; move the image "
+                  "cache (--root) to a path without them");
+    struct stat st;
+    if (::stat(l.c_str(), &st) != 0) throw sys_error("rootfs: image layer directory", l);
+    if (!S_ISDIR(st.st_mode)) throw Error("rootfs: image layer '" + l + "' is not a directory");
+  }
+  if (state_root.find_first_of(",:") != std::string::npos)
+    throw Error("rootfs: state directory '" + state_root +
+                "' contains ',' or ':', which overlayfs options cannot express; choose another "
+                "--root");
+  files::make_dir(state_root, 0711);
+  files::make_dir(state_root + "/run", 0700);
+  RunState s;
+  s.dir = state_root + "/run/" + run_id;
+  if (::mkdir(s.dir.c_str(), 0700) != 0) throw sys_error("rootfs: create the run's state", s.dir);
+  s.upper = s.dir + "/upper";
+  s.work = s.dir + "/work";
+  s.merged = s.dir + "/rootfs";
+  try {
+    for (const auto* d : {&s.upper, &s.work, &s.merged}) {
+      if (::mkdir(d->c_str(), 0755) != 0) throw sys_error("rootfs: mkdir", *d);
+      if ((owner != 0 || group != 0) && ::chown(d->c_str(), owner, group) != 0)
+        throw sys_error("rootfs: chown to the user namespace's root", *d);
+    }
+    if ((owner != 0 || group != 0) && ::chown(s.dir.c_str(), owner, group) != 0)
+      throw sys_error("rootfs: chown to the user namespace's root", s.dir);
+  } catch (...) {
+    remove_state(s);
+    throw;
+  }
+  return s;
+}
+
+void remove_state(const RunState& s) noexcept {
+  if (s.dir.empty()) return;
+  try {
+    files::remove_tree(s.dir);
+  } catch (...) {
+  }
+}
+
+UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dirs) {
+  std::string lower;
+  for (auto it = lower_dirs.rbegin(); it != lower_dirs.rend(); ++it)
+    lower += (lower.empty() ? "" : ":") + *it;  // overlayfs lists the top layer first
+  std::string data = "lowerdir=" + lower + ",upperdir=" + s.upper + ",workdir=" + s.work;
+  if (::mount("overlay", s.merged.c_str(), "overlay", MS_NOSUID | MS_NODEV, data.c_str()) != 0) {
+    int e = errno;
+    std::string hint = e == ENODEV ? " (the kernel has no overlayfs: modprobe overlay)"
+                       : e == EINVAL
+                           ? " (is the state directory on a file system overlayfs accepts as "
+                             "upper layer, e.g. not itself overlayfs? choose another --root)"
+                           : "";
+    errno = e;
+    throw sys_error("rootfs: mount overlayfs" + hint, s.merged);
+  }
+  UniqueFd root(::open(s.merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+  if (!root.valid()) throw sys_error("rootfs: open the new root", s.merged);
+  return root;
+}
+
+void make_readonly(int root) {
+  struct mount_attr attr {};
+  attr.attr_set = MOUNT_ATTR_RDONLY;
+  if (::mount_setattr(root, "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
+    throw sys_error("rootfs: make the root read-only (mount_setattr)");
+}
+
+void enter(const std::string& merged, bool use_chroot, int warn_fd) {
+  if (::chdir(merged.c_str()) != 0) throw sys_error("rootfs: chdir", merged);
+  if (use_chroot) {
+    static const char msg[] =
+        "policyrun: warning: the policy asks for chroot instead of pivot_root; chroot is "
+        "escapable by a process that keeps CAP_SYS_CHROOT [-Wchroot-escapable]\n";
+    if (::write(warn_fd, msg, sizeof msg - 1) < 0) {
+    }
+    if (::chroot(".") != 0) throw sys_error("rootfs: chroot", merged);
+  } else {
+    // pivot_root(".", ".") stacks the old root under the new one; detaching it leaves no path
+    // back to the host's file system.
+    if (::syscall(SYS_pivot_root, ".", ".") != 0) throw sys_error("rootfs: pivot_root", merged);
+    if (::umount2(".", MNT_DETACH) != 0) throw sys_error("rootfs: detach the old root");
+  }
+  if (::chdir("/") != 0) throw sys_error("rootfs: chdir /");
+}
+
+}  // namespace policy::launch::rootfs

@@ -1,0 +1,82 @@
+#include "runtime/launch/tty.hpp"
+
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "compiler/common/error.hpp"
+
+namespace policy::launch::tty {
+
+void setup_child(int sock) {
+  UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
+  if (!master.valid()) throw sys_error("tty: open the container's /dev/ptmx");
+  if (::unlockpt(master.get()) != 0) throw sys_error("tty: unlockpt");
+  // TIOCGPTPEER opens the slave through the master, never through a path the image controls.
+  UniqueFd slave(::ioctl(master.get(), TIOCGPTPEER, O_RDWR | O_NOCTTY));
+  if (!slave.valid()) throw sys_error("tty: open the pty slave (TIOCGPTPEER)");
+  if (::setsid() < 0) throw sys_error("tty: setsid");
+  if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) throw sys_error("tty: TIOCSCTTY");
+  for (int i = 0; i < 3; ++i)
+    if (::dup2(slave.get(), i) < 0) throw sys_error("tty: dup2 slave onto stdio");
+
+  char byte = 't';
+  struct iovec iov {
+    &byte, 1
+  };
+  alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = buf;
+  msg.msg_controllen = sizeof buf;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  c->cmsg_level = SOL_SOCKET;
+  c->cmsg_type = SCM_RIGHTS;
+  c->cmsg_len = CMSG_LEN(sizeof(int));
+  int fd = master.get();
+  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) != 1) throw sys_error("tty: send the pty master");
+}
+
+UniqueFd receive_master(int sock) {
+  char byte;
+  struct iovec iov {
+    &byte, 1
+  };
+  alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg {};
+  msg.msg_iov = &iov;
+  msg.msg_iovlen = 1;
+  msg.msg_control = buf;
+  msg.msg_controllen = sizeof buf;
+  ssize_t n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  if (n <= 0) return UniqueFd();
+  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  if (!c || c->cmsg_type != SCM_RIGHTS) return UniqueFd();
+  int fd;
+  std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+  return UniqueFd(fd);
+}
+
+RawMode::RawMode(int fd) : fd_(fd) {
+  if (!::isatty(fd) || ::tcgetattr(fd, &saved_) != 0) return;
+  struct termios raw = saved_;
+  ::cfmakeraw(&raw);
+  active_ = ::tcsetattr(fd, TCSANOW, &raw) == 0;
+}
+
+RawMode::~RawMode() {
+  if (active_) ::tcsetattr(fd_, TCSANOW, &saved_);
+}
+
+void copy_window_size(int from, int master) {
+  struct winsize ws;
+  if (::ioctl(from, TIOCGWINSZ, &ws) == 0) ::ioctl(master, TIOCSWINSZ, &ws);
+}
+
+}  // namespace policy::launch::tty

@@ -1,0 +1,34 @@
+// `-t`: a pseudo-terminal from the container's own devpts instance. The child opens /dev/ptmx
+// after pivot_root, makes the slave its controlling terminal and stdio, and passes the master to
+// the parent over a socket (SCM_RIGHTS); the parent relays it to its own terminal.
+#pragma once
+
+#include <termios.h>
+
+#include "runtime/launch/fds.hpp"
+
+namespace policy::launch::tty {
+
+// Child (after pivot_root, before dropping privileges).
+void setup_child(int sock);
+// Parent: the master, or an invalid fd when the child failed before sending it.
+UniqueFd receive_master(int sock);
+
+// Parent: the host terminal in raw mode for the life of this object (no-op when not a tty).
+class RawMode {
+ public:
+  explicit RawMode(int fd);
+  ~RawMode();
+  RawMode(const RawMode&) = delete;
+  RawMode& operator=(const RawMode&) = delete;
+
+ private:
+  int fd_;
+  bool active_ = false;
+  struct termios saved_ {};
+};
+
+// Copies the window size of `from` (the host terminal) to the pty master.
+void copy_window_size(int from, int master);
+
+}  // namespace policy::launch::tty

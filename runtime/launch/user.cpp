@@ -1,0 +1,60 @@
+#include "runtime/launch/user.hpp"
+
+#include <grp.h>
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "compiler/common/error.hpp"
+#include "runtime/launch/files.hpp"
+
+namespace policy::launch::user {
+namespace {
+
+std::string render(const std::vector<ir::IdMap>& maps, uint32_t fallback_outside) {
+  if (maps.empty()) return "0 " + std::to_string(fallback_outside) + " 1\n";
+  std::string out;
+  for (const auto& m : maps)
+    out += std::to_string(m.inside) + " " + std::to_string(m.outside) + " " +
+           std::to_string(m.count) + "\n";
+  return out;
+}
+
+}  // namespace
+
+void write_id_maps(pid_t child, const ir::NamespacePlan& plan) {
+  const std::string base = "/proc/" + std::to_string(child) + "/";
+  // setgroups must be denied before gid_map is written (user_namespaces(7)); it also stops the
+  // container from dropping groups to get around a group-based deny on the host.
+  files::write(base + "setgroups", "deny");
+  try {
+    files::write(base + "uid_map", render(plan.uid_map, ::geteuid()));
+    files::write(base + "gid_map", render(plan.gid_map, ::getegid()));
+  } catch (const Error& e) {
+    throw Error(std::string(e.what()) +
+                    " (each uidmap/gidmap line must name ids that exist on the host and must not "
+                    "overlap; see user_namespaces(7))",
+                e.sys_errno());
+  }
+}
+
+void switch_ids(const Ids& ids, bool in_new_userns) {
+  if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw sys_error("prctl(PR_SET_KEEPCAPS, 1)");
+  if (!(in_new_userns && ids.groups.empty())) {
+    std::vector<gid_t> g(ids.groups.begin(), ids.groups.end());
+    if (::setgroups(g.size(), g.data()) != 0)
+      throw sys_error(in_new_userns ? "setgroups (denied in a new user namespace: remove 'groups' "
+                                      "from the policy's process section)"
+                                    : "setgroups");
+  }
+  if (::setresgid(ids.gid, ids.gid, ids.gid) != 0)
+    throw sys_error("setresgid(" + std::to_string(ids.gid) +
+                    ") (is the gid mapped in the user namespace?)");
+  if (::setresuid(ids.uid, ids.uid, ids.uid) != 0)
+    throw sys_error("setresuid(" + std::to_string(ids.uid) +
+                    ") (is the uid mapped in the user namespace?)");
+  if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) throw sys_error("prctl(PR_SET_KEEPCAPS, 0)");
+}
+
+}  // namespace policy::launch::user
