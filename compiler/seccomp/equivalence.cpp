@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <set>
 
@@ -163,6 +164,7 @@ std::vector<uint64_t> probe_values(const std::vector<uint64_t>& constants) {
                          0xffffffff00000000ULL,
                          0x8000000000000000ULL,
                          ~0ULL};
+  for (uint64_t small = 0; small < 32; ++small) out.insert(small);
   for (uint64_t c : constants) {
     const uint32_t lo = static_cast<uint32_t>(c), hi = static_cast<uint32_t>(c >> 32);
     auto make = [](uint32_t h, uint32_t l) { return (uint64_t{h} << 32) | l; };
@@ -205,6 +207,28 @@ ir::Action decide(const ir::SeccompPolicy& policy, uint32_t arch, uint32_t nr, c
   auto name = names::syscall_name(static_cast<int>(nr), arch);
   if (!name) return policy.default_action;
   const bool narrow = arch_is_32bit(arch);
+  // A socket or IPC call made through the arch's multiplexer (x86 socketcall(SYS_SOCKET, argv)):
+  // the rules of that call decide, as libseccomp places them. The call's own arguments are in
+  // memory the filter cannot read: a condition on arg0 is replaced by the sub-call number and the
+  // other conditions compare the multiplexer's own arguments (libseccomp's widening).
+  bool through_mux = false;
+  if (*name == "socketcall" || *name == "ipc") {
+    const int base = *name == "socketcall" ? 100 : 200;
+    const uint32_t call = static_cast<uint32_t>(args[0]);
+    if (call < 100) {
+      char* sub = seccomp_syscall_resolve_num_arch(arch, -(base + static_cast<int>(call)));
+      if (sub) {
+        const std::string s = sub;
+        std::free(sub);
+        for (const ir::SyscallRule& r : policy.rules)
+          if (r.syscall == s && applies(r, arch, kernel)) {
+            name = s;
+            through_mux = true;
+            break;
+          }
+      }
+    }
+  }
   const ir::SyscallRule* uncond = nullptr;
   for (const ir::SyscallRule& r : policy.rules) {
     if (r.syscall != *name || !applies(r, arch, kernel)) continue;
@@ -214,8 +238,10 @@ ir::Action decide(const ir::SeccompPolicy& policy, uint32_t arch, uint32_t nr, c
     }
     for (const ir::Conjunction& conj : r.args) {
       bool all = true;
-      for (const ir::Comparison& c : conj)
+      for (const ir::Comparison& c : conj) {
+        if (through_mux && c.arg == 0) continue;
         if (c.arg > 5 || !comparison_holds(c, args[c.arg], narrow)) all = false;
+      }
       if (all) return r.action;
     }
   }
@@ -231,10 +257,12 @@ std::optional<std::string> first_difference_from_policy(const Program& prog,
   // The IR "reads" the arguments its rules for the syscall compare.
   Judge ir_judge = [&](const struct seccomp_data& d) {
     uint32_t arch = 0;
+    const uint32_t nr = static_cast<uint32_t>(d.nr);
+    // nr -1 is "no syscall" (a tracer skipped it), not an x32 call.
+    const bool x32_call = (nr & kX32Bit) != 0 && nr != 0xffffffffu;
     for (uint32_t t : arches)
       if (audit_arch(t) == d.arch &&
-          ((t == SCMP_ARCH_X32) == ((static_cast<uint32_t>(d.nr) & kX32Bit) != 0) ||
-           audit_arch(t) != audit_arch(SCMP_ARCH_X86_64)))
+          ((t == SCMP_ARCH_X32) == x32_call || audit_arch(t) != audit_arch(SCMP_ARCH_X86_64)))
         arch = t;
     if (arch == 0) {
       // Not a target arch (or an x32 call on a filter without x32): the bad-arch action.
@@ -246,7 +274,9 @@ std::optional<std::string> first_difference_from_policy(const Program& prog,
     for (size_t i = 0; i < 6; ++i) args[i] = d.args[i];
     const ir::Action act = decide(policy, arch, static_cast<uint32_t>(d.nr), args, kernel);
     uint16_t words = 0;
-    if (auto name = names::syscall_name(d.nr, arch))
+    auto name = names::syscall_name(d.nr, arch);
+    if (name && (*name == "socketcall" || *name == "ipc")) words = 0xfff0;  // every argument
+    if (name)
       for (const ir::SyscallRule& r : policy.rules)
         if (r.syscall == *name)
           for (const ir::Conjunction& conj : r.args)

@@ -79,7 +79,10 @@ json args_json(const std::vector<scmp_arg_cmp>& conds) {
 // Rules grouped by (action, args) with sorted names; the common part of both formats.
 json common(const ir::SeccompPolicy& policy, const std::optional<ir::KernelVersion>& kernel,
             std::vector<uint32_t>* arches_out) {
-  const LibseccompPlan plan = plan_libseccomp(policy, target_kernel(policy, kernel));
+  // runc hands the JSON to libseccomp, which widens socket/IPC rules on multiplexing arches; the
+  // JSON says the same as the policy, so the widening is runc's, documented in docs/seccomp.md.
+  const LibseccompPlan plan =
+      plan_libseccomp(policy, target_kernel(policy, kernel), /*allow_multiplexer_widening=*/true);
   *arches_out = plan.arches;
 
   // Every (syscall, action, args) libseccomp gets, and the arches it gets it on.
@@ -104,7 +107,7 @@ json common(const ir::SeccompPolicy& policy, const std::optional<ir::KernelVersi
   std::map<Key, std::set<std::string>> groups;
   for (const auto& [sk, on] : seen) {
     for (uint32_t arch : plan.arches)
-      if (names::syscall_number(sk.first, arch) && !on.count(arch))
+      if (libseccomp_has_syscall(sk.first, arch) && !on.count(arch))
         throw Error("seccomp JSON: the rule " + sk.second.action + " for '" + sk.first +
                     "' applies on " + names::arch_name(*on.begin()) + " but not on " +
                     names::arch_name(arch) +

@@ -223,7 +223,7 @@ bool applies(const ir::SyscallRule& r, uint32_t arch, const ir::KernelVersion& k
 // docs/language.md says ("Which rule decides"): conditional rules in order, then the unconditional
 // rule, then the default.
 std::vector<Planned> plan_syscall(const std::vector<const ir::SyscallRule*>& rules, uint32_t arch,
-                                  uint32_t default_action) {
+                                  uint32_t default_action, bool allow_widening) {
   const uint64_t top = arch_is_32bit(arch) ? 0xffffffffULL : ~0ULL;
   const ir::SyscallRule* uncond = nullptr;
   struct Cond {
@@ -261,20 +261,43 @@ std::vector<Planned> plan_syscall(const std::vector<const ir::SyscallRule*>& rul
   }
   // libseccomp orders a syscall's comparisons by argument, not by rule: rules with different
   // actions are exact only when no call can match both.
+  // Through a multiplexer (x86 socketcall) libseccomp replaces the arg0 condition by the sub-call
+  // number, so there the rules must be disjoint without it.
+  const std::optional<std::string> mux =
+      rules.empty() ? std::nullopt : multiplexer_of(rules.front()->syscall, arch);
+  auto without_arg0 = [](Conj c) {
+    std::erase_if(c, [](const Cmp& m) { return m.arg == 0; });
+    return c;
+  };
   for (size_t i = 0; i < conds.size(); ++i)
     for (size_t j = i + 1; j < conds.size(); ++j) {
       if (conds[i].action == conds[j].action) continue;
       for (const Conj& a : conds[i].conjs)
-        for (const Conj& b : conds[j].conjs)
+        for (const Conj& b : conds[j].conjs) {
           if (!conj_disjoint(a, b, top))
             cannot(*conds[j].rule, arch,
                    "its condition overlaps the earlier rule " + where(*conds[i].rule) +
                        " with another action, and libseccomp does not keep the order of "
                        "overlapping conditional rules");
+          if (mux && !conj_disjoint(without_arg0(a), without_arg0(b), top))
+            cannot(*conds[j].rule, arch,
+                   "through " + *mux +
+                       "() libseccomp drops the condition on arg0, and there it "
+                       "overlaps the earlier rule " +
+                       where(*conds[i].rule) + " with another action");
+        }
     }
   std::vector<Planned> out;
   for (const Cond& c : conds) {
     if (c.action == default_action) continue;  // libseccomp refuses these; the default decides
+    if (auto mux = multiplexer_of(c.rule->syscall, arch); mux && !allow_widening)
+      cannot(*c.rule, arch,
+             "on " + names::arch_name(arch) + " '" + c.rule->syscall +
+                 "' is also reached through " + *mux +
+                 "(), whose arguments are in memory a filter cannot read, and libseccomp "
+                 "applies the rule there without its condition (allow this widening as runc does, "
+                 "or leave " +
+                 names::arch_name(arch) + " out of the target)");
     for (const Conj& conj : c.conjs) {
       Planned p{c.rule->syscall, c.rule->action, {}};
       for (const Cmp& m : conj) {
@@ -372,7 +395,20 @@ ir::KernelVersion target_kernel(const ir::SeccompPolicy& policy,
   return host_kernel_version();
 }
 
-LibseccompPlan plan_libseccomp(const ir::SeccompPolicy& policy, const ir::KernelVersion& kernel) {
+std::optional<std::string> multiplexer_of(const std::string& syscall, uint32_t arch) {
+  const int nr = seccomp_syscall_resolve_name_arch(arch, syscall.c_str());
+  // libseccomp's pseudo numbers: -100..-120 socket calls, -200..-224 IPC calls.
+  if (nr <= -100 && nr >= -120 && names::syscall_number("socketcall", arch)) return "socketcall";
+  if (nr <= -200 && nr >= -224 && names::syscall_number("ipc", arch)) return "ipc";
+  return std::nullopt;
+}
+
+bool libseccomp_has_syscall(const std::string& syscall, uint32_t arch) {
+  return names::syscall_number(syscall, arch) || multiplexer_of(syscall, arch);
+}
+
+LibseccompPlan plan_libseccomp(const ir::SeccompPolicy& policy, const ir::KernelVersion& kernel,
+                               bool allow_multiplexer_widening) {
   LibseccompPlan plan;
   plan.arches = policy.arches;
   if (plan.arches.empty()) plan.arches = names::default_target_arches();
@@ -389,21 +425,23 @@ LibseccompPlan plan_libseccomp(const ir::SeccompPolicy& policy, const ir::Kernel
     std::vector<std::string> order;
     for (const ir::SyscallRule& r : policy.rules) {
       if (!applies(r, arch, kernel)) continue;
-      if (!names::syscall_number(r.syscall, arch)) continue;  // absent on this arch
+      if (!libseccomp_has_syscall(r.syscall, arch)) continue;  // absent on this arch
       auto& v = by_syscall[r.syscall];
       if (v.empty()) order.push_back(r.syscall);
       v.push_back(&r);
     }
     std::vector<LibseccompRule> planned;
     for (const std::string& name : order)
-      for (Planned& p : plan_syscall(by_syscall[name], arch, def)) planned.push_back(std::move(p));
+      for (Planned& p : plan_syscall(by_syscall[name], arch, def, allow_multiplexer_widening))
+        planned.push_back(std::move(p));
     plan.rules.push_back(std::move(planned));
   }
   return plan;
 }
 
 Program compile_with_libseccomp(const ir::SeccompPolicy& policy, const LibseccompOptions& options) {
-  const LibseccompPlan plan = plan_libseccomp(policy, target_kernel(policy, options.kernel));
+  const LibseccompPlan plan = plan_libseccomp(policy, target_kernel(policy, options.kernel),
+                                              options.allow_multiplexer_widening);
   const uint32_t def = scmp_action(policy.default_action);
   const uint32_t badarch = bad_arch_scmp_action(policy);
   // seccomp_merge needs identical attributes, and libseccomp 2.5 builds a broken tree for a filter

@@ -15,6 +15,11 @@ namespace policy::seccomp {
 struct LibseccompOptions {
   bool binary_tree = true;  // SCMP_FLTATR_CTL_OPTIMIZE = 2 (else 1: libseccomp's linear order)
   std::optional<ir::KernelVersion> kernel;  // for min_kernel; else policy.target_kernel, else host
+  // On arches that multiplex socket and IPC calls (x86: socketcall, ipc), libseccomp adds a rule
+  // for socket(...) also to socketcall(SYS_SOCKET, ...), whose arguments are in memory the filter
+  // cannot read, so an argument condition is dropped on that path (Docker's profile relies on
+  // this). false: such a rule is refused with an error; true: accepted, as runc does.
+  bool allow_multiplexer_widening = false;
 };
 
 // Builds the filter with libseccomp: one libseccomp filter per target arch (rules are added with
@@ -38,7 +43,13 @@ struct LibseccompPlan {
   std::vector<uint32_t> arches;                    // policy.arches, or the host's default targets
   std::vector<std::vector<LibseccompRule>> rules;  // rules[i] for arches[i], in policy order
 };
-LibseccompPlan plan_libseccomp(const ir::SeccompPolicy& policy, const ir::KernelVersion& kernel);
+LibseccompPlan plan_libseccomp(const ir::SeccompPolicy& policy, const ir::KernelVersion& kernel,
+                               bool allow_multiplexer_widening);
+// True when libseccomp can place a rule for `syscall` on `arch` (a real number there, or a
+// socket/IPC call reached through the arch's multiplexer).
+bool libseccomp_has_syscall(const std::string& syscall, uint32_t arch);
+// The multiplexer ("socketcall" or "ipc") through which `syscall` is reached on `arch`, if any.
+std::optional<std::string> multiplexer_of(const std::string& syscall, uint32_t arch);
 // The kernel min_kernel gates are decided against: explicit, else policy.target_kernel, else host.
 ir::KernelVersion target_kernel(const ir::SeccompPolicy& policy,
                                 const std::optional<ir::KernelVersion>& explicit_kernel);
