@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/capability.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -31,7 +32,7 @@ using launch::LandlockMode;
 
 // Runs `body` in a forked child with no_new_privs set (as the launch recipe does before
 // Landlock); returns what it wrote, or "exception: ..." if it threw.
-std::string in_child(const std::function<void(std::ostream&)>& body) {
+std::string in_child(const std::function<void(std::ostream&)>& body, bool no_new_privs = true) {
   int fds[2];
   if (pipe(fds) != 0) return "pipe failed";
   pid_t pid = fork();
@@ -39,7 +40,8 @@ std::string in_child(const std::function<void(std::ostream&)>& body) {
     close(fds[0]);
     std::ostringstream out;
     try {
-      if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw sys_error("PR_SET_NO_NEW_PRIVS");
+      if (no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+        throw sys_error("PR_SET_NO_NEW_PRIVS");
       body(out);
     } catch (const std::exception& e) {
       out << "exception: " << e.what();
@@ -285,6 +287,25 @@ TEST_F(LandlockKernel, ScopesConfineAbstractSocketsAndSignals) {
   close(srv);
   EXPECT_EQ(before, "connect=ok kill=ok");
   EXPECT_EQ(after, "connect=EPERM kill=EPERM");
+}
+
+TEST_F(LandlockKernel, WithoutNoNewPrivsOrSysAdminTheMessageSaysWhy) {
+  ir::Policy p = policy(free_port());
+  std::string r = in_child(
+      [&](std::ostream& out) {
+        cap_t caps = cap_get_proc();
+        cap_value_t admin = CAP_SYS_ADMIN;
+        cap_set_flag(caps, CAP_EFFECTIVE, 1, &admin, CAP_CLEAR);
+        if (cap_set_proc(caps) != 0) throw sys_error("cap_set_proc");
+        cap_free(caps);
+        apply_landlock(p, LandlockMode::BestEffort, out);
+        out << "applied";
+      },
+      /*no_new_privs=*/false);
+  EXPECT_NE(r.find("exception: landlock_restrict_self: Operation not permitted: no_new_privs is "
+                   "not set and the process lacks CAP_SYS_ADMIN"),
+            std::string::npos)
+      << r;
 }
 
 TEST(LandlockAbi, KernelReportsAVersion) {
