@@ -255,7 +255,9 @@ struct family_name : ident, node {};
 struct socket_type : sor<POLICY_WORD("stream"), POLICY_WORD("dgram"), POLICY_WORD("raw"),
                          POLICY_WORD("seqpacket"), POLICY_WORD("rdm"), POLICY_WORD("packet")>,
                      node {};
-struct port_range : seq<tok<number>, opt<tok<one<'-'>>, must<tok<number>>>>, node {};
+struct port : plus<digit>, node {};
+struct port_last : tok<port> {};
+struct port_range : seq<tok<port>, opt<tok<one<'-'>>, must<port_last>>>, node {};
 struct port_proto : tok<POLICY_WORD("tcp")> {};
 struct first_port : seq<port_range> {};
 struct port_list : seq<must<port_proto>, must<first_port>, star<comma, port_range>> {};
@@ -470,7 +472,7 @@ POLICY_EXPECT(fs_open, "expected '{' to open the filesystem section");
 POLICY_EXPECT(fs_close, "expected a filesystem rule (read, write, exec, deny ...) or '}'");
 POLICY_EXPECT(port_proto, "expected 'tcp' (Landlock restricts TCP ports only)");
 POLICY_EXPECT(first_port, "expected a port number or range such as 8000-8080");
-POLICY_EXPECT(tok<number>, "expected a number");
+POLICY_EXPECT(port_last, "expected the last port of the range");
 POLICY_EXPECT(tok<scope_kind>, "expected 'abstract-unix' or 'signals' after 'scope'");
 POLICY_EXPECT(net_open, "expected '{' to open the network section");
 POLICY_EXPECT(net_close, "expected a network rule (a socket family, bind, connect, scope) or '}'");

@@ -240,7 +240,8 @@ void apply_namespaces(const ast::NamespacesSection& s, ir::NamespacePlan& out,
       {"mount", ir::NamespaceKind::Mount}, {"pid", ir::NamespaceKind::Pid},
       {"uts", ir::NamespaceKind::Uts},     {"ipc", ir::NamespaceKind::Ipc},
       {"net", ir::NamespaceKind::Net},     {"cgroup", ir::NamespaceKind::Cgroup},
-      {"user", ir::NamespaceKind::User},   {"time", ir::NamespaceKind::Time}};
+      {"user", ir::NamespaceKind::User},   {"time", ir::NamespaceKind::Time},
+      {"mnt", ir::NamespaceKind::Mount}};  // as /proc/PID/ns/mnt names it
   for (const ast::NsItem& item : s.items) {
     if (item.kind != ast::NsItem::Namespace) {
       uint64_t v[3] = {0, 0, 0};
