@@ -18,8 +18,19 @@ namespace policy::image {
 
 namespace {
 
-constexpr uint64_t kKeepLimit = 4u << 20;    // per metadata file kept from the index pass
-constexpr uint64_t kKeepBudget = 64u << 20;  // all of them together
+// Files kept in memory from the index pass, so manifests and configs need no second pass: top-level
+// JSON files up to 4 MiB and small blobs (manifests, configs, tiny layers). Layers are streamed.
+constexpr uint64_t kKeepLimit = 4u << 20;
+constexpr uint64_t kKeepBlobLimit = 256u << 10;
+constexpr uint64_t kKeepBudget = 16u << 20;  // all of them together
+
+bool worth_keeping(const std::string& name, uint64_t size) {
+  bool top = name.find('/') == std::string::npos;
+  if (top && (name == "oci-layout" || name == "repositories" ||
+              (name.size() > 5 && name.compare(name.size() - 5, 5, ".json") == 0)))
+    return size <= kKeepLimit;
+  return name.rfind("blobs/sha256/", 0) == 0 && size <= kKeepBlobLimit;
+}
 const std::vector<Compression> kOuterCompressions = {
     Compression::None, Compression::Gzip, Compression::Zstd, Compression::Xz, Compression::Bzip2};
 
@@ -168,9 +179,7 @@ TarBundle::TarBundle(const std::string& path) : Bundle(path) {
       ent.type = 'o';
     }
     ent.size = archive_entry_size_is_set(e) ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
-    bool metadata_like = name.find('/') == std::string::npos || name.rfind("blobs/sha256/", 0) == 0;
-    if (ent.type == 'f' && metadata_like && ent.size <= kKeepLimit &&
-        kept_total + ent.size <= kKeepBudget) {
+    if (ent.type == 'f' && worth_keeping(name, ent.size) && kept_total + ent.size <= kKeepBudget) {
       ArchiveDataSource data(ts.tar(), path + ": " + name);
       std::string content;
       char buf[65536];

@@ -45,7 +45,7 @@ std::string read_small_at(int dirfd, const std::string& name) {
     ssize_t n = ::read(f.get(), buf, sizeof buf);
     if (n <= 0) break;
     out.append(buf, static_cast<size_t>(n));
-    if (out.size() > 65536) return {};
+    if (out.size() > (1u << 20)) return {};
   }
   return out;
 }
@@ -64,6 +64,7 @@ LayerCache::LayerCache(const CacheOptions& options) : root_(clean_root(options.r
   layers_ = make_dirs(root_ + "/layers/sha256", 0700);
   meta_ = make_dirs(root_ + "/meta/sha256", 0700);
   tmp_ = make_dirs(root_ + "/tmp", 0700);
+  images_ = make_dirs(root_ + "/images", 0700);
   Fd layers_top = make_dirs(root_ + "/layers", 0700);
   ::fchmod(layers_top.get(), 0700);
 }
@@ -94,8 +95,23 @@ std::optional<std::string> LayerCache::diff_id(const std::string& hex) const {
 
 void LayerCache::write_meta(const StoredLayer& layer) {
   nlohmann::json j = {{"digest", "sha256:" + layer.digest_hex}, {"diff_id", layer.diff_id_hex}};
-  std::string text = j.dump() + "\n";
-  std::string tmpname = "meta-" + random_name();
+  write_atomic(meta_.get(), root_ + "/meta/sha256", layer.digest_hex + ".json", j.dump() + "\n");
+}
+
+std::optional<std::string> LayerCache::read_record(const std::string& name) const {
+  std::string text = read_small_at(images_.get(), name);
+  if (text.empty()) return std::nullopt;
+  return text;
+}
+
+void LayerCache::write_record(const std::string& name, const std::string& text) {
+  write_atomic(images_.get(), root_ + "/images", name, text);
+}
+
+// Written in tmp/ and renamed into place: readers see the old record or the new one, whole.
+void LayerCache::write_atomic(int dir_fd, const std::string& dir_display, const std::string& name,
+                              const std::string& text) {
+  std::string tmpname = "file-" + random_name();
   Fd f;
   {
     TmpCreateLock creating(tmp_.get());
@@ -110,9 +126,8 @@ void LayerCache::write_meta(const StoredLayer& layer) {
     ::unlinkat(tmp_.get(), tmpname.c_str(), 0);
     throw err;
   }
-  std::string final_name = layer.digest_hex + ".json";
-  if (::renameat(tmp_.get(), tmpname.c_str(), meta_.get(), final_name.c_str()) != 0) {
-    auto err = sys_error("rename into", root_ + "/meta/sha256/" + final_name);
+  if (::renameat(tmp_.get(), tmpname.c_str(), dir_fd, name.c_str()) != 0) {
+    auto err = sys_error("rename into", dir_display + "/" + name);
     ::unlinkat(tmp_.get(), tmpname.c_str(), 0);
     throw err;
   }

@@ -32,12 +32,18 @@ class LayerCache {
   std::string store(const std::function<StoredLayer(int dir_fd)>& unpack);
 
   std::string layer_path(const std::string& hex) const;
+
+  // Small records under <root>/images/ (what a tarball image resolved to, see image.cpp).
+  std::optional<std::string> read_record(const std::string& name) const;
+  void write_record(const std::string& name, const std::string& text);
   const std::string& root() const { return root_; }
 
  private:
   void write_meta(const StoredLayer& layer);
+  void write_atomic(int dir_fd, const std::string& dir_display, const std::string& name,
+                    const std::string& text);
   std::string root_;
-  Fd layers_, meta_, tmp_;
+  Fd layers_, meta_, tmp_, images_;
 };
 
 }  // namespace policy::image

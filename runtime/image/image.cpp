@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
 
@@ -96,6 +97,68 @@ PreparedImage prepare_rootfs_tarball(const std::string& path, const std::string&
   return out;
 }
 
+// What a tarball resolved to, remembered under <root>/images/ by the file's identity (path, tag,
+// device, inode, size, mtime and ctime — ctime cannot be set back by anyone who rewrites the
+// file), so a cached launch does not read a whole archive again.
+std::string record_name(const std::string& path, const std::optional<std::string>& tag,
+                        const struct stat& st) {
+  char real[PATH_MAX];
+  if (!::realpath(path.c_str(), real)) return {};
+  std::string id = std::string("v1\0", 3) + real + '\0' + (tag ? "1" + *tag : "0") + '\0' +
+                   std::to_string(st.st_dev) + ':' + std::to_string(st.st_ino) + ':' +
+                   std::to_string(st.st_size) + ':' + std::to_string(st.st_mtim.tv_sec) + '.' +
+                   std::to_string(st.st_mtim.tv_nsec) + ':' + std::to_string(st.st_ctim.tv_sec) +
+                   '.' + std::to_string(st.st_ctim.tv_nsec);
+  return sha256_hex(id) + ".json";
+}
+
+std::optional<PreparedImage> recall(LayerCache& cache, const std::string& name) {
+  if (name.empty()) return std::nullopt;
+  auto text = cache.read_record(name);
+  if (!text) return std::nullopt;
+  auto j = nlohmann::json::parse(*text, nullptr, false);
+  try {
+    PreparedImage out;
+    out.kind = static_cast<ImageKind>(j.at("kind").get<int>());
+    for (const auto& hex : j.at("layers")) {
+      auto dir = cache.lookup(hex.get<std::string>());
+      if (!dir) return std::nullopt;  // the layer was removed from the cache: prepare again
+      out.layer_dirs.push_back(*dir);
+    }
+    const auto& c = j.at("config");
+    out.config.env = c.at("env").get<std::vector<std::string>>();
+    out.config.entrypoint = c.at("entrypoint").get<std::vector<std::string>>();
+    out.config.cmd = c.at("cmd").get<std::vector<std::string>>();
+    out.config.working_dir = c.at("working_dir").get<std::string>();
+    out.config.user = c.at("user").get<std::string>();
+    out.description = j.at("description").get<std::string>();
+    out.warnings = j.at("warnings").get<std::vector<std::string>>();
+    if (out.layer_dirs.empty()) return std::nullopt;
+    return out;
+  } catch (const nlohmann::json::exception&) {
+    return std::nullopt;  // unreadable record: prepare again
+  }
+}
+
+void remember(LayerCache& cache, const std::string& name, const PreparedImage& img) {
+  if (name.empty()) return;
+  nlohmann::json layers = nlohmann::json::array();
+  for (auto& d : img.layer_dirs) layers.push_back(d.substr(d.rfind('/') + 1));
+  nlohmann::json j = {{"kind", static_cast<int>(img.kind)},
+                      {"layers", layers},
+                      {"config",
+                       {{"env", img.config.env},
+                        {"entrypoint", img.config.entrypoint},
+                        {"cmd", img.config.cmd},
+                        {"working_dir", img.config.working_dir},
+                        {"user", img.config.user}}},
+                      {"description", img.description},
+                      {"warnings", img.warnings}};
+  cache.write_record(name, j.dump());
+}
+
+PreparedImage prepare_tarball(const Ref& ref, LayerCache& cache);
+
 }  // namespace
 
 PreparedImage prepare_image(const std::string& image_ref, const CacheOptions& options) {
@@ -137,6 +200,19 @@ PreparedImage prepare_image(const std::string& image_ref, const CacheOptions& op
 
   LayerCache cache(options);
   gc_tmp(options);
+  std::string record = record_name(ref.path, ref.tag, st);
+  if (auto known = recall(cache, record)) return *known;
+  PreparedImage out = prepare_tarball(ref, cache);
+  struct stat after;
+  // Only remember what was read from a file that did not change meanwhile.
+  if (::stat(ref.path.c_str(), &after) == 0 && record_name(ref.path, ref.tag, after) == record)
+    remember(cache, record, out);
+  return out;
+}
+
+namespace {
+
+PreparedImage prepare_tarball(const Ref& ref, LayerCache& cache) {
   TarBundle bundle(ref.path);
   bool docker = is_docker_archive(bundle);
   if (docker || is_oci_layout(bundle)) {
@@ -150,8 +226,12 @@ PreparedImage prepare_image(const std::string& image_ref, const CacheOptions& op
     out.description = std::move(r.description);
     return out;
   }
-  no_tag("rootfs tarball");
+  if (ref.tag)
+    throw Error(ref.path + ": is a rootfs tarball holding a single image; drop ':" + *ref.tag +
+                "'");
   return prepare_rootfs_tarball(ref.path, bundle.file_sha256(), cache);
 }
+
+}  // namespace
 
 }  // namespace policy::image

@@ -181,9 +181,16 @@ archive_entry* TarStream::next() {
     done_ = true;
     return nullptr;
   }
-  if (r == ARCHIVE_OK || r == ARCHIVE_WARN) return e;
+  if (r == ARCHIVE_OK || r == ARCHIVE_WARN) {
+    const char* name = archive_entry_pathname(e);
+    last_entry_ = name ? name : "?";
+    return e;
+  }
   rethrow_pending();
-  throw Error(error_text("cannot read the next tar header"));
+  // Usually the previous entry's data ran short (truncated or corrupt stream): name it.
+  std::string where =
+      last_entry_.empty() ? "at the first entry" : "after entry '" + last_entry_ + "'";
+  throw Error(error_text(where + ": cannot read the next tar header") + "; refusing the image");
 }
 
 void TarStream::finish() {

@@ -82,6 +82,7 @@ class TarStream {
   uint64_t compressed_size_ = 0;
   std::vector<char> src_buf_, raw_buf_;
   std::string peeked_;
+  std::string last_entry_;
   bool peek_pending_ = false;
   std::exception_ptr pending_;
 };

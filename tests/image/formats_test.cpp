@@ -573,3 +573,60 @@ TEST_F(RealImages, GcTmpRemovesDeadWritersOnlyAndPrepareRunsIt) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST_F(RealImages, TarballsAreRememberedUntilTheFileChanges) {
+  std::string t = tmp / "docker.tar";
+  fs::copy_file(img.docker_tar, t);
+  auto first = prepare_image(t, cache);
+  size_t records = 0;
+  for (auto& e : fs::directory_iterator(cache.root + "/images")) records += e.is_regular_file();
+  EXPECT_EQ(records, 1u);
+  auto second = prepare_image(t, cache);  // from the record: same answer
+  EXPECT_EQ(second.layer_dirs, first.layer_dirs);
+  EXPECT_EQ(second.config.cmd, first.config.cmd);
+  EXPECT_EQ(second.description, first.description);
+  EXPECT_EQ(second.kind, ImageKind::DockerArchive);
+  // Replaced by another image: the record no longer matches the file, the new content is read.
+  std::string other = tmp / "other.tar";
+  {
+    TarWriter w(other);
+    w.file("etc/other", "other\n");
+  }
+  fs::copy_file(other, t, fs::copy_options::overwrite_existing);
+  auto third = prepare_image(t, cache);
+  EXPECT_EQ(third.kind, ImageKind::RootfsTarball);
+  ASSERT_EQ(third.layer_dirs.size(), 1u);
+  EXPECT_EQ(read_file(third.layer_dirs[0] + "/etc/other"), "other\n");
+  // A layer deleted from the cache is unpacked again rather than trusted from the record.
+  fs::remove_all(third.layer_dirs[0]);
+  auto fourth = prepare_image(t, cache);
+  EXPECT_EQ(read_file(fourth.layer_dirs.at(0) + "/etc/other"), "other\n");
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(Formats, TruncatedGzipLayerNamesTheLayerAndTheEntry) {
+  std::string good = tmp / "good.tar.gz";
+  {
+    TarWriter w(good, "gzip");
+    std::string big;
+    for (int i = 0; i < 40000; ++i) big += std::to_string(i * 7919) + "\n";
+    w.file("usr/big", big);
+    w.file("usr/after", "x");
+  }
+  std::string data = read_file(good);
+  OciBuilder b(tmp / "trunc");
+  json ld = b.blob(data.substr(0, data.size() / 2), "application/vnd.oci.image.layer.v1.tar+gzip");
+  b.index({b.manifest({ld}, {})});
+  EXPECT_IMAGE_ERROR(prepare_image(b.dir(), cache),
+                     b.dir() + ": layer sha256:" + hex_of(ld).substr(0, 12) + ": entry 'usr/big'",
+                     "truncated", "refusing the image");
+  EXPECT_TRUE(dir_is_empty(cache.root + "/layers/sha256"));
+  EXPECT_TRUE(dir_is_empty(cache.root + "/tmp"));
+}
+
+}  // namespace

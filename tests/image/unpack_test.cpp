@@ -184,7 +184,8 @@ TEST_F(Unpack, RefusesTruncatedGzip) {
   std::string data = read_file(good);
   std::string t = tmp / "truncated.tar.gz";
   write_file(t, data.substr(0, data.size() / 2));
-  EXPECT_IMAGE_ERROR(prepare_image(t, cache), t + ": ", "big");
+  EXPECT_IMAGE_ERROR(prepare_image(t, cache), t + ": after entry 'big'", "Truncated input",
+                     "refusing the image");
   expect_nothing_written();
 }
 
@@ -329,6 +330,29 @@ TEST_F(Unpack, KeepsNonAsciiNamesByteForByte) {
     EXPECT_EQ(read_file(L + "/etc/caf\xc3\xa9"), "utf8") << format;
     EXPECT_EQ(read_file(L + "/etc/raw\xff\xfe"), "not utf8") << format;
   }
+}
+
+}  // namespace
+
+namespace {
+
+TEST_F(Unpack, SparseFilesAndFifosFromGnuTar) {
+  std::string src = tmp / "src";
+  fs::create_directories(src);
+  must_run("truncate -s 8M " + src + "/sparse && printf tail | dd of=" + src +
+           "/sparse bs=1 seek=4194304 conv=notrunc status=none && mkfifo -m 0620 " + src + "/fifo");
+  std::string t = tmp / "sparse.tar";
+  must_run("tar --sparse -C " + src + " -cf " + t + " .");
+  std::string L = one_layer(t);
+  struct stat st;
+  ASSERT_EQ(::stat((L + "/sparse").c_str(), &st), 0);
+  EXPECT_EQ(st.st_size, 8 << 20);
+  std::string data = read_file(L + "/sparse");
+  EXPECT_EQ(data.substr(4194304, 4), "tail");
+  EXPECT_EQ(data.substr(0, 16), std::string(16, '\0'));
+  ASSERT_EQ(::lstat((L + "/fifo").c_str(), &st), 0);
+  EXPECT_TRUE(S_ISFIFO(st.st_mode));
+  EXPECT_EQ(st.st_mode & 07777, 0620u);
 }
 
 }  // namespace
