@@ -1,0 +1,121 @@
+// The generator's recipe: model -> argument checks -> number search per architecture -> arch
+// check -> layout.
+#include <linux/audit.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <map>
+
+#include "compiler/bpfgen/args.hpp"
+#include "compiler/bpfgen/bpfgen.hpp"
+#include "compiler/bpfgen/dispatch.hpp"
+#include "compiler/bpfgen/graph.hpp"
+#include "compiler/bpfgen/model.hpp"
+
+namespace policy::bpfgen {
+
+namespace {
+
+constexpr uint32_t kX32Bit = 0x40000000U;  // __X32_SYSCALL_BIT (asm/unistd_x32.h is not uapi)
+constexpr double kDeniedWeight = 0.02;     // a denied call still costs something, just rarely
+constexpr double kSizeCost = 1.0;          // one instruction, in allowed-call units
+
+struct Group {
+  uint32_t audit_arch;
+  std::vector<const ArchModel*> members;
+};
+
+}  // namespace
+
+seccomp::Program generate(const ir::SeccompPolicy& policy, const Options& options) {
+  const PolicyModel model = build_model(policy, options.kernel);
+  FrequencyTable builtin;
+  const FrequencyTable* freq = options.frequencies;
+  if (!freq) {
+    builtin = builtin_frequencies();
+    freq = &builtin;
+  }
+  const double total_calls = freq->total();
+
+  Graph g;
+  const NodeId bad_arch = g.ret(model.bad_arch_ret);
+  const NodeId deflt = g.ret(model.default_ret);
+
+  std::vector<Group> groups;
+  for (const ArchModel& a : model.arches) {
+    auto it = std::find_if(groups.begin(), groups.end(),
+                           [&](const Group& x) { return x.audit_arch == a.audit_arch; });
+    if (it == groups.end())
+      groups.push_back(Group{a.audit_arch, {&a}});
+    else
+      it->members.push_back(&a);
+  }
+
+  size_t native_allowed = 0;
+  if (!model.arches.empty())
+    for (const auto& [nr, d] : model.arches.front().syscalls) native_allowed += d.allows() ? 1 : 0;
+
+  std::vector<NodeId> trees;
+  for (const Group& group : groups) {
+    struct Entry {
+      NodeId leaf;
+      double weight;
+    };
+    std::map<uint32_t, Entry> entries;
+    bool has_x86_64 = false, has_x32 = false;
+    for (const ArchModel* a : group.members) {
+      has_x86_64 |= a->token == SCMP_ARCH_X86_64;
+      has_x32 |= a->token == SCMP_ARCH_X32;
+      const bool native = a == &model.arches.front();
+      for (const auto& [nr, d] : a->syscalls) {
+        double w = kDeniedWeight;
+        if (d.allows()) {
+          w = 1.0;
+          auto f = freq->calls.find(d.name);
+          if (native && f != freq->calls.end() && total_calls > 0)
+            w += static_cast<double>(native_allowed) * f->second / total_calls;
+        }
+        entries[nr] = Entry{build_decision(g, d, *a), w};
+      }
+    }
+    // The number space of this arch value: on x86_64, x32 calls carry __X32_SYSCALL_BIT and must
+    // never reach the x86_64 table (nor x86_64 numbers the x32 one); nr -1 gets the default, as in
+    // libseccomp's filters.
+    struct Segment {
+      uint32_t lo, hi;
+      NodeId base;
+    };
+    std::vector<Segment> segments;
+    if (has_x86_64 || has_x32) {
+      segments.push_back({0, kX32Bit - 1, has_x86_64 ? deflt : bad_arch});
+      segments.push_back({kX32Bit, 0xfffffffeU, has_x32 ? deflt : bad_arch});
+      segments.push_back({0xffffffffU, 0xffffffffU, deflt});
+    } else {
+      segments.push_back({0, 0xffffffffU, deflt});
+    }
+    std::vector<NumberRange> ranges;
+    for (const Segment& s : segments) {
+      uint64_t at = s.lo;
+      for (auto it = entries.lower_bound(s.lo); it != entries.end() && it->first <= s.hi; ++it) {
+        if (it->first > at) ranges.push_back({static_cast<uint32_t>(at), it->first - 1, s.base, 0});
+        ranges.push_back({it->first, it->first, it->second.leaf, it->second.weight});
+        at = static_cast<uint64_t>(it->first) + 1;
+      }
+      if (at <= s.hi) ranges.push_back({static_cast<uint32_t>(at), s.hi, s.base, 0});
+    }
+    trees.push_back(
+        g.load(offsetof(struct seccomp_data, nr), build_search(g, std::move(ranges), kSizeCost)));
+  }
+
+  // The architecture check comes first, native first; anything else is a bad arch.
+  NodeId node = bad_arch;
+  for (size_t i = groups.size(); i-- > 0;)
+    node = g.jump(BPF_JEQ, groups[i].audit_arch, trees[i], node);
+  const NodeId root = g.load(offsetof(struct seccomp_data, arch), node);
+  return emit(g, root);
+}
+
+}  // namespace policy::bpfgen
