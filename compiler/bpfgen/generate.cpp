@@ -21,7 +21,9 @@ namespace {
 
 constexpr uint32_t kX32Bit = 0x40000000U;  // __X32_SYSCALL_BIT (asm/unistd_x32.h is not uapi)
 constexpr double kDeniedWeight = 0.02;     // a denied call still costs something, just rarely
-constexpr double kSizeCost = 1.0;          // one instruction, in allowed-call units
+// How much the workload frequencies weigh against a uniform mix of the allowed calls (1 = equal).
+constexpr double kFreqShare = 0.5;
+constexpr double kSizeCost = 0.5;  // one instruction, in allowed-call units
 
 struct Group {
   uint32_t audit_arch;
@@ -76,7 +78,7 @@ seccomp::Program generate(const ir::SeccompPolicy& policy, const Options& option
           w = 1.0;
           auto f = freq->calls.find(d.name);
           if (native && f != freq->calls.end() && total_calls > 0)
-            w += static_cast<double>(native_allowed) * f->second / total_calls;
+            w += kFreqShare * static_cast<double>(native_allowed) * f->second / total_calls;
         }
         entries[nr] = Entry{build_decision(g, d, *a), w};
       }
