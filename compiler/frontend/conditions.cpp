@@ -126,7 +126,11 @@ class ConditionResolver {
       return std::nullopt;
     }
     c.arg = *idx;
-    if (syscall_arg_is_pointer(syscall_, c.arg))
+    // Only for names from the prototype: written as argN the argument is addressed by position,
+    // often for an ABI whose order differs from the manual's (clone on s390).
+    std::vector<std::string> proto = syscall_arg_names(syscall_);
+    bool positional = c.arg >= proto.size() || proto[c.arg] != e.arg.name.text;
+    if (syscall_arg_is_pointer(syscall_, c.arg) && !positional)
       diags_.warning(warn::kPointerArgument, e.arg.name.loc,
                      "argument '" + e.arg.name.text + "' of '" + syscall_ +
                          "' is a pointer: seccomp compares the address, not the data it points to");

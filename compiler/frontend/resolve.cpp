@@ -3,6 +3,7 @@
 // capability and kernel gates are decided; rule conflicts and shadowing are diagnosed.
 #include "compiler/frontend/resolve.hpp"
 
+#include <seccomp.h>
 #include <sys/utsname.h>
 
 #include <algorithm>
@@ -140,6 +141,15 @@ std::string action_text(const ir::Action& a) {
       return "user-notify";
   }
   return "?";
+}
+
+// libseccomp gives socketcall(2)/ipc(2)-multiplexed calls (socket on x86: socketcall(SYS_SOCKET)
+// and, since Linux 4.3, a direct number) pseudo-numbers from __PNR_socket down to __PNR_shmctl,
+// which it still filters; lower pseudo-numbers mean "absent on this architecture".
+bool exists_on(const std::string& syscall, uint32_t arch) {
+  if (names::syscall_number(syscall, arch)) return true;
+  int nr = seccomp_syscall_resolve_name_arch(arch, syscall.c_str());
+  return nr <= __PNR_socket && nr >= __PNR_shmctl;
 }
 
 // A syscall reached through a group: the chain of groups, e.g. "@system-service > @io-event".
@@ -523,8 +533,7 @@ class PolicyResolver {
       if (!g.arches.empty() && std::find(g.arches.begin(), g.arches.end(), a) == g.arches.end())
         continue;
       if (std::find(g.not_arches.begin(), g.not_arches.end(), a) != g.not_arches.end()) continue;
-      if (!names::syscall_number(syscall, a))
-        missing += (missing.empty() ? "" : ", ") + names::arch_name(a);
+      if (!exists_on(syscall, a)) missing += (missing.empty() ? "" : ", ") + names::arch_name(a);
     }
     if (!missing.empty())
       diags_.warning(

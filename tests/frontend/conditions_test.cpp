@@ -162,6 +162,14 @@ TEST(Conditions, PointerArgumentWarns) {
             "            ^\n");
 }
 
+TEST(Conditions, PositionalPointerArgumentDoesNotWarn) {
+  // clone's arg1 is the stack on x86-64 but the flags on s390: by position, no prototype applies.
+  auto c = compile("policy p { syscalls {\n allow clone(arg1 == 0)\n allow prctl(arg2 == 1)\n} }");
+  ASSERT_TRUE(c.policy) << c.diagnostics;
+  EXPECT_EQ(c.diagnostics, "");
+  EXPECT_EQ(c.policy->seccomp.rules[1].args[0][0].arg, 1u);  // prctl's own name for argument 1
+}
+
 TEST(Conditions, SameConditionTwoActionsConflicts) {
   auto c = compile(
       "policy p { syscalls {\n allow socket(domain in {1, 2})\n kill socket(domain == 2 or domain "

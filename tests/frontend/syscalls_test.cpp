@@ -67,6 +67,17 @@ TEST(Syscalls, UnknownSyscallSuggests) {
             "                ^\n");
 }
 
+TEST(Syscalls, HeadlineTypoInWebPol) {
+  auto c = test::compile_with("policy web {\n  syscalls {\n    allow opn\n  }\n}\n",
+                              test::options(), "web.pol");
+  EXPECT_FALSE(c.policy);
+  EXPECT_EQ(c.errors, 1u);
+  EXPECT_EQ(c.diagnostics,
+            "web.pol:3:11: error: unknown syscall 'opn'; did you mean 'open'?\n"
+            "    allow opn\n"
+            "          ^\n");
+}
+
 TEST(Syscalls, UnknownErrnoAndArch) {
   auto c = compile(
       "policy p { syscalls arch x86_46 {\n errno(EPRM) read\n allow write when arch aarch46\n} }");
@@ -269,6 +280,7 @@ policy p { syscalls {
   allow _llseek
   allow @g
   allow socketcall when arch x86
+  allow socket, shmget
   allow read
 } })",
                         o);
