@@ -303,3 +303,66 @@ TEST(Syscalls, UnknownCapabilityInGate) {
 
 }  // namespace
 }  // namespace policy
+
+namespace policy {
+namespace {
+
+TEST(Syscalls, OutOfRangeValuesAndUnsupportedGate) {
+  auto c = test::compile(
+      "policy p { syscalls {\n errno(5000) read\n trap(70000) write\n allow bpf when not kernel >= "
+      "5.8\n} }");
+  EXPECT_FALSE(c.policy);
+  EXPECT_EQ(c.diagnostics,
+            "test.pol:2:8: error: errno value '5000' is out of range (0..4095)\n"
+            " errno(5000) read\n"
+            "       ^\n"
+            "test.pol:3:7: error: '70000' is out of range (0..65535)\n"
+            " trap(70000) write\n"
+            "      ^\n"
+            "test.pol:4:17: error: 'when not kernel' is not supported; write the rule for the "
+            "kernels that have the feature ('when kernel >= X.Y')\n"
+            " allow bpf when not kernel >= 5.8\n"
+            "                ^\n");
+}
+
+TEST(Syscalls, ConditionTooComplex) {
+  std::string cond;
+  for (int i = 0; i < 11; ++i)
+    cond += (i ? " and " : "") + std::string("arg0 in {") + std::to_string(2 * i) + ", " +
+            std::to_string(2 * i + 1) + "}";
+  auto c = test::compile("policy p { syscalls {\n allow socket(" + cond + ")\n} }");
+  EXPECT_FALSE(c.policy);
+  EXPECT_EQ(c.diagnostics.substr(0, c.diagnostics.find('\n')),
+            "test.pol:2:15: error: the argument condition has more than 1024 alternatives in "
+            "normal form; split it into several rules");
+}
+
+TEST(Syscalls, DiamondExtendsAppliesTheSharedBaseOnce) {
+  auto c = test::compile(R"(
+policy base { syscalls { allow read } }
+policy a extends base { syscalls { allow write } }
+policy b extends base { syscalls { allow close } }
+policy c extends a, b { }
+)");
+  ASSERT_TRUE(c.policy) << c.diagnostics;
+  EXPECT_EQ(c.diagnostics, "");
+  EXPECT_EQ(c.policy->bases, (std::vector<std::string>{"b", "a", "base"}));
+  ASSERT_EQ(c.policy->seccomp.rules.size(), 3u);
+  EXPECT_EQ(c.policy->seccomp.rules[0].syscall, "read");
+  EXPECT_EQ(c.policy->seccomp.rules[1].syscall, "write");
+  EXPECT_EQ(c.policy->seccomp.rules[2].syscall, "close");
+}
+
+TEST(Syscalls, EffectiveMustBePermitted) {
+  auto c = test::compile(
+      "policy p {\n capabilities { permitted { CHOWN } effective { CHOWN, KILL } }\n}");
+  EXPECT_FALSE(c.policy);
+  EXPECT_EQ(c.diagnostics,
+            "test.pol:2:2: error: the effective set must be part of the permitted set; not "
+            "permitted: CAP_KILL\n"
+            " capabilities { permitted { CHOWN } effective { CHOWN, KILL } }\n"
+            " ^\n");
+}
+
+}  // namespace
+}  // namespace policy
