@@ -10,6 +10,7 @@
 
 #include "compiler/common/names.hpp"
 #include "compiler/seccomp/interpreter.hpp"
+#include "compiler/seccomp/libseccomp_backend.hpp"
 
 namespace policy::seccomp {
 
@@ -61,7 +62,9 @@ std::vector<uint32_t> numbers_to_probe(uint32_t arch) {
 
 std::optional<std::string> explore(const Judge& a, const Judge& b,
                                    const std::vector<uint32_t>& arches,
-                                   const std::vector<uint64_t>& interesting) {
+                                   const std::vector<uint64_t>& interesting,
+                                   const char* a_says = "first program gives",
+                                   const char* b_says = "second") {
   const std::vector<uint64_t> values = probe_values(interesting);
   for (uint32_t arch : arches) {
     for (uint32_t nr : numbers_to_probe(arch)) {
@@ -78,8 +81,8 @@ std::optional<std::string> explore(const Judge& a, const Judge& b,
         const struct seccomp_data d = make_seccomp_data(arch, nr, p.args, p.ip);
         const Verdict va = a(d), vb = b(d);
         if (va.ret != vb.ret)
-          return call_text(arch, nr, p.args, p.ip) + ": first program gives " + describe(va.ret) +
-                 ", second " + describe(vb.ret);
+          return call_text(arch, nr, p.args, p.ip) + ": " + a_says + " " + describe(va.ret) + ", " +
+                 b_says + " " + describe(vb.ret);
         if (p.depth >= 2) continue;
         const unsigned read = slots_read(va.words_read | vb.words_read) & ~p.varied;
         for (unsigned slot = 0; slot < 7; ++slot) {
@@ -258,8 +261,11 @@ std::optional<std::string> first_difference_from_policy(const Program& prog,
   Judge ir_judge = [&](const struct seccomp_data& d) {
     uint32_t arch = 0;
     const uint32_t nr = static_cast<uint32_t>(d.nr);
-    // nr -1 is "no syscall" (a tracer skipped it), not an x32 call.
-    const bool x32_call = (nr & kX32Bit) != 0 && nr != 0xffffffffu;
+    // nr -1 is "no syscall" (a tracer skipped it): libseccomp checks it in the x86_64 part of the
+    // filter, or in the x32 part when the filter has no x86_64.
+    bool x32_call = (nr & kX32Bit) != 0;
+    if (nr == 0xffffffffu)
+      x32_call = std::find(arches.begin(), arches.end(), SCMP_ARCH_X86_64) == arches.end();
     for (uint32_t t : arches)
       if (audit_arch(t) == d.arch &&
           ((t == SCMP_ARCH_X32) == x32_call || audit_arch(t) != audit_arch(SCMP_ARCH_X86_64)))
@@ -275,7 +281,15 @@ std::optional<std::string> first_difference_from_policy(const Program& prog,
     const ir::Action act = decide(policy, arch, static_cast<uint32_t>(d.nr), args, kernel);
     uint16_t words = 0;
     auto name = names::syscall_name(d.nr, arch);
-    if (name && (*name == "socketcall" || *name == "ipc")) words = 0xfff0;  // every argument
+    if (name && (*name == "socketcall" || *name == "ipc")) {
+      // The sub-call number, and what the rules of the calls behind the multiplexer compare.
+      words |= 3u << 4;
+      for (const ir::SyscallRule& r : policy.rules)
+        if (multiplexer_of(r.syscall, arch) == *name)
+          for (const ir::Conjunction& conj : r.args)
+            for (const ir::Comparison& c : conj)
+              words |= static_cast<uint16_t>(3u << (4 + 2 * c.arg));
+    }
     if (name)
       for (const ir::SyscallRule& r : policy.rules)
         if (r.syscall == *name)
@@ -284,7 +298,8 @@ std::optional<std::string> first_difference_from_policy(const Program& prog,
               words |= static_cast<uint16_t>(3u << (4 + 2 * c.arg));
     return Verdict{ret_of(act), words};
   };
-  return explore(program_judge(prog), ir_judge, arches, policy_constants(policy));
+  return explore(program_judge(prog), ir_judge, arches, policy_constants(policy),
+                 "the filter gives", "the policy says");
 }
 
 }  // namespace policy::seccomp

@@ -12,6 +12,7 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
+#include "compiler/seccomp/equivalence.hpp"
 #include "compiler/seccomp/interpreter.hpp"
 
 namespace policy::seccomp {
@@ -161,6 +162,12 @@ std::vector<Conj> lower_condition(const ir::SyscallRule& r, uint32_t arch) {
         m.mask &= top;
       }
       if (m.op == ir::CmpOp::MaskedEq && (m.value & ~m.mask) != 0) never = true;
+      // Comparisons that always or never hold (libseccomp 2.5 mishandles some of them).
+      if (auto range = range_of(m, top)) {
+        if (range->first > range->second) never = true;
+        if (range->first == 0 && range->second == top) continue;
+      }
+      if (m.op == ir::CmpOp::MaskedEq && m.mask == 0) continue;  // value is 0 here: always true
       // libseccomp takes one comparison per argument in a rule.
       bool merged = false;
       for (Cmp& prev : lowered) {
@@ -319,6 +326,17 @@ std::vector<Planned> plan_syscall(const std::vector<const ir::SyscallRule*>& rul
       out.push_back(std::move(p));
     }
   }
+  // libseccomp 2.5.4 loses track of which argument its accumulator holds when a syscall has several
+  // conjunctions and one of them compares more than one argument: it then compares the wrong
+  // argument (found by tests/seccomp/libseccomp_random_test.cpp). Refuse that shape.
+  if (out.size() > 1)
+    for (const Cond& c : conds)
+      for (const Conj& conj : c.conjs)
+        if (conj.size() > 1 && c.action != default_action)
+          cannot(*c.rule, arch,
+                 "libseccomp 2.5 miscompiles a syscall that has several alternative conditions "
+                 "when one of them compares more than one argument (it then tests the wrong "
+                 "argument)");
   return out;
 }
 
@@ -440,8 +458,8 @@ LibseccompPlan plan_libseccomp(const ir::SeccompPolicy& policy, const ir::Kernel
 }
 
 Program compile_with_libseccomp(const ir::SeccompPolicy& policy, const LibseccompOptions& options) {
-  const LibseccompPlan plan = plan_libseccomp(policy, target_kernel(policy, options.kernel),
-                                              options.allow_multiplexer_widening);
+  const ir::KernelVersion kernel = target_kernel(policy, options.kernel);
+  const LibseccompPlan plan = plan_libseccomp(policy, kernel, options.allow_multiplexer_widening);
   const uint32_t def = scmp_action(policy.default_action);
   const uint32_t badarch = bad_arch_scmp_action(policy);
   // seccomp_merge needs identical attributes, and libseccomp 2.5 builds a broken tree for a filter
@@ -487,6 +505,13 @@ Program compile_with_libseccomp(const ir::SeccompPolicy& policy, const Libseccom
   if (!merged) throw Error("seccomp: the policy targets no architecture");
   Program prog = export_program(merged.get());
   validate_program(prog);
+  if (options.verify) {
+    if (auto diff = first_difference_from_policy(prog, policy, kernel))
+      throw Error("seccomp: libseccomp " + std::to_string(SCMP_VER_MAJOR) + "." +
+                  std::to_string(SCMP_VER_MINOR) + "." + std::to_string(SCMP_VER_MICRO) +
+                  " built a filter that does not decide as the policy says (" + *diff +
+                  "); use the default backend");
+  }
   return prog;
 }
 

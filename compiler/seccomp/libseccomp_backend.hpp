@@ -20,6 +20,10 @@ struct LibseccompOptions {
   // cannot read, so an argument condition is dropped on that path (Docker's profile relies on
   // this). false: such a rule is refused with an error; true: accepted, as runc does.
   bool allow_multiplexer_widening = false;
+  // libseccomp 2.5.4 miscompiles some filters (it compares an argument its accumulator no longer
+  // holds). true: the exported program is checked against the policy's own verdicts
+  // (first_difference_from_policy) and a difference is an error.
+  bool verify = true;
 };
 
 // Builds the filter with libseccomp: one libseccomp filter per target arch (rules are added with

@@ -202,3 +202,26 @@ TEST(Kernel, DockerDefaultProfileEnforced) {
       run_filtered(prog, [] { return errno_of(syscall(SYS_umount2, "/nonexistent", 0)); });
   EXPECT_TRUE(mount.exited && mount.exit_code == EPERM) << mount.describe();
 }
+
+TEST(Kernel, LibseccompMiscompileIsReal) {
+  // The interpreter and the kernel agree on libseccomp 2.5.4's wrong filter, and the policy says
+  // otherwise: the bug is libseccomp's, not the interpreter's (why compile_with_libseccomp
+  // verifies).
+  ir::SeccompPolicy p =
+      policy_for(allow(),
+                 {rule("personality", kill_process(),
+                       {{cmp(1, CmpOp::Le, 0x100000000ULL)}, {cmp(1, CmpOp::Lt, 2)}})},
+                 {arch("x86_64")});
+  Program prog = compile_with_libseccomp(p, {true, kKernel, false, /*verify=*/false});
+  const Args args = {0xffffffff, 0xffffffff};  // persona query; arg1 is not read by the kernel
+  const uint32_t interpreted =
+      run_filter(prog, make_seccomp_data(arch("x86_64"), SYS_personality, args));
+  EXPECT_EQ(decide(p, arch("x86_64"), SYS_personality, args, kKernel), kill_process());
+  ChildOutcome o =
+      run_filtered(prog, [&] { return errno_of(syscall(SYS_personality, args[0], args[1])); });
+  if (interpreted == SECCOMP_RET_ALLOW) {
+    EXPECT_TRUE(o.exited && o.exit_code == 0) << o.describe();
+  } else {
+    EXPECT_TRUE(!o.exited && o.signal == SIGSYS) << o.describe();
+  }
+}

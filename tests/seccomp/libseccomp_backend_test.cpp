@@ -217,3 +217,34 @@ TEST(LibseccompBackend, DisassemblyNamesArchesSyscallsAndActions) {
   EXPECT_EQ(lines, prog.size());
   EXPECT_EQ(text.rfind("   0: ", 0), 0u);
 }
+
+namespace {
+
+// libseccomp 2.5.4 miscompiles this: after the high-word test it compares the low word against the
+// high-word constant (see Kernel.LibseccompMiscompileIsReal for the kernel's view).
+ir::SeccompPolicy miscompiled_by_libseccomp() {
+  return policy_for(allow(),
+                    {rule("personality", kill_process(),
+                          {{cmp(1, CmpOp::Le, 0x100000000ULL)}, {cmp(1, CmpOp::Lt, 2)}})},
+                    {arch("x86_64")});
+}
+
+}  // namespace
+
+TEST(LibseccompBackend, VerificationRefusesWhatLibseccompMiscompiles) {
+  const ir::SeccompPolicy p = miscompiled_by_libseccomp();
+  Program prog = compile_with_libseccomp(p, {true, kKernel, false, /*verify=*/false});
+  auto diff = first_difference_from_policy(prog, p, kKernel);
+  ASSERT_TRUE(diff) << "libseccomp no longer miscompiles this policy";
+  EXPECT_NE(diff->find("the filter gives allow, the policy says kill-process"), std::string::npos)
+      << *diff;
+  try {
+    compile_with_libseccomp(p, {true, kKernel});
+    FAIL() << "the miscompiled filter was returned";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("libseccomp 2.5.4 built a filter that does not decide"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("personality"), std::string::npos) << e.what();
+  }
+}
