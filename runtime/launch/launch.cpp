@@ -195,10 +195,11 @@ void wait_for_parent(int fd) {
     const ir::Policy& p = *s.policy;
     const LaunchRequest& r = *s.req;
     wait_for_parent(s.sync_read);  // cgroup limits and id maps are in place
+    if (s.clone_flags & CLONE_NEWUSER) user::become_namespace_root();
     if (!r.tty) fds::install_stdio(r.stdin_fd, r.stdout_fd, r.stderr_fd);
     fds::close_all_except({s.error_write, s.tty_sock, r.diagnostics_fd});
     mounts::make_root_private();
-    UniqueFd root = rootfs::mount_root(s.state, r.lower_dirs);
+    UniqueFd root = rootfs::mount_root(s.state, r.lower_dirs, (s.clone_flags & CLONE_NEWUSER) != 0);
     mounts::Context mc{root.get(), (s.clone_flags & CLONE_NEWUSER) != 0,
                        (s.clone_flags & CLONE_NEWNET) != 0, (s.clone_flags & CLONE_NEWIPC) != 0};
     mounts::mount_proc(mc);
@@ -212,7 +213,7 @@ void wait_for_parent(int fd) {
     set_hostname(p.process);
     root.reset();
     rootfs::enter(s.state.merged, p.rootfs.use_chroot, r.diagnostics_fd);
-    if (r.tty) tty::setup_child(s.tty_sock);
+    if (r.tty) tty::setup_child(s.tty_sock);  // opens the container's own /dev/ptmx
     rlimits::apply(p.process.rlimits);
     capabilities::drop_bounding(p.capabilities);
     // Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in before the ids and
@@ -334,6 +335,9 @@ void validate(const LaunchRequest& r) {
                           "\" but does not create a uts namespace, so the host's own hostname "
                           "would change; add 'uts' to the policy's namespaces section",
                       0, kExitRuntimeError);
+  if (!r.run_id.empty() &&
+      r.run_id.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789-_") != std::string::npos)
+    throw LaunchError("run id '" + r.run_id + "' may only hold [a-z0-9_-]", 0, kExitRuntimeError);
   if (r.cwd.empty() || r.cwd[0] != '/')
     throw LaunchError("working directory '" + r.cwd + "' must be an absolute path", 0,
                       kExitRuntimeError);
@@ -347,6 +351,18 @@ void validate(const LaunchRequest& r) {
         "--landlock=require: this policyrun build has no Landlock step yet; use "
         "--landlock=best-effort or off",
         0, kExitRuntimeError);
+}
+
+// The child is cloned like fork() but without glibc's fork handlers, so a lock another thread
+// holds at that moment (malloc's, stdio's) would stay locked forever in the child.
+void require_single_thread() {
+  std::istringstream status(files::read("/proc/self/status"));
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("Threads:", 0) == 0 && std::stoi(line.substr(8)) != 1)
+      throw LaunchError("launch: the calling process runs " + line.substr(9) +
+                            " threads; policyrun's launch must be called from a single-threaded "
+                            "process (fork first, or launch before starting threads)",
+                        0, kExitRuntimeError);
 }
 
 struct SignalMask {
@@ -365,6 +381,7 @@ struct SignalMask {
 // ---------------------------------------------------------------------------------------------
 int launch(const LaunchRequest& r) {
   validate(r);
+  require_single_thread();
   const ir::Policy& p = *r.policy;
   ChildSetup s{};
   s.req = &r;
@@ -378,7 +395,7 @@ int launch(const LaunchRequest& r) {
 
   namespaces::Joins joins(p.namespaces);
   const bool userns = (s.clone_flags & CLONE_NEWUSER) != 0;
-  const std::string run_id = files::random_id();
+  const std::string run_id = r.run_id.empty() ? files::random_id() : r.run_id;
   const cgroup::Layout layout = cgroup::detect();
   s.state = rootfs::create_state(r.state_root, run_id, r.lower_dirs,
                                  userns ? outside_root(p.namespaces.uid_map, ::geteuid()) : 0,

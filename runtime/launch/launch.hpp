@@ -45,12 +45,15 @@ struct LaunchRequest {
   bool tty = false;                         // allocate a pty in the container's devpts
   bool init = false;                        // or-ed with policy->process.init
   std::string state_root = "/var/lib/policyrun";  // per-run state lives in <state_root>/run/<id>
+  std::string run_id;  // names the state dir and the cgroup policyrun/<id>; empty: random
   LsmMode apparmor = LsmMode::BestEffort;
   LsmMode landlock = LsmMode::BestEffort;
   int stdin_fd = 0, stdout_fd = 1, stderr_fd = 2;  // the container's stdio (ignored with tty)
   int diagnostics_fd = 2;                          // where the runtime reports OOM kills, warnings
 };
 
+// Must be called from a single-threaded process (it clones like fork() without glibc's fork
+// handlers); refuses otherwise. Blocks the forwarded signals and SIGCHLD while it runs.
 // Runs the command and returns its exit status (128+N when killed by signal N). Throws
 // LaunchError (or policy::Error) when the container could not be set up; in that case the
 // command never ran, and everything the launch created has been removed again.

@@ -31,7 +31,7 @@ RunState create_state(const std::string& state_root, const std::string& run_id,
                 "' contains ',' or ':', which overlayfs options cannot express; choose another "
                 "--root");
   files::make_dir(state_root, 0711);
-  files::make_dir(state_root + "/run", 0700);
+  files::make_dir(state_root + "/run", 0711);  // traversable by a user namespace's root
   RunState s;
   s.dir = state_root + "/run/" + run_id;
   if (::mkdir(s.dir.c_str(), 0700) != 0) throw sys_error("rootfs: create the run's state", s.dir);
@@ -61,11 +61,13 @@ void remove_state(const RunState& s) noexcept {
   }
 }
 
-UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dirs) {
+UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dirs, bool in_userns) {
   std::string lower;
   for (auto it = lower_dirs.rbegin(); it != lower_dirs.rend(); ++it)
     lower += (lower.empty() ? "" : ":") + *it;  // overlayfs lists the top layer first
   std::string data = "lowerdir=" + lower + ",upperdir=" + s.upper + ",workdir=" + s.work;
+  // In a user namespace overlayfs may not use trusted.* xattrs; user.* ones are allowed.
+  if (in_userns) data += ",userxattr";
   if (::mount("overlay", s.merged.c_str(), "overlay", MS_NOSUID | MS_NODEV, data.c_str()) != 0) {
     int e = errno;
     std::string hint = e == ENODEV ? " (the kernel has no overlayfs: modprobe overlay)"

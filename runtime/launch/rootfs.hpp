@@ -28,7 +28,7 @@ void remove_state(const RunState& s) noexcept;
 
 // Child, in its own mount namespace: mounts the overlay at s.merged and returns an O_PATH fd of
 // the new root.
-UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dirs);
+UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dirs, bool in_userns);
 
 // Child: makes the root mount itself read-only (the mounts on top keep their own flags).
 void make_readonly(int root);

@@ -39,6 +39,11 @@ void write_id_maps(pid_t child, const ir::NamespacePlan& plan) {
   }
 }
 
+void become_namespace_root() {
+  if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
+    throw sys_error("become root of the new user namespace (is id 0 mapped by uidmap/gidmap?)");
+}
+
 void switch_ids(const Ids& ids, bool in_new_userns) {
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw sys_error("prctl(PR_SET_KEEPCAPS, 1)");
   if (!(in_new_userns && ids.groups.empty())) {

@@ -15,6 +15,10 @@ namespace policy::launch::user {
 // plan the runtime's own euid/egid become root inside (a one-id map).
 void write_id_maps(pid_t child, const ir::NamespacePlan& plan);
 
+// Child, first thing in a new user namespace: become its root (the mapped id), so that files the
+// launch creates (overlay upper, mount points) belong to the container, not to the host's root.
+void become_namespace_root();
+
 struct Ids {
   uint32_t uid = 0, gid = 0;
   std::vector<uint32_t> groups;

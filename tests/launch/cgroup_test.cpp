@@ -1,0 +1,181 @@
+// cgroups: layout detection on this host and on other layouts' text, the shares/weight mapping,
+// and real limits enforced by the kernel on real containers.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "launch/launch_fixture.hpp"
+#include "runtime/launch/cgroup.hpp"
+#include "runtime/launch/files.hpp"
+
+namespace fs = std::filesystem;
+namespace cg = policy::launch::cgroup;
+
+TEST(CgroupLayout, DetectsThisHost) {
+  auto l = cg::detect();
+  // Whatever this host is, the answer must agree with its mount table.
+  std::ifstream mi("/proc/self/mountinfo");
+  bool v1 = false, v2 = false;
+  for (std::string line; std::getline(mi, line);) {
+    if (line.find(" - cgroup2 ") != std::string::npos)
+      v2 = true;
+    else if (line.find(" - cgroup ") != std::string::npos)
+      v1 = true;
+  }
+  cg::Mode expected = v1 && v2 ? cg::Mode::Hybrid
+                      : v1     ? cg::Mode::V1
+                      : v2     ? cg::Mode::V2
+                               : cg::Mode::None;
+  // A v1 hierarchy with no controller (name=systemd only) does not make a host v1.
+  if (v1 && l.v1_mounts.empty()) expected = v2 ? cg::Mode::V2 : cg::Mode::None;
+  EXPECT_EQ(l.mode, expected) << cg::mode_name(l.mode);
+  for (const auto& [ctrl, mount] : l.v1_mounts) EXPECT_TRUE(fs::is_directory(mount)) << ctrl;
+}
+
+TEST(CgroupLayout, ParsesV2OnlyHybridAndV1Text) {
+  const std::string proc_cgroups =
+      "#subsys_name\thierarchy\tnum_cgroups\tenabled\ncpuset\t0\t1\t1\ncpu\t0\t1\t1\n"
+      "memory\t0\t1\t1\npids\t0\t1\t1\ncpuacct\t0\t1\t1\n";
+  auto v2 = cg::parse_layout(
+      "35 24 0:30 / /sys/fs/cgroup rw,nosuid,nodev,noexec,relatime shared:9 - cgroup2 cgroup2 "
+      "rw,nsdelegate,memory_recursiveprot\n",
+      proc_cgroups);
+  EXPECT_EQ(v2.mode, cg::Mode::V2);
+  EXPECT_EQ(v2.v2_mount, "/sys/fs/cgroup");
+  auto v1 = cg::parse_layout(
+      "31 30 0:28 / /sys/fs/cgroup/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
+      "34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+      "39 30 0:36 / /sys/fs/cgroup/systemd rw,relatime - cgroup cgroup rw,xattr,name=systemd\n",
+      proc_cgroups);
+  EXPECT_EQ(v1.mode, cg::Mode::V1);
+  EXPECT_EQ(v1.v1_mounts.at("cpu"), "/sys/fs/cgroup/cpu,cpuacct");
+  EXPECT_EQ(v1.v1_mounts.at("cpuacct"), "/sys/fs/cgroup/cpu,cpuacct");
+  EXPECT_EQ(v1.v1_mounts.at("memory"), "/sys/fs/cgroup/memory");
+  EXPECT_EQ(v1.v1_mounts.count("pids"), 0u);
+  auto hybrid = cg::parse_layout(
+      "34 30 0:31 / /sys/fs/cgroup/memory rw,relatime - cgroup cgroup rw,memory\n"
+      "40 30 0:37 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n",
+      proc_cgroups);
+  EXPECT_EQ(hybrid.mode, cg::Mode::Hybrid);
+  EXPECT_EQ(hybrid.v2_mount, "/sys/fs/cgroup/unified");
+}
+
+TEST(CgroupLayout, OwnPathAndDir) {
+  const std::string self = "4:memory:/process_api/abc\n1:cpu:/\n0::/user.slice\n";
+  EXPECT_EQ(cg::own_path(self, "memory"), "/process_api/abc");
+  EXPECT_EQ(cg::own_path(self, "cpu"), "/");
+  EXPECT_EQ(cg::own_path(self, ""), "/user.slice");
+  EXPECT_EQ(cg::own_dir("/sys/fs/cgroup/memory", "/", "/process_api/abc"),
+            "/sys/fs/cgroup/memory/process_api/abc");
+  EXPECT_EQ(cg::own_dir("/sys/fs/cgroup/memory", "/process_api", "/process_api/abc"),
+            "/sys/fs/cgroup/memory/abc");
+  EXPECT_EQ(cg::own_dir("/sys/fs/cgroup", "/", "/"), "/sys/fs/cgroup");
+}
+
+TEST(CgroupLayout, SharesToWeightAsRuncConverts) {
+  EXPECT_EQ(cg::shares_to_weight(2), 1u);
+  EXPECT_EQ(cg::shares_to_weight(1024), 39u);
+  EXPECT_EQ(cg::shares_to_weight(262144), 10000u);
+  EXPECT_EQ(cg::shares_to_weight(512), 1 + (510 * 9999) / 262142);
+  EXPECT_EQ(cg::weight_to_shares(1), 2u);
+  EXPECT_EQ(cg::weight_to_shares(10000), 262144u);
+}
+
+namespace {
+
+void require_v1_controllers() {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  auto l = cg::detect();
+  for (const char* c : {"memory", "pids", "cpu"})
+    if (!l.v1_mounts.count(c))
+      GTEST_SKIP() << "this host has no cgroup v1 '" << c
+                   << "' hierarchy (the v2 path is exercised on v2 hosts)";
+}
+
+policy::ir::Policy shared_net_policy() {
+  // No net/cgroup namespace: /sys is then a read-only bind of the host's, so the container can
+  // read its own limit files, and /proc/self/cgroup shows the full host paths.
+  auto p = launch_test::docker_like_policy();
+  std::erase_if(p.namespaces.namespaces, [](auto& n) {
+    return n.kind == policy::ir::NamespaceKind::Net || n.kind == policy::ir::NamespaceKind::Cgroup;
+  });
+  return p;
+}
+
+}  // namespace
+
+TEST(CgroupLimits, V1LimitFilesHoldThePolicysValuesInsideTheRun) {
+  require_v1_controllers();
+  auto p = shared_net_policy();
+  p.resources.memory_bytes = 64ull << 20;
+  p.resources.pids = 32;
+  p.resources.cpu_shares = 512;
+  p.resources.cpu_quota_us = 50000;
+  p.resources.cpu_period_us = 100000;
+  policy::launch::LaunchRequest req;
+  req.policy = &p;
+  req.lower_dirs = {launch_test::busybox_layer()};
+  req.run_id = "limits-" + policy::launch::files::random_id();
+  req.state_root = launch_test::state_root();
+  req.env = {"PATH=/bin"};
+  req.argv = {"/bin/sh", "-c",
+              "m=$(grep ':memory:' /proc/self/cgroup | cut -d: -f3); "
+              "p=$(grep ':pids:' /proc/self/cgroup | cut -d: -f3); "
+              "c=$(grep ':cpu:' /proc/self/cgroup | cut -d: -f3); "
+              "echo $m; cat /sys/fs/cgroup/memory$m/memory.limit_in_bytes "
+              "/sys/fs/cgroup/memory$m/memory.memsw.limit_in_bytes /sys/fs/cgroup/pids$p/pids.max "
+              "/sys/fs/cgroup/cpu$c/cpu.shares /sys/fs/cgroup/cpu$c/cpu.cfs_quota_us; "
+              "echo 1 > /sys/fs/cgroup/pids$p/pids.max || echo cannot-raise"};
+  auto r = launch_test::run_request(req);
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string memsw = fs::exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
+                          ? std::to_string(64ull << 20) + "\n"
+                          : "";
+  EXPECT_NE(r.out.find("/policyrun/" + req.run_id + "\n" + std::to_string(64ull << 20) + "\n" +
+                       memsw + "32\n512\n50000\ncannot-raise\n"),
+            std::string::npos)
+      << r.out << r.err;
+  // Nothing of the run is left: no cgroup dirs, no state dir, no mounts on the host.
+  for (const auto& d : launch_test::policyrun_cgroup_dirs())
+    EXPECT_EQ(d.find(req.run_id), std::string::npos) << d << " left behind";
+  EXPECT_FALSE(fs::exists(launch_test::state_root() + "/run/" + req.run_id));
+  EXPECT_TRUE(launch_test::host_mount_lines_mentioning(req.run_id).empty());
+  EXPECT_TRUE(launch_test::host_mount_lines_mentioning(launch_test::scratch()).empty());
+}
+
+TEST(CgroupLimits, ForkBombIsStoppedByThePidsLimitAndReported) {
+  require_v1_controllers();
+  auto p = launch_test::docker_like_policy();
+  p.resources.pids = 8;
+  auto r = launch_test::run(p, "i=0; while [ $i -lt 20 ]; do sleep 1 & i=$((i+1)); done; exit 0");
+  EXPECT_NE(r.err.find("can't fork"), std::string::npos) << r.err;
+  EXPECT_NE(r.diag.find("hit its pids limit of 8"), std::string::npos) << r.diag;
+}
+
+TEST(CgroupLimits, MemoryHogIsOomKilledAndReported) {
+  require_v1_controllers();
+  auto p = launch_test::docker_like_policy();
+  p.resources.memory_bytes = 32ull << 20;
+  auto r = launch_test::run(p, "dd if=/dev/zero of=/dev/null bs=128M count=1; echo survived");
+  EXPECT_NE(r.diag.find("OOM killer"), std::string::npos) << r.diag << r.err << r.out;
+  EXPECT_NE(r.err.find("Killed"), std::string::npos) << r.err;
+}
+
+TEST(CgroupLimits, UnavailableControllerFailsClosed) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  auto l = cg::detect();
+  if (l.mode != cg::Mode::Hybrid && l.mode != cg::Mode::V1) GTEST_SKIP() << "v1 host only";
+  // hugetlb is not something the policy language can ask for; use a layout without pids.
+  cg::Layout no_pids = l;
+  no_pids.v1_mounts.erase("pids");
+  policy::ir::ResourceLimits lim;
+  lim.pids = 10;
+  try {
+    cg::create(no_pids, "never", lim);
+    ADD_FAILURE() << "a pids limit without a pids controller was accepted";
+  } catch (const policy::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("'pids' controller"), std::string::npos) << e.what();
+  }
+}
