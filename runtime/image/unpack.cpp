@@ -148,6 +148,8 @@ class Unpacker {
   // security.capability and user.* are kept; anything else (trusted.overlay.* included, which
   // would fake whiteouts) is dropped with a warning. Set after chown, which clears capabilities.
   void set_xattrs(int fd, archive_entry* e) {
+    if (archive_entry_acl_count(e, ARCHIVE_ENTRY_ACL_TYPE_POSIX1E) > 0)
+      dropped_xattrs_.insert("POSIX ACLs (system.posix_acl_*)");
     archive_entry_xattr_reset(e);
     const char* xname = nullptr;
     const void* value = nullptr;
