@@ -167,6 +167,13 @@ void no_new_privs() {
   if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw sys_error("prctl(PR_SET_NO_NEW_PRIVS)");
 }
 
+void flush(std::ostringstream& log, int fd) {
+  std::string text = log.str();
+  if (!text.empty() && ::write(fd, text.data(), text.size()) < 0) {
+  }
+  log.str("");
+}
+
 void wait_for_parent(int fd) {
   char go = 0;
   ssize_t n;
@@ -191,6 +198,7 @@ void wait_for_parent(int fd) {
 // The child: the recipe, top to bottom. Runs in the new namespaces, inside its cgroup.
 // ---------------------------------------------------------------------------------------------
 [[noreturn]] void child_main(const ChildSetup& s) {
+  std::ostringstream lsm_log;
   try {
     const ir::Policy& p = *s.policy;
     const LaunchRequest& r = *s.req;
@@ -222,10 +230,10 @@ void wait_for_parent(int fd) {
     user::switch_ids(s.ids, (s.clone_flags & CLONE_NEWUSER) != 0);
     capabilities::apply(p.capabilities);
     enter_cwd(r.cwd);
-    // [AppArmor exec label hook: apply_apparmor_exec_label(p, r.apparmor) — runtime/launch/
-    //  apparmor.* is written by the LSM engineer; see docs/runtime.md "LSM hooks"]
+    apply_apparmor_exec_label(p, r.apparmor);  // runtime/launch/apparmor.* (LSM engineer)
     if (p.process.no_new_privileges) no_new_privs();
-    // [Landlock hook: apply_landlock(p, r.landlock) — runtime/launch/landlock.*]
+    apply_landlock(p, r.landlock, lsm_log);  // runtime/launch/landlock.* (LSM engineer)
+    flush(lsm_log, r.diagnostics_fd);
     if (p.process.no_new_privileges) seccomp::install(r.seccomp_filter);  // the very last step
     if (s.init) {
       ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // keep /proc/1/exe (the runtime binary) closed
@@ -341,16 +349,6 @@ void validate(const LaunchRequest& r) {
   if (r.cwd.empty() || r.cwd[0] != '/')
     throw LaunchError("working directory '" + r.cwd + "' must be an absolute path", 0,
                       kExitRuntimeError);
-  if (r.apparmor == LsmMode::Require)
-    throw LaunchError(
-        "--apparmor=require: this policyrun build has no AppArmor exec-label step "
-        "yet; use --apparmor=auto or off",
-        0, kExitRuntimeError);
-  if (r.landlock == LsmMode::Require)
-    throw LaunchError(
-        "--landlock=require: this policyrun build has no Landlock step yet; use "
-        "--landlock=best-effort or off",
-        0, kExitRuntimeError);
 }
 
 // The child is cloned like fork() but without glibc's fork handlers, so a lock another thread
@@ -394,6 +392,11 @@ int launch(const LaunchRequest& r) {
   s.forward = forwarded_set();
 
   namespaces::Joins joins(p.namespaces);
+  {
+    std::ostringstream log;
+    prepare_apparmor(p, r.apparmor, log, r.landlock);  // loads the profile (parent side)
+    flush(log, r.diagnostics_fd);
+  }
   const bool userns = (s.clone_flags & CLONE_NEWUSER) != 0;
   const std::string run_id = r.run_id.empty() ? files::random_id() : r.run_id;
   const cgroup::Layout layout = cgroup::detect();

@@ -11,6 +11,8 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/ir/policy.hpp"
+#include "runtime/launch/apparmor.hpp"
+#include "runtime/launch/landlock.hpp"
 
 namespace policy::launch {
 
@@ -31,9 +33,6 @@ class LaunchError : public Error {
   int exit_code_;
 };
 
-// How strictly an optional LSM layer is applied (CLI: --apparmor / --landlock).
-enum class LsmMode { Require, BestEffort, Off };
-
 struct LaunchRequest {
   const ir::Policy* policy = nullptr;       // required
   std::vector<sock_filter> seccomp_filter;  // compiled for this host; empty = no seccomp layer
@@ -46,10 +45,10 @@ struct LaunchRequest {
   bool init = false;                        // or-ed with policy->process.init
   std::string state_root = "/var/lib/policyrun";  // per-run state lives in <state_root>/run/<id>
   std::string run_id;  // names the state dir and the cgroup policyrun/<id>; empty: random
-  LsmMode apparmor = LsmMode::BestEffort;
-  LsmMode landlock = LsmMode::BestEffort;
-  int stdin_fd = 0, stdout_fd = 1, stderr_fd = 2;  // the container's stdio (ignored with tty)
-  int diagnostics_fd = 2;                          // where the runtime reports OOM kills, warnings
+  AppArmorMode apparmor = AppArmorMode::Auto;        // CLI --apparmor (runtime/launch/apparmor.hpp)
+  LandlockMode landlock = LandlockMode::BestEffort;  // CLI --landlock (runtime/launch/landlock.hpp)
+  int stdin_fd = 0, stdout_fd = 1, stderr_fd = 2;    // the container's stdio (ignored with tty)
+  int diagnostics_fd = 2;  // where the runtime reports OOM kills, warnings
 };
 
 // Must be called from a single-threaded process (it clones like fork() without glibc's fork

@@ -171,8 +171,8 @@ Result run(const policy::ir::Policy& policy, const std::string& script,
   req.init = init;
   req.cwd = cwd;
   req.state_root = state_root();
-  req.apparmor = policy::launch::LsmMode::Off;
-  req.landlock = policy::launch::LsmMode::Off;
+  req.apparmor = policy::launch::AppArmorMode::Off;
+  req.landlock = policy::launch::LandlockMode::Off;
   return run_request(std::move(req));
 }
 

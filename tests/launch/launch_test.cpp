@@ -341,3 +341,33 @@ TEST(Launch, RefusesToCloneFromAMultiThreadedProcess) {
   stop = true;
   t.join();
 }
+
+TEST(Launch, LandlockRulesOfThePolicyAreEnforcedInTheContainer) {
+  require_root();
+  if (policy::launch::landlock_abi() == 0) GTEST_SKIP() << "this kernel has no Landlock";
+  auto p = docker_like_policy();
+  p.filesystem.specified = true;
+  auto rule = [](uint32_t access, const char* pattern) {
+    policy::ir::PathRule r;
+    r.access = access;
+    r.pattern = pattern;
+    return r;
+  };
+  using policy::ir::FileAccess;
+  p.filesystem.rules = {rule(FileAccess::kRead | FileAccess::kExec | FileAccess::kMap, "/bin/**"),
+                        rule(FileAccess::kRead, "/etc/**"),
+                        rule(FileAccess::kRead | FileAccess::kWrite, "/tmp/**"),
+                        rule(FileAccess::kRead | FileAccess::kWrite, "/dev/**")};
+  policy::launch::LaunchRequest req;
+  req.policy = &p;
+  req.lower_dirs = {launch_test::busybox_layer()};
+  req.argv = {"/bin/sh", "-c",
+              "cat /etc/passwd >/dev/null && echo read-etc; touch /tmp/ok && echo write-tmp; "
+              "touch /etc/nope || echo denied-etc; ls /root || echo denied-root"};
+  req.env = {"PATH=/bin"};
+  req.state_root = launch_test::state_root();
+  req.apparmor = policy::launch::AppArmorMode::Off;
+  req.landlock = policy::launch::LandlockMode::Require;
+  auto r = launch_test::run_request(req);
+  EXPECT_EQ(r.out, "read-etc\nwrite-tmp\ndenied-etc\ndenied-root\n") << r.err << r.diag;
+}
