@@ -1,0 +1,146 @@
+#include "runtime/image/user.hpp"
+
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <optional>
+#include <sstream>
+
+#include "compiler/common/error.hpp"
+#include "runtime/image/fsutil.hpp"
+
+namespace policy::image {
+
+namespace {
+
+constexpr size_t kDbLimit = 8u << 20;
+
+// The file's text, or nullopt when it does not exist in the root.
+std::optional<std::string> read_in_root(int root_fd, const char* name, const std::string& what) {
+  open_how how{};
+  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
+  Fd f(static_cast<int>(::syscall(SYS_openat2, root_fd, name, &how, sizeof how)));
+  if (!f) {
+    if (errno == ENOENT) return std::nullopt;
+    throw sys_error(what + ": open in the container root", name);
+  }
+  struct stat st;
+  if (::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode))
+    throw Error(what + ": " + name + " in the container root is not a regular file");
+  std::string out;
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(f.get(), buf, sizeof buf);
+    if (n < 0) throw sys_error(what + ": read in the container root", name);
+    if (n == 0) break;
+    out.append(buf, static_cast<size_t>(n));
+    if (out.size() > kDbLimit) throw Error(what + ": " + name + " is too large");
+  }
+  return out;
+}
+
+std::vector<std::vector<std::string>> colon_records(const std::string& text) {
+  std::vector<std::vector<std::string>> out;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line[0] == '#') continue;
+    std::vector<std::string> fields;
+    size_t pos = 0;
+    for (;;) {
+      size_t c = line.find(':', pos);
+      fields.push_back(line.substr(pos, c == std::string::npos ? std::string::npos : c - pos));
+      if (c == std::string::npos) break;
+      pos = c + 1;
+    }
+    out.push_back(std::move(fields));
+  }
+  return out;
+}
+
+std::optional<uint32_t> parse_id(const std::string& s) {
+  if (s.empty() || s.size() > 10) return std::nullopt;
+  uint64_t v = 0;
+  for (char c : s) {
+    if (c < '0' || c > '9') return std::nullopt;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (v > 0x7fffffffu) return std::nullopt;
+  return static_cast<uint32_t>(v);
+}
+
+}  // namespace
+
+ExecUser resolve_user(int root_fd, const std::string& user, const std::string& what) {
+  ExecUser out;
+  if (user.empty()) return out;
+  size_t colon = user.find(':');
+  std::string user_part = user.substr(0, colon);
+  std::optional<std::string> group_part;
+  if (colon != std::string::npos) group_part = user.substr(colon + 1);
+  if (user_part.empty()) throw Error(what + ": User '" + user + "' has no user part");
+
+  auto passwd = read_in_root(root_fd, "/etc/passwd", what);
+  std::string user_name;
+  auto uid = parse_id(user_part);
+  bool found = false;
+  if (passwd) {
+    for (auto& f : colon_records(*passwd)) {
+      if (f.size() < 7) continue;
+      auto fuid = parse_id(f[2]);
+      if (!fuid) continue;
+      if ((uid && *fuid == *uid) || (!uid && f[0] == user_part)) {
+        out.uid = *fuid;
+        out.gid = parse_id(f[3]).value_or(0);
+        out.home = f[5].empty() ? "/" : f[5];
+        user_name = f[0];
+        found = true;
+        break;
+      }
+    }
+  }
+  if (!found) {
+    if (!uid)
+      throw Error(what + ": User '" + user_part + "' is not in the image's /etc/passwd; use a " +
+                  "numeric uid or add the user to the image");
+    out.uid = *uid;
+  }
+
+  auto group = read_in_root(root_fd, "/etc/group", what);
+  if (group_part) {
+    if (group_part->empty()) throw Error(what + ": User '" + user + "' has an empty group part");
+    auto gid = parse_id(*group_part);
+    if (gid) {
+      out.gid = *gid;
+    } else {
+      bool gfound = false;
+      if (group)
+        for (auto& f : colon_records(*group))
+          if (f.size() >= 3 && f[0] == *group_part && parse_id(f[2])) {
+            out.gid = *parse_id(f[2]);
+            gfound = true;
+            break;
+          }
+      if (!gfound)
+        throw Error(what + ": group '" + *group_part + "' is not in the image's /etc/group; " +
+                    "use a numeric gid or add the group to the image");
+    }
+  } else if (group && !user_name.empty()) {
+    for (auto& f : colon_records(*group)) {
+      if (f.size() < 4) continue;
+      auto gid = parse_id(f[2]);
+      if (!gid) continue;
+      std::istringstream members(f[3]);
+      std::string m;
+      while (std::getline(members, m, ','))
+        if (m == user_name && *gid != out.gid) out.supplementary_groups.push_back(*gid);
+    }
+  }
+  return out;
+}
+
+}  // namespace policy::image
