@@ -1,2 +1,261 @@
-// policyc: placeholder entry point until the CLI lands (see compiler/driver).
-int main() { return 1; }
+// policyrun: run a container image under a compiled policy, like `docker run`, with every layer
+// of the policy enforced by the kernel. Options come before IMAGE; everything after IMAGE is the
+// command (docs/cli-policyrun.md).
+#include <boost/program_options.hpp>
+
+#include <algorithm>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "compiler/common/diagnostics.hpp"
+#include "compiler/common/error.hpp"
+#include "compiler/driver/driver.hpp"
+#include "compiler/frontend/frontend.hpp"
+#include "runtime/image/image.hpp"
+#include "runtime/launch/launch.hpp"
+
+namespace po = boost::program_options;
+using policy::launch::kExitRuntimeError;
+
+namespace {
+
+struct Args {
+  std::vector<std::string> options;  // argv[1..] up to IMAGE
+  std::string image;
+  std::vector<std::string> command;
+};
+
+// Options that take a value in the next argument when not written as --opt=value.
+bool takes_value(const std::string& a) {
+  static const char* const with_value[] = {"--policy",
+                                           "--root",
+                                           "--apparmor",
+                                           "--landlock",
+                                           "-e",
+                                           "--env",
+                                           "-w",
+                                           "--workdir",
+                                           "-u",
+                                           "--user",
+                                           "--entrypoint",
+                                           "-I",
+                                           "--include-dir",
+                                           "--seccomp-backend",
+                                           "--name"};
+  for (const char* o : with_value)
+    if (a == o) return true;
+  return false;
+}
+
+Args split_args(int argc, char** argv) {
+  Args a;
+  int i = 1;
+  for (; i < argc; ++i) {
+    std::string s = argv[i];
+    if (s == "--") {
+      ++i;
+      break;
+    }
+    if (s.empty() || s[0] != '-') break;
+    a.options.push_back(s);
+    if (takes_value(s) && i + 1 < argc) a.options.push_back(argv[++i]);
+  }
+  if (i < argc) a.image = argv[i++];
+  for (; i < argc; ++i) a.command.push_back(argv[i]);
+  return a;
+}
+
+const char* kUsage =
+    "Usage: policyrun --policy FILE.pol [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+    "\n"
+    "Runs COMMAND (default: the image's Entrypoint and Cmd) in a container built from IMAGE\n"
+    "(docker-save tarball, OCI layout, rootfs tarball or directory), with every layer of the\n"
+    "policy enforced: namespaces, cgroup limits, mounts, capabilities, no_new_privs, AppArmor,\n"
+    "Landlock and seccomp. Options go before IMAGE; everything after IMAGE is the command.\n";
+
+std::vector<std::string> passwd_lookup(const std::vector<std::string>& layers,
+                                       const std::string& file, const std::string& name) {
+  // The top-most layer that has the file decides (as the merged root would show it).
+  for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
+    std::ifstream in(*it + "/etc/" + file);
+    if (!in) continue;
+    for (std::string line; std::getline(in, line);) {
+      std::vector<std::string> f;
+      std::stringstream ss(line);
+      for (std::string x; std::getline(ss, x, ':');) f.push_back(x);
+      if (!f.empty() && f[0] == name) return f;
+    }
+    return {};
+  }
+  return {};
+}
+
+bool all_digits(const std::string& s) {
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// "uid", "uid:gid", "name", "name:group" -> ids, names looked up in the image's /etc files.
+void resolve_user(const std::string& spec, const std::vector<std::string>& layers,
+                  policy::launch::LaunchRequest& req) {
+  if (spec.empty()) return;
+  std::string u = spec.substr(0, spec.find(':'));
+  std::string g = spec.find(':') == std::string::npos ? "" : spec.substr(spec.find(':') + 1);
+  if (all_digits(u)) {
+    req.uid = static_cast<uint32_t>(std::stoul(u));
+  } else {
+    auto f = passwd_lookup(layers, "passwd", u);
+    if (f.size() < 4)
+      throw policy::Error("user '" + u +
+                          "' is not in the image's /etc/passwd; give a numeric uid "
+                          "with -u UID[:GID]");
+    req.uid = static_cast<uint32_t>(std::stoul(f[2]));
+    if (g.empty()) req.gid = static_cast<uint32_t>(std::stoul(f[3]));
+  }
+  if (!g.empty()) {
+    if (all_digits(g)) {
+      req.gid = static_cast<uint32_t>(std::stoul(g));
+    } else {
+      auto f = passwd_lookup(layers, "group", g);
+      if (f.size() < 3)
+        throw policy::Error("group '" + g +
+                            "' is not in the image's /etc/group; give a numeric "
+                            "gid with -u UID:GID");
+      req.gid = static_cast<uint32_t>(std::stoul(f[2]));
+    }
+  }
+  if (!req.gid) req.gid = 0;
+}
+
+int run(int argc, char** argv) {
+  Args args = split_args(argc, argv);
+  po::options_description desc("Options");
+  std::string policy_file, root = "/var/lib/policyrun", apparmor = "auto", landlock = "best-effort",
+                           workdir, user, entrypoint, backend = "default", policy_name;
+  std::vector<std::string> env, include_dirs;
+  desc.add_options()("help,h", "show this help")("policy", po::value(&policy_file),
+                                                 "the policy (.pol) to enforce; required")(
+      "policy-name", po::value(&policy_name), "which policy of the file (default: the last)")(
+      "include-dir,I", po::value(&include_dirs), "search directory for `include` (repeatable)")(
+      "root", po::value(&root), "image cache and run state directory (default /var/lib/policyrun)")(
+      "tty,t", "allocate a pseudo-terminal from the container's own devpts")(
+      "interactive,i", "accepted for docker compatibility: stdin is always passed through")(
+      "apparmor", po::value(&apparmor), "require | auto | off (default auto)")(
+      "landlock", po::value(&landlock), "require | best-effort | off (default best-effort)")(
+      "env,e", po::value(&env), "K=V added to the image's environment (repeatable)")(
+      "workdir,w", po::value(&workdir), "working directory inside the container")(
+      "user,u", po::value(&user), "UID[:GID] or NAME[:GROUP] from the image (policy wins)")(
+      "entrypoint", po::value(&entrypoint), "replace the image's Entrypoint (and its Cmd)")(
+      "init", "run a minimal init as PID 1 that forwards signals and reaps zombies")(
+      "name", po::value<std::string>(), "accepted for docker compatibility; ignored")(
+      "seccomp-backend", po::value(&backend),
+      "default | libseccomp | libseccomp-linear (the filter's code generator)");
+  po::variables_map vm;
+  try {
+    po::store(po::command_line_parser(args.options).options(desc).run(), vm);
+    po::notify(vm);
+  } catch (const po::error& e) {
+    std::cerr << "policyrun: error: " << e.what() << "\n" << kUsage;
+    return kExitRuntimeError;
+  }
+  if (vm.count("help")) {
+    std::cout << kUsage << "\n" << desc;
+    return 0;
+  }
+  if (policy_file.empty() || args.image.empty()) {
+    std::cerr << "policyrun: error: "
+              << (policy_file.empty() ? "--policy FILE is required" : "no IMAGE given") << "\n"
+              << kUsage;
+    return kExitRuntimeError;
+  }
+
+  policy::launch::LaunchRequest req;
+  using policy::launch::AppArmorMode;
+  using policy::launch::LandlockMode;
+  if (apparmor == "require")
+    req.apparmor = AppArmorMode::Require;
+  else if (apparmor == "auto")
+    req.apparmor = AppArmorMode::Auto;
+  else if (apparmor == "off")
+    req.apparmor = AppArmorMode::Off;
+  else
+    throw policy::Error("--apparmor must be require, auto or off (got '" + apparmor + "')");
+  if (landlock == "require")
+    req.landlock = LandlockMode::Require;
+  else if (landlock == "best-effort")
+    req.landlock = LandlockMode::BestEffort;
+  else if (landlock == "off")
+    req.landlock = LandlockMode::Off;
+  else
+    throw policy::Error("--landlock must be require, best-effort or off (got '" + landlock + "')");
+  auto seccomp_backend = policy::driver::parse_backend(backend);
+  if (!seccomp_backend)
+    throw policy::Error(
+        "--seccomp-backend must be default, libseccomp or libseccomp-linear (got '" + backend +
+        "')");
+
+  // 1. Compile everything before anything runs.
+  policy::DiagnosticEngine diags;
+  policy::frontend::LoadOptions load;
+  load.include_dirs = include_dirs;
+  for (const auto& d : policy::driver::default_include_dirs()) load.include_dirs.push_back(d);
+  if (!policy_name.empty()) load.policy_name = policy_name;
+  auto pol = policy::frontend::load_policy_file(policy_file, load, diags);
+  diags.print_all(std::cerr);
+  if (!pol) return kExitRuntimeError;
+  policy::driver::SeccompOptions sopts;
+  sopts.backend = *seccomp_backend;
+  req.seccomp_filter = policy::driver::compile_seccomp(pol->seccomp, sopts);
+  req.policy = &*pol;
+
+  // 2. The image: cached, digest-checked layers and its config.
+  policy::image::PreparedImage image = policy::image::prepare_image(args.image, {root});
+  for (const auto& w : image.warnings) std::cerr << "policyrun: warning: " << w << "\n";
+  req.lower_dirs = image.layer_dirs;
+
+  // 3. The command, as docker run builds it.
+  const auto& cfg = image.config;
+  if (vm.count("entrypoint")) {
+    if (!entrypoint.empty()) req.argv.push_back(entrypoint);
+    req.argv.insert(req.argv.end(), args.command.begin(), args.command.end());
+  } else {
+    req.argv = cfg.entrypoint;
+    const auto& cmd = args.command.empty() ? cfg.cmd : args.command;
+    req.argv.insert(req.argv.end(), cmd.begin(), cmd.end());
+  }
+  req.env = cfg.env;
+  for (const auto& kv : env) {
+    auto key = kv.substr(0, kv.find('='));
+    std::erase_if(req.env, [&](const std::string& e) { return e.substr(0, e.find('=')) == key; });
+    req.env.push_back(kv.find('=') == std::string::npos ? kv + "=" : kv);
+  }
+  if (std::none_of(req.env.begin(), req.env.end(),
+                   [](const std::string& e) { return e.rfind("PATH=", 0) == 0; }))
+    req.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
+  req.cwd = !workdir.empty() ? workdir : !cfg.working_dir.empty() ? cfg.working_dir : "/";
+  if (pol->process.cwd && workdir.empty()) req.cwd = *pol->process.cwd;
+  resolve_user(user.empty() ? cfg.user : user, req.lower_dirs, req);
+  req.tty = vm.count("tty") > 0;
+  req.init = vm.count("init") > 0;
+  req.state_root = root;
+
+  // 4. Run it; the exit status is the command's.
+  return policy::launch::launch(req);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const policy::launch::LaunchError& e) {
+    std::cerr << "policyrun: error: " << e.what() << "\n";
+    return e.exit_code();
+  } catch (const policy::Error& e) {
+    std::cerr << "policyrun: error: " << e.what() << "\n";
+    return kExitRuntimeError;
+  } catch (const std::exception& e) {
+    std::cerr << "policyrun: error: " << e.what() << "\n";
+    return kExitRuntimeError;
+  }
+}

@@ -1,0 +1,119 @@
+// The policyrun CLI, run as users run it: a .pol file, an image directory, a command.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "launch/launch_fixture.hpp"
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct CliResult {
+  int status = -1;
+  std::string out, err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string write_policy(const std::string& name, const std::string& text) {
+  std::string path = launch_test::scratch() + "/" + name + ".pol";
+  std::ofstream(path) << text;
+  return path;
+}
+
+CliResult policyrun(const std::vector<std::string>& args) {
+  const char* bin = std::getenv("POLICYRUN");
+  std::string cmd = quote(bin ? bin : "policyrun");
+  for (const auto& a : args) cmd += " " + quote(a);
+  std::string out = launch_test::scratch() + "/cli.out", err = launch_test::scratch() + "/cli.err";
+  cmd += " </dev/null >" + out + " 2>" + err;
+  int rc = std::system(cmd.c_str());
+  CliResult r;
+  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  r.out = slurp(out);
+  r.err = slurp(err);
+  return r;
+}
+
+const char* kPolicy = R"(policy box {
+  syscalls default allow {
+    errno(EXDEV) mkdir, mkdirat
+  }
+  capabilities keep { CHOWN, SETUID, SETGID }
+  namespaces { mount, pid, ipc, uts, net, cgroup }
+  resources { memory 64M, pids 64 }
+  process { no_new_privileges; hostname "box" }
+  rootfs { readonly; tmpfs /tmp size=1M }
+}
+)";
+
+void require_root_and_binary() {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  if (!std::getenv("POLICYRUN")) GTEST_SKIP() << "POLICYRUN is not set (run through ctest)";
+}
+
+}  // namespace
+
+TEST(PolicyrunCli, RunsTheCommandAfterTheImageUnderThePolicy) {
+  require_root_and_binary();
+  std::string pol = write_policy("box", kPolicy);
+  std::string state = launch_test::scratch() + "/cli-state";
+  auto r = policyrun({"--policy", pol, "--root", state, "--apparmor=off", "-e", "FOO=bar", "-w",
+                      "/tmp", "-u", "1000:1000", launch_test::busybox_layer(), "sh", "-c",
+                      "hostname; id -u; pwd; echo $FOO; grep -E '^(CapBnd|NoNewPrivs|Seccomp):' "
+                      "/proc/self/status; mkdir /tmp/x; touch /etc/y; exit 3"});
+  EXPECT_EQ(r.status, 3) << r.err;
+  EXPECT_EQ(r.out, "box\n1000\n/tmp\nbar\nCapBnd:\t00000000000000c1\nNoNewPrivs:\t1\nSeccomp:\t2\n")
+      << r.err;
+  EXPECT_NE(r.err.find("Invalid cross-device link"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("Read-only file system"), std::string::npos) << r.err;
+  EXPECT_TRUE(fs::is_empty(state + "/run")) << "the run's state directory was left behind";
+}
+
+TEST(PolicyrunCli, ArgumentsAfterTheImageBelongToTheCommand) {
+  require_root_and_binary();
+  std::string pol = write_policy("box", kPolicy);
+  auto r =
+      policyrun({"--policy", pol, "--root", launch_test::scratch() + "/cli-state", "--apparmor=off",
+                 launch_test::busybox_layer(), "echo", "-e", "--policy", "-t"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "--policy -t\n");
+}
+
+TEST(PolicyrunCli, ExitCodesFollowDockersConventions) {
+  require_root_and_binary();
+  std::string pol = write_policy("box", kPolicy);
+  std::string root = launch_test::scratch() + "/cli-state";
+  auto missing = policyrun({"--policy", pol, "--root", root, "--apparmor=off",
+                            launch_test::busybox_layer(), "no-such-command"});
+  EXPECT_EQ(missing.status, 127);
+  EXPECT_NE(missing.err.find("policyrun: error: exec no-such-command"), std::string::npos)
+      << missing.err;
+  auto noexec = policyrun({"--policy", pol, "--root", root, "--apparmor=off",
+                           launch_test::busybox_layer(), "/etc/passwd"});
+  EXPECT_EQ(noexec.status, 126) << noexec.err;
+  auto bad = write_policy("bad", "policy bad {\n  capabilities keep { CHWON }\n}\n");
+  auto diag = policyrun({"--policy", bad, "--root", root, launch_test::busybox_layer(), "true"});
+  EXPECT_EQ(diag.status, 125);
+  EXPECT_NE(diag.err.find(bad + ":2:"), std::string::npos) << diag.err;
+  auto usage = policyrun({launch_test::busybox_layer()});
+  EXPECT_EQ(usage.status, 125);
+  EXPECT_NE(usage.err.find("--policy FILE is required"), std::string::npos) << usage.err;
+}
