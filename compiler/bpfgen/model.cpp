@@ -4,6 +4,7 @@
 #include <seccomp.h>
 
 #include <algorithm>
+#include <mutex>
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
@@ -25,9 +26,16 @@ bool applies(const ir::SyscallRule& r, uint32_t arch, const ir::KernelVersion& k
 // The number libseccomp places a socket/IPC call at on an arch that also multiplexes it (x86:
 // socket is 359 there, while seccomp_syscall_resolve_name_arch answers a pseudo number).
 std::optional<uint32_t> direct_number(const std::string& name, uint32_t arch) {
-  for (int nr = 0; nr < 1024; ++nr)
-    if (auto n = names::syscall_name(nr, arch); n && *n == name) return static_cast<uint32_t>(nr);
-  return std::nullopt;
+  static std::mutex lock;
+  static std::map<uint32_t, std::map<std::string, uint32_t>> by_arch;
+  std::lock_guard<std::mutex> guard(lock);
+  auto [it, fresh] = by_arch.try_emplace(arch);
+  if (fresh)
+    for (int nr = 0; nr < 1024; ++nr)
+      if (auto n = names::syscall_name(nr, arch)) it->second.emplace(*n, static_cast<uint32_t>(nr));
+  auto found = it->second.find(name);
+  if (found == it->second.end()) return std::nullopt;
+  return found->second;
 }
 
 // libseccomp's "never" for one comparison on one arch (after cutting to 32 bits on narrow arches):

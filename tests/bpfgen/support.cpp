@@ -135,7 +135,7 @@ ir::Comparison random_comparison(std::mt19937_64& rng, unsigned arg) {
   }
   if (chance(rng, 0.15)) {
     c.width = ir::ArgWidth::Bits32;
-    if (chance(rng, 0.8)) c.op = chance(rng, 0.5) ? ir::CmpOp::Eq : ir::CmpOp::MaskedEq;
+    if (chance(rng, 0.95)) c.op = chance(rng, 0.5) ? ir::CmpOp::Eq : ir::CmpOp::MaskedEq;
   }
   return c;
 }
@@ -169,7 +169,7 @@ ir::SeccompPolicy random_policy(std::mt19937_64& rng) {
   p.default_action = chance(rng, 0.7) ? ir::Action{ir::ActionKind::Errno, 1} : random_action(rng);
   if (chance(rng, 0.2)) p.bad_arch_action = random_action(rng);
   const auto& all = names::all_syscall_names();
-  const int n = std::uniform_int_distribution<int>(1, 80)(rng);
+  const int n = std::uniform_int_distribution<int>(1, 40)(rng);
   std::set<std::string> used;
   for (int i = 0; i < n; ++i) {
     const std::string& name = pick(rng, all);
@@ -191,7 +191,7 @@ ir::SeccompPolicy random_policy(std::mt19937_64& rng) {
     } else {
       const int conds = std::uniform_int_distribution<int>(1, 3)(rng);
       for (int k = 0; k < conds; ++k)
-        rule(chance(rng, 0.7) ? main : random_action(rng), random_condition(rng));
+        rule(chance(rng, 0.85) ? main : random_action(rng), random_condition(rng));
       if (shape == 9) rule(main, {});
     }
   }
@@ -235,12 +235,13 @@ std::optional<std::string> compare_programs(const seccomp::Program& a, const sec
       break;  // one foreign value is enough: they all reach the same bad-arch return
     }
 
-  int max_nr = 0;
-  for (uint32_t t : {arch("x86_64"), arch("x86"), arch("aarch64"), arch("arm")}) {
-    auto nrs = names::arch_syscall_numbers(t);
-    for (int n : nrs)
-      if (n < 0x100000) max_nr = std::max(max_nr, n);
-  }
+  static const int max_nr = [] {
+    int m = 0;
+    for (uint32_t t : {arch("x86_64"), arch("x86"), arch("aarch64"), arch("arm")})
+      for (int n : names::arch_syscall_numbers(t))
+        if (n < 0x100000) m = std::max(m, n);
+    return m;
+  }();
   std::vector<uint32_t> numbers;
   for (int n = 0; n <= max_nr + 64; ++n) numbers.push_back(static_cast<uint32_t>(n));
   for (int n = 0; n <= 1100; ++n) numbers.push_back(0x40000000U + static_cast<uint32_t>(n));
