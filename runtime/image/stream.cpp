@@ -97,6 +97,17 @@ TarStream::TarStream(ByteSource& src, std::vector<Compression> allowed, std::str
 
   raw_ = archive_read_new();
   tar_ = archive_read_new();
+  try {
+    open_readers(allowed);
+  } catch (...) {
+    archive_read_free(tar_);
+    archive_read_free(raw_);
+    tar_ = raw_ = nullptr;
+    throw;
+  }
+}
+
+void TarStream::open_readers(const std::vector<Compression>& allowed) {
   if (!raw_ || !tar_) throw Error(context_ + ": libarchive: out of memory");
   // Only filters libarchive implements in-process; never external decompressor programs.
   archive_read_support_filter_gzip(raw_);

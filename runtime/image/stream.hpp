@@ -71,6 +71,7 @@ class TarStream {
 
  private:
   friend struct StreamCallbacks;
+  void open_readers(const std::vector<Compression>& allowed);
   ByteSource& src_;
   std::string context_;
   archive* raw_ = nullptr;

@@ -374,7 +374,9 @@ class Unpacker {
   }
 
   void finish_dirs() {
+    std::set<std::string> done;  // a directory listed twice: the later entry wins
     for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
+      if (!done.insert(it->path).second) continue;
       name_ = it->path.empty() ? "./" : it->path;
       Fd own;
       int fd = root_;

@@ -299,10 +299,15 @@ TEST_F(Unpack, LaterEntriesReplaceEarlierOnes) {
     w.symlink("a", "elsewhere");  // replaces the directory a/
     w.file("f", "old");
     w.file("f", "new");
+    w.dir("d", 0700);
+    w.dir("d", 0750);
   }
   std::string L = one_layer(t);
   EXPECT_TRUE(fs::is_symlink(L + "/a"));
   EXPECT_EQ(read_file(L + "/f"), "new");
+  struct stat st;
+  ASSERT_EQ(::stat((L + "/d").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0750u);
 }
 
 TEST(NormalizeEntryName, CanonicalRelativeNames) {
