@@ -1,0 +1,448 @@
+#include "compiler/cli/commands.hpp"
+
+#include <linux/seccomp.h>
+
+#include <boost/program_options.hpp>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "compiler/apparmor/import.hpp"
+#include "compiler/bpfgen/bpfgen.hpp"
+#include "compiler/caps/capabilities.hpp"
+#include "compiler/common/error.hpp"
+#include "compiler/common/names.hpp"
+#include "compiler/common/syscall_args.hpp"
+#include "compiler/driver/driver.hpp"
+#include "compiler/driver/report.hpp"
+#include "compiler/frontend/frontend.hpp"
+#include "compiler/importer/pol_writer.hpp"
+#include "compiler/seccomp/disassemble.hpp"
+#include "compiler/seccomp/interpreter.hpp"
+#include "compiler/seccomp/json.hpp"
+
+namespace po = boost::program_options;
+namespace fs = std::filesystem;
+
+namespace policy::cli {
+
+namespace {
+
+std::vector<std::string> split_list(const std::vector<std::string>& items) {
+  std::vector<std::string> out;
+  for (const std::string& item : items) {
+    std::stringstream ss(item);
+    for (std::string s; std::getline(ss, s, ',');)
+      if (!s.empty()) out.push_back(s);
+  }
+  return out;
+}
+
+// Options every command that reads a policy shares.
+struct PolicyOptions {
+  std::vector<std::string> include_dirs;
+  std::string policy_name;
+  std::vector<std::string> arches;
+  std::string kernel;
+  std::vector<std::string> warnings;  // -Wno-NAME, -Werror
+  std::string backend = "default";
+
+  void add_to(po::options_description& d) {
+    d.add_options()("include-dir,I", po::value(&include_dirs)->composing(),
+                    "search DIR for included policies")(
+        "policy", po::value(&policy_name), "the policy to use when the file holds several")(
+        "arch", po::value(&arches)->composing(),
+        "target architectures (comma-separated), e.g. x86_64,x86,x32 or aarch64")(
+        "kernel", po::value(&kernel),
+        "target kernel version for `when kernel >=` (default: this host's)")(
+        "backend", po::value(&backend),
+        "seccomp backend: default (policyc's optimising generator), libseccomp, libseccomp-linear")(
+        "warning,W", po::value(&warnings)->composing(),
+        "-Wno-NAME silences warning NAME; -Werror makes warnings errors");
+  }
+
+  frontend::LoadOptions load_options() const {
+    frontend::LoadOptions o;
+    o.include_dirs = include_dirs;
+    for (const std::string& d : driver::default_include_dirs()) o.include_dirs.push_back(d);
+    if (!policy_name.empty()) o.policy_name = policy_name;
+    for (const std::string& a : split_list(arches)) {
+      auto tok = names::arch_token(a);
+      if (!tok) {
+        auto s = suggest(a, names::all_arch_names());
+        throw UsageError("unknown architecture '" + a + "'" +
+                         (s.empty() ? "" : "; did you mean '" + s[0] + "'?"));
+      }
+      // "x86_64" alone means the ABI the user named; `--arch x86_64,x86,x32` for all three.
+      o.arches.push_back(*tok);
+    }
+    o.kernel = kernel_version();
+    return o;
+  }
+
+  std::optional<ir::KernelVersion> kernel_version() const {
+    if (kernel.empty()) return std::nullopt;
+    auto k = driver::parse_kernel_version(kernel);
+    if (!k) throw UsageError("--kernel wants MAJOR.MINOR, e.g. 5.10; got '" + kernel + "'");
+    return k;
+  }
+
+  driver::SeccompOptions seccomp_options() const {
+    driver::SeccompOptions o;
+    auto b = driver::parse_backend(backend);
+    if (!b)
+      throw UsageError("unknown backend '" + backend +
+                       "'; choose default, libseccomp or libseccomp-linear");
+    o.backend = *b;
+    o.kernel = kernel_version();
+    return o;
+  }
+
+  void configure(DiagnosticEngine& diags) const {
+    for (const std::string& w : warnings) {
+      if (w == "error")
+        diags.set_warnings_as_errors(true);
+      else if (w.rfind("no-", 0) == 0)
+        diags.disable_warning(w.substr(3));
+      else
+        throw UsageError("unknown warning option '-W" + w + "'; use -Wno-NAME or -Werror");
+    }
+  }
+};
+
+po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d,
+                        const po::positional_options_description& pos) {
+  po::variables_map vm;
+  po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
+  po::notify(vm);
+  return vm;
+}
+
+// Loads a policy, printing diagnostics; nullopt (after printing) when it has errors.
+std::optional<ir::Policy> load(const std::string& file, const PolicyOptions& opts,
+                               DiagnosticEngine& diags) {
+  opts.configure(diags);
+  auto policy = frontend::load_policy_file(file, opts.load_options(), diags);
+  diags.print_all(std::cerr);
+  if (diags.has_errors()) return std::nullopt;
+  return policy;
+}
+
+std::string human_size(size_t bytes) {
+  if (bytes < 10 * 1024) return std::to_string(bytes) + " B";
+  return std::to_string((bytes + 512) / 1024) + " KiB";
+}
+
+void print_stats(const seccomp::Program& prog, const ir::SeccompPolicy& s,
+                 const driver::SeccompOptions& o) {
+  bpfgen::Stats st = bpfgen::measure(prog, s, o.kernel);
+  std::cout << "seccomp (" << driver::backend_name(o.backend) << "): " << st.instructions
+            << " instructions; per allowed syscall " << std::fixed;
+  std::cout.precision(2);
+  std::cout << st.mean_executed_allowed << " executed on average (native arch "
+            << st.mean_executed_allowed_native << "), " << st.max_executed_allowed << " at most; "
+            << st.cache_eligible_allowed << " of " << st.allowed_syscalls
+            << " allowed syscalls cached by the kernel (" << st.argument_free_allowed
+            << " argument-free)\n";
+  std::cout.unsetf(std::ios::fixed);
+}
+
+}  // namespace
+
+int cmd_compile(const std::vector<std::string>& args) {
+  PolicyOptions popts;
+  std::string file, out_dir = ".", report, frequencies;
+  std::vector<std::string> emit;
+  bool stats = false;
+  po::options_description d("policyc compile FILE.pol [options]");
+  d.add_options()("help,h", "this help")("file", po::value(&file)->required(), "policy file")(
+      "output,o", po::value(&out_dir), "directory for the artifacts (default: .)")(
+      "emit", po::value(&emit)->composing(),
+      "artifacts to write, comma-separated: bpf, oci-seccomp, docker-seccomp, caps, caps-oci, "
+      "apparmor, plan (default: all)")("stats", po::bool_switch(&stats),
+                                       "print the seccomp filter's size and cost")(
+      "report", po::value(&report)->implicit_value("text"),
+      "print which layer enforces each rule (text or json)")(
+      "frequencies", po::value(&frequencies),
+      "strace -c summary weighting the optimising backend's syscall search");
+  popts.add_to(d);
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+      std::find(args.begin(), args.end(), "-h") != args.end()) {
+    std::cout << d;
+    return 0;
+  }
+  auto vm = parse(args, d, pos);
+  DiagnosticEngine diags;
+  auto policy = load(file, popts, diags);
+  if (!policy) return 1;
+  driver::SeccompOptions so = popts.seccomp_options();
+  so.frequencies_file = frequencies;
+  if (!report.empty()) {
+    if (report != "text" && report != "json")
+      throw UsageError("--report takes text or json, not '" + report + "'");
+    auto r = driver::enforceability_report(*policy);
+    if (report == "json")
+      std::cout << driver::report_json(r).dump(2) << "\n";
+    else
+      std::cout << driver::report_text(r);
+  }
+  auto artifacts = driver::build_artifacts(*policy, split_list(emit), so);
+  driver::write_artifacts(out_dir, artifacts);
+  for (const driver::Artifact& a : artifacts) {
+    std::cout << "wrote " << (fs::path(out_dir) / a.file_name).string() << " ("
+              << human_size(a.content.size());
+    if (a.kind == "bpf")
+      std::cout << ", " << a.content.size() / sizeof(sock_filter) << " instructions";
+    std::cout << ")\n";
+  }
+  if (report.empty())
+    std::cout << "capabilities: CapBnd " << caps::status_hex(policy->capabilities.bounding)
+              << ", CapEff " << caps::status_hex(policy->capabilities.effective) << "\n";
+  if (stats) print_stats(driver::compile_seccomp(policy->seccomp, so), policy->seccomp, so);
+  return 0;
+}
+
+int cmd_check(const std::vector<std::string>& args) {
+  PolicyOptions popts;
+  std::string file;
+  po::options_description d("policyc check FILE.pol [options]");
+  d.add_options()("help,h", "this help")("file", po::value(&file)->required(), "policy file");
+  popts.add_to(d);
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
+    std::cout << d;
+    return 0;
+  }
+  parse(args, d, pos);
+  DiagnosticEngine diags;
+  auto policy = load(file, popts, diags);
+  if (!policy) return 1;
+  std::cout << file << ": policy '" << policy->name << "': " << policy->seccomp.rules.size()
+            << " active syscall rules";
+  if (!policy->seccomp.inactive_rules.empty())
+    std::cout << " (" << policy->seccomp.inactive_rules.size()
+              << " inactive by capability or kernel)";
+  std::cout << ", default " << importer::action_text(policy->seccomp.default_action) << "\n";
+  return 0;
+}
+
+namespace {
+
+uint64_t parse_arg_value(const std::string& text) {
+  if (auto v = names::constant_value(text)) return *v;
+  try {
+    size_t used = 0;
+    long long v = std::stoll(text, &used, 0);
+    if (used == text.size()) return static_cast<uint64_t>(v);
+  } catch (const std::exception&) {
+  }
+  try {
+    size_t used = 0;
+    unsigned long long v = std::stoull(text, &used, 0);
+    if (used == text.size()) return v;
+  } catch (const std::exception&) {
+  }
+  // A|B combinations of constants, as in policies.
+  uint64_t v = 0;
+  std::stringstream ss(text);
+  bool any = false;
+  for (std::string part; std::getline(ss, part, '|');) {
+    auto c = names::constant_value(part);
+    if (!c) {
+      auto s = suggest(part, names::all_constant_names());
+      throw UsageError("argument '" + text + "' is neither a number nor a known constant" +
+                       (s.empty() ? "" : "; did you mean '" + s[0] + "'?"));
+    }
+    v |= *c;
+    any = true;
+  }
+  if (!any) throw UsageError("empty argument value");
+  return v;
+}
+
+}  // namespace
+
+int cmd_explain(const std::vector<std::string>& args) {
+  PolicyOptions popts;
+  std::string file, syscall;
+  std::vector<std::string> values;
+  po::options_description d("policyc explain FILE.pol SYSCALL [ARG...] [--arch A] [options]");
+  d.add_options()("help,h", "this help")("file", po::value(&file)->required(), "policy file")(
+      "syscall", po::value(&syscall)->required(), "syscall name")(
+      "args", po::value(&values)->composing(),
+      "argument values (numbers or constants such as AF_INET)");
+  popts.add_to(d);
+  po::positional_options_description pos;
+  pos.add("file", 1).add("syscall", 1).add("args", 6);
+  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
+    std::cout << d;
+    return 0;
+  }
+  parse(args, d, pos);
+  if (values.size() > 6) throw UsageError("a syscall has at most 6 arguments");
+  auto arch_list = split_list(popts.arches);
+  if (arch_list.size() > 1) throw UsageError("explain takes one --arch");
+  DiagnosticEngine diags;
+  // The filter is compiled for the policy's whole target, as it would be installed; --arch only
+  // picks which ABI the call comes from.
+  PolicyOptions compile_opts = popts;
+  compile_opts.arches.clear();
+  auto policy = load(file, compile_opts, diags);
+  if (!policy) return 1;
+  uint32_t arch = policy->seccomp.arches.empty() ? names::native_arch() : policy->seccomp.arches[0];
+  if (!arch_list.empty()) {
+    auto tok = names::arch_token(arch_list[0]);
+    if (!tok) throw UsageError("unknown architecture '" + arch_list[0] + "'");
+    arch = *tok;
+  }
+  if (!names::syscall_known(syscall)) {
+    auto s = suggest(syscall, names::all_syscall_names());
+    throw UsageError("unknown syscall '" + syscall + "'" +
+                     (s.empty() ? "" : "; did you mean '" + s[0] + "'?"));
+  }
+  auto nr = names::syscall_number(syscall, arch);
+  if (!nr) {
+    std::cout << syscall << " does not exist on " << names::arch_name(arch)
+              << ": a call cannot name it there\n";
+    return 0;
+  }
+  driver::SeccompOptions so = popts.seccomp_options();
+  seccomp::Program prog = driver::compile_seccomp(policy->seccomp, so);
+  seccomp_data data{};
+  data.nr = *nr;
+  data.arch = seccomp::audit_arch(arch);
+  for (size_t i = 0; i < values.size(); ++i) data.args[i] = parse_arg_value(values[i]);
+  seccomp::RunResult r = seccomp::run_filter_traced(prog, data);
+  auto arg_names = syscall_arg_names(syscall);
+  std::cout << syscall << "(";
+  for (size_t i = 0; i < values.size(); ++i)
+    std::cout << (i ? ", " : "") << (i < arg_names.size() ? arg_names[i] + "=" : "") << values[i];
+  std::cout << ") on " << names::arch_name(arch) << " (nr " << *nr
+            << "): " << seccomp::describe(r.ret) << "\n";
+  std::cout << "  decided by the compiled filter (" << driver::backend_name(so.backend) << ", "
+            << prog.size() << " instructions, " << r.executed << " executed"
+            << (r.read_args() ? ", arguments read" : ", arguments not read") << ")\n";
+  // Where that verdict comes from in the source, for the reader.
+  bool found = false;
+  for (const ir::SyscallRule& rule : policy->seccomp.rules) {
+    if (rule.syscall != syscall) continue;
+    if (seccomp::ret_of(rule.action) != r.ret) continue;
+    std::cout << "  policy rule: " << importer::action_text(rule.action) << " " << rule.syscall;
+    if (!rule.args.empty())
+      std::cout << "(" << importer::condition_text(rule.syscall, rule.args) << ")";
+    if (rule.loc.known()) std::cout << " at " << rule.loc.str();
+    if (!rule.via.empty()) std::cout << " via " << rule.via;
+    std::cout << "\n";
+    found = true;
+  }
+  if (!found && seccomp::ret_of(policy->seccomp.default_action) == r.ret)
+    std::cout << "  policy: no rule for this call matches; the default action applies\n";
+  for (const ir::SyscallRule& rule : policy->seccomp.inactive_rules) {
+    if (rule.syscall != syscall) continue;
+    std::cout << "  inactive rule: " << importer::action_text(rule.action) << " " << rule.syscall;
+    if (rule.loc.known()) std::cout << " at " << rule.loc.str();
+    for (auto& c : rule.requires_caps) std::cout << " (needs " << c << ", not kept)";
+    for (auto& c : rule.unless_caps) std::cout << " (only without " << c << ", which is kept)";
+    std::cout << "\n";
+  }
+  return 0;
+}
+
+int cmd_disasm(const std::vector<std::string>& args) {
+  std::string file;
+  po::options_description d("policyc disasm FILE.bpf");
+  d.add_options()("help,h", "this help")("file", po::value(&file)->required(),
+                                         "raw seccomp filter");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
+    std::cout << d;
+    return 0;
+  }
+  parse(args, d, pos);
+  seccomp::Program prog = seccomp::read_program(file);
+  std::cout << seccomp::disassemble(prog);
+  return 0;
+}
+
+int cmd_import(const std::vector<std::string>& args) {
+  std::string file, out, caps_list, name;
+  po::options_description d("policyc import PROFILE [-o OUT.pol] [--caps LIST]");
+  d.add_options()("help,h", "this help")("file", po::value(&file)->required(),
+                                         "Docker/OCI seccomp JSON or AppArmor profile")(
+      "output,o", po::value(&out), "write the policy here (default: standard output)")(
+      "caps", po::value(&caps_list),
+      "capabilities the container keeps, comma-separated (default: Docker's 14)")(
+      "name", po::value(&name), "policy name (default: from the file name or profile)");
+  po::positional_options_description pos;
+  pos.add("file", 1);
+  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
+    std::cout << d;
+    return 0;
+  }
+  parse(args, d, pos);
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw sys_error("cannot read", file);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  std::string text = buf.str();
+  DiagnosticEngine diags;
+  diags.add_source(file, text);
+  ir::Policy policy;
+  std::string kind;
+  size_t first = text.find_first_not_of(" \t\r\n");
+  if (first != std::string::npos && text[first] == '{') {
+    kind = "seccomp profile";
+    nlohmann::json j;
+    try {
+      j = nlohmann::json::parse(text);
+    } catch (const nlohmann::json::parse_error& e) {
+      throw Error(file + ": not valid JSON: " + e.what());
+    }
+    seccomp::JsonImportOptions o;
+    o.file_name = file;
+    if (!caps_list.empty()) {
+      std::string unknown;
+      auto m = caps::mask_of(split_list({caps_list}), &unknown);
+      if (!m) throw UsageError("unknown capability '" + unknown + "' in --caps");
+      o.capabilities = *m;
+    }
+    policy.seccomp = seccomp::seccomp_from_json(j, o, diags);
+    policy.capabilities.bounding = policy.capabilities.permitted = policy.capabilities.effective =
+        o.capabilities;
+    policy.name = fs::path(file).stem().string();
+  } else {
+    kind = "AppArmor profile";
+    auto p = import_apparmor(text, file, diags);
+    if (p) policy = *p;
+  }
+  diags.print_all(std::cerr);
+  if (diags.has_errors()) return 1;
+  if (!name.empty()) policy.name = name;
+  for (char& c : policy.name)
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '-';
+  importer::WriterOptions w;
+  w.header_comment =
+      "Imported by `policyc import` from " + kind + " " + fs::path(file).filename().string() + ".";
+  std::string text_out = importer::write_policy(policy, w);
+  if (out.empty()) {
+    std::cout << text_out;
+  } else {
+    std::string tmp = out + ".tmp";
+    {
+      std::ofstream f(tmp, std::ios::binary);
+      f << text_out;
+      if (!f) throw sys_error("cannot write", tmp);
+    }
+    fs::rename(tmp, out);
+    std::cerr << "wrote " << out << "\n";
+  }
+  return 0;
+}
+
+}  // namespace policy::cli

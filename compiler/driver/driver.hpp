@@ -1,0 +1,54 @@
+// The compile pipeline behind policyc and policyrun: a policy file in, the artifacts out.
+// Every backend is a pure function of the IR; this file only chooses and sequences them.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "compiler/common/diagnostics.hpp"
+#include "compiler/ir/policy.hpp"
+#include "compiler/seccomp/program.hpp"
+
+namespace policy::driver {
+
+enum class Backend { Optimizing, LibseccompTree, LibseccompLinear };
+// "default"/"policyc", "libseccomp" (binary tree), "libseccomp-linear".
+std::optional<Backend> parse_backend(const std::string& name);
+std::string backend_name(Backend b);
+
+struct SeccompOptions {
+  Backend backend = Backend::Optimizing;
+  std::optional<ir::KernelVersion> kernel;  // for `when kernel >=`; unset = the host's
+  std::string frequencies_file;             // `strace -c` summary for the optimising backend
+};
+
+seccomp::Program compile_seccomp(const ir::SeccompPolicy& policy, const SeccompOptions& options);
+
+// One output file of `policyc compile`.
+struct Artifact {
+  std::string kind;       // the --emit name
+  std::string file_name;  // e.g. "web.bpf"
+  std::string content;
+};
+
+// Every --emit kind, in the order files are listed: bpf, oci-seccomp, docker-seccomp, caps,
+// caps-oci, apparmor, landlock, plan.
+const std::vector<std::string>& emit_kinds();
+// Builds the requested artifacts (all kinds when `kinds` is empty). Throws policy::Error when a
+// backend cannot express the policy, naming the backend and the rule.
+std::vector<Artifact> build_artifacts(const ir::Policy& policy,
+                                      const std::vector<std::string>& kinds,
+                                      const SeccompOptions& options);
+// Writes every artifact into `dir` (created if missing) or none of them: files are written to a
+// temporary directory beside it and renamed into place only when all succeeded.
+void write_artifacts(const std::string& dir, const std::vector<Artifact>& artifacts);
+
+// "4.8" -> {4, 8}
+std::optional<ir::KernelVersion> parse_kernel_version(const std::string& text);
+
+// The include path used when the user gives none: $POLICY_PATH (colon-separated), then the
+// policies/ directory of the source tree the binary was built from.
+std::vector<std::string> default_include_dirs();
+
+}  // namespace policy::driver

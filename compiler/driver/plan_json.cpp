@@ -1,0 +1,115 @@
+#include "compiler/driver/plan_json.hpp"
+
+#include "compiler/caps/capabilities.hpp"
+
+namespace policy::driver {
+
+const char* namespace_name(ir::NamespaceKind kind) {
+  switch (kind) {
+    case ir::NamespaceKind::Mount:
+      return "mount";
+    case ir::NamespaceKind::Pid:
+      return "pid";
+    case ir::NamespaceKind::Uts:
+      return "uts";
+    case ir::NamespaceKind::Ipc:
+      return "ipc";
+    case ir::NamespaceKind::Net:
+      return "net";
+    case ir::NamespaceKind::Cgroup:
+      return "cgroup";
+    case ir::NamespaceKind::User:
+      return "user";
+    case ir::NamespaceKind::Time:
+      return "time";
+  }
+  return "?";
+}
+
+namespace {
+
+const char* mount_kind(ir::MountSpec::Kind k) {
+  switch (k) {
+    case ir::MountSpec::Tmpfs:
+      return "tmpfs";
+    case ir::MountSpec::Bind:
+      return "bind";
+    case ir::MountSpec::Proc:
+      return "proc";
+    case ir::MountSpec::Sysfs:
+      return "sysfs";
+    case ir::MountSpec::Devpts:
+      return "devpts";
+    case ir::MountSpec::Mqueue:
+      return "mqueue";
+  }
+  return "?";
+}
+
+template <typename T>
+void put(nlohmann::json& j, const char* key, const std::optional<T>& v) {
+  if (v) j[key] = *v;
+}
+
+}  // namespace
+
+nlohmann::json plan_to_json(const ir::Policy& p) {
+  nlohmann::json j;
+  j["policy"] = p.name;
+  auto& ns = j["namespaces"] = nlohmann::json::array();
+  for (auto& n : p.namespaces.namespaces) {
+    nlohmann::json e{{"type", namespace_name(n.kind)}};
+    if (!n.join_path.empty()) e["path"] = n.join_path;
+    ns.push_back(e);
+  }
+  auto maps = [](const std::vector<ir::IdMap>& m) {
+    nlohmann::json a = nlohmann::json::array();
+    for (auto& e : m)
+      a.push_back({{"containerID", e.inside}, {"hostID", e.outside}, {"size", e.count}});
+    return a;
+  };
+  if (!p.namespaces.uid_map.empty()) j["uidMappings"] = maps(p.namespaces.uid_map);
+  if (!p.namespaces.gid_map.empty()) j["gidMappings"] = maps(p.namespaces.gid_map);
+
+  auto& root = j["rootfs"];
+  root["readonly"] = p.rootfs.readonly;
+  root["pivot"] = p.rootfs.use_chroot ? "chroot" : "pivot_root";
+  root["maskedPaths"] = p.rootfs.masked_paths;
+  root["readonlyPaths"] = p.rootfs.readonly_paths;
+  auto& mounts = root["mounts"] = nlohmann::json::array();
+  for (auto& m : p.rootfs.mounts) {
+    nlohmann::json e{
+        {"type", mount_kind(m.kind)}, {"destination", m.target}, {"options", m.options}};
+    if (!m.source.empty()) e["source"] = m.source;
+    mounts.push_back(e);
+  }
+
+  auto& r = j["resources"] = nlohmann::json::object();
+  put(r, "memory", p.resources.memory_bytes);
+  put(r, "memorySwap", p.resources.memory_swap_bytes);
+  put(r, "cpuShares", p.resources.cpu_shares);
+  put(r, "cpuWeight", p.resources.cpu_weight);
+  put(r, "cpuQuota", p.resources.cpu_quota_us);
+  put(r, "cpuPeriod", p.resources.cpu_period_us);
+  put(r, "pids", p.resources.pids);
+  put(r, "cpusetCpus", p.resources.cpuset_cpus);
+  put(r, "cpusetMems", p.resources.cpuset_mems);
+
+  auto& proc = j["process"];
+  proc["noNewPrivileges"] = p.process.no_new_privileges;
+  put(proc, "uid", p.process.uid);
+  put(proc, "gid", p.process.gid);
+  if (!p.process.supplementary_groups.empty())
+    proc["additionalGids"] = p.process.supplementary_groups;
+  put(proc, "hostname", p.process.hostname);
+  put(proc, "cwd", p.process.cwd);
+  proc["init"] = p.process.init;
+  if (!p.process.env.empty()) proc["env"] = p.process.env;
+  auto& rl = proc["rlimits"] = nlohmann::json::array();
+  for (auto& l : p.process.rlimits)
+    rl.push_back({{"resource", l.resource}, {"soft", l.soft}, {"hard", l.hard}});
+  proc["capabilities"] = caps::to_oci(p.capabilities);
+  return j;
+}
+
+}  // namespace policy::driver

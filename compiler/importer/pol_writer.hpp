@@ -1,0 +1,23 @@
+// Writes a Policy IR back as readable policy text (the output of `policyc import`): rules grouped
+// by action and gate, long name lists wrapped, conditions with argument names and header
+// constants where they read better than numbers.
+#pragma once
+
+#include <string>
+
+#include "compiler/ir/policy.hpp"
+
+namespace policy::importer {
+
+struct WriterOptions {
+  std::string header_comment;  // printed first, each line prefixed with "# "
+  unsigned width = 100;        // wrap name lists at this column
+};
+
+std::string write_policy(const ir::Policy& policy, const WriterOptions& options = {});
+
+// Pieces, also used by `policyc explain` and reports.
+std::string action_text(const ir::Action& a);
+std::string condition_text(const std::string& syscall, const ir::Condition& c);
+
+}  // namespace policy::importer
