@@ -204,6 +204,7 @@ void wait_for_parent(int fd) {
     const LaunchRequest& r = *s.req;
     wait_for_parent(s.sync_read);  // cgroup limits and id maps are in place
     if (s.clone_flags & CLONE_NEWUSER) user::become_namespace_root();
+    if (namespaces::new_cgroup_ns(p.namespaces)) namespaces::enter_new_cgroup_ns();
     if (!r.tty) fds::install_stdio(r.stdin_fd, r.stdout_fd, r.stderr_fd);
     fds::close_all_except({s.error_write, s.tty_sock, r.diagnostics_fd});
     mounts::make_root_private();
@@ -302,6 +303,12 @@ int supervise(namespaces::Child& c, const sigset_t& forward, int tty_master, int
       }
     }
     if (pf[0].revents & POLLIN) break;
+  }
+  if (tty_master >= 0) {  // what the command wrote just before exiting is still in the pty
+    ::fcntl(tty_master, F_SETFL, ::fcntl(tty_master, F_GETFL) | O_NONBLOCK);
+    char buf[4096];
+    for (ssize_t k; (k = ::read(tty_master, buf, sizeof buf)) > 0;)
+      if (::write(tty_out, buf, static_cast<size_t>(k)) < 0) break;
   }
   int status = 0;
   while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {

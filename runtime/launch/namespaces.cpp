@@ -61,8 +61,19 @@ const char* proc_name(ir::NamespaceKind k) {
 uint64_t clone_flags(const ir::NamespacePlan& plan) {
   uint64_t flags = CLONE_NEWNS;
   for (const auto& ns : plan.namespaces)
-    if (ns.join_path.empty()) flags |= static_cast<uint64_t>(flag_of(ns.kind));
+    if (ns.join_path.empty() && ns.kind != ir::NamespaceKind::Cgroup)
+      flags |= static_cast<uint64_t>(flag_of(ns.kind));
   return flags;
+}
+
+bool new_cgroup_ns(const ir::NamespacePlan& plan) {
+  for (const auto& ns : plan.namespaces)
+    if (ns.kind == ir::NamespaceKind::Cgroup && ns.join_path.empty()) return true;
+  return false;
+}
+
+void enter_new_cgroup_ns() {
+  if (::unshare(CLONE_NEWCGROUP) != 0) throw sys_error("unshare(CLONE_NEWCGROUP)");
 }
 
 Joins::Joins(const ir::NamespacePlan& plan) {

@@ -13,8 +13,12 @@
 namespace policy::launch::namespaces {
 
 // CLONE_NEW* flags of the namespaces the plan creates. A new mount namespace is always included:
-// every mount of the launch must stay out of the host's mount table.
+// every mount of the launch must stay out of the host's mount table. The cgroup namespace is not
+// among them: it is created by the child once it is in its own cgroup (enter_new_cgroup_ns), so
+// that its root is the run's cgroup and not the runtime's.
 uint64_t clone_flags(const ir::NamespacePlan& plan);
+bool new_cgroup_ns(const ir::NamespacePlan& plan);
+void enter_new_cgroup_ns();
 
 const char* proc_name(ir::NamespaceKind kind);  // "net", "mnt", ...
 

@@ -1,10 +1,12 @@
 // cgroups: layout detection on this host and on other layouts' text, the shares/weight mapping,
 // and real limits enforced by the kernel on real containers.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/cgroup.hpp"
@@ -177,5 +179,74 @@ TEST(CgroupLimits, UnavailableControllerFailsClosed) {
     ADD_FAILURE() << "a pids limit without a pids controller was accepted";
   } catch (const policy::Error& e) {
     EXPECT_NE(std::string(e.what()).find("'pids' controller"), std::string::npos) << e.what();
+  }
+}
+
+namespace {
+
+cg::Layout unified_only() {
+  auto l = cg::detect();
+  if (l.v2_mount.empty()) return l;
+  l.mode = cg::Mode::V2;
+  l.v1_mounts.clear();
+  l.v1_roots.clear();
+  return l;
+}
+
+}  // namespace
+
+TEST(CgroupV2, RunCgroupInTheUnifiedHierarchyHoldsTheProcessAndIsRemoved) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  auto l = unified_only();
+  if (l.v2_mount.empty()) GTEST_SKIP() << "no cgroup2 mounted on this host";
+  std::string id = "v2-" + policy::launch::files::random_id();
+  auto rc = cg::create(l, id, {});
+  ASSERT_TRUE(rc);
+  ASSERT_EQ(rc->dirs().size(), 1u);
+  std::string dir = rc->dirs()[0];
+  EXPECT_NE(dir.find(l.v2_mount), std::string::npos);
+  EXPECT_NE(dir.find("/policyrun/" + id), std::string::npos);
+  int go[2];
+  ASSERT_EQ(::pipe(go), 0);
+  pid_t child = ::fork();
+  if (child == 0) {
+    char c;
+    ::close(go[1]);
+    if (::read(go[0], &c, 1) < 0) {
+    }
+    ::pause();
+    ::_exit(0);
+  }
+  ::close(go[0]);
+  rc->attach(child);
+  auto pids = rc->pids();
+  EXPECT_EQ(pids, std::vector<pid_t>{child});
+  std::ifstream self("/proc/" + std::to_string(child) + "/cgroup");
+  std::stringstream ss;
+  ss << self.rdbuf();
+  EXPECT_NE(ss.str().find("0::"), std::string::npos);
+  EXPECT_NE(ss.str().find("/policyrun/" + id), std::string::npos) << ss.str();
+  rc->destroy();  // kills what is left in the run's cgroup (our child), removes the directory
+  int status = 0;
+  EXPECT_EQ(::waitpid(child, &status, 0), child);
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+  EXPECT_FALSE(fs::exists(dir));
+  ::close(go[1]);
+}
+
+TEST(CgroupV2, LimitWithoutADelegatedControllerFailsClosedNamingTheFile) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  auto l = unified_only();
+  if (l.v2_mount.empty()) GTEST_SKIP() << "no cgroup2 mounted on this host";
+  if (l.v2_controllers.count("pids"))
+    GTEST_SKIP() << "the pids controller is available in cgroup2 here";
+  policy::ir::ResourceLimits lim;
+  lim.pids = 10;
+  try {
+    cg::create(l, "never-v2", lim);
+    ADD_FAILURE() << "a pids limit was accepted without a pids controller";
+  } catch (const policy::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cgroup.subtree_control"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("'pids'"), std::string::npos) << e.what();
   }
 }

@@ -141,6 +141,13 @@ TEST(Launch, EveryNamespaceOfThePlanIsNew) {
   EXPECT_EQ(user, host_ns("user")) << "no user namespace was asked for";
 }
 
+TEST(Launch, CgroupNamespaceIsRootedAtTheRunsOwnCgroup) {
+  require_root();
+  auto r = run(docker_like_policy(), "cut -d: -f3 /proc/self/cgroup | sort -u");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "/\n") << "the container must not see the runtime's cgroup paths";
+}
+
 TEST(Launch, JoinsAnExistingNetworkNamespace) {
   require_root();
   auto p = docker_like_policy();
