@@ -68,6 +68,19 @@ std::vector<std::string> at_least_one_layer(std::vector<std::string> dirs, Layer
   return {cache.store([&](int) { return StoredLayer{empty_hex, empty_hex}; })};
 }
 
+// A docker save archive or an OCI layout: resolve, verify, unpack what is not cached.
+PreparedImage from_bundle(Bundle& bundle, bool docker, const std::optional<std::string>& tag,
+                          LayerCache& cache) {
+  PreparedImage out;
+  ResolvedImage r = docker ? resolve_docker_archive(bundle, tag) : resolve_oci_layout(bundle, tag);
+  out.kind = docker ? ImageKind::DockerArchive : ImageKind::OciLayout;
+  out.layer_dirs = at_least_one_layer(
+      dedupe_layers(materialize_layers(bundle, r.layers, cache, out.warnings)), cache);
+  out.config = std::move(r.config);
+  out.description = std::move(r.description);
+  return out;
+}
+
 PreparedImage prepare_rootfs_tarball(const std::string& path, const std::string& file_hex,
                                      LayerCache& cache) {
   PreparedImage out;
@@ -186,15 +199,7 @@ PreparedImage prepare_image(const std::string& image_ref, const CacheOptions& op
     }
     LayerCache cache(options);
     gc_tmp(options);
-    PreparedImage out;
-    ResolvedImage r =
-        docker ? resolve_docker_archive(*bundle, ref.tag) : resolve_oci_layout(*bundle, ref.tag);
-    out.kind = docker ? ImageKind::DockerArchive : ImageKind::OciLayout;
-    out.layer_dirs = at_least_one_layer(
-        dedupe_layers(materialize_layers(*bundle, r.layers, cache, out.warnings)), cache);
-    out.config = std::move(r.config);
-    out.description = std::move(r.description);
-    return out;
+    return from_bundle(*bundle, docker, ref.tag, cache);
   }
   if (!S_ISREG(st.st_mode)) throw Error(ref.path + ": not a directory or a regular file");
 
@@ -215,17 +220,7 @@ namespace {
 PreparedImage prepare_tarball(const Ref& ref, LayerCache& cache) {
   TarBundle bundle(ref.path);
   bool docker = is_docker_archive(bundle);
-  if (docker || is_oci_layout(bundle)) {
-    PreparedImage out;
-    ResolvedImage r =
-        docker ? resolve_docker_archive(bundle, ref.tag) : resolve_oci_layout(bundle, ref.tag);
-    out.kind = docker ? ImageKind::DockerArchive : ImageKind::OciLayout;
-    out.layer_dirs = at_least_one_layer(
-        dedupe_layers(materialize_layers(bundle, r.layers, cache, out.warnings)), cache);
-    out.config = std::move(r.config);
-    out.description = std::move(r.description);
-    return out;
-  }
+  if (docker || is_oci_layout(bundle)) return from_bundle(bundle, docker, ref.tag, cache);
   if (ref.tag)
     throw Error(ref.path + ": is a rootfs tarball holding a single image; drop ':" + *ref.tag +
                 "'");
