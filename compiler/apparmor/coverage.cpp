@@ -18,6 +18,12 @@ std::vector<RuleCoverage> apparmor_coverage(const ir::Policy& p) {
     if (!unknown.empty()) {
       add(r.loc, describe(r), Enforcement::NotEnforced,
           "unknown variable @{" + unknown + "}: the profile cannot be written");
+    } else if (!r.deny && (r.access & ir::kExec) &&
+               r.exec_mode.find_first_of("pcPC") != std::string::npos) {
+      add(r.loc, describe(r), Enforcement::Partial,
+          "exec mode '" + r.exec_mode +
+              "' moves the program into another profile, which must be loaded separately "
+              "(policyrun loads only this policy's)");
     } else {
       add(r.loc, describe(r), Enforcement::Enforced);
     }

@@ -1,6 +1,7 @@
 #include "compiler/apparmor/profile.hpp"
 
 #include <algorithm>
+#include <cctype>
 #include <set>
 #include <sstream>
 
@@ -19,12 +20,17 @@ std::string where(const SourceLoc& loc) {
   return loc.known() ? loc.str() : std::string();
 }
 
-// AppArmor accepts bare words made of these; anything else is written as a quoted string.
+// AppArmor accepts bare words made of these (and commas inside {a,b} alternations); anything else
+// is written as a quoted string.
 bool needs_quotes(const std::string& s) {
   if (s.empty()) return true;
+  int braces = 0;
   for (char c : s) {
+    if (c == '{') ++braces;
+    if (c == '}') --braces;
+    if (c == ',' && braces > 0) continue;
     bool plain = std::isalnum(static_cast<unsigned char>(c)) ||
-                 std::string("/_.-*?[]^{}@,+:~").find(c) != std::string::npos;
+                 std::string("/_.-*?[]^{}@+:~").find(c) != std::string::npos;
     if (!plain) return true;
   }
   return false;

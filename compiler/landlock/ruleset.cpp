@@ -323,7 +323,14 @@ std::string fs_access_names(uint64_t access) {
 }
 
 Ruleset compile_ruleset(const ir::Policy& policy, int abi) {
-  return Compiler(policy, abi).run();
+  if (abi >= 1) return Compiler(policy, abi).run();
+  // No Landlock: nothing is handled, and every rule says so.
+  Ruleset none = Compiler(policy, 1).run();
+  Ruleset rs;
+  for (auto& c : none.coverage)
+    rs.coverage.push_back(
+        {c.loc, c.rule, c.layer, Enforcement::NotEnforced, "the target kernel has no Landlock"});
+  return rs;
 }
 
 std::vector<RuleCoverage> landlock_coverage(const ir::Policy& policy, int abi) {

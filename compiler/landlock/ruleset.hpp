@@ -37,7 +37,8 @@ struct Ruleset {
   size_t port_rule_count() const;  // one kernel rule per port
 };
 
-// Compiles the policy for Landlock ABI `abi` (1..kLatestKnownAbi; larger values are clamped).
+// Compiles the policy for Landlock ABI `abi` (1..kLatestKnownAbi; larger values are clamped). ABI 0
+// (no Landlock): an empty ruleset whose coverage marks every rule not enforced.
 Ruleset compile_ruleset(const ir::Policy& policy, int abi);
 
 // Per IR rule: enforced, partially (why) or not enforced (why) by Landlock at ABI `abi`.

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "compiler/apparmor/baseline.hpp"
+#include "compiler/apparmor/coverage.hpp"
 #include "compiler/apparmor/import.hpp"
 #include "compiler/apparmor/parser_tool.hpp"
 #include "compiler/apparmor/profile.hpp"
@@ -141,6 +142,25 @@ TEST(AppArmorProfile, UnknownVariableIsAnErrorNamingTheRule) {
     EXPECT_NE(std::string(e.what()).find("@{HOME}"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find("web.pol:20:3"), std::string::npos) << e.what();
   }
+}
+
+TEST(AppArmorProfile, CommasOutsideBracesAreQuotedAndTransitionsArePartial) {
+  ir::Policy p;
+  p.name = "odd";
+  p.filesystem.specified = true;
+  p.filesystem.rules.push_back({false, ir::kRead, "/data/a,b", "", at(2)});
+  p.filesystem.rules.push_back({false, ir::kRead, "/data/{x,y}/**", "", at(3)});
+  p.filesystem.rules.push_back({false, ir::kExec, "/usr/bin/helper", "Px -> helper", at(4)});
+  std::string text = apparmor::generate_profile(p);
+  EXPECT_NE(text.find("  \"/data/a,b\" r,"), std::string::npos) << text;
+  EXPECT_NE(text.find("  /data/{x,y}/** r,"), std::string::npos) << text;
+  auto err = apparmor::check_profile(text);
+  EXPECT_FALSE(err) << *err << text;
+  auto cov = apparmor::apparmor_coverage(p);
+  ASSERT_EQ(cov.size(), 3u);
+  EXPECT_EQ(cov[2].status, Enforcement::Partial);
+  EXPECT_NE(cov[2].reason.find("loaded separately"), std::string::npos);
+  for (auto& c : cov) EXPECT_EQ(c.layer, "apparmor");
 }
 
 TEST(AppArmorParser, RejectsABrokenProfileWithItsMessage) {

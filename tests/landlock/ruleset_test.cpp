@@ -180,3 +180,21 @@ TEST(LandlockRuleset, JsonOutput) {
 
 }  // namespace
 }  // namespace policy
+
+namespace policy {
+namespace {
+
+TEST(LandlockRuleset, AbiZeroMeansNothingIsEnforced) {
+  ir::Policy p;
+  p.filesystem.specified = true;
+  p.filesystem.rules.push_back({false, ir::kRead, "/etc/**", "", SourceLoc{"a.pol", 2, 3}});
+  auto rs = landlock::compile_ruleset(p, 0);
+  EXPECT_FALSE(rs.restricts());
+  EXPECT_TRUE(rs.paths.empty());
+  ASSERT_EQ(rs.coverage.size(), 1u);
+  EXPECT_EQ(rs.coverage[0].status, Enforcement::NotEnforced);
+  EXPECT_EQ(rs.coverage[0].reason, "the target kernel has no Landlock");
+}
+
+}  // namespace
+}  // namespace policy
