@@ -51,11 +51,11 @@ std::string arch_label(uint32_t audit) {
   return n;
 }
 
-std::string syscall_label(uint32_t audit, uint32_t nr) {
+std::string syscall_label(uint32_t audit, uint32_t nr, const char* rel) {
   uint32_t token = audit;
   if (audit == AUDIT_ARCH_X86_64 && (nr & 0x40000000u)) token = SCMP_ARCH_X32;
   auto n = names::syscall_name(static_cast<int>(nr), token);
-  return arch_label(token == SCMP_ARCH_X32 ? SCMP_ARCH_X32 : audit) + " " +
+  return arch_label(token == SCMP_ARCH_X32 ? SCMP_ARCH_X32 : audit) + " " + rel +
          (n ? *n : "syscall " + std::to_string(nr) + " (unknown)");
 }
 
@@ -195,10 +195,16 @@ std::string disassemble(const Program& prog) {
         if (!kx && BPF_OP(f.code) == BPF_JEQ && st.a == Src::Arch) {
           comment = arch_label(f.k);
           t.arch = f.k;
-        } else if (!kx && st.a == Src::Nr && st.arch != 0 && BPF_OP(f.code) != BPF_JSET) {
-          comment = syscall_label(st.arch, f.k);
-        } else if (!kx && st.a == Src::Nr && BPF_OP(f.code) == BPF_JSET && f.k == 0x40000000u) {
+        } else if (!kx && st.a == Src::Nr && f.k == 0x40000000u &&
+                   (st.arch == AUDIT_ARCH_X86_64 || BPF_OP(f.code) == BPF_JSET)) {
           comment = "x32 syscall bit";
+        } else if (!kx && st.a == Src::Nr && f.k == 0xffffffffu) {
+          comment = "nr -1 (no syscall)";
+        } else if (!kx && st.a == Src::Nr && st.arch != 0 && BPF_OP(f.code) != BPF_JSET) {
+          const char* rel = BPF_OP(f.code) == BPF_JGT   ? "> "
+                            : BPF_OP(f.code) == BPF_JGE ? ">= "
+                                                        : "";
+          comment = syscall_label(st.arch, f.k, rel);
         }
         to(pc + 1 + f.jt, t);
         to(pc + 1 + f.jf, e);
