@@ -195,8 +195,7 @@ std::string disassemble(const Program& prog) {
         if (!kx && BPF_OP(f.code) == BPF_JEQ && st.a == Src::Arch) {
           comment = arch_label(f.k);
           t.arch = f.k;
-        } else if (!kx && st.a == Src::Nr && f.k == 0x40000000u &&
-                   (st.arch == AUDIT_ARCH_X86_64 || BPF_OP(f.code) == BPF_JSET)) {
+        } else if (!kx && st.a == Src::Nr && f.k == 0x40000000u && BPF_OP(f.code) != BPF_JEQ) {
           comment = "x32 syscall bit";
         } else if (!kx && st.a == Src::Nr && f.k == 0xffffffffu) {
           comment = "nr -1 (no syscall)";

@@ -216,6 +216,12 @@ TEST(LibseccompBackend, DisassemblyNamesArchesSyscallsAndActions) {
   size_t lines = std::count(text.begin(), text.end(), '\n');
   EXPECT_EQ(lines, prog.size());
   EXPECT_EQ(text.rfind("   0: ", 0), 0u);
+  // With x86 and x32 too, numbers are named per arch (x32 numbers carry the x32 bit).
+  p.arches = {arch("x86_64"), arch("x86"), arch("x32")};
+  text = disassemble(compile_with_libseccomp(p, {true, kKernel}));
+  EXPECT_NE(text.find("; x32 read\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("; x86 read\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("; x86\n"), std::string::npos) << text;
 }
 
 namespace {
