@@ -115,13 +115,23 @@ class Compiler {
       r |= LANDLOCK_ACCESS_FS_WRITE_FILE;
       lossy.push_back("append is granted as write (Landlock cannot tell them apart)");
     }
-    if (access & ir::kExec) r |= LANDLOCK_ACCESS_FS_EXECUTE;
+    // execve() opens the file for reading as well (open_exec: FMODE_READ|FMODE_EXEC), and Landlock
+    // checks READ_FILE on that open: an exec rule without it could never succeed.
+    if (access & ir::kExec) r |= LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE;
+    if ((access & ir::kExec) && !(access & ir::kRead))
+      lossy.push_back("exec also grants reading the file (Landlock checks read_file on execve)");
     if (access & ir::kLink) {
       r |= LANDLOCK_ACCESS_FS_REFER | LANDLOCK_ACCESS_FS_MAKE_REG;
       lossy.push_back("link is granted as creating files and reparenting (refer)");
     }
-    if (access & ir::kMap)
-      lossy.push_back("Landlock does not mediate mmap(PROT_EXEC): map is not checked");
+    // The kernel opens a program's ELF interpreter (ld.so) as it opens the program, checking
+    // EXECUTE: `map` (AppArmor's m, what ld.so and libraries need) is granted as execute.
+    if (access & ir::kMap) {
+      r |= LANDLOCK_ACCESS_FS_EXECUTE;
+      lossy.push_back(
+          "Landlock does not mediate mmap(PROT_EXEC): map is granted as execute (the kernel "
+          "checks execute when it loads ld.so)");
+    }
     if (access & ir::kLock) lossy.push_back("Landlock does not mediate file locks");
     if ((access & ir::kWrite) && abi < 3)
       lossy.push_back("truncate(2) outside the write paths is not restricted below ABI 3");

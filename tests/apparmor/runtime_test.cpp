@@ -76,7 +76,8 @@ TEST(AppArmorRuntime, AutoSaysWhatLandlockEnforcesInsteadAndWhatNothingEnforces)
       std::to_string(abi) +
       ") enforces instead:\n"
       "  web.pol:4:3: read+exec+map /usr/** (partially: Landlock does not mediate "
-      "mmap(PROT_EXEC): map is not checked)\n"
+      "mmap(PROT_EXEC): map is granted as execute (the kernel checks execute when it loads "
+      "ld.so))\n"
       "  web.pol:5:3: read /etc/*.conf (partially: Landlock cannot match globs: grants read on "
       "all of /etc)\n"
       "  web.pol:6:3: write /var/log/**\n"

@@ -191,6 +191,21 @@ TEST_F(LandlockKernel, ExecOfABinaryNotAllowedIsRefused) {
   EXPECT_EQ(r, "system=exit 0 copy=EACCES");
 }
 
+TEST_F(LandlockKernel, AnExecOnlyRuleIsEnoughToRunTheBinary) {
+  ir::Policy p;
+  p.name = "exec-only";
+  auto& fs = p.filesystem;
+  fs.specified = true;
+  for (const char* lib : {"/usr/lib/**", "/lib/**", "/lib64/**", "/etc/**"})
+    fs.rules.push_back({false, ir::kRead | ir::kMap, lib, "", {}});
+  fs.rules.push_back({false, ir::kExec, "/usr/bin/true", "ix", {}});
+  std::string r = in_child([&](std::ostream& out) {
+    apply_landlock(p, LandlockMode::Require, out);
+    out << "true=" << try_exec("/usr/bin/true") << " false=" << try_exec("/usr/bin/false");
+  });
+  EXPECT_EQ(r, "true=exit 0 false=EACCES");
+}
+
 TEST_F(LandlockKernel, BindToAPortNotAllowedIsRefused) {
   if (abi_ < 4) GTEST_SKIP() << "TCP port rules need Landlock ABI 4; this kernel has " << abi_;
   uint16_t allowed = free_port(), other = free_port();
