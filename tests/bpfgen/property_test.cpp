@@ -19,7 +19,7 @@ size_t env_number(const char* name, size_t fallback) {
 }
 
 TEST(BpfgenProperty, RandomPoliciesMatchLibseccomp) {
-  const size_t iterations = env_number("POLICY_PROPERTY_ITERATIONS", 100);
+  const size_t iterations = env_number("POLICY_PROPERTY_ITERATIONS", 60);
   const uint64_t seed = env_number("POLICY_PROPERTY_SEED", 20261127);
   std::mt19937_64 rng(seed);
   size_t checked = 0, rejected = 0;
