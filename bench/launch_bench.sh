@@ -1,0 +1,184 @@
+#!/usr/bin/env bash
+# Launch benchmark (issue 3): start-to-exit of /bin/true in one rootfs under Docker's full default
+# policy, with policyrun, runc, crun and bubblewrap side by side in ONE hyperfine run.
+#
+#   sudo bench/launch_bench.sh [BUILD_DIR]        (BUILD_DIR default: build; needs policyrun, policyc)
+#   env: RUNS (50), WARMUP (5), KEEP_JSON=FILE (copy hyperfine's JSON there)
+#
+# Not part of CTest. Must run as root. Everything it creates (rootfs, OCI bundle, runc/crun state
+# under private --root dirs, policyrun --root, cgroups of the runc/crun runs) is removed on exit.
+set -euo pipefail
+
+die() {
+  echo "launch_bench: $*" >&2
+  exit 1
+}
+[ "$(id -u)" -eq 0 ] || die "must run as root (namespaces, mounts, cgroups)"
+
+# crun 1.8 refuses any hybrid host whose unified hierarchy has a controller ("cgroups in hybrid mode
+# not supported, drop all controllers from cgroupv2"; it reads /sys/fs/cgroup/unified/
+# cgroup.controllers, which lists hugetlb here), even with --cgroup-manager=disabled. So the whole
+# benchmark (all four runtimes alike) runs in a private mount namespace in which that one file is
+# covered by /dev/null; the host's mounts are untouched and the namespace ends with the script.
+if [ -z "${LAUNCH_BENCH_NS:-}" ]; then
+  LAUNCH_BENCH_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
+fi
+if [ -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]; then
+  mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.controllers
+fi
+
+SRC=$(cd "$(dirname "$0")/.." && pwd)
+BUILD=${1:-$SRC/build}
+case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
+POLICYRUN=$BUILD/policyrun
+POLICYC=$BUILD/policyc
+POLICY=$SRC/policies/docker-default.pol
+RUNS=${RUNS:-50}
+WARMUP=${WARMUP:-5}
+for t in "$POLICYRUN" "$POLICYC"; do
+  [ -x "$t" ] || die "$t missing: cmake --build $BUILD --target policyrun policyc"
+done
+for t in runc crun bwrap hyperfine jq perl /usr/bin/time /bin/busybox; do
+  command -v "$t" >/dev/null || die "$t missing: run tools/install-deps"
+done
+
+TMP=$(mktemp -d /tmp/launch_bench.XXXXXX)
+CG_CREATED=()
+cleanup() {
+  set +e
+  runc --root "$TMP/runc-state" delete -f bench >/dev/null 2>&1
+  crun --root "$TMP/crun-state" delete -f bench >/dev/null 2>&1
+  # policyrun's run state lives under $TMP/policyrun; its per-run mounts were in the child's mount
+  # namespace and are gone with it. Nothing from this script may remain mounted under $TMP.
+  if grep -q " $TMP" /proc/self/mountinfo; then
+    echo "launch_bench: warning: mounts left under $TMP:" >&2
+    grep " $TMP" /proc/self/mountinfo >&2
+  else
+    rm -rf "$TMP"
+  fi
+  # The policyrun/ cgroup parents this script created for runc and crun (leaves are removed by
+  # runc/crun delete); only removed when empty, and only those that did not exist before.
+  for d in "${CG_CREATED[@]}"; do rmdir "$d" 2>/dev/null; done
+}
+trap cleanup EXIT
+
+# --- one rootfs for all four: Debian's busybox-static -------------------------------------------
+ROOTFS=$TMP/rootfs
+mkdir -p "$ROOTFS"/{bin,proc,dev,sys,tmp,etc}
+cp /bin/busybox "$ROOTFS/bin/busybox"
+ln -s busybox "$ROOTFS/bin/true"
+ln -s busybox "$ROOTFS/bin/sh"
+chmod 1777 "$ROOTFS/tmp"
+
+# --- the policy, compiled once for bwrap (BPF) and runc/crun (OCI seccomp JSON) -----------------
+"$POLICYC" compile "$POLICY" --emit bpf,oci-seccomp -o "$TMP" -Wno-capability-dropped >/dev/null
+mv "$TMP/docker-default.oci-seccomp.json" "$TMP/seccomp.json"
+[ -s "$TMP/docker-default.bpf" ] || die "policyc wrote no BPF"
+jq -e .defaultAction "$TMP/seccomp.json" >/dev/null || die "policyc wrote no OCI seccomp JSON"
+
+# --- OCI bundle for runc and crun, made comparable to docker-default.pol ------------------------
+BUNDLE=$TMP/bundle
+mkdir -p "$BUNDLE"
+(cd "$BUNDLE" && runc spec)
+DOCKER_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW",
+  "CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT",
+  "CAP_KILL","CAP_AUDIT_WRITE"]'
+# cgroupsPath under a policyrun/ subtree (house rule: cgroups only under policyrun/); runc and
+# crun remove their leaf on delete.
+CG_PARENT=policyrun
+for ctl in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
+  [ -d "$ctl" ] || continue
+  if [ ! -d "$ctl$CG_PARENT" ]; then CG_CREATED+=("$ctl$CG_PARENT"); fi
+done
+jq --arg root "$ROOTFS" --argjson caps "$DOCKER_CAPS" --slurpfile sc "$TMP/seccomp.json" \
+  --arg cg "/$CG_PARENT/bench-launch-$$" '
+  .root = {path: $root, readonly: true}
+  | .process.terminal = false
+  | .process.args = ["/bin/true"]
+  | .process.noNewPrivileges = false
+  | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
+  | .linux.namespaces = [{type: "pid"}, {type: "network"}, {type: "ipc"}, {type: "uts"},
+                         {type: "mount"}]
+  | .linux.maskedPaths = ["/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
+      "/proc/keys", "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
+      "/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware"]
+  | .linux.readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+      "/proc/sysrq-trigger"]
+  | .linux.cgroupsPath = $cg
+  | .linux.seccomp = $sc[0]
+' "$BUNDLE/config.json" >"$BUNDLE/config.json.new"
+mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+
+# --- the four commands ----------------------------------------------------------------------------
+# bwrap reads the filter from an fd. hyperfine -N runs commands without a shell, so fd 3 is opened
+# once on hyperfine itself and rewound before every bwrap run by a --prepare command (the offset
+# is shared by every process holding that open file description; prepare time is not measured).
+BWRAP_CAPS=""
+for c in $(jq -r '.[]' <<<"$DOCKER_CAPS"); do BWRAP_CAPS+=" --cap-add $c"; done
+CMD_POLICYRUN="$POLICYRUN --policy $POLICY --root $TMP/policyrun $ROOTFS /bin/true"
+CMD_BWRAP="bwrap --unshare-all --die-with-parent --ro-bind $ROOTFS / --proc /proc --dev /dev \
+--cap-drop ALL$BWRAP_CAPS --seccomp 3 /bin/true"
+# runc and crun delete the container when `run` returns (no --keep), so one id serves every run;
+# a private --root keeps their state in $TMP.
+CMD_RUNC="runc --root $TMP/runc-state run --bundle $BUNDLE bench"
+CMD_CRUN="crun --root $TMP/crun-state run --bundle $BUNDLE bench"
+cat >"$TMP/rewind.pl" <<'PERL'
+open(my $f, "<&=", 3) or die "fd 3: $!";
+sysseek($f, 0, 0) or die "rewind fd 3: $!";
+PERL
+REWIND="perl $TMP/rewind.pl"
+NOP=/bin/true
+
+# Smoke test every command once (and warm the policyrun image cache), so that a broken setup fails
+# here with its message rather than inside hyperfine.
+echo "== smoke test" >&2
+$CMD_POLICYRUN 2>/dev/null || die "policyrun failed: $CMD_POLICYRUN"
+$CMD_BWRAP 3<"$TMP/docker-default.bpf" || die "bwrap failed: $CMD_BWRAP"
+$CMD_RUNC || die "runc failed: $CMD_RUNC"
+$CMD_CRUN || die "crun failed: $CMD_CRUN"
+
+echo "== hyperfine -N --warmup $WARMUP --runs $RUNS (one run, four commands)" >&2
+hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/launch.json" \
+  -p "$NOP" -p "$REWIND" -p "$NOP" -p "$NOP" \
+  -n policyrun "$CMD_POLICYRUN" \
+  -n bwrap "$CMD_BWRAP" \
+  -n crun "$CMD_CRUN" \
+  -n runc "$CMD_RUNC" \
+  3<"$TMP/docker-default.bpf"
+[ -n "${KEEP_JSON:-}" ] && cp "$TMP/launch.json" "$KEEP_JSON"
+
+# --- peak RSS: max over 10 runs of GNU time's "Maximum resident set size" -------------------------
+peak_kib() { # CMD...
+  local max=0 kib
+  for _ in 1 2 3 4 5 6 7 8 9 10; do
+    kib=$(/usr/bin/time -f %M "$@" 2>&1 >/dev/null 3<"$TMP/docker-default.bpf" | tail -n1)
+    [ "$kib" -gt "$max" ] && max=$kib
+  done
+  echo "$max"
+}
+# shellcheck disable=SC2086
+RSS_POLICYRUN=$(peak_kib $CMD_POLICYRUN)
+# shellcheck disable=SC2086
+RSS_BWRAP=$(peak_kib $CMD_BWRAP)
+# shellcheck disable=SC2086
+RSS_CRUN=$(peak_kib $CMD_CRUN)
+# shellcheck disable=SC2086
+RSS_RUNC=$(peak_kib $CMD_RUNC)
+
+# --- table ------------------------------------------------------------------------------------------
+J=$TMP/launch.json
+stat() { jq -r --arg n "$1" --arg f "$2" '.results[] | select(.command == $n) | .[$f] * 1000' "$J"; }
+ratio() { jq -rn --argjson a "$(stat "$1" mean)" --argjson b "$(stat "$2" mean)" '$a / $b * 100 | round / 100'; }
+echo
+echo "launch benchmark: /bin/true, busybox-static rootfs, docker-default policy"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  kernel: $(uname -r)  cpus: $(nproc)  runs: $RUNS"
+printf '%-10s %9s %8s %8s %8s %8s %14s\n' runtime "mean ms" "stddev" "min" "median" "max" "peak RSS KiB"
+for n in policyrun bwrap crun runc; do
+  rss_var=RSS_${n^^}
+  printf '%-10s %9.2f %8.2f %8.2f %8.2f %8.2f %14s\n' "$n" "$(stat $n mean)" "$(stat $n stddev)" \
+    "$(stat $n min)" "$(stat $n median)" "$(stat $n max)" "${!rss_var}"
+done
+echo
+echo "policyrun / bwrap = $(ratio policyrun bwrap)   (target <= 1)"
+echo "crun / policyrun  = $(ratio crun policyrun)   (target ~2)"
+echo "runc / policyrun  = $(ratio runc policyrun)"
