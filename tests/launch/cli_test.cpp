@@ -117,3 +117,20 @@ TEST(PolicyrunCli, ExitCodesFollowDockersConventions) {
   EXPECT_EQ(usage.status, 125);
   EXPECT_NE(usage.err.find("--policy FILE is required"), std::string::npos) << usage.err;
 }
+
+TEST(PolicyrunCli, RootfsTarballImageEntrypointAndUserNames) {
+  require_root_and_binary();
+  std::string pol = write_policy("box", kPolicy);
+  std::string tar = launch_test::scratch() + "/busybox-rootfs.tar";
+  std::string cmd = "tar -C " + quote(launch_test::busybox_layer()) + " -cf " + quote(tar) + " .";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  auto r = policyrun({"--policy", pol, "--root", launch_test::scratch() + "/cli-state",
+                      "--apparmor=off", "-u", "root", "--entrypoint", "/bin/id", tar, "-u"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "0\n") << r.err;
+  auto unknown = policyrun({"--policy", pol, "--root", launch_test::scratch() + "/cli-state",
+                            "--apparmor=off", "-u", "nobody-here", tar, "true"});
+  EXPECT_EQ(unknown.status, 125);
+  EXPECT_NE(unknown.err.find("'nobody-here' is not in the image's /etc/passwd"), std::string::npos)
+      << unknown.err;
+}
