@@ -48,6 +48,7 @@ std::string host_ns(const char* name) {
 
 TEST(Launch, RunsCommandAndPassesStdout) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto r = run(docker_like_policy(), "echo hello from the container");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "hello from the container\n");
@@ -55,6 +56,7 @@ TEST(Launch, RunsCommandAndPassesStdout) {
 
 TEST(Launch, ExitStatusIsTheCommandsAnd128PlusSignal) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   EXPECT_EQ(run(docker_like_policy(), "exit 42").status, 42);
   // PID 1 ignores signals it has no handler for, even SIGKILL from inside its namespace: with
   // init the command is PID 2 and dies of the signal; without, seccomp's kill action kills PID 1.
@@ -67,6 +69,7 @@ TEST(Launch, ExitStatusIsTheCommandsAnd128PlusSignal) {
 
 TEST(Launch, CommandNotFoundIs127AndNotExecutableIs126) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   policy::launch::LaunchRequest req;
   req.policy = &p;
@@ -92,6 +95,7 @@ TEST(Launch, CommandNotFoundIs127AndNotExecutableIs126) {
 
 TEST(Launch, CapabilitiesNoNewPrivsAndSeccompAsSeenInProcSelfStatus) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   auto r = run(p, "cat /proc/self/status", {}, launch_test::seccomp_deny({"mkdir"}, EXDEV));
   ASSERT_EQ(r.status, 0) << r.err;
@@ -107,6 +111,7 @@ TEST(Launch, CapabilitiesNoNewPrivsAndSeccompAsSeenInProcSelfStatus) {
 
 TEST(Launch, NonRootUserHasNoCapabilities) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   p.process.uid = 1000;
   p.process.gid = 1000;
@@ -117,6 +122,7 @@ TEST(Launch, NonRootUserHasNoCapabilities) {
 
 TEST(Launch, SeccompDeniedSyscallReturnsThePolicysErrno) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto r = run(docker_like_policy(), "mkdir /tmp/x", {},
                launch_test::seccomp_deny({"mkdir", "mkdirat"}, EXDEV));
   EXPECT_NE(r.status, 0);
@@ -127,6 +133,7 @@ TEST(Launch, SeccompDeniedSyscallReturnsThePolicysErrno) {
 
 TEST(Launch, EveryNamespaceOfThePlanIsNew) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto r = run(docker_like_policy(),
                "for n in mnt pid uts ipc net cgroup user; do readlink /proc/self/ns/$n; done");
   ASSERT_EQ(r.status, 0) << r.err;
@@ -143,6 +150,7 @@ TEST(Launch, EveryNamespaceOfThePlanIsNew) {
 
 TEST(Launch, CgroupNamespaceIsRootedAtTheRunsOwnCgroup) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto r = run(docker_like_policy(), "cut -d: -f3 /proc/self/cgroup | sort -u");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "/\n") << "the container must not see the runtime's cgroup paths";
@@ -150,6 +158,7 @@ TEST(Launch, CgroupNamespaceIsRootedAtTheRunsOwnCgroup) {
 
 TEST(Launch, JoinsAnExistingNetworkNamespace) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   for (auto& ns : p.namespaces.namespaces)
     if (ns.kind == policy::ir::NamespaceKind::Net) ns.join_path = "/proc/self/ns/net";
@@ -161,6 +170,7 @@ TEST(Launch, JoinsAnExistingNetworkNamespace) {
 
 TEST(Launch, CommandIsPid1AndHostnameIsThePolicys) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   p.process.hostname = "web";
   char host[256] = {};
@@ -175,6 +185,7 @@ TEST(Launch, CommandIsPid1AndHostnameIsThePolicys) {
 
 TEST(Launch, HostnameWithoutUtsNamespaceIsRefused) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   p.process.hostname = "web";
   std::erase_if(p.namespaces.namespaces,
@@ -184,6 +195,7 @@ TEST(Launch, HostnameWithoutUtsNamespaceIsRefused) {
 
 TEST(Launch, MountIsRefusedWithoutSysAdmin) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto r = run(docker_like_policy(), "mount -t tmpfs none /tmp");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("ermission denied"), std::string::npos) << r.err;
@@ -191,6 +203,7 @@ TEST(Launch, MountIsRefusedWithoutSysAdmin) {
 
 TEST(Launch, ReadOnlyAndMaskedPaths) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   // /proc/keys and /proc/timer_list have content on this host (463 bytes of keys here); inside
   // they must read empty. Paths this kernel lacks (/proc/kcore...) are simply not there.
   ASSERT_TRUE(fs::exists("/proc/keys") && fs::exists("/proc/timer_list"));
@@ -205,6 +218,7 @@ TEST(Launch, ReadOnlyAndMaskedPaths) {
 
 TEST(Launch, ReadOnlyRootWithWritableTmpfs) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   p.rootfs.readonly = true;
   policy::ir::MountSpec tmp;
@@ -221,6 +235,7 @@ TEST(Launch, ReadOnlyRootWithWritableTmpfs) {
 
 TEST(Launch, WritesGoToTheRunNotToTheImageLayers) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto r = run(docker_like_policy(), "echo changed > /etc/passwd && rm /bin/cat && echo ok");
   EXPECT_EQ(r.out, "ok\n") << r.err;
   std::ifstream in(launch_test::busybox_layer() + "/etc/passwd");
@@ -232,6 +247,7 @@ TEST(Launch, WritesGoToTheRunNotToTheImageLayers) {
 
 TEST(Launch, UpperLayerWinsOverLowerLayer) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   std::string top = launch_test::new_layer("top");
   fs::create_directories(top + "/etc");
   std::ofstream(top + "/etc/motd") << "from the top layer\n";
@@ -242,6 +258,7 @@ TEST(Launch, UpperLayerWinsOverLowerLayer) {
 
 TEST(Launch, DevHasOnlyTheMinimalNodes) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto r = run(docker_like_policy(),
                "ls /dev | tr '\\n' ' '; echo; echo x > /dev/null && head -c 4 /dev/zero | wc -c");
   ASSERT_EQ(r.status, 0) << r.err;
@@ -252,6 +269,7 @@ TEST(Launch, DevHasOnlyTheMinimalNodes) {
 
 TEST(Launch, RlimitsApply) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   p.process.rlimits.push_back({RLIMIT_NOFILE, 64, 128, {}});
   auto r = run(p, "ulimit -n; ulimit -Hn");
@@ -260,6 +278,7 @@ TEST(Launch, RlimitsApply) {
 
 TEST(Launch, EnvAndWorkingDirectory) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   p.process.env["FROM_POLICY"] = "yes";
   auto r = run(p, "pwd; echo $FROM_POLICY $HOME", {}, {}, false, "/var/app");
@@ -268,6 +287,7 @@ TEST(Launch, EnvAndWorkingDirectory) {
 
 TEST(Launch, InitIsPid1ReapsAndPassesTheExitStatus) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto r = run(docker_like_policy(), "echo $$; (sleep 0 &) ; exit 3", {}, {}, true);
   EXPECT_EQ(r.status, 3) << r.err;
   EXPECT_EQ(r.out, "2\n");
@@ -275,6 +295,7 @@ TEST(Launch, InitIsPid1ReapsAndPassesTheExitStatus) {
 
 TEST(Launch, ChrootWhenAskedWarnsThatItIsEscapable) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   p.rootfs.use_chroot = true;
   auto r = run(p, "cat /etc/passwd");
@@ -284,6 +305,7 @@ TEST(Launch, ChrootWhenAskedWarnsThatItIsEscapable) {
 
 TEST(Launch, TtyGivesTheCommandATerminal) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   policy::launch::LaunchRequest req;
   req.policy = &p;
@@ -300,6 +322,7 @@ TEST(Launch, TtyGivesTheCommandATerminal) {
 
 TEST(Launch, UserNamespaceMapsRootToAnUnprivilegedRange) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   p.namespaces.namespaces.push_back({policy::ir::NamespaceKind::User, "", {}});
   p.namespaces.uid_map = {{0, 100000, 65536}};
@@ -314,6 +337,7 @@ TEST(Launch, UserNamespaceMapsRootToAnUnprivilegedRange) {
 
 TEST(Launch, SignalsAreForwardedToTheContainer) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   // A helper process (not a thread: launch() refuses to run multi-threaded) sends SIGTERM to
   // the runtime once the container is ready; the runtime forwards it, the trap exits 7.
   std::string marker = launch_test::scratch() + "/signal-ready";
@@ -340,6 +364,7 @@ TEST(Launch, SignalsAreForwardedToTheContainer) {
 
 TEST(Launch, RefusesToCloneFromAMultiThreadedProcess) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   std::atomic<bool> stop{false};
   std::thread t([&] {
     while (!stop) ::usleep(1000);
@@ -351,6 +376,7 @@ TEST(Launch, RefusesToCloneFromAMultiThreadedProcess) {
 
 TEST(Launch, LandlockRulesOfThePolicyAreEnforcedInTheContainer) {
   require_root();
+  if (::testing::Test::IsSkipped()) return;
   if (policy::launch::landlock_abi() == 0) GTEST_SKIP() << "this kernel has no Landlock";
   auto p = docker_like_policy();
   p.filesystem.specified = true;
