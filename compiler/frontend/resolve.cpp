@@ -457,6 +457,7 @@ class PolicyResolver {
 
     std::vector<Candidate> rules;
     std::unordered_map<std::string, size_t> by_key;
+    std::vector<std::pair<std::string, SourceLoc>> dropped;  // -Wcapability-dropped, one report
     for (size_t pi = 0; pi < chain_.size(); ++pi) {
       const ast::Policy& p = *chain_[pi];
       if (!p.syscalls) continue;
@@ -465,9 +466,7 @@ class PolicyResolver {
         auto act = action(r.action, diags_);
         Gates g = gates(r, out.capabilities, kernel);
         if (!act) continue;
-        if (own && !g.dropped_cap.empty())
-          diags_.warning(warn::kCapabilityDropped, g.dropped_cap_loc,
-                         "rule is inactive: " + g.dropped_cap + " is not kept by this policy");
+        if (own && !g.dropped_cap.empty()) dropped.emplace_back(g.dropped_cap, g.dropped_cap_loc);
         for (const ast::Target& t : r.targets) {
           std::vector<Candidate> expanded;
           if (t.is_group) {
@@ -520,9 +519,31 @@ class PolicyResolver {
         }
       }
     }
+    warn_dropped_capabilities(dropped);
     warn_shadowed_conditionals(rules);
     for (Candidate& c : rules)
       if (!c.removed) sc.rules.push_back(std::move(c.rule));
+  }
+
+  // -Wcapability-dropped: one rule is reported where it is; several (a library policy such as
+  // docker-default gates many rules on capabilities it leaves to derived policies) in one warning
+  // at the first, naming every capability, so that the report stays readable.
+  void warn_dropped_capabilities(const std::vector<std::pair<std::string, SourceLoc>>& dropped) {
+    if (dropped.empty()) return;
+    if (dropped.size() == 1) {
+      diags_.warning(warn::kCapabilityDropped, dropped[0].second,
+                     "rule is inactive: " + dropped[0].first + " is not kept by this policy");
+      return;
+    }
+    std::vector<std::string> caps;
+    for (auto& [cap, loc] : dropped)
+      if (std::find(caps.begin(), caps.end(), cap) == caps.end()) caps.push_back(cap);
+    std::string list;
+    for (auto& c : caps) list += (list.empty() ? "" : ", ") + c;
+    diags_.warning(warn::kCapabilityDropped, dropped[0].second,
+                   std::to_string(dropped.size()) +
+                       " rules are inactive: this policy does not keep " + list +
+                       " (the first such rule is here)");
   }
 
   // -Wsyscall-missing-on-arch, only for syscalls named directly (groups list every ABI's names).

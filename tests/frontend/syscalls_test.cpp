@@ -366,3 +366,27 @@ TEST(Syscalls, EffectiveMustBePermitted) {
 
 }  // namespace
 }  // namespace policy
+
+namespace policy {
+namespace {
+
+TEST(Syscalls, SeveralCapabilityGatedRulesGiveOneWarning) {
+  auto c = compile(
+      "policy p {\n"
+      "  syscalls {\n"
+      "    allow reboot when capability SYS_BOOT\n"
+      "    allow mount when capability SYS_ADMIN\n"
+      "    allow umount2 when capability SYS_ADMIN\n"
+      "  }\n"
+      "}\n");
+  ASSERT_TRUE(c.policy) << c.diagnostics;
+  EXPECT_EQ(c.policy->seccomp.inactive_rules.size(), 3u);
+  EXPECT_EQ(c.diagnostics,
+            "test.pol:3:23: warning: 3 rules are inactive: this policy does not keep CAP_SYS_BOOT, "
+            "CAP_SYS_ADMIN (the first such rule is here) [-Wcapability-dropped]\n"
+            "    allow reboot when capability SYS_BOOT\n"
+            "                      ^\n");
+}
+
+}  // namespace
+}  // namespace policy
