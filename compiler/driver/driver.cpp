@@ -58,6 +58,9 @@ seccomp::Program compile_seccomp(const ir::SeccompPolicy& policy, const SeccompO
   }
   seccomp::LibseccompOptions o;
   o.binary_tree = options.backend == Backend::LibseccompTree;
+  // As runc does: on x86 libseccomp also applies socket() rules to socketcall(), whose arguments
+  // it cannot read; the optimising backend makes the same choice, so both agree (docs/seccomp.md).
+  o.allow_multiplexer_widening = true;
   o.kernel = options.kernel;
   return seccomp::compile_with_libseccomp(policy, o);
 }
@@ -107,7 +110,7 @@ std::vector<Artifact> build_artifacts(const ir::Policy& policy,
     int abi = host_target().landlock_abi;
     if (abi <= 0) abi = landlock::kLatestKnownAbi;
     out.push_back({"landlock", n + ".landlock.json",
-                   landlock::ruleset_json(landlock::compile_ruleset(policy, abi)) + "\n"});
+                   landlock::ruleset_json(landlock::compile_ruleset(policy, abi))});
   }
   if (wanted("plan"))
     out.push_back({"plan", n + ".plan.json", plan_to_json(policy).dump(2) + "\n"});

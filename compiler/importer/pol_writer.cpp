@@ -221,6 +221,11 @@ SyscallText write_syscalls(const std::string& policy_name, const ir::SeccompPoli
 }
 
 void write_capabilities(std::ostringstream& os, const ir::CapabilitySets& c) {
+  // An import that says nothing about capabilities (an AppArmor profile's `capability,` leaves
+  // them to the runtime) writes no section rather than `keep {}`, which would drop them all.
+  if (!c.loc.known() && c.bounding == 0 && c.permitted == 0 && c.effective == 0 &&
+      c.inheritable == 0 && c.ambient == 0)
+    return;
   if (c.bounding == c.permitted && c.bounding == c.effective && c.inheritable == 0 &&
       c.ambient == 0) {
     std::vector<std::string> n;
