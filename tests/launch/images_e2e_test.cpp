@@ -1,0 +1,131 @@
+// The "done when", end to end through the real policyrun binary: a multi-layer image made
+// by umoci (a file deleted in the upper layer: a real whiteout) and converted by skopeo runs as an
+// OCI layout and as a docker-archive under policies/docker-default.pol, and shows Docker's bounding
+// set, seccomp filter mode and its own pid namespace; a plain busybox rootfs tarball runs
+// `cat /release`.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+namespace fs = std::filesystem;
+
+namespace {
+
+std::string env_or_fail(const char* name) {
+  const char* v = std::getenv(name);
+  if (!v) throw std::runtime_error(std::string("test environment lacks ") + name);
+  return v;
+}
+
+// Runs a shell command; returns exit status, stdout in *out (stderr goes to the test log).
+int sh(const std::string& cmd, std::string* out = nullptr) {
+  FILE* p = popen(cmd.c_str(), "r");
+  if (!p) return -1;
+  std::string data;
+  std::array<char, 4096> buf;
+  size_t n;
+  while ((n = fread(buf.data(), 1, buf.size(), p)) > 0) data.append(buf.data(), n);
+  int st = pclose(p);
+  if (out) *out = data;
+  return WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+}
+
+class ImagesEndToEnd : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    char tmpl[] = "/tmp/policyrun-e2e-XXXXXX";
+    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    dir = tmpl;
+    for (const char* tool : {"umoci", "skopeo", "tar"})
+      ASSERT_EQ(sh(std::string("command -v ") + tool + " >/dev/null"), 0)
+          << tool << " is missing: run tools/install-deps";
+    ASSERT_TRUE(fs::exists("/bin/busybox")) << "busybox-static is missing: run tools/install-deps";
+    std::string script =
+        "set -e; cd " + dir +
+        "; mkdir -p rootfs/bin rootfs/etc rootfs/proc rootfs/sys rootfs/dev;"
+        "cp /bin/busybox rootfs/bin/; for a in sh cat grep ls readlink; do ln -s busybox "
+        "rootfs/bin/$a; done;"
+        "echo busybox rootfs > rootfs/release; echo one > rootfs/etc/f1; echo two > rootfs/etc/f2;"
+        "tar -C rootfs -cf rootfs.tar .;"
+        "umoci init --layout oci; umoci new --image oci:base;"
+        "umoci unpack --image oci:base b1 >/dev/null; cp -a rootfs/. b1/rootfs/; umoci repack "
+        "--image oci:v1 b1;"
+        "umoci unpack --image oci:v1 b2 >/dev/null; rm b2/rootfs/etc/f1; umoci repack --image "
+        "oci:v1 b2;"
+        "skopeo copy -q oci:oci:v1 docker-archive:docker.tar:busybox:latest;"
+        "rm -rf b1 b2";
+    std::ofstream(dir + "/build.sh") << script << "\n";
+    ASSERT_EQ(sh("sh " + dir + "/build.sh >&2"), 0) << "building the test images failed";
+  }
+  static void TearDownTestSuite() { fs::remove_all(dir); }
+
+  // policyrun under docker-default.pol; returns the command's stdout.
+  std::string run(const std::string& image, const std::string& command, int* status) {
+    std::string src = env_or_fail("POLICY_SOURCE_DIR");
+    std::string cmd = env_or_fail("POLICYRUN") + " --policy " + src +
+                      "/policies/docker-default.pol --root " + dir + "/state " + image + " " +
+                      command + " 2>" + dir + "/stderr";
+    std::string out;
+    *status = sh(cmd, &out);
+    return out;
+  }
+  std::string last_stderr() {
+    std::ifstream f(dir + "/stderr");
+    return std::string(std::istreambuf_iterator<char>(f), {});
+  }
+
+  static inline std::string dir;
+};
+
+void expect_docker_posture(const std::string& out) {
+  EXPECT_NE(out.find("CapBnd:\t00000000a80425fb"), std::string::npos) << out;
+  EXPECT_NE(out.find("Seccomp:\t2"), std::string::npos) << out;
+  char host_pid_ns[64] = "";
+  ASSERT_GT(readlink("/proc/self/ns/pid", host_pid_ns, sizeof host_pid_ns - 1), 0);
+  EXPECT_NE(out.find("pidns=pid:["), std::string::npos) << out;
+  EXPECT_EQ(out.find(std::string("pidns=") + host_pid_ns), std::string::npos) << out;
+  EXPECT_NE(out.find("self=1\n"), std::string::npos) << out;
+  // Layer 2 deleted etc/f1: the whiteout is applied; etc/f2 of layer 1 shows through.
+  EXPECT_NE(out.find("f2"), std::string::npos) << out;
+  EXPECT_EQ(out.find("f1"), std::string::npos) << out;
+}
+
+const char* kPosture =
+    "/bin/sh -c 'grep -E \"^(CapBnd|Seccomp):\" /proc/self/status; "
+    "echo pidns=$(readlink /proc/self/ns/pid); echo self=$$; ls /etc'";
+
+}  // namespace
+
+TEST_F(ImagesEndToEnd, MultiLayerOciLayoutRunsUnderDockerDefault) {
+  int status = -1;
+  std::string out = run(dir + "/oci:v1", kPosture, &status);
+  ASSERT_EQ(status, 0) << last_stderr();
+  expect_docker_posture(out);
+}
+
+TEST_F(ImagesEndToEnd, MultiLayerDockerArchiveRunsUnderDockerDefault) {
+  int status = -1;
+  std::string out = run(dir + "/docker.tar", kPosture, &status);
+  ASSERT_EQ(status, 0) << last_stderr();
+  expect_docker_posture(out);
+}
+
+TEST_F(ImagesEndToEnd, BusyboxRootfsTarballRunsCatRelease) {
+  int status = -1;
+  std::string out = run(dir + "/rootfs.tar", "cat /release", &status);
+  ASSERT_EQ(status, 0) << last_stderr();
+  EXPECT_EQ(out, "busybox rootfs\n");
+  // Nothing of the run is left in the state directory but the layer cache.
+  for (auto& e : fs::directory_iterator(dir + "/state"))
+    EXPECT_TRUE(e.path().filename() == "layers" || e.path().filename() == "meta" ||
+                e.path().filename() == "images" || e.path().filename() == "tmp" ||
+                fs::is_empty(e.path()))
+        << e.path();
+}
