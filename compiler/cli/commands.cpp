@@ -227,7 +227,7 @@ int cmd_check(const std::vector<std::string>& args) {
   if (!policy->seccomp.inactive_rules.empty())
     std::cout << " (" << policy->seccomp.inactive_rules.size()
               << " inactive by capability or kernel)";
-  std::cout << ", default " << importer::action_text(policy->seccomp.default_action) << "\n";
+  std::cout << ", default " << seccomp::describe(policy->seccomp.default_action) << "\n";
   return 0;
 }
 
@@ -332,7 +332,7 @@ int cmd_explain(const std::vector<std::string>& args) {
   for (const ir::SyscallRule& rule : policy->seccomp.rules) {
     if (rule.syscall != syscall) continue;
     if (seccomp::ret_of(rule.action) != r.ret) continue;
-    std::cout << "  policy rule: " << importer::action_text(rule.action) << " " << rule.syscall;
+    std::cout << "  policy rule: " << seccomp::describe(rule.action) << " " << rule.syscall;
     if (!rule.args.empty())
       std::cout << "(" << importer::condition_text(rule.syscall, rule.args) << ")";
     if (rule.loc.known()) std::cout << " at " << rule.loc.str();
@@ -344,7 +344,7 @@ int cmd_explain(const std::vector<std::string>& args) {
     std::cout << "  policy: no rule for this call matches; the default action applies\n";
   for (const ir::SyscallRule& rule : policy->seccomp.inactive_rules) {
     if (rule.syscall != syscall) continue;
-    std::cout << "  inactive rule: " << importer::action_text(rule.action) << " " << rule.syscall;
+    std::cout << "  inactive rule: " << seccomp::describe(rule.action) << " " << rule.syscall;
     if (rule.loc.known()) std::cout << " at " << rule.loc.str();
     for (auto& c : rule.requires_caps) std::cout << " (needs " << c << ", not kept)";
     for (auto& c : rule.unless_caps) std::cout << " (only without " << c << ", which is kept)";

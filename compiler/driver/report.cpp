@@ -13,6 +13,7 @@
 #include "compiler/driver/plan_json.hpp"
 #include "compiler/importer/pol_writer.hpp"
 #include "compiler/landlock/ruleset.hpp"
+#include "compiler/seccomp/interpreter.hpp"
 
 namespace policy::driver {
 
@@ -38,14 +39,14 @@ ReportTarget host_target() {
 namespace {
 
 std::string seccomp_rule_text(const ir::SyscallRule& r) {
-  std::string s = importer::action_text(r.action) + " " + r.syscall;
+  std::string s = seccomp::describe(r.action) + " " + r.syscall;
   if (!r.args.empty()) s += "(" + importer::condition_text(r.syscall, r.args) + ")";
   return s;
 }
 
 void add_seccomp(Report& rep, const ir::Policy& p) {
   ReportEntry def{"syscalls",
-                  "default " + importer::action_text(p.seccomp.default_action),
+                  "default " + seccomp::describe(p.seccomp.default_action),
                   p.loc,
                   {{"seccomp", Enforcement::Enforced, ""}}};
   rep.entries.push_back(def);

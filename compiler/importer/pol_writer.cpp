@@ -7,6 +7,7 @@
 
 #include "compiler/common/names.hpp"
 #include "compiler/common/syscall_args.hpp"
+#include "compiler/seccomp/interpreter.hpp"
 
 namespace policy::importer {
 
@@ -125,7 +126,7 @@ struct SyscallText {
 SyscallText write_syscalls(const std::string& policy_name, const ir::SeccompPolicy& s,
                            uint64_t kept, unsigned width) {
   std::ostringstream os, gs;
-  os << "  syscalls default " << action_text(s.default_action);
+  os << "  syscalls default " << seccomp::describe(s.default_action);
   if (s.arches != names::default_target_arches() && !s.arches.empty()) {
     std::vector<std::string> n;
     for (uint32_t a : s.arches) n.push_back(names::arch_name(a));
@@ -157,8 +158,8 @@ SyscallText write_syscalls(const std::string& policy_name, const ir::SeccompPoli
         r->syscall + "(" + condition_text(r->syscall, r->args) + ")" + gate_text(ungated);
     auto [it, inserted] = first.emplace(key, r);
     if (!inserted && !(it->second->action == r->action)) {
-      ignored.push_back(action_text(r->action) + " " + r->syscall + " (" +
-                        action_text(it->second->action) + " comes first)");
+      ignored.push_back(seccomp::describe(r->action) + " " + r->syscall + " (" +
+                        seccomp::describe(it->second->action) + " comes first)");
       continue;
     }
     rules.push_back(r);
@@ -173,7 +174,7 @@ SyscallText write_syscalls(const std::string& policy_name, const ir::SeccompPoli
   std::map<std::string, size_t> index;
   for (const ir::SyscallRule* r : rules) {
     if (!r->args.empty()) continue;
-    std::string key = action_text(r->action) + "|" + gate_text(*r);
+    std::string key = seccomp::describe(r->action) + "|" + gate_text(*r);
     auto it = index.find(key);
     if (it == index.end()) it = index.emplace(key, lines.size()).first, lines.push_back({key, {}});
     auto& v = lines[it->second].second;
@@ -213,7 +214,7 @@ SyscallText write_syscalls(const std::string& policy_name, const ir::SeccompPoli
       ++i;
       merged.insert(merged.end(), rules[i]->args.begin(), rules[i]->args.end());
     }
-    os << "    " << action_text(r->action) << " " << r->syscall << "("
+    os << "    " << seccomp::describe(r->action) << " " << r->syscall << "("
        << condition_text(r->syscall, merged) << ")" << gate_text(*r) << "\n";
   }
   os << "  }\n";
@@ -307,30 +308,6 @@ void write_network(std::ostringstream& os, const ir::NetworkPolicy& n) {
 }
 
 }  // namespace
-
-std::string action_text(const ir::Action& a) {
-  switch (a.kind) {
-    case ir::ActionKind::Allow:
-      return "allow";
-    case ir::ActionKind::Errno: {
-      auto n = names::errno_name(static_cast<int>(a.value));
-      return "errno(" + (n ? *n : std::to_string(a.value)) + ")";
-    }
-    case ir::ActionKind::KillProcess:
-      return "kill-process";
-    case ir::ActionKind::KillThread:
-      return "kill-thread";
-    case ir::ActionKind::Trap:
-      return a.value ? "trap(" + std::to_string(a.value) + ")" : "trap";
-    case ir::ActionKind::Log:
-      return "log";
-    case ir::ActionKind::Trace:
-      return "trace(" + std::to_string(a.value) + ")";
-    case ir::ActionKind::UserNotify:
-      return "user-notify";
-  }
-  return "?";
-}
 
 std::string condition_text(const std::string& syscall, const ir::Condition& c) {
   // Every conjunction one equality on the same argument: `arg in {a, b, c}`.

@@ -16,8 +16,8 @@ struct WriterOptions {
 
 std::string write_policy(const ir::Policy& policy, const WriterOptions& options = {});
 
-// Pieces, also used by `policyc explain` and reports.
-std::string action_text(const ir::Action& a);
+// Pieces, also used by `policyc explain` and reports (actions are written with
+// seccomp::describe, in the policy language's words).
 std::string condition_text(const std::string& syscall, const ir::Condition& c);
 
 }  // namespace policy::importer
