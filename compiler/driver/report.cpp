@@ -4,6 +4,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 
@@ -99,11 +100,13 @@ void add_capabilities(Report& rep, const ir::Policy& p) {
 void add_lsm(Report& rep, const ir::Policy& p, const ReportTarget& t) {
   std::vector<RuleCoverage> aa = apparmor::apparmor_coverage(p);
   std::vector<RuleCoverage> ll = landlock::landlock_coverage(p, t.landlock_abi);
-  auto section_of = [](const std::string& rule) {
-    for (const char* w : {"bind ", "connect ", "inet", "unix", "netlink", "scope", "all", "packet"})
-      if (rule.find(w) != std::string::npos && rule.find('/') == std::string::npos)
-        return std::string("network");
-    return std::string("filesystem");
+  // The network rules as the coverage lists name them; every other LSM rule is a filesystem one.
+  std::vector<std::string> network_rules = {"scope abstract-unix", "scope signals"};
+  for (const ir::SocketRule& r : p.network.sockets) network_rules.push_back(describe(r));
+  for (const ir::PortRule& r : p.network.ports) network_rules.push_back(describe(r));
+  auto section_of = [&](const std::string& rule) {
+    bool net = std::find(network_rules.begin(), network_rules.end(), rule) != network_rules.end();
+    return std::string(net ? "network" : "filesystem");
   };
   auto find = [&](const RuleCoverage& c) -> ReportEntry* {
     for (ReportEntry& e : rep.entries)

@@ -247,15 +247,23 @@ void write_capabilities(std::ostringstream& os, const ir::CapabilitySets& c) {
   os << "  }\n";
 }
 
-std::string access_text(uint32_t a) {
+// AppArmor letters for a path rule; an exec rule keeps its mode (px, ux, cx ...), which the
+// language reads back as written.
+std::string access_text(const ir::PathRule& r) {
   std::string s;
-  if (a & ir::kRead) s += 'r';
-  if (a & ir::kWrite) s += 'w';
-  if (a & ir::kAppend) s += 'a';
-  if (a & ir::kMap) s += 'm';
-  if (a & ir::kLock) s += 'k';
-  if (a & ir::kLink) s += 'l';
-  if (a & ir::kExec) s += 'x';
+  if (r.access & ir::kRead) s += 'r';
+  if (r.access & ir::kWrite) s += 'w';
+  if (r.access & ir::kAppend) s += 'a';
+  if (r.access & ir::kMap) s += 'm';
+  if (r.access & ir::kLock) s += 'k';
+  if (r.access & ir::kLink) s += 'l';
+  if (r.access & ir::kExec) {
+    // The mode's letters; a named target (`Cx -> child`) has no spelling in the language and is
+    // written as a comment by the caller.
+    std::string mode = r.exec_mode.substr(0, r.exec_mode.find(' '));
+    if (mode.empty() || mode.back() != 'x') mode += 'x';
+    s += mode;
+  }
   return s;
 }
 
@@ -271,8 +279,14 @@ void write_filesystem(std::ostringstream& os, const ir::FilesystemPolicy& f) {
   if (!f.specified) return;
   os << "  filesystem {\n";
   if (f.allow_all_files) os << "    allow all\n";
-  for (auto& r : f.rules)
-    os << "    " << (r.deny ? "deny " : "") << access_text(r.access) << " " << r.pattern << "\n";
+  for (auto& r : f.rules) {
+    os << "    " << (r.deny ? "deny " : "") << access_text(r) << " " << r.pattern;
+    if (size_t arrow = r.exec_mode.find("->"); arrow != std::string::npos)
+      os << "  # AppArmor exec target "
+         << r.exec_mode.substr(r.exec_mode.find_first_not_of(" ", arrow + 2))
+         << " (not expressible)";
+    os << "\n";
+  }
   for (auto& m : f.mount_rules)
     os << "    " << (m.deny ? "deny " : "") << m.kind << (m.text.empty() ? "" : " " + m.text)
        << "\n";

@@ -305,3 +305,35 @@ TEST_F(Policyc, ReportAccountsForEveryRule) {
     }
   }
 }
+
+TEST_F(Policyc, ImportedAppArmorKeepsExecModes) {
+  fs::path profile = write("t.apparmor",
+                           "profile t {\n  /usr/bin/a px,\n  /usr/bin/b rix,\n"
+                           "  /usr/bin/c Cx -> child,\n  file,\n}\n");
+  CliRun r = policyc({"import", profile.string(), "-o", (tmp / "t.pol").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string text = slurp(tmp / "t.pol");
+  EXPECT_NE(text.find("    px /usr/bin/a\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("    rix /usr/bin/b\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("    Cx /usr/bin/c  # AppArmor exec target child (not expressible)\n"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(policyc({"check", (tmp / "t.pol").string()}).status, 0);
+}
+
+TEST_F(Policyc, ReportPutsEachLsmRuleInItsSection) {
+  CliRun r = policyc({"compile", (src / "policies/docker-default.pol").string(), "--report=json",
+                      "--emit", "bpf", "-o", tmp.string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out.substr(0, r.out.rfind("}\n") + 2));
+  bool saw_allow_all = false, saw_network = false;
+  for (auto& rule : j["rules"]) {
+    if (rule["rule"] == "allow all") {
+      saw_allow_all = true;
+      EXPECT_EQ(rule["section"], "filesystem");
+    }
+    if (rule["section"] == "network") saw_network = true;
+  }
+  EXPECT_TRUE(saw_allow_all);
+  EXPECT_TRUE(saw_network);
+}
