@@ -95,6 +95,7 @@ TarStream::TarStream(ByteSource& src, std::vector<Compression> allowed, std::str
   peeked_ = std::move(first);
   peek_pending_ = true;
 
+  require_libarchive();  // a clear error now rather than from the first libarchive call
   raw_ = archive_read_new();
   tar_ = archive_read_new();
   try {

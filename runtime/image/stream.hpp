@@ -44,6 +44,9 @@ class ArchiveDataSource : public ByteSource {
   std::string display_;
 };
 
+// Loads libarchive (runtime/image/libarchive_loader.cpp) or throws an Error naming the package.
+void require_libarchive();
+
 enum class Compression { None, Gzip, Zstd, Xz, Bzip2 };
 std::string compression_name(Compression c);
 
