@@ -65,8 +65,10 @@ int landlock_abi() {
   return v < 0 ? 0 : static_cast<int>(v);
 }
 
-void apply_landlock(const ir::Policy& p, LandlockMode mode, std::ostream& log) {
-  if (mode == LandlockMode::Off) return;
+LandlockPlan prepare_landlock(const ir::Policy& p, LandlockMode mode, std::ostream& log) {
+  LandlockPlan plan;
+  plan.mode = mode;
+  if (mode == LandlockMode::Off) return plan;
   bool require = mode == LandlockMode::Require;
   int abi = landlock_abi();
   if (abi == 0) {
@@ -77,9 +79,10 @@ void apply_landlock(const ir::Policy& p, LandlockMode mode, std::ostream& log) {
         "lsm= boot parameter";
     if (require) throw Error(why + "; or run with --landlock=best-effort to go without it");
     log << "policyrun: note: " << why << ": the policy's Landlock rules are not enforced\n";
-    return;
+    return plan;
   }
-  auto rs = landlock::compile_ruleset(p, std::min(abi, kLatestKnownAbi));
+  plan.ruleset = landlock::compile_ruleset(p, std::min(abi, kLatestKnownAbi));
+  const landlock::Ruleset& rs = plan.ruleset;
   auto lost = lost_to_abi(p, rs);
   if (!lost.empty()) {
     std::string list;
@@ -90,7 +93,14 @@ void apply_landlock(const ir::Policy& p, LandlockMode mode, std::ostream& log) {
     log << "policyrun: note: Landlock ABI " << abi << " of this kernel cannot enforce:" << list
         << "\n";
   }
-  if (!rs.restricts()) return;
+  plan.apply = rs.restricts();
+  return plan;
+}
+
+void apply_landlock(const LandlockPlan& plan, std::ostream& log) {
+  if (!plan.apply) return;
+  const bool require = plan.mode == LandlockMode::Require;
+  const landlock::Ruleset& rs = plan.ruleset;
 
   landlock::RulesetAttr attr;
   attr.handled_access_fs = rs.handled_fs;
@@ -145,6 +155,10 @@ void apply_landlock(const ir::Policy& p, LandlockMode mode, std::ostream& log) {
     errno = e;
     throw sys_error("landlock_restrict_self");
   }
+}
+
+void apply_landlock(const ir::Policy& p, LandlockMode mode, std::ostream& log) {
+  apply_landlock(prepare_landlock(p, mode, log), log);
 }
 
 }  // namespace policy::launch

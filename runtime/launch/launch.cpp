@@ -76,6 +76,7 @@ bool read_failure(int fd, ReportHeader& h, std::string& message) {
 struct ChildSetup {
   const LaunchRequest* req;
   const ir::Policy* policy;
+  LandlockPlan landlock;  // compiled before the clone; the child only makes the system calls
   rootfs::RunState state;
   uint64_t clone_flags;
   user::Ids ids;
@@ -233,7 +234,7 @@ void wait_for_parent(int fd) {
     enter_cwd(r.cwd);
     apply_apparmor_exec_label(p, r.apparmor);  // runtime/launch/apparmor.* (LSM engineer)
     if (p.process.no_new_privileges) no_new_privs();
-    apply_landlock(p, r.landlock, lsm_log);  // runtime/launch/landlock.* (LSM engineer)
+    apply_landlock(s.landlock, lsm_log);  // runtime/launch/landlock.*
     flush(lsm_log, r.diagnostics_fd);
     if (p.process.no_new_privileges) seccomp::install(r.seccomp_filter);  // the very last step
     if (s.init) {
@@ -402,6 +403,7 @@ int launch(const LaunchRequest& r) {
   {
     std::ostringstream log;
     prepare_apparmor(p, r.apparmor, log, r.landlock);  // loads the profile (parent side)
+    s.landlock = prepare_landlock(p, r.landlock, log);
     flush(log, r.diagnostics_fd);
   }
   const bool userns = (s.clone_flags & CLONE_NEWUSER) != 0;
