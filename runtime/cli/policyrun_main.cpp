@@ -3,7 +3,12 @@
 // command (docs/cli-policyrun.md).
 #include <boost/program_options.hpp>
 
+#include <malloc.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstdlib>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -127,6 +132,27 @@ void resolve_user(const std::string& spec, const std::vector<std::string>& layer
   if (!req.gid) req.gid = 0;
 }
 
+// The compile allocates a few MiB once. On virtual machines a first touch of a page is expensive
+// (12 µs per page on the project's VM, against 1.3 µs per page populated in bulk; bench/README.md),
+// so the heap is grown once and populated with one madvise, and kept: large blocks (the search
+// tables of the filter generator) come from it too instead of fresh mmaps. Purely a speed-up:
+// on kernels without MADV_POPULATE_WRITE (before 5.14) the pages are faulted in as they are used.
+void reserve_heap() {
+  constexpr size_t kReserve = 3 << 20;
+  ::mallopt(M_MMAP_THRESHOLD, 16 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  char* lo = static_cast<char*>(::sbrk(0));
+  void* volatile block = std::malloc(kReserve);  // volatile: the pair must not be optimised away
+  if (!block) return;
+  static_cast<char*>(block)[0] = 0;
+  std::free(block);
+  char* hi = static_cast<char*>(::sbrk(0));
+  auto first = (reinterpret_cast<uintptr_t>(lo) + 4095) & ~uintptr_t{4095};
+  if (reinterpret_cast<uintptr_t>(hi) > first)
+    ::madvise(reinterpret_cast<void*>(first), reinterpret_cast<uintptr_t>(hi) - first,
+              MADV_POPULATE_WRITE);
+}
+
 int run(int argc, char** argv) {
   Args args = split_args(argc, argv);
   po::options_description desc("Options");
@@ -195,6 +221,7 @@ int run(int argc, char** argv) {
         "')");
 
   // 1. Compile everything before anything runs.
+  reserve_heap();
   policy::DiagnosticEngine diags;
   policy::frontend::LoadOptions load;
   load.include_dirs = include_dirs;
@@ -239,8 +266,13 @@ int run(int argc, char** argv) {
   req.init = vm.count("init") > 0;
   req.state_root = root;
 
-  // 4. Run it; the exit status is the command's.
-  return policy::launch::launch(req);
+  // 4. Run it; the exit status is the command's. launch() has removed the run's cgroups and state
+  // by the time it returns, so the process ends here without freeing the compiled policy and the
+  // image description one object at a time (that took ~1 ms of every launch).
+  const int status = policy::launch::launch(req);
+  std::cout.flush();
+  std::cerr.flush();
+  std::_Exit(status);
 }
 
 }  // namespace
