@@ -74,7 +74,8 @@ class Loader {
     if (!main || diags_.has_errors()) return std::nullopt;
     register_names();
     if (diags_.has_errors()) return std::nullopt;
-    check_groups(program_, diags_);
+    GroupExpansions groups;
+    check_groups(program_, diags_, &groups);
     if (diags_.has_errors()) return std::nullopt;
     const ast::Policy* selected = nullptr;
     if (options_.policy_name) {
@@ -93,7 +94,7 @@ class Loader {
                    "no policy in this file: add 'policy NAME { ... }' or choose one by name");
       return std::nullopt;
     }
-    return resolve_policy(program_, *selected, options_, diags_);
+    return resolve_policy(program_, *selected, options_, diags_, &groups);
   }
 
  private:

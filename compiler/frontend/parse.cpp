@@ -53,8 +53,9 @@ class TreeWalker {
   DiagnosticEngine& diags_;
 
   SourceLoc loc(const Node& n) const {
-    auto p = n.begin();
-    return SourceLoc{file_, static_cast<unsigned>(p.line), static_cast<unsigned>(p.column)};
+    // The node's own iterator (begin() would copy the input's source name into a position).
+    return SourceLoc{file_, static_cast<unsigned>(n.m_begin.line),
+                     static_cast<unsigned>(n.m_begin.column)};
   }
   ast::Token token(const Node& n) const { return {n.string(), loc(n)}; }
 
@@ -425,7 +426,9 @@ class TreeWalker {
 std::optional<ast::File> parse_policy_text(const std::string& file_name, const std::string& text,
                                            DiagnosticEngine& diags) {
   diags.add_source(file_name, text);
-  pegtl::memory_input in(text.data(), text.size(), file_name);
+  // No source name: PEGTL copies it into every node it tries, and locations name file_name
+  // themselves (TreeWalker::loc, the parse_error handler below).
+  pegtl::memory_input in(text.data(), text.size(), "");
   try {
     auto root = pegtl::parse_tree::parse<g::file, selector, pegtl::nothing, control>(in);
     if (!root) {

@@ -153,15 +153,10 @@ bool exists_on(const std::string& syscall, uint32_t arch) {
 }
 
 // A syscall reached through a group: the chain of groups, e.g. "@system-service > @io-event".
-struct GroupMember {
-  std::string syscall;
-  std::string via;
-  SourceLoc loc;  // where the group lists it
-};
-
 class GroupExpander {
  public:
-  GroupExpander(const Program& p, DiagnosticEngine& d) : program_(p), diags_(d) {}
+  GroupExpander(const Program& p, DiagnosticEngine& d, GroupExpansions* shared)
+      : program_(p), diags_(d), done_(shared ? *shared : own_) {}
 
   // Members of @name, nested groups expanded; nullptr after reporting an error.
   const std::vector<GroupMember>* expand(const std::string& name) {
@@ -174,12 +169,12 @@ class GroupExpander {
         chain += "@" + *it + " > ";
       diags_.error(git->second->name.loc,
                    "group '@" + name + "' contains itself (" + chain + "@" + name + ")");
-      cyclic_.insert(name);
       return nullptr;
     }
     stack_.push_back(name);
     const ast::Group& g = *git->second;
     std::vector<GroupMember> out;
+    out.reserve(g.members.size());
     std::set<std::string> seen;
     bool ok = true;
     for (const ast::Target& m : g.members) {
@@ -224,9 +219,9 @@ class GroupExpander {
  private:
   const Program& program_;
   DiagnosticEngine& diags_;
-  std::map<std::string, std::optional<std::vector<GroupMember>>> done_;
+  GroupExpansions own_;
+  GroupExpansions& done_;
   std::vector<std::string> stack_;
-  std::set<std::string> cyclic_;
 };
 
 // One resolved rule on its way into the IR, with where it came from.
@@ -257,7 +252,8 @@ std::string condition_key(const ir::Condition& c) {
 }
 
 // Same syscall, same condition, same arch and kernel gates.
-std::string rule_key(const ir::SyscallRule& r) {
+// `with_args` false: the key of the rule's gates only (its syscall, arches and kernel).
+std::string rule_key(const ir::SyscallRule& r, bool with_args = true) {
   auto arches = [](std::vector<uint32_t> v) {
     std::sort(v.begin(), v.end());
     std::string s;
@@ -265,7 +261,8 @@ std::string rule_key(const ir::SyscallRule& r) {
     return s;
   };
   std::string k =
-      r.syscall + "#" + condition_key(r.args) + "#" + arches(r.arches) + "#" + arches(r.not_arches);
+      r.syscall + "#" + (with_args ? condition_key(r.args) : std::string()) + "#" +
+      arches(r.arches) + "#" + arches(r.not_arches);
   if (r.min_kernel)
     k += "#" + std::to_string(r.min_kernel->major) + "." + std::to_string(r.min_kernel->minor);
   return k;
@@ -273,8 +270,9 @@ std::string rule_key(const ir::SyscallRule& r) {
 
 class PolicyResolver {
  public:
-  PolicyResolver(const Program& p, const LoadOptions& o, DiagnosticEngine& d)
-      : program_(p), options_(o), diags_(d), groups_(p, d) {}
+  PolicyResolver(const Program& p, const LoadOptions& o, DiagnosticEngine& d,
+                 GroupExpansions* expanded)
+      : program_(p), options_(o), diags_(d), groups_(p, d, expanded) {}
 
   std::optional<ir::Policy> run(const ast::Policy& selected) {
     linearise(selected);
@@ -456,6 +454,7 @@ class PolicyResolver {
     ir::KernelVersion kernel = options_.kernel ? *options_.kernel : host_kernel_version();
 
     std::vector<Candidate> rules;
+    rules.reserve(512);  // docker-default resolves ~450 candidate rules; growing costs moves
     std::unordered_map<std::string, size_t> by_key;
     std::vector<std::pair<std::string, SourceLoc>> dropped;  // -Wcapability-dropped, one report
     for (size_t pi = 0; pi < chain_.size(); ++pi) {
@@ -477,6 +476,7 @@ class PolicyResolver {
             }
             const auto* members = groups_.expand(t.name.text);
             if (!members) continue;
+            expanded.reserve(members->size());
             for (const GroupMember& m : *members) {
               Candidate c;
               c.rule.syscall = m.syscall;
@@ -602,9 +602,7 @@ class PolicyResolver {
   void warn_shadowed_conditionals(const std::vector<Candidate>& rules) {
     std::unordered_map<std::string, const Candidate*> unconditional;
     auto gate_key = [](const Candidate& c) {
-      ir::SyscallRule r = c.rule;
-      r.args.clear();
-      return rule_key(r) + "#" + std::to_string(c.policy);
+      return rule_key(c.rule, false) + "#" + std::to_string(c.policy);
     };
     for (const Candidate& c : rules)
       if (!c.removed && c.rule.args.empty()) unconditional[gate_key(c)] = &c;
@@ -624,14 +622,15 @@ class PolicyResolver {
 
 }  // namespace
 
-void check_groups(const Program& program, DiagnosticEngine& diags) {
-  GroupExpander g(program, diags);
+void check_groups(const Program& program, DiagnosticEngine& diags, GroupExpansions* groups) {
+  GroupExpander g(program, diags, groups);
   for (auto& [name, _] : program.groups) g.expand(name);
 }
 
 std::optional<ir::Policy> resolve_policy(const Program& program, const ast::Policy& selected,
-                                         const LoadOptions& options, DiagnosticEngine& diags) {
-  PolicyResolver r(program, options, diags);
+                                         const LoadOptions& options, DiagnosticEngine& diags,
+                                         GroupExpansions* groups) {
+  PolicyResolver r(program, options, diags, groups);
   auto out = r.run(selected);
   if (diags.has_errors()) return std::nullopt;
   return out;

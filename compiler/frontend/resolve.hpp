@@ -21,11 +21,24 @@ struct Program {
   std::map<std::string, const ast::Policy*> policies;
 };
 
-std::optional<ir::Policy> resolve_policy(const Program& program, const ast::Policy& selected,
-                                         const LoadOptions& options, DiagnosticEngine& diags);
+// One syscall of a group, nested groups expanded.
+struct GroupMember {
+  std::string syscall;
+  std::string via;  // "@outer > @inner"
+  SourceLoc loc;    // where the group lists it
+};
+// Expanded groups by name; nullopt for a group with errors.
+using GroupExpansions = std::map<std::string, std::optional<std::vector<GroupMember>>>;
 
-// Checks every group of the program (unknown syscalls, unknown or cyclic member groups).
-void check_groups(const Program& program, DiagnosticEngine& diags);
+// `groups`: expansions already made (by check_groups), reused and extended; may be null.
+std::optional<ir::Policy> resolve_policy(const Program& program, const ast::Policy& selected,
+                                         const LoadOptions& options, DiagnosticEngine& diags,
+                                         GroupExpansions* groups = nullptr);
+
+// Checks every group of the program (unknown syscalls, unknown or cyclic member groups). The
+// expansions are left in `groups` when given, so that resolve_policy does not repeat them.
+void check_groups(const Program& program, DiagnosticEngine& diags,
+                  GroupExpansions* groups = nullptr);
 
 // "unknown X 'word'" + "; did you mean 'Y'?" when a candidate is close.
 std::string unknown_message(const std::string& what, const std::string& word,

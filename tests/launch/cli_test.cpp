@@ -1,5 +1,6 @@
 // The policyrun CLI, run as users run it: a .pol file, an image directory, a command.
 #include <gtest/gtest.h>
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -143,4 +144,38 @@ TEST(PolicyrunCli, RootfsTarballImageEntrypointAndUserNames) {
   EXPECT_EQ(unknown.status, 125);
   EXPECT_NE(unknown.err.find("'nobody-here' is not in the image's /etc/passwd"), std::string::npos)
       << unknown.err;
+}
+
+// libarchive (and its xml2/ICU/nettle chain) is loaded only to read archives: a launch from a
+// rootfs directory never maps it (runtime/image/libarchive_loader.cpp), nor any other shared
+// library than libc's (POLICY_STATIC_LIBS).
+TEST(PolicyrunCli, DirectoryImageLaunchMapsNoLibarchive) {
+  require_root_and_binary();
+  if (::testing::Test::IsSkipped()) return;
+  std::string pol = write_policy("box", kPolicy);
+  std::string out = launch_test::scratch() + "/maps-test.out";
+  std::ofstream(out).close();
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    int fd = ::open(out.c_str(), O_WRONLY | O_TRUNC);
+    ::dup2(fd, 1);
+    std::string bin = policyrun_binary(), state = launch_test::scratch() + "/cli-state",
+                layer = launch_test::busybox_layer();
+    ::execl(bin.c_str(), bin.c_str(), "--policy", pol.c_str(), "--root", state.c_str(),
+            "--apparmor=off", layer.c_str(), "sh", "-c", "echo ready; sleep 2", nullptr);
+    ::_exit(127);
+  }
+  // The container printing "ready" means policyrun compiled, prepared the image and launched.
+  for (int i = 0; i < 200 && slurp(out).find("ready") == std::string::npos; ++i) ::usleep(20000);
+  std::string maps = slurp("/proc/" + std::to_string(pid) + "/maps");
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ASSERT_NE(slurp(out).find("ready"), std::string::npos) << "the container never started";
+  ASSERT_NE(maps.find(fs::path(policyrun_binary()).filename().string()), std::string::npos) << maps;
+  EXPECT_NE(maps.find("libc.so"), std::string::npos) << maps;
+  EXPECT_EQ(maps.find("libarchive"), std::string::npos) << maps;
+  EXPECT_EQ(maps.find("libxml2"), std::string::npos) << maps;
+  EXPECT_EQ(maps.find("libicu"), std::string::npos) << maps;
+  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
 }
