@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <optional>
 
 namespace policy::bpfgen {
 
@@ -116,22 +117,135 @@ NodeId balanced(Graph& g, const std::vector<NumberRange>& r, size_t i, size_t j)
   return g.jump(BPF_JGE, r[k].lo, balanced(g, r, k, j), balanced(g, r, i, k - 1));
 }
 
-}  // namespace
-
-NodeId build_search(Graph& graph, std::vector<NumberRange> ranges, double size_cost) {
+std::vector<NumberRange> merge(const std::vector<NumberRange>& ranges) {
+  // Pieces of one domain in order: values between two pieces cannot reach this node, so
+  // neighbours with the same outcome merge whether or not they touch.
   std::vector<NumberRange> merged;
   for (const NumberRange& x : ranges) {
-    if (!merged.empty() && merged.back().leaf == x.leaf && merged.back().hi + 1 == x.lo) {
+    if (!merged.empty() && merged.back().leaf == x.leaf) {
       merged.back().hi = x.hi;
       merged.back().weight += x.weight;
     } else {
       merged.push_back(x);
     }
   }
-  if (merged.size() > 600) return balanced(graph, merged, 0, merged.size() - 1);
-  Search s{graph, merged, merged.size(), {}, {}, {}, {}};
+  return merged;
+}
+
+// A piece wider than this is not cut by a bit test: it goes whole to both sides (it is one
+// outcome, so either side decides it right), at half its weight each.
+constexpr uint64_t kMaxCutWidth = 4096;
+constexpr int kMaxPlanDepth = 8;         // levels on which bit tests are considered
+constexpr size_t kMaxPlanRanges = 300;   // larger domains: comparisons only (the DP is cubic)
+constexpr uint32_t kBitTests = 10;       // JSET on bits 0..9: syscall numbers are below 1024
+
+struct Split {
+  std::vector<NumberRange> on, off;
+};
+
+// The domain cut by JSET `mask` (one bit); nullopt when one side would hold everything.
+std::optional<Split> split_by_bit(const std::vector<NumberRange>& domain, uint32_t mask) {
+  Split s;
+  bool only_on = false, only_off = false;
+  for (const NumberRange& x : domain) {
+    const uint64_t width = static_cast<uint64_t>(x.hi) - x.lo + 1;
+    if (width > kMaxCutWidth) {
+      NumberRange half = x;
+      half.weight /= 2;
+      s.on.push_back(half);
+      s.off.push_back(half);
+      continue;
+    }
+    for (uint64_t v = x.lo; v <= x.hi;) {
+      const uint64_t end = std::min<uint64_t>(x.hi, v | (mask - 1));  // bit constant up to here
+      NumberRange part{static_cast<uint32_t>(v), static_cast<uint32_t>(end), x.leaf,
+                       x.weight * static_cast<double>(end - v + 1) / static_cast<double>(width)};
+      if (v & mask) {
+        s.on.push_back(part);
+        only_on = true;
+      } else {
+        s.off.push_back(part);
+        only_off = true;
+      }
+      v = end + 1;
+    }
+  }
+  if (!only_on || !only_off) return std::nullopt;
+  return s;
+}
+
+double total_weight(const std::vector<NumberRange>& d) {
+  double w = 0;
+  for (const NumberRange& x : d) w += x.weight;
+  return w;
+}
+
+double comparison_cost(Graph& g, const std::vector<NumberRange>& d, double size_cost) {
+  if (d.size() <= 1) return 0;
+  Search s{g, d, d.size(), {}, {}, {}, {}};
   s.solve(size_cost);
-  return s.emit(0, merged.size() - 1);
+  return s.cost[s.at(0, d.size() - 1)];
+}
+
+struct Plan {
+  double cost;
+  NodeId node;
+};
+
+// The cheapest of: the comparison tree; a JSET on one bit of the number (the bit whose two sides
+// have the cheapest comparison trees) with the best plan on each side; the comparison tree's own
+// first JGE with the best plan on each side. Bit tests reach a few levels down the tree this way.
+// `pieces` are the domain before merging: cutting a merged range would spread its weight over
+// numbers that carry none.
+Plan plan(Graph& g, const std::vector<NumberRange>& pieces, double size_cost, int depth) {
+  const std::vector<NumberRange> d = merge(pieces);
+  if (d.size() == 1) return {0, d[0].leaf};
+  if (d.size() > 600) return {0, balanced(g, d, 0, d.size() - 1)};
+  Search s{g, d, d.size(), {}, {}, {}, {}};
+  s.solve(size_cost);
+  Plan best{s.cost[s.at(0, d.size() - 1)], -1};
+  if (depth >= kMaxPlanDepth || d.size() < 3 || d.size() > kMaxPlanRanges)
+    return {best.cost, s.emit(0, d.size() - 1)};
+  const double here = total_weight(d) + size_cost;
+
+  std::optional<Split> cut;
+  uint32_t mask = 0;
+  double estimate = best.cost;
+  for (uint32_t bit = 0; bit < kBitTests; ++bit) {
+    std::optional<Split> c = split_by_bit(pieces, 1U << bit);
+    if (!c) continue;
+    const double e = here + comparison_cost(g, merge(c->on), size_cost) +
+                     comparison_cost(g, merge(c->off), size_cost);
+    if (e < estimate) {
+      estimate = e;
+      cut = std::move(c);
+      mask = 1U << bit;
+    }
+  }
+  if (cut) {
+    const Plan on = plan(g, cut->on, size_cost, depth + 1);
+    const Plan off = plan(g, cut->off, size_cost, depth + 1);
+    const double cost = here + on.cost + off.cost;
+    if (cost < best.cost) best = {cost, g.jump(BPF_JSET, mask, on.node, off.node)};
+  }
+
+  if (const int k = s.choice[s.at(0, d.size() - 1)]; k > 0) {
+    const uint32_t at = d[static_cast<size_t>(k)].lo;
+    std::vector<NumberRange> below, above;
+    for (const NumberRange& x : pieces) (x.lo < at ? below : above).push_back(x);
+    const Plan lo = plan(g, below, size_cost, depth + 1);
+    const Plan hi = plan(g, above, size_cost, depth + 1);
+    const double cost = here + lo.cost + hi.cost;
+    if (cost < best.cost) best = {cost, g.jump(BPF_JGE, at, hi.node, lo.node)};
+  }
+  if (best.node < 0) best.node = s.emit(0, d.size() - 1);
+  return best;
+}
+
+}  // namespace
+
+NodeId build_search(Graph& graph, std::vector<NumberRange> ranges, double size_cost) {
+  return plan(graph, ranges, size_cost, 0).node;
 }
 
 }  // namespace policy::bpfgen

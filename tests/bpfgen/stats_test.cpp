@@ -120,6 +120,29 @@ TEST(BpfgenStats, MeasureCountsByHand) {
   EXPECT_EQ(s.max_executed_allowed, mx);
 }
 
+TEST(BpfgenStats, BitTestsCutTheSearchOnInterleavedNumbers) {
+  // Every even x86_64 number below 64 allowed, every odd one denied: 64 ranges, so a comparison
+  // tree needs at least log2(32) = 5 tests to reach an allowed call; JSET on bit 0 and one JGE
+  // decide it in 2 (plus load arch, arch test, load nr, return).
+  ir::SeccompPolicy p;
+  p.target_kernel = ir::KernelVersion{6, 1};
+  p.arches = {arch("x86_64")};
+  for (int nr = 0; nr < 64; nr += 2)
+    if (auto name = names::syscall_name(nr, arch("x86_64"))) p.rules.push_back(rule(*name, kAllow));
+  const seccomp::Program prog = generate(p);
+  const Stats s = measure(prog, p);
+  std::printf("even numbers below 64: %zu instructions, mean %.2f, max %zu\n", s.instructions,
+              s.mean_executed_allowed, s.max_executed_allowed);
+  EXPECT_EQ(s.allowed_syscalls, 32u);
+  EXPECT_LE(s.max_executed_allowed, 6u);
+  bool bit_test = false;
+  for (const sock_filter& f : prog) bit_test |= f.code == (BPF_JMP | BPF_JSET | BPF_K) && f.k == 1;
+  EXPECT_TRUE(bit_test);
+  EXPECT_EQ(s.cache_eligible_allowed, s.argument_free_allowed);  // JSET is cache-safe
+  auto diff = testing::compare_programs(prog, libseccomp(p, true), p);
+  EXPECT_FALSE(diff) << *diff;
+}
+
 TEST(BpfgenStats, KernelCacheRuleRejectsArgumentLoadsAndUnknownInstructions) {
   const uint32_t x86_64 = arch("x86_64");
   const uint32_t audit = seccomp::audit_arch(x86_64);
