@@ -11,6 +11,7 @@
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -359,6 +360,22 @@ void validate(const LaunchRequest& r) {
                       kExitRuntimeError);
 }
 
+// Every path the child mounts on or enters inside the root (mounts.cpp, prepare_cwd): with a
+// read-only root they must all exist in the image for the layer to be used directly.
+std::vector<rootfs::MountPoint> mount_points(const ir::Policy& p, const LaunchRequest& r) {
+  std::vector<rootfs::MountPoint> out = {{"/proc", true}, {"/dev", true}, {"/sys", true},
+                                         {r.cwd, true}};
+  for (const auto& m : p.rootfs.mounts) {
+    bool dir = true;
+    if (m.kind == ir::MountSpec::Bind) {
+      struct stat st {};
+      dir = ::stat(m.source.c_str(), &st) != 0 || S_ISDIR(st.st_mode);
+    }
+    out.push_back({m.target, dir});
+  }
+  return out;
+}
+
 // The child is cloned like fork() but without glibc's fork handlers, so a lock another thread
 // holds at that moment (malloc's, stdio's) would stay locked forever in the child.
 void require_single_thread() {
@@ -411,7 +428,8 @@ int launch(const LaunchRequest& r) {
   const cgroup::Layout layout = cgroup::detect();
   s.state = rootfs::create_state(r.state_root, run_id, r.lower_dirs,
                                  userns ? outside_root(p.namespaces.uid_map, ::geteuid()) : 0,
-                                 userns ? outside_root(p.namespaces.gid_map, ::getegid()) : 0);
+                                 userns ? outside_root(p.namespaces.gid_map, ::getegid()) : 0,
+                                 p.rootfs.readonly, mount_points(p, r));
   struct StateGuard {
     rootfs::RunState& st;
     ~StateGuard() { rootfs::remove_state(st); }

@@ -1,6 +1,7 @@
 #include "runtime/launch/rootfs.hpp"
 
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -11,8 +12,30 @@
 
 namespace policy::launch::rootfs {
 
+namespace {
+
+// True when `path` exists below `root` as a directory (or a non-directory when !directory),
+// reached without symlinks or magic links and without leaving `root`.
+bool exists_in(int root, const std::string& path, bool directory) {
+  struct open_how how {};
+  how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
+  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
+  std::string rel = path;
+  while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
+  if (rel.empty()) return directory;
+  long fd = ::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how);
+  if (fd < 0) return false;
+  struct stat st {};
+  bool ok = ::fstat(static_cast<int>(fd), &st) == 0 && (S_ISDIR(st.st_mode) == directory);
+  ::close(static_cast<int>(fd));
+  return ok;
+}
+
+}  // namespace
+
 RunState create_state(const std::string& state_root, const std::string& run_id,
-                      const std::vector<std::string>& lower_dirs, uid_t owner, gid_t group) {
+                      const std::vector<std::string>& lower_dirs, uid_t owner, gid_t group,
+                      bool readonly, const std::vector<MountPoint>& mount_points) {
   if (lower_dirs.empty())
     throw Error("rootfs: the image has no layers to build the container's root from");
   for (const auto& l : lower_dirs) {
@@ -30,6 +53,18 @@ RunState create_state(const std::string& state_root, const std::string& run_id,
     throw Error("rootfs: state directory '" + state_root +
                 "' contains ',' or ':', which overlayfs options cannot express; choose another "
                 "--root");
+  if (readonly && lower_dirs.size() == 1) {
+    UniqueFd layer(::open(lower_dirs[0].c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    bool all = layer.valid();
+    for (size_t i = 0; all && i < mount_points.size(); ++i)
+      all = exists_in(layer.get(), mount_points[i].path, mount_points[i].directory);
+    if (all) {
+      RunState d;
+      d.direct = true;
+      d.merged = lower_dirs[0];
+      return d;
+    }
+  }
   files::make_dir(state_root, 0711);
   files::make_dir(state_root + "/run", 0711);  // traversable by a user namespace's root
   RunState s;
@@ -62,6 +97,21 @@ void remove_state(const RunState& s) noexcept {
 }
 
 UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dirs, bool in_userns) {
+  if (s.direct) {
+    // The layer onto itself (a mount point for pivot_root), then read-only at once: nothing the
+    // launch does afterwards can write into the image (a missing mount point fails with EROFS).
+    if (::mount(s.merged.c_str(), s.merged.c_str(), nullptr, MS_BIND, nullptr) != 0)
+      throw sys_error("rootfs: bind the image layer as the root", s.merged);
+    UniqueFd root(::open(s.merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
+    if (!root.valid()) throw sys_error("rootfs: open the new root", s.merged);
+    // mount_setattr, not MS_REMOUNT: it adds these flags and leaves the others (atime...), which
+    // a user namespace may not change, as they are.
+    struct mount_attr attr {};
+    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (::mount_setattr(root.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
+      throw sys_error("rootfs: make the root read-only, nosuid, nodev (mount_setattr)", s.merged);
+    return root;
+  }
   std::string lower;
   for (auto it = lower_dirs.rbegin(); it != lower_dirs.rend(); ++it)
     lower += (lower.empty() ? "" : ":") + *it;  // overlayfs lists the top layer first

@@ -1,6 +1,7 @@
 // The container's root: an overlayfs whose lower layers are the cached image layers (never
 // written) and whose upper/work directories live in a per-run state directory
-// <state_root>/run/<id>/ that the parent removes after the run; then pivot_root into it.
+// <state_root>/run/<id>/ that the parent removes after the run; then pivot_root into it. A
+// read-only root of one layer is that layer itself, bound read-only (create_state).
 #pragma once
 
 #include <sys/types.h>
@@ -14,20 +15,34 @@
 namespace policy::launch::rootfs {
 
 struct RunState {
-  std::string dir;  // <state_root>/run/<id>
+  std::string dir;  // <state_root>/run/<id>; empty for a direct root (nothing on the host)
   std::string upper, work, merged;
+  bool direct = false;  // the single layer itself, bound read-only: no overlay, no state dir
+};
+
+// A path the launch mounts on (or enters) inside the root, and whether it must be a directory.
+struct MountPoint {
+  std::string path;
+  bool directory = true;
 };
 
 // Parent, before clone: validates the layers and creates the state directory (0700). In a new
 // user namespace the upper/work directories belong to the id that is root inside.
+//
+// `readonly` (the policy's `rootfs readonly`) with a single layer whose every mount point
+// already exists (no symlink on the way): the root is that layer bound read-only instead, with
+// no overlay and no per-run state directory - nothing is created or removed on the host's disk.
+// Otherwise (a mount point to create, several layers) the overlay is used and made read-only
+// once every mount point exists.
 RunState create_state(const std::string& state_root, const std::string& run_id,
-                      const std::vector<std::string>& lower_dirs, uid_t owner, gid_t group);
+                      const std::vector<std::string>& lower_dirs, uid_t owner, gid_t group,
+                      bool readonly = false, const std::vector<MountPoint>& mount_points = {});
 // Parent, after the run: removes the state directory (never follows symlinks, never crosses
 // a mount). Never throws.
 void remove_state(const RunState& s) noexcept;
 
-// Child, in its own mount namespace: mounts the overlay at s.merged and returns an O_PATH fd of
-// the new root.
+// Child, in its own mount namespace: mounts the overlay at s.merged (or, for a direct root, binds
+// the layer onto itself read-only, nosuid, nodev) and returns an O_PATH fd of the new root.
 UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dirs, bool in_userns);
 
 // Child: makes the root mount itself read-only (the mounts on top keep their own flags).

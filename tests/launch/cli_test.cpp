@@ -92,7 +92,9 @@ TEST(PolicyrunCli, RunsTheCommandAfterTheImageUnderThePolicy) {
       << r.err;
   EXPECT_NE(r.err.find("Invalid cross-device link"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("Read-only file system"), std::string::npos) << r.err;
-  EXPECT_TRUE(fs::is_empty(state + "/run")) << "the run's state directory was left behind";
+  // A read-only root of one layer needs no state directory at all (rootfs.hpp).
+  EXPECT_TRUE(!fs::exists(state + "/run") || fs::is_empty(state + "/run"))
+      << "the run's state directory was left behind";
 }
 
 TEST(PolicyrunCli, ArgumentsAfterTheImageBelongToTheCommand) {

@@ -233,6 +233,51 @@ TEST(Launch, ReadOnlyRootWithWritableTmpfs) {
   EXPECT_NE(r.err.find("Read-only file system"), std::string::npos) << r.err;
 }
 
+// A read-only root of one layer whose mount points all exist is the layer itself, bound
+// read-only: no overlay, and nothing created on the host (not even the state directory).
+TEST(Launch, ReadOnlyRootOfOneLayerIsTheLayerBoundReadOnly) {
+  require_root();
+  if (::testing::Test::IsSkipped()) return;
+  auto p = docker_like_policy();
+  p.rootfs.readonly = true;
+  policy::launch::LaunchRequest req;
+  req.policy = &p;
+  req.lower_dirs = {launch_test::busybox_layer()};
+  req.argv = {"/bin/sh", "-c",
+              "grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ' /proc/self/mountinfo > /dev/shm/root; "
+              "grep -c overlay /dev/shm/root; grep -c ' / ro,nosuid,nodev' /dev/shm/root; "
+              "touch /etc/x; echo rc=$?; mkdir /newdir; echo rc=$?"};
+  req.env = {"PATH=/bin"};
+  req.state_root = launch_test::scratch() + "/direct-root-state";
+  req.apparmor = policy::launch::AppArmorMode::Off;
+  req.landlock = policy::launch::LandlockMode::Off;
+  auto r = launch_test::run_request(std::move(req));
+  EXPECT_EQ(r.out, "0\n1\nrc=1\nrc=1\n") << r.err;
+  EXPECT_NE(r.err.find("Read-only file system"), std::string::npos) << r.err;
+  EXPECT_FALSE(fs::exists(launch_test::scratch() + "/direct-root-state"));
+  EXPECT_FALSE(fs::exists(launch_test::busybox_layer() + "/etc/x"));
+  EXPECT_TRUE(launch_test::host_mount_lines_mentioning(launch_test::busybox_layer()).empty());
+}
+
+// A mount point missing from the image (here the policy's tmpfs /scratch) needs the overlay: it
+// is created in the run's upper layer, never in the image, and the root is still read-only.
+TEST(Launch, ReadOnlyRootNeedingAMountPointUsesTheOverlay) {
+  require_root();
+  if (::testing::Test::IsSkipped()) return;
+  auto p = docker_like_policy();
+  p.rootfs.readonly = true;
+  policy::ir::MountSpec tmp;
+  tmp.kind = policy::ir::MountSpec::Tmpfs;
+  tmp.target = "/scratch";
+  p.rootfs.mounts.push_back(tmp);
+  auto r = run(p,
+               "grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ' /proc/self/mountinfo | grep -c overlay; "
+               "touch /scratch/y && "
+               "echo scratch-ok; touch /etc/x; echo rc=$?");
+  EXPECT_EQ(r.out, "1\nscratch-ok\nrc=1\n") << r.err;
+  EXPECT_FALSE(fs::exists(launch_test::busybox_layer() + "/scratch"));
+}
+
 TEST(Launch, WritesGoToTheRunNotToTheImageLayers) {
   require_root();
   if (::testing::Test::IsSkipped()) return;
