@@ -116,6 +116,15 @@ mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
 BWRAP_CAPS=""
 for c in $(jq -r '.[]' <<<"$DOCKER_CAPS"); do BWRAP_CAPS+=" --cap-add $c"; done
 CMD_POLICYRUN="$POLICYRUN --policy $POLICY --root $TMP/policyrun $ROOTFS /bin/true"
+# The same policy with a read-only root, as runc, crun and bwrap run here (root.readonly,
+# --ro-bind): the one-layer image is then bound read-only, no overlay and no per-run state dir.
+cat >"$TMP/readonly.pol" <<'POL'
+include "docker-default.pol"
+policy docker-default-readonly extends docker-default {
+  rootfs { readonly }
+}
+POL
+CMD_POLICYRUN_RO="$POLICYRUN --policy $TMP/readonly.pol -I $SRC/policies --root $TMP/policyrun $ROOTFS /bin/true"
 CMD_BWRAP="bwrap --unshare-all --die-with-parent --ro-bind $ROOTFS / --proc /proc --dev /dev \
 --cap-drop ALL$BWRAP_CAPS --seccomp 3 /bin/true"
 # runc and crun delete the container when `run` returns (no --keep), so one id serves every run;
@@ -133,14 +142,16 @@ NOP=/bin/true
 # here with its message rather than inside hyperfine.
 echo "== smoke test" >&2
 $CMD_POLICYRUN 2>/dev/null || die "policyrun failed: $CMD_POLICYRUN"
+$CMD_POLICYRUN_RO 2>/dev/null || die "policyrun failed: $CMD_POLICYRUN_RO"
 $CMD_BWRAP 3<"$TMP/docker-default.bpf" || die "bwrap failed: $CMD_BWRAP"
 $CMD_RUNC || die "runc failed: $CMD_RUNC"
 $CMD_CRUN || die "crun failed: $CMD_CRUN"
 
-echo "== hyperfine -N --warmup $WARMUP --runs $RUNS (one run, four commands)" >&2
+echo "== hyperfine -N --warmup $WARMUP --runs $RUNS (one run, five commands)" >&2
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/launch.json" \
-  -p "$NOP" -p "$REWIND" -p "$NOP" -p "$NOP" \
+  -p "$NOP" -p "$NOP" -p "$REWIND" -p "$NOP" -p "$NOP" \
   -n policyrun "$CMD_POLICYRUN" \
+  -n policyrun-ro "$CMD_POLICYRUN_RO" \
   -n bwrap "$CMD_BWRAP" \
   -n crun "$CMD_CRUN" \
   -n runc "$CMD_RUNC" \
@@ -159,6 +170,8 @@ peak_kib() { # CMD...
 # shellcheck disable=SC2086
 RSS_POLICYRUN=$(peak_kib $CMD_POLICYRUN)
 # shellcheck disable=SC2086
+RSS_POLICYRUN_RO=$(peak_kib $CMD_POLICYRUN_RO)
+# shellcheck disable=SC2086
 RSS_BWRAP=$(peak_kib $CMD_BWRAP)
 # shellcheck disable=SC2086
 RSS_CRUN=$(peak_kib $CMD_CRUN)
@@ -172,13 +185,17 @@ ratio() { jq -rn --argjson a "$(stat "$1" mean)" --argjson b "$(stat "$2" mean)"
 echo
 echo "launch benchmark: /bin/true, busybox-static rootfs, docker-default policy"
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  kernel: $(uname -r)  cpus: $(nproc)  runs: $RUNS"
-printf '%-10s %9s %8s %8s %8s %8s %14s\n' runtime "mean ms" "stddev" "min" "median" "max" "peak RSS KiB"
-for n in policyrun bwrap crun runc; do
+printf '%-13s %9s %8s %8s %8s %8s %14s\n' runtime "mean ms" "stddev" "min" "median" "max" "peak RSS KiB"
+for n in policyrun policyrun-ro bwrap crun runc; do
   rss_var=RSS_${n^^}
-  printf '%-10s %9.2f %8.2f %8.2f %8.2f %8.2f %14s\n' "$n" "$(stat $n mean)" "$(stat $n stddev)" \
+  rss_var=${rss_var//-/_}
+  printf '%-13s %9.2f %8.2f %8.2f %8.2f %8.2f %14s\n' "$n" "$(stat $n mean)" "$(stat $n stddev)" \
     "$(stat $n min)" "$(stat $n median)" "$(stat $n max)" "${!rss_var}"
 done
 echo
-echo "policyrun / bwrap = $(ratio policyrun bwrap)   (target <= 1)"
-echo "crun / policyrun  = $(ratio crun policyrun)   (target ~2)"
-echo "runc / policyrun  = $(ratio runc policyrun)"
+echo "policyrun / bwrap    = $(ratio policyrun bwrap)   (target <= 1)"
+echo "crun / policyrun     = $(ratio crun policyrun)   (target ~2)"
+echo "runc / policyrun     = $(ratio runc policyrun)"
+echo "read-only root, as the others run here:"
+echo "policyrun-ro / bwrap = $(ratio policyrun-ro bwrap)"
+echo "crun / policyrun-ro  = $(ratio crun policyrun-ro)"
