@@ -138,8 +138,9 @@ int main(int argc, char** argv) try {
       policy::seccomp::LibseccompOptions o;
       o.binary_tree = tree;
       o.allow_multiplexer_widening = true;
-      rows.push_back({name, tree ? "libseccomp-tree" : "libseccomp-linear",
-                      policy::seccomp::compile_with_libseccomp(p, o), {}, nullptr, {}});
+      const char* backend = tree ? "libseccomp-tree" : "libseccomp-linear";
+      rows.push_back(
+          {name, backend, policy::seccomp::compile_with_libseccomp(p, o), {}, nullptr, {}});
     }
     for (size_t i = first; i < rows.size(); ++i) {
       rows[i].stats = policy::bpfgen::measure(rows[i].prog, p);
@@ -176,16 +177,16 @@ int main(int argc, char** argv) try {
         s.mean_executed_allowed, s.mean_executed_allowed / t.mean_executed_allowed,
         s.mean_executed_allowed_native,
         s.mean_executed_allowed_native / t.mean_executed_allowed_native, s.max_executed_allowed,
-        s.cache_eligible_allowed, s.allowed_syscalls, r.ns[0], r.ns[1], r.ns[2],
-        r.ns[0] - base[0], r.ns[1] - base[1], r.ns[2] - base[2]);
+        s.cache_eligible_allowed, s.allowed_syscalls, r.ns[0], r.ns[1], r.ns[2], r.ns[0] - base[0],
+        r.ns[1] - base[1], r.ns[2] - base[2]);
   }
   std::printf(
       "\nsize/t, mean/t, nat/t: ratio to libseccomp-tree. mean-exec: instructions executed per\n"
-      "allowed syscall, averaged over every target arch (all arguments 0); mean-nat: the same over\n"
-      "the native (first) arch only, the figure the issue's 0.6x target is judged on. cached:\n"
-      "allowed syscalls the kernel's constant-action cache takes. ns: best of %d rounds (each the\n"
-      "best of 5 runs of %ld calls), every configuration once per round, no filter first.\n"
-      "pers+/sock+/ppid+: ns per call added by the filter.\n",
+      "allowed syscall, averaged over every target arch (all arguments 0); mean-nat: the same\n"
+      "over the native (first) arch only, the figure the issue's 0.6x target is judged on.\n"
+      "cached: allowed syscalls the kernel's constant-action cache takes. ns: best of %d rounds\n"
+      "(each the best of 5 runs of %ld calls), every configuration once per round, no filter\n"
+      "first. pers+/sock+/ppid+: ns per call added by the filter.\n",
       rounds, iterations);
   return 0;
 } catch (const std::exception& e) {

@@ -135,9 +135,9 @@ std::vector<NumberRange> merge(const std::vector<NumberRange>& ranges) {
 // A piece wider than this is not cut by a bit test: it goes whole to both sides (it is one
 // outcome, so either side decides it right), at half its weight each.
 constexpr uint64_t kMaxCutWidth = 4096;
-constexpr int kMaxPlanDepth = 8;         // levels on which bit tests are considered
-constexpr size_t kMaxPlanRanges = 300;   // larger domains: comparisons only (the DP is cubic)
-constexpr uint32_t kBitTests = 10;       // JSET on bits 0..9: syscall numbers are below 1024
+constexpr int kMaxPlanDepth = 8;        // levels on which bit tests are considered
+constexpr size_t kMaxPlanRanges = 300;  // larger domains: comparisons only (the DP is cubic)
+constexpr uint32_t kBitTests = 10;      // JSET on bits 0..9: syscall numbers are below 1024
 
 struct Split {
   std::vector<NumberRange> on, off;
