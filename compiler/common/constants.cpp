@@ -3,8 +3,12 @@
 #include "cmake/constants_headers.h"
 
 #include <algorithm>
-#include <map>
+#include <cstring>
+#include <iterator>
 #include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
 
 #include "compiler/common/names.hpp"
 
@@ -26,47 +30,67 @@ const Entry kConstants[] = {
 #undef POLICY_CONSTANT
 #undef POLICY_ERRNO
 
-const std::map<std::string, uint64_t, std::less<>>& table() {
-  static const std::map<std::string, uint64_t, std::less<>> t = [] {
-    std::map<std::string, uint64_t, std::less<>> m;
-    for (const Entry& e : kConstants) m.emplace(e.name, e.value);
-    return m;
+// The entries in name order, built once without copying a name (a map of strings cost ~0.5 ms of
+// every compile); entries with the same name keep the table's order, the first one wins.
+const std::vector<const Entry*>& sorted() {
+  static const std::vector<const Entry*> v = [] {
+    std::vector<const Entry*> out;
+    out.reserve(std::size(kConstants));
+    for (const Entry& e : kConstants) out.push_back(&e);
+    std::stable_sort(out.begin(), out.end(), [](const Entry* a, const Entry* b) {
+      return std::strcmp(a->name, b->name) < 0;
+    });
+    return out;
   }();
-  return t;
+  return v;
+}
+
+// The entries named `name` (empty when none).
+std::pair<std::vector<const Entry*>::const_iterator, std::vector<const Entry*>::const_iterator>
+named(std::string_view name) {
+  const auto& v = sorted();
+  auto lo = std::lower_bound(v.begin(), v.end(), name,
+                             [](const Entry* e, std::string_view n) { return e->name < n; });
+  auto hi = lo;
+  while (hi != v.end() && (*hi)->name == name) ++hi;
+  return {lo, hi};
 }
 
 // errno names are the macros of <errno.h> alone (cmake/constants.cmake marks them).
 bool is_errno_name(std::string_view n) {
-  static const std::map<std::string, bool, std::less<>> errnos = [] {
-    std::map<std::string, bool, std::less<>> m;
-    for (const Entry& e : kConstants)
-      if (e.is_errno) m.emplace(e.name, true);
-    return m;
-  }();
-  return errnos.count(n) > 0;
+  auto [lo, hi] = named(n);
+  return std::any_of(lo, hi, [](const Entry* e) { return e->is_errno; });
+}
+
+// Each name once, in name order, with the value of its first entry.
+template <typename F>
+void for_each_name(F&& f) {
+  const auto& v = sorted();
+  for (size_t i = 0; i < v.size(); ++i)
+    if (i == 0 || std::strcmp(v[i - 1]->name, v[i]->name) != 0)
+      f(std::string_view(v[i]->name), static_cast<uint64_t>(v[i]->value));
 }
 
 }  // namespace
 
 std::optional<uint64_t> constant_value(std::string_view name) {
-  auto it = table().find(name);
-  if (it == table().end()) return std::nullopt;
-  return it->second;
+  auto [lo, hi] = named(name);
+  if (lo == hi) return std::nullopt;
+  return static_cast<uint64_t>((*lo)->value);
 }
 
 const std::vector<std::string>& all_constant_names() {
   static const std::vector<std::string> v = [] {
     std::vector<std::string> out;
-    for (auto& [n, _] : table()) out.push_back(n);
+    for_each_name([&](std::string_view n, uint64_t) { out.emplace_back(n); });
     return out;
   }();
   return v;
 }
 
 std::optional<int> errno_value(std::string_view name) {
-  std::string n(name);
-  if (!is_errno_name(n)) return std::nullopt;
-  auto v = constant_value(n);
+  if (!is_errno_name(name)) return std::nullopt;
+  auto v = constant_value(name);
   if (!v) return std::nullopt;
   return static_cast<int>(*v);
 }
@@ -75,23 +99,24 @@ std::optional<std::string> errno_name(int value) {
   // Prefer the canonical name when aliases share a value (EWOULDBLOCK=EAGAIN, EDEADLOCK=EDEADLK,
   // ENOTSUP=EOPNOTSUPP): the alias list is the one glibc's <errno.h> documents as aliases.
   static const char* const kAliases[] = {"EWOULDBLOCK", "EDEADLOCK", "ENOTSUP"};
-  std::optional<std::string> found;
-  for (auto& [n, v] : table()) {
-    if (!is_errno_name(n) || static_cast<int>(v) != value) continue;
+  std::optional<std::string> found, canonical;
+  for_each_name([&](std::string_view n, uint64_t v) {
+    if (canonical || !is_errno_name(n) || static_cast<int>(v) != value) return;
     if (std::find_if(std::begin(kAliases), std::end(kAliases),
                      [&](const char* a) { return n == a; }) != std::end(kAliases)) {
-      if (!found) found = n;
-      continue;
+      if (!found) found = std::string(n);
+      return;
     }
-    return n;
-  }
-  return found;
+    canonical = std::string(n);
+  });
+  return canonical ? canonical : found;
 }
 
 std::vector<std::string> all_errno_names() {
   std::vector<std::string> out;
-  for (auto& [n, _] : table())
-    if (is_errno_name(n)) out.push_back(n);
+  for_each_name([&](std::string_view n, uint64_t) {
+    if (is_errno_name(n)) out.emplace_back(n);
+  });
   return out;
 }
 
