@@ -83,6 +83,10 @@ struct ChildSetup {
   user::Ids ids;
   std::vector<std::string> env;
   bool init;
+  // Spawned in the parent's memory (namespaces::spawn_process): the child joins its cgroups
+  // itself (these cgroup.procs files) instead of waiting for the parent to move it.
+  bool shared_memory = false;
+  std::vector<std::string> cgroup_procs;
   int sync_read, error_write, tty_sock;
   sigset_t forward;
 };
@@ -185,6 +189,15 @@ void wait_for_parent(int fd) {
   ::close(fd);
 }
 
+// The child moves itself into the run's cgroups ("0" is the writer), before anything else.
+void join_cgroups(const std::vector<std::string>& procs) {
+  for (const auto& path : procs) {
+    UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+    if (!fd.valid() || ::write(fd.get(), "0", 1) != 1)
+      throw sys_error("cgroup: moving the container into its cgroup failed", path);
+  }
+}
+
 [[noreturn]] void exec_or_report(const ChildSetup& s) {
   reset_signals();
   exec_command(s.req->argv, s.env);
@@ -204,7 +217,10 @@ void wait_for_parent(int fd) {
   try {
     const ir::Policy& p = *s.policy;
     const LaunchRequest& r = *s.req;
-    wait_for_parent(s.sync_read);  // cgroup limits and id maps are in place
+    if (s.shared_memory)
+      join_cgroups(s.cgroup_procs);  // the parent waits in clone until the execve
+    else
+      wait_for_parent(s.sync_read);  // cgroup limits and id maps are in place
     if (s.clone_flags & CLONE_NEWUSER) user::become_namespace_root();
     if (namespaces::new_cgroup_ns(p.namespaces)) namespaces::enter_new_cgroup_ns();
     if (!r.tty) fds::install_stdio(r.stdin_fd, r.stdout_fd, r.stderr_fd);
@@ -258,6 +274,8 @@ void wait_for_parent(int fd) {
   }
   ::_exit(kExitRuntimeError);
 }
+
+int spawned_child(void* setup) { child_main(*static_cast<const ChildSetup*>(setup)); }
 
 // ---------------------------------------------------------------------------------------------
 // The parent: waits, forwards signals, relays the tty.
@@ -452,10 +470,24 @@ int launch(const LaunchRequest& r) {
   sigaddset(&block, SIGCHLD);
   SignalMask mask(block);
 
+  // posix_spawn's model (namespaces::spawn_process) whenever the parent has nothing to do
+  // between the clone and the child's setup: the child then joins its cgroups itself. A new user
+  // namespace needs the parent to write the id maps first, --init never calls execve (the parent
+  // would wait for ever), and clone() cannot pass flags in its exit-signal byte (CLONE_NEWTIME):
+  // those fork.
+  const bool spawn = !userns && !s.init && (s.clone_flags & 0xffULL) == 0 &&
+                     s.clone_flags <= 0x7fffffffULL;
+  if (spawn) {
+    s.shared_memory = true;
+    if (cg)
+      for (const auto& d : cg->dirs()) s.cgroup_procs.push_back(d + "/cgroup.procs");
+  }
+
   joins.enter();
   namespaces::Child child;
   try {
-    child = namespaces::clone_process(s.clone_flags);
+    child = spawn ? namespaces::spawn_process(s.clone_flags, &spawned_child, &s)
+                  : namespaces::clone_process(s.clone_flags);
   } catch (...) {
     joins.leave();
     throw;
@@ -472,16 +504,18 @@ int launch(const LaunchRequest& r) {
     }
     if (cg) cg->destroy();
   };
-  try {
-    if (cg) cg->attach(child.pid);
-    if (userns) user::write_id_maps(child.pid, p.namespaces);
-  } catch (...) {
-    abort_child();
-    throw;
-  }
-  if (::write(sync_w.get(), "g", 1) != 1) {
-    abort_child();
-    throw sys_error("releasing the container's process");
+  if (!spawn) {
+    try {
+      if (cg) cg->attach(child.pid);
+      if (userns) user::write_id_maps(child.pid, p.namespaces);
+    } catch (...) {
+      abort_child();
+      throw;
+    }
+    if (::write(sync_w.get(), "g", 1) != 1) {
+      abort_child();
+      throw sys_error("releasing the container's process");
+    }
   }
   sync_w.reset();
 

@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <string>
@@ -39,8 +40,17 @@ void write_id_maps(pid_t child, const ir::NamespacePlan& plan) {
   }
 }
 
+namespace {
+// The id changes as raw system calls, as posix_spawn's child makes them: glibc's wrappers may try
+// to apply them to every thread of the process, and the launch child can share the runtime's
+// memory (namespaces::spawn_process).
+int set_resuid(uid_t u) { return static_cast<int>(::syscall(SYS_setresuid, u, u, u)); }
+int set_resgid(gid_t g) { return static_cast<int>(::syscall(SYS_setresgid, g, g, g)); }
+int set_groups(size_t n, const gid_t* g) { return static_cast<int>(::syscall(SYS_setgroups, n, g)); }
+}  // namespace
+
 void become_namespace_root() {
-  if (::setresgid(0, 0, 0) != 0 || ::setresuid(0, 0, 0) != 0)
+  if (set_resgid(0) != 0 || set_resuid(0) != 0)
     throw sys_error("become root of the new user namespace (is id 0 mapped by uidmap/gidmap?)");
 }
 
@@ -48,15 +58,15 @@ void switch_ids(const Ids& ids, bool in_new_userns) {
   if (::prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) != 0) throw sys_error("prctl(PR_SET_KEEPCAPS, 1)");
   if (!(in_new_userns && ids.groups.empty())) {
     std::vector<gid_t> g(ids.groups.begin(), ids.groups.end());
-    if (::setgroups(g.size(), g.data()) != 0)
+    if (set_groups(g.size(), g.data()) != 0)
       throw sys_error(in_new_userns ? "setgroups (denied in a new user namespace: remove 'groups' "
                                       "from the policy's process section)"
                                     : "setgroups");
   }
-  if (::setresgid(ids.gid, ids.gid, ids.gid) != 0)
+  if (set_resgid(ids.gid) != 0)
     throw sys_error("setresgid(" + std::to_string(ids.gid) +
                     ") (is the gid mapped in the user namespace?)");
-  if (::setresuid(ids.uid, ids.uid, ids.uid) != 0)
+  if (set_resuid(ids.uid) != 0)
     throw sys_error("setresuid(" + std::to_string(ids.uid) +
                     ") (is the uid mapped in the user namespace?)");
   if (::prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) != 0) throw sys_error("prctl(PR_SET_KEEPCAPS, 0)");
