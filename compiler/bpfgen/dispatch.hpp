@@ -21,4 +21,10 @@ struct NumberRange {
 // `size_cost` is what one more instruction costs, in units of weight.
 NodeId build_search(Graph& graph, std::vector<NumberRange> ranges, double size_cost);
 
+// The weighted cost of the best comparison tree (JGE splits and JEQ chains) over `ranges`, merged
+// as build_search merges them. `exhaustive`: the cubic search every split is tried in, instead of
+// the one build_search runs (Knuth's bounds): for tests that compare the two.
+double comparison_search_cost(const std::vector<NumberRange>& ranges, double size_cost,
+                              bool exhaustive);
+
 }  // namespace policy::bpfgen
