@@ -269,18 +269,22 @@ struct BitSides {
   }
 
   // Cost of the tree that splits side s's ranges [i..j] where their weight halves: an upper
-  // bound of the optimal comparison tree, cheap enough to rank bit tests with.
-  double halving_cost(int s, size_t i, size_t j, double size_cost) const {
+  // bound of the optimal comparison tree, cheap enough to rank bit tests with. Stops once past
+  // `budget` (the result is then only known to exceed it).
+  double halving_cost(int s, size_t i, size_t j, double size_cost, double budget) const {
     if (i == j) return 0;
     const std::vector<double>& pre = prefix[s];
+    double c = pre[j + 1] - pre[i] + size_cost;
+    if (c >= budget) return c;
     const double half = (pre[i] + pre[j + 1]) / 2;
     // The first k in (i, j] whose prefix reaches half: [i..k-1] below, [k..j] above.
     size_t k = static_cast<size_t>(std::lower_bound(pre.begin() + static_cast<long>(i) + 1,
                                                     pre.begin() + static_cast<long>(j) + 1, half) -
                                    pre.begin());
     k = std::clamp(k, i + 1, j);
-    return pre[j + 1] - pre[i] + size_cost + halving_cost(s, i, k - 1, size_cost) +
-           halving_cost(s, k, j, size_cost);
+    c += halving_cost(s, i, k - 1, size_cost, budget - c);
+    if (c >= budget) return c;
+    return c + halving_cost(s, k, j, size_cost, budget - c);
   }
 };
 
@@ -349,7 +353,7 @@ struct Planner {
         if (lo >= hi)
           e = kInf;  // one side would hold everything
         else
-          e += b.halving_cost(side, lo, hi - 1, size_cost);
+          e += b.halving_cost(side, lo, hi - 1, size_cost, bound - e);
       }
       if (e < bound) {
         bound = e;
