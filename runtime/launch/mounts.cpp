@@ -197,6 +197,8 @@ void mount_dev(const Context& c) {
   }
   UniqueFd t = ensure_in_root(c.root, "/dev", Leaf::Dir, what);
   do_mount("tmpfs", t.get(), "tmpfs", MS_NOSUID | MS_NOEXEC, "mode=755,size=65536k", what);
+  UniqueFd fresh = open_in_root(c.root, "/dev", O_RDONLY | O_DIRECTORY, what);
+  if (!fresh.valid()) throw Error(what + ": the new /dev is gone");
   for (const char* n : nodes) {
     std::string host = std::string("/dev/") + n;
     struct stat st;
@@ -205,7 +207,18 @@ void mount_dev(const Context& c) {
       throw Error(what + ": the host has no character device " + host +
                   " to bind into the container; create it (mknod) and retry");
     }
-    bind(c.root, host, host, Leaf::File, 0, false, what);
+    if (c.new_userns) {  // mknod is not allowed in a user namespace: the host's node, bound
+      bind(c.root, host, host, Leaf::File, 0, false, what);
+      continue;
+    }
+    // Outside a user namespace the container gets nodes of its own in its fresh /dev, as runc
+    // does: the same device, mode and owner as the host's, cheaper than a bind mount, and a chmod
+    // or chown inside cannot reach the host's node.
+    if (::mknodat(fresh.get(), n, S_IFCHR | 0600, st.st_rdev) != 0)
+      throw sys_error(what + ": mknod", host);
+    if (::fchownat(fresh.get(), n, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) != 0 ||
+        ::fchmodat(fresh.get(), n, st.st_mode & 07777, 0) != 0)
+      throw sys_error(what + ": owner and mode of", host);
   }
   {
     UniqueFd pts = ensure_in_root(c.root, "/dev/pts", Leaf::Dir, what);

@@ -312,6 +312,21 @@ TEST(Launch, DevHasOnlyTheMinimalNodes) {
       "core fd full mqueue null ptmx pts random shm stderr stdin stdout tty urandom zero \n4\n");
 }
 
+// Outside a user namespace the device nodes are the container's own (made in its /dev tmpfs),
+// not bind mounts of the host's: a chmod inside could otherwise change the host's /dev/null.
+// Checked without changing anything: each node is on the /dev tmpfs and none is a mount point.
+TEST(Launch, DeviceNodesAreTheContainersOwn) {
+  require_root();
+  if (::testing::Test::IsSkipped()) return;
+  auto r = run(docker_like_policy(),
+               "for n in null zero full random urandom; do "
+               "[ \"$(stat -c %d /dev/$n)\" = \"$(stat -c %d /dev)\" ] && echo own; done; "
+               "grep -c -E ' /dev/(null|zero|full|random|urandom|tty) ' /proc/self/mountinfo; "
+               "stat -c '%a %t,%T' /dev/null");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "own\nown\nown\nown\nown\n0\n666 1,3\n") << r.err;
+}
+
 TEST(Launch, RlimitsApply) {
   require_root();
   if (::testing::Test::IsSkipped()) return;
