@@ -24,6 +24,15 @@ struct LoadOptions {
   std::vector<uint32_t> arches;
   // The kernel `when kernel >= X.Y` is decided against. Unset: the host's (uname).
   std::optional<ir::KernelVersion> kernel;
+  // When set, receives every file the load depended on, in order: each file read (with its text)
+  // and each include candidate found missing (a file created there later would be read instead).
+  // policyrun's compile cache (runtime/launch/policy_cache.hpp) checks them to reuse a compile.
+  struct FileProbe {
+    std::string path;
+    bool exists = false;
+    std::string text;
+  };
+  std::vector<FileProbe>* probes = nullptr;
 };
 
 // Returns nullopt iff `diags` has errors (warnings alone do not fail; -Werror is the engine's).

@@ -138,6 +138,7 @@ class Loader {
         found = candidate;
         break;
       }
+      if (options_.probes) options_.probes->push_back({candidate, false, {}});
     }
     if (found.empty()) {
       std::string list;
@@ -161,6 +162,7 @@ class Loader {
       diags_.error(inc.file.loc, "cannot read included file '" + found + "': " + err);
       return;
     }
+    if (options_.probes) options_.probes->push_back({found, true, *text});
     load(found, id, *text);
   }
 
@@ -209,6 +211,7 @@ std::optional<ir::Policy> load_policy_file(const std::string& path, const LoadOp
     diags.error(SourceLoc{path, 0, 0}, "cannot read policy file '" + path + "': " + err);
     return std::nullopt;
   }
+  if (options.probes) options.probes->push_back({path, true, *text});
   return load_policy_text(path, *text, options, diags);
 }
 

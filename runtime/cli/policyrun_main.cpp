@@ -13,12 +13,11 @@
 #include <iostream>
 #include <sstream>
 
-#include "compiler/common/diagnostics.hpp"
 #include "compiler/common/error.hpp"
 #include "compiler/driver/driver.hpp"
-#include "compiler/frontend/frontend.hpp"
 #include "runtime/image/image.hpp"
 #include "runtime/launch/launch.hpp"
+#include "runtime/launch/policy_cache.hpp"
 
 namespace po = boost::program_options;
 using policy::launch::kExitRuntimeError;
@@ -174,6 +173,7 @@ int run(int argc, char** argv) {
       "entrypoint", po::value(&entrypoint), "replace the image's Entrypoint (and its Cmd)")(
       "init", "run a minimal init as PID 1 that forwards signals and reaps zombies")(
       "name", po::value<std::string>(), "accepted for docker compatibility; ignored")(
+      "no-policy-cache", "compile the policy afresh, without reading or writing the compile cache")(
       "seccomp-backend", po::value(&backend),
       "default | libseccomp | libseccomp-linear (the filter's code generator)");
   po::variables_map vm;
@@ -220,20 +220,24 @@ int run(int argc, char** argv) {
         "--seccomp-backend must be default, libseccomp or libseccomp-linear (got '" + backend +
         "')");
 
-  // 1. Compile everything before anything runs.
+  // 1. Compile everything before anything runs, or reuse the identical compile of an earlier
+  // run (runtime/launch/policy_cache.hpp).
   reserve_heap();
-  policy::DiagnosticEngine diags;
-  policy::frontend::LoadOptions load;
-  load.include_dirs = include_dirs;
-  for (const auto& d : policy::driver::default_include_dirs()) load.include_dirs.push_back(d);
-  if (!policy_name.empty()) load.policy_name = policy_name;
-  auto pol = policy::frontend::load_policy_file(policy_file, load, diags);
-  diags.print_all(std::cerr);
-  if (!pol) return kExitRuntimeError;
-  policy::driver::SeccompOptions sopts;
-  sopts.backend = *seccomp_backend;
-  req.seccomp_filter = policy::driver::compile_seccomp(pol->seccomp, sopts);
-  req.policy = &*pol;
+  policy::launch::CompileRequest compile;
+  compile.policy_file = policy_file;
+  compile.load.include_dirs = include_dirs;
+  for (const auto& d : policy::driver::default_include_dirs())
+    compile.load.include_dirs.push_back(d);
+  if (!policy_name.empty()) compile.load.policy_name = policy_name;
+  compile.seccomp.backend = *seccomp_backend;
+  if (!vm.count("no-policy-cache")) compile.cache_dir = root + "/policy-cache";
+  std::string diagnostics;
+  auto compiled = policy::launch::compile_policy(compile, diagnostics);
+  std::cerr << diagnostics;
+  if (!compiled) return kExitRuntimeError;
+  const policy::ir::Policy* pol = &compiled->policy;
+  req.seccomp_filter = std::move(compiled->filter);
+  req.policy = pol;
 
   // 2. The image: cached, digest-checked layers and its config.
   policy::image::PreparedImage image = policy::image::prepare_image(args.image, {root});

@@ -1,0 +1,48 @@
+// policyrun's compile step: policy file -> Policy IR + seccomp filter, in-process and before
+// anything is created, reusing the identical compile of an earlier run when nothing it read has
+// changed (docs/cli-policyrun.md, "Compile cache").
+//
+// Parsing, resolving and generating the filter are a third of a launch's own time. An entry is
+// <root>/policy-cache/<key>.bin; the key names the inputs that are not files (this binary's GNU
+// build-id, the kernel release for `when kernel >=`, libseccomp's version, the working directory,
+// the policy path as given, the include directories, the policy name, the seccomp backend), and
+// the entry repeats them in full and holds the full text of every file the compile read and the
+// path of every include candidate it found missing. It is used only when all of that is still
+// exactly so - compared byte for byte, no hash to collide - so an edited policy or include, or a
+// new file an include would now find first, means a fresh compile (which replaces the entry).
+// Entries are written atomically (temporary file + rename), only after a compile without errors,
+// and read only from a directory owned by this user and writable by no one else. A missing,
+// unreadable or malformed entry is never an error: the policy is compiled as if there were none.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "compiler/driver/driver.hpp"
+#include "compiler/frontend/frontend.hpp"
+#include "compiler/ir/policy.hpp"
+#include "compiler/seccomp/program.hpp"
+
+namespace policy::launch {
+
+struct CompileRequest {
+  std::string policy_file;
+  frontend::LoadOptions load;  // include dirs and policy name (probes are set internally)
+  driver::SeccompOptions seccomp;
+  std::string cache_dir;  // empty: no cache
+};
+
+struct CompiledPolicy {
+  ir::Policy policy;
+  seccomp::Program filter;
+  std::string diagnostics;  // the compile's warnings, as it printed them
+  bool from_cache = false;
+};
+
+// The compiled policy, or nullopt when the policy has errors; `diagnostics` receives the
+// compile's messages in both cases. Throws policy::Error for failures that are not the policy's
+// (the filter generator's limits, for example).
+std::optional<CompiledPolicy> compile_policy(const CompileRequest& request,
+                                             std::string& diagnostics);
+
+}  // namespace policy::launch
