@@ -131,13 +131,15 @@ void resolve_user(const std::string& spec, const std::vector<std::string>& layer
   if (!req.gid) req.gid = 0;
 }
 
-// The compile allocates a few MiB once. On virtual machines a first touch of a page is expensive
+// The compile allocates about a MiB once. On virtual machines a first touch of a page is expensive
 // (12 µs per page on the project's VM, against 1.3 µs per page populated in bulk; bench/README.md),
 // so the heap is grown once and populated with one madvise, and kept: large blocks (the search
 // tables of the filter generator) come from it too instead of fresh mmaps. Purely a speed-up:
 // on kernels without MADV_POPULATE_WRITE (before 5.14) the pages are faulted in as they are used.
 void reserve_heap() {
-  constexpr size_t kReserve = 2 << 20;  // the compile of docker-default peaks at 1.4 MiB
+  // A cached compile needs ~0.5 MiB; a fresh one of docker-default peaks at 1.4 MiB (and then
+  // faults the rest in page by page, once per change of the policy).
+  constexpr size_t kReserve = 1 << 20;
   ::mallopt(M_MMAP_THRESHOLD, 16 << 20);
   ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
   char* lo = static_cast<char*>(::sbrk(0));
