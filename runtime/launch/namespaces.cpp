@@ -111,6 +111,18 @@ void Joins::leave() {
   for (auto& t : targets_) ::setns(t.saved.get(), t.nstype);
 }
 
+namespace {
+// A failed clone, from errno, with the likely cause when it is a refused namespace.
+Error clone_error(const std::string& call) {
+  std::string hint;
+  if (errno == EPERM || errno == ENOSPC || errno == EINVAL)
+    hint =
+        " (a namespace in the policy may be disabled on this host: check user.max_*_namespaces"
+        " sysctls and that policyrun runs as root)";
+  return sys_error(call + " with the policy's namespaces" + hint);
+}
+}  // namespace
+
 Child clone_process(uint64_t flags) {
   Child c;
   int pidfd = -1;
@@ -123,14 +135,7 @@ Child clone_process(uint64_t flags) {
     r = ::syscall(SYS_clone, (flags & 0xffffffffu) | CLONE_PIDFD | SIGCHLD, nullptr, &pidfd,
                   nullptr, nullptr);
   }
-  if (r < 0) {
-    std::string hint;
-    if (errno == EPERM || errno == ENOSPC || errno == EINVAL)
-      hint =
-          " (a namespace in the policy may be disabled on this host: check user.max_*_namespaces"
-          " sysctls and that policyrun runs as root)";
-    throw sys_error("clone3 with the policy's namespaces" + hint);
-  }
+  if (r < 0) throw clone_error("clone3");
   c.pid = static_cast<pid_t>(r);
   if (c.pid != 0) c.pidfd.reset(pidfd);
   return c;
@@ -154,14 +159,7 @@ Child spawn_process(uint64_t flags, int (*fn)(void*), void* arg) {
   int pid = ::clone(fn, top,
                     static_cast<int>(flags) | CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, arg,
                     &pidfd);
-  if (pid < 0) {
-    std::string hint;
-    if (errno == EPERM || errno == ENOSPC || errno == EINVAL)
-      hint =
-          " (a namespace in the policy may be disabled on this host: check user.max_*_namespaces"
-          " sysctls and that policyrun runs as root)";
-    throw sys_error("clone with the policy's namespaces" + hint);
-  }
+  if (pid < 0) throw clone_error("clone");
   Child c;
   c.pid = pid;
   c.pidfd.reset(pidfd);

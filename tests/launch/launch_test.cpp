@@ -44,6 +44,14 @@ std::string host_ns(const char* name) {
   return fs::read_symlink(std::string("/proc/self/ns/") + name).string();
 }
 
+policy::ir::MountSpec tmpfs_at(const std::string& target, std::vector<std::string> options = {}) {
+  policy::ir::MountSpec m;
+  m.kind = policy::ir::MountSpec::Tmpfs;
+  m.target = target;
+  m.options = std::move(options);
+  return m;
+}
+
 }  // namespace
 
 TEST(Launch, RunsCommandAndPassesStdout) {
@@ -221,11 +229,7 @@ TEST(Launch, ReadOnlyRootWithWritableTmpfs) {
   if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   p.rootfs.readonly = true;
-  policy::ir::MountSpec tmp;
-  tmp.kind = policy::ir::MountSpec::Tmpfs;
-  tmp.target = "/tmp";
-  tmp.options = {"size=1M", "mode=1777"};
-  p.rootfs.mounts.push_back(tmp);
+  p.rootfs.mounts.push_back(tmpfs_at("/tmp", {"size=1M", "mode=1777"}));
   auto r = run(p,
                "touch /etc/x; echo rc=$?; touch /tmp/y && echo tmp-ok; "
                "grep ' /tmp ' /proc/self/mountinfo | grep -c size=1024k");
@@ -266,10 +270,7 @@ TEST(Launch, ReadOnlyRootNeedingAMountPointUsesTheOverlay) {
   if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   p.rootfs.readonly = true;
-  policy::ir::MountSpec tmp;
-  tmp.kind = policy::ir::MountSpec::Tmpfs;
-  tmp.target = "/scratch";
-  p.rootfs.mounts.push_back(tmp);
+  p.rootfs.mounts.push_back(tmpfs_at("/scratch"));
   auto r = run(p,
                "grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ' /proc/self/mountinfo | grep -c overlay; "
                "touch /scratch/y && "
