@@ -1,7 +1,6 @@
 #include "runtime/launch/rootfs.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -9,26 +8,23 @@
 
 #include "compiler/common/error.hpp"
 #include "runtime/launch/files.hpp"
+#include "runtime/launch/mounts.hpp"
 
 namespace policy::launch::rootfs {
 
 namespace {
 
 // True when `path` exists below `root` as a directory (or a non-directory when !directory),
-// reached without symlinks or magic links and without leaving `root`.
+// reached the way the mounts will reach it (mounts::open_in_root: no symlinks, no magic links,
+// never out of `root`).
 bool exists_in(int root, const std::string& path, bool directory) {
-  struct open_how how {};
-  how.flags = O_PATH | O_CLOEXEC | O_NOFOLLOW;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-  std::string rel = path;
-  while (!rel.empty() && rel[0] == '/') rel.erase(0, 1);
-  if (rel.empty()) return directory;
-  long fd = ::syscall(SYS_openat2, root, rel.c_str(), &how, sizeof how);
-  if (fd < 0) return false;
-  struct stat st {};
-  bool ok = ::fstat(static_cast<int>(fd), &st) == 0 && (S_ISDIR(st.st_mode) == directory);
-  ::close(static_cast<int>(fd));
-  return ok;
+  try {
+    UniqueFd fd = mounts::open_in_root(root, path, O_PATH | O_CLOEXEC, "rootfs");
+    struct stat st {};
+    return fd.valid() && ::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode) == directory;
+  } catch (const Error&) {
+    return false;  // a symlink on the way: the overlay path reports it
+  }
 }
 
 }  // namespace
