@@ -7,6 +7,25 @@
 #include <vector>
 
 namespace policy::driver {
+
+void put_string(std::string& out, std::string_view s) {
+  const auto n = static_cast<uint32_t>(s.size());
+  char b[sizeof n];
+  std::memcpy(b, &n, sizeof n);
+  out.append(b, sizeof n);
+  out += s;
+}
+
+bool take_string(std::string_view& in, std::string& s) {
+  uint32_t n;
+  if (in.size() < sizeof n) return false;
+  std::memcpy(&n, in.data(), sizeof n);
+  if (in.size() - sizeof n < n) return false;
+  s.assign(in.data() + sizeof n, n);
+  in.remove_prefix(sizeof n + n);
+  return true;
+}
+
 namespace {
 
 // Every field of every IR struct is written here and read back in the same order. A field
@@ -51,10 +70,7 @@ class Writer {
     std::memcpy(b, &v, sizeof v);
     out.append(b, sizeof v);
   }
-  void str(const std::string& s) {
-    raw<uint32_t>(static_cast<uint32_t>(s.size()));
-    out += s;
-  }
+  void str(const std::string& s) { put_string(out, s); }
 };
 
 class Reader {
@@ -69,10 +85,8 @@ class Reader {
     return v;
   }
   std::string str() {
-    const auto n = raw<uint32_t>();
-    if (in_.size() < n) throw Malformed{};
-    std::string s(in_.substr(0, n));
-    in_.remove_prefix(n);
+    std::string s;
+    if (!take_string(in_, s)) throw Malformed{};
     return s;
   }
   bool done() const { return in_.empty(); }

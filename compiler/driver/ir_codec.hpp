@@ -16,4 +16,10 @@ std::string encode_ir(const ir::Policy& policy);
 // enum value).
 std::optional<ir::Policy> decode_ir(std::string_view bytes);
 
+// The codec's string framing (a 32-bit host-endian length, then the bytes), for containers that
+// store encoded IR beside other strings (the compile cache's entries).
+void put_string(std::string& out, std::string_view s);
+// Takes one framed string off the front of `in`; false when `in` is too short.
+bool take_string(std::string_view& in, std::string& s);
+
 }  // namespace policy::driver

@@ -51,22 +51,8 @@ std::string build_id() {
   return id;
 }
 
-void put(std::string& out, const std::string& s) {
-  const auto n = static_cast<uint32_t>(s.size());
-  out.append(reinterpret_cast<const char*>(&n), sizeof n);
-  out += s;
-}
-
-bool take(std::string_view& in, std::string& s) {
-  uint32_t n;
-  if (in.size() < sizeof n) return false;
-  std::memcpy(&n, in.data(), sizeof n);
-  in.remove_prefix(sizeof n);
-  if (in.size() < n) return false;
-  s.assign(in.data(), n);
-  in.remove_prefix(n);
-  return true;
-}
+using driver::put_string;
+using driver::take_string;
 
 // Everything the compile depends on that is not a file, as one string. Empty: do not cache.
 std::string inputs(const CompileRequest& r) {
@@ -77,18 +63,18 @@ std::string inputs(const CompileRequest& r) {
   const scmp_version* v = seccomp_version();
   char cwd[4096];
   std::string out;
-  put(out, id);
-  put(out, u.release);
-  put(out, std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
+  put_string(out, id);
+  put_string(out, u.release);
+  put_string(out, std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
                std::to_string(v->micro));
-  put(out, ::getcwd(cwd, sizeof cwd) ? cwd : "");
-  put(out, r.policy_file);
-  put(out, r.load.policy_name.value_or(""));
-  put(out, std::to_string(r.load.include_dirs.size()));
-  for (const auto& d : r.load.include_dirs) put(out, d);
-  put(out, std::to_string(static_cast<int>(r.seccomp.backend)));
-  put(out, r.seccomp.frequencies_file);
-  put(out, r.seccomp.kernel ? std::to_string(r.seccomp.kernel->major) + "." +
+  put_string(out, ::getcwd(cwd, sizeof cwd) ? cwd : "");
+  put_string(out, r.policy_file);
+  put_string(out, r.load.policy_name.value_or(""));
+  put_string(out, std::to_string(r.load.include_dirs.size()));
+  for (const auto& d : r.load.include_dirs) put_string(out, d);
+  put_string(out, std::to_string(static_cast<int>(r.seccomp.backend)));
+  put_string(out, r.seccomp.frequencies_file);
+  put_string(out, r.seccomp.kernel ? std::to_string(r.seccomp.kernel->major) + "." +
                                   std::to_string(r.seccomp.kernel->minor)
                             : "");
   return out;
@@ -147,10 +133,10 @@ std::optional<CompiledPolicy> lookup(const std::string& path, const std::string&
   if (std::memcmp(rest.data(), kMagic, sizeof kMagic) != 0) return std::nullopt;
   rest.remove_prefix(sizeof kMagic);
   std::string stored, count, file, exists, text, diagnostics, ir, filter;
-  if (!take(rest, stored) || stored != in || !take(rest, count)) return std::nullopt;
+  if (!take_string(rest, stored) || stored != in || !take_string(rest, count)) return std::nullopt;
   const unsigned long n = std::strtoul(count.c_str(), nullptr, 10);
   for (unsigned long i = 0; i < n; ++i) {
-    if (!take(rest, file) || !take(rest, exists) || !take(rest, text)) return std::nullopt;
+    if (!take_string(rest, file) || !take_string(rest, exists) || !take_string(rest, text)) return std::nullopt;
     if (exists == "1") {
       auto now = read_regular(file);
       if (!now || *now != text) return std::nullopt;
@@ -158,7 +144,7 @@ std::optional<CompiledPolicy> lookup(const std::string& path, const std::string&
       return std::nullopt;
     }
   }
-  if (!take(rest, diagnostics) || !take(rest, ir) || !take(rest, filter) || !rest.empty())
+  if (!take_string(rest, diagnostics) || !take_string(rest, ir) || !take_string(rest, filter) || !rest.empty())
     return std::nullopt;
   auto policy = driver::decode_ir(ir);
   if (!policy || filter.empty() || filter.size() % sizeof(sock_filter) != 0) return std::nullopt;
@@ -180,16 +166,16 @@ void store(const std::string& dir, const std::string& path, const std::string& i
   if (::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) return;
   if (!trusted_dir(dir)) return;
   std::string out(kMagic, sizeof kMagic);
-  put(out, in);
-  put(out, std::to_string(probes.size()));
+  put_string(out, in);
+  put_string(out, std::to_string(probes.size()));
   for (const auto& p : probes) {
-    put(out, p.path);
-    put(out, p.exists ? "1" : "0");
-    put(out, p.text);
+    put_string(out, p.path);
+    put_string(out, p.exists ? "1" : "0");
+    put_string(out, p.text);
   }
-  put(out, c.diagnostics);
-  put(out, driver::encode_ir(c.policy));
-  put(out, std::string(reinterpret_cast<const char*>(c.filter.data()),
+  put_string(out, c.diagnostics);
+  put_string(out, driver::encode_ir(c.policy));
+  put_string(out, std::string(reinterpret_cast<const char*>(c.filter.data()),
                        c.filter.size() * sizeof(sock_filter)));
   const uint64_t sum = fnv1a(out);
   out.append(reinterpret_cast<const char*>(&sum), sizeof sum);
