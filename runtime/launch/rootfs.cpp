@@ -114,7 +114,15 @@ UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dir
   std::string data = "lowerdir=" + lower + ",upperdir=" + s.upper + ",workdir=" + s.work;
   // In a user namespace overlayfs may not use trusted.* xattrs; user.* ones are allowed.
   if (in_userns) data += ",userxattr";
-  if (::mount("overlay", s.merged.c_str(), "overlay", MS_NOSUID | MS_NODEV, data.c_str()) != 0) {
+  // volatile (Linux 5.10): no sync of the upper layer, which is removed when the run ends anyway
+  // (podman mounts its --rm containers so). Without it the unmount at the namespace's end syncs
+  // the whole upper file system: a journal commit, ~1.2 ms of every launch here. A kernel that
+  // does not know the option refuses it with EINVAL; the mount is then made without it.
+  int rc = ::mount("overlay", s.merged.c_str(), "overlay", MS_NOSUID | MS_NODEV,
+                   (data + ",volatile").c_str());
+  if (rc != 0 && errno == EINVAL)
+    rc = ::mount("overlay", s.merged.c_str(), "overlay", MS_NOSUID | MS_NODEV, data.c_str());
+  if (rc != 0) {
     int e = errno;
     std::string hint = e == ENODEV ? " (the kernel has no overlayfs: modprobe overlay)"
                        : e == EINVAL

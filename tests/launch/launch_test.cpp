@@ -291,6 +291,32 @@ TEST(Launch, WritesGoToTheRunNotToTheImageLayers) {
   EXPECT_TRUE(fs::exists(launch_test::busybox_layer() + "/bin/cat"));
 }
 
+// The run's upper layer is thrown away at exit, so it is mounted volatile: the unmount at the
+// namespace's end does not sync the host's file system. Its work dir (incompat/volatile inside)
+// goes with the rest of the run's state.
+TEST(Launch, WritableRootIsAVolatileOverlayRemovedAtExit) {
+  require_root();
+  if (::testing::Test::IsSkipped()) return;
+  auto p = docker_like_policy();
+  policy::launch::LaunchRequest req;
+  req.policy = &p;
+  req.lower_dirs = {launch_test::busybox_layer()};
+  req.argv = {"/bin/sh", "-c",
+              "grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ' /proc/self/mountinfo | "
+              "grep -c 'overlay.*volatile'; echo x > /written && echo ok"};
+  req.env = {"PATH=/bin"};
+  const std::string state = launch_test::scratch() + "/volatile-state";
+  req.state_root = state;
+  req.apparmor = policy::launch::AppArmorMode::Off;
+  req.landlock = policy::launch::LandlockMode::Off;
+  auto r = launch_test::run_request(std::move(req));
+  EXPECT_EQ(r.out, "1\nok\n") << r.err;
+  EXPECT_FALSE(fs::exists(launch_test::busybox_layer() + "/written"));
+  ASSERT_TRUE(fs::is_directory(state + "/run"));
+  EXPECT_TRUE(fs::is_empty(state + "/run")) << "the run's upper/work dirs were left behind";
+  fs::remove_all(state);
+}
+
 TEST(Launch, UpperLayerWinsOverLowerLayer) {
   require_root();
   if (::testing::Test::IsSkipped()) return;
