@@ -16,8 +16,11 @@ namespace policy::names {
 
 namespace {
 
+// The name held in the entry, not pointed to: a table of pointers is relocated (each of its pages
+// written) by the dynamic loader at every start of a PIE program, used or not, ~7 pages here.
+// A name longer than the array is a compile error ("initializer-string ... is too long").
 struct Entry {
-  const char* name;
+  char name[48];
   unsigned long long value;
   bool is_errno;
 };

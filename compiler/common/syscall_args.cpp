@@ -8,17 +8,20 @@ namespace policy {
 
 namespace {
 
+// Names held in the entries, not pointed to: a table of pointers is relocated (each of its pages
+// written) by the dynamic loader at every start of a PIE program, used or not, ~9 pages here.
+// A name longer than its array is a compile error ("initializer-string ... is too long").
 struct ArgEntry {
-  const char* syscall;
+  char syscall[32];
   unsigned index;
-  const char* name;
+  char name[24];
   bool pointer;
 };
 
 #define POLICY_SYSCALL_ARG(sc, i, n, p) {sc, i, n, p},
 const ArgEntry kArgs[] = {
 #include "syscall_args_table.inc"
-    {nullptr, 0, nullptr, false}};
+    {"", 0, "", false}};
 #undef POLICY_SYSCALL_ARG
 
 // The entries ordered by syscall then index, built once without copying a name (a map of
@@ -27,7 +30,7 @@ const std::vector<const ArgEntry*>& sorted() {
   static const std::vector<const ArgEntry*> v = [] {
     std::vector<const ArgEntry*> out;
     for (const ArgEntry& e : kArgs)
-      if (e.syscall) out.push_back(&e);
+      if (e.syscall[0]) out.push_back(&e);
     std::stable_sort(out.begin(), out.end(), [](const ArgEntry* a, const ArgEntry* b) {
       int c = std::strcmp(a->syscall, b->syscall);
       return c < 0 || (c == 0 && a->index < b->index);
