@@ -13,6 +13,7 @@
 #include <set>
 
 #include "compiler/common/error.hpp"
+#include "compiler/common/fnv.hpp"
 #include "runtime/image/digest.hpp"
 #include "runtime/image/formats.hpp"
 #include "runtime/image/unpack.hpp"
@@ -110,27 +111,38 @@ PreparedImage prepare_rootfs_tarball(const std::string& path, const std::string&
   return out;
 }
 
-// What a tarball resolved to, remembered under <root>/images/ by the file's identity (path, tag,
-// device, inode, size, mtime and ctime — ctime cannot be set back by anyone who rewrites the
-// file), so a cached launch does not read a whole archive again.
-std::string record_name(const std::string& path, const std::optional<std::string>& tag,
-                        const struct stat& st) {
+// What an image resolved to, remembered under <root>/images/ by the identity of the file it was
+// read from (path, tag, device, inode, size, mtime and ctime — ctime cannot be set back by anyone
+// who rewrites the file): a tarball, or the top file of an image directory (an OCI layout's
+// index.json, a docker-save directory's manifest.json), which every change of its images
+// rewrites. A cached launch then neither reads a whole archive again nor hashes anything.
+// The record is named by an FNV-1a of that identity and holds it in full: it is used only when
+// equal, so a collision is a miss.
+struct RecordKey {
+  std::string name;  // "<16 hex>.json", empty when the path cannot be resolved
+  std::string id;
+};
+
+RecordKey record_key(const std::string& path, const std::optional<std::string>& tag,
+                     const struct stat& st, const char* top_file) {
   char real[PATH_MAX];
   if (!::realpath(path.c_str(), real)) return {};
-  std::string id = std::string("v1\0", 3) + real + '\0' + (tag ? "1" + *tag : "0") + '\0' +
-                   std::to_string(st.st_dev) + ':' + std::to_string(st.st_ino) + ':' +
-                   std::to_string(st.st_size) + ':' + std::to_string(st.st_mtim.tv_sec) + '.' +
-                   std::to_string(st.st_mtim.tv_nsec) + ':' + std::to_string(st.st_ctim.tv_sec) +
-                   '.' + std::to_string(st.st_ctim.tv_nsec);
-  return sha256_hex(id) + ".json";
+  std::string id = std::string("v2\0", 3) + real + '\0' + top_file + '\0' +
+                   (tag ? "1" + *tag : "0") + '\0' + std::to_string(st.st_dev) + ':' +
+                   std::to_string(st.st_ino) + ':' + std::to_string(st.st_size) + ':' +
+                   std::to_string(st.st_mtim.tv_sec) + '.' + std::to_string(st.st_mtim.tv_nsec) +
+                   ':' + std::to_string(st.st_ctim.tv_sec) + '.' +
+                   std::to_string(st.st_ctim.tv_nsec);
+  return {fnv1a_hex(id) + ".json", id};
 }
 
-std::optional<PreparedImage> recall(LayerCache& cache, const std::string& name) {
-  if (name.empty()) return std::nullopt;
-  auto text = cache.read_record(name);
+std::optional<PreparedImage> recall(LayerCache& cache, const RecordKey& key) {
+  if (key.name.empty()) return std::nullopt;
+  auto text = cache.read_record(key.name);
   if (!text) return std::nullopt;
   auto j = nlohmann::json::parse(*text, nullptr, false);
   try {
+    if (j.at("id").get<std::string>() != key.id) return std::nullopt;  // another file's record
     PreparedImage out;
     out.kind = static_cast<ImageKind>(j.at("kind").get<int>());
     for (const auto& hex : j.at("layers")) {
@@ -153,11 +165,12 @@ std::optional<PreparedImage> recall(LayerCache& cache, const std::string& name) 
   }
 }
 
-void remember(LayerCache& cache, const std::string& name, const PreparedImage& img) {
-  if (name.empty()) return;
+void remember(LayerCache& cache, const RecordKey& key, const PreparedImage& img) {
+  if (key.name.empty()) return;
   nlohmann::json layers = nlohmann::json::array();
   for (auto& d : img.layer_dirs) layers.push_back(d.substr(d.rfind('/') + 1));
-  nlohmann::json j = {{"kind", static_cast<int>(img.kind)},
+  nlohmann::json j = {{"id", key.id},
+                      {"kind", static_cast<int>(img.kind)},
                       {"layers", layers},
                       {"config",
                        {{"env", img.config.env},
@@ -167,7 +180,24 @@ void remember(LayerCache& cache, const std::string& name, const PreparedImage& i
                         {"user", img.config.user}}},
                       {"description", img.description},
                       {"warnings", img.warnings}};
-  cache.write_record(name, j.dump());
+  cache.write_record(key.name, j.dump());
+}
+
+// Prepares with `prepare` unless a record of `file` (the tarball, or the image directory's top
+// file) answers; remembers the result only when `file` did not change while it was read.
+template <typename Prepare>
+PreparedImage prepare_remembered(LayerCache& cache, const Ref& ref, const std::string& file,
+                                 const char* top_file, Prepare&& prepare) {
+  struct stat before;
+  RecordKey key;
+  if (::stat(file.c_str(), &before) == 0) key = record_key(ref.path, ref.tag, before, top_file);
+  if (auto known = recall(cache, key)) return *known;
+  PreparedImage out = prepare();
+  struct stat after;
+  if (!key.name.empty() && ::stat(file.c_str(), &after) == 0 &&
+      record_key(ref.path, ref.tag, after, top_file).id == key.id)
+    remember(cache, key, out);
+  return out;
 }
 
 PreparedImage prepare_tarball(const Ref& ref, LayerCache& cache);
@@ -199,20 +229,16 @@ PreparedImage prepare_image(const std::string& image_ref, const CacheOptions& op
     }
     LayerCache cache(options);
     gc_tmp(options);
-    return from_bundle(*bundle, docker, ref.tag, cache);
+    const char* top = docker ? "manifest.json" : "index.json";
+    return prepare_remembered(cache, ref, ref.path + "/" + top, top,
+                              [&] { return from_bundle(*bundle, docker, ref.tag, cache); });
   }
   if (!S_ISREG(st.st_mode)) throw Error(ref.path + ": not a directory or a regular file");
 
   LayerCache cache(options);
   gc_tmp(options);
-  std::string record = record_name(ref.path, ref.tag, st);
-  if (auto known = recall(cache, record)) return *known;
-  PreparedImage out = prepare_tarball(ref, cache);
-  struct stat after;
-  // Only remember what was read from a file that did not change meanwhile.
-  if (::stat(ref.path.c_str(), &after) == 0 && record_name(ref.path, ref.tag, after) == record)
-    remember(cache, record, out);
-  return out;
+  return prepare_remembered(cache, ref, ref.path, "",
+                            [&] { return prepare_tarball(ref, cache); });
 }
 
 namespace {

@@ -8,50 +8,29 @@
 // unpacked (require_libarchive() is called when an archive is opened).
 #include <archive.h>
 #include <archive_entry.h>
-#include <dlfcn.h>
 
 #include <cstdarg>
 #include <cstdio>
-#include <mutex>
-#include <string>
 
-#include "compiler/common/error.hpp"
+#include "runtime/image/lazy_library.hpp"
 #include "runtime/image/stream.hpp"
 
 namespace policy::image {
 
 namespace {
 
-constexpr const char* kSoname = "libarchive.so.13";  // Debian's libarchive13 (libarchive 3.x ABI)
-
-void* library() {
-  static void* handle = nullptr;
-  static std::string failure;
-  static std::once_flag once;
-  std::call_once(once, [] {
-    handle = ::dlopen(kSoname, RTLD_NOW | RTLD_LOCAL);
-    if (!handle) {
-      const char* e = ::dlerror();
-      failure = e ? e : "unknown dlopen error";
-    }
-  });
-  if (!handle)
-    throw Error("reading an image archive needs " + std::string(kSoname) + ", which could not be " +
-                "loaded (" + failure + "); install Debian's libarchive13, or give the image as " +
-                "a rootfs directory");
-  return handle;
-}
-
-template <typename F>
-F real(const char* name) {
-  void* sym = ::dlsym(library(), name);
-  if (!sym) throw Error(std::string(kSoname) + " has no symbol " + name + " (libarchive too old?)");
-  return reinterpret_cast<F>(sym);
-}
+// Debian's libarchive13 (libarchive 3.x ABI).
+constinit LazyLibrary libarchive("libarchive.so.13", "reading an image archive",
+                       "install Debian's libarchive13, or give the image as a rootfs directory");
 
 }  // namespace
 
-void require_libarchive() { (void)library(); }
+void require_libarchive() { (void)libarchive.handle(); }
+
+template <typename F>
+F real(const char* name) {
+  return libarchive.function<F>(name);
+}
 
 }  // namespace policy::image
 

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "compiler/common/diagnostics.hpp"
+#include "compiler/common/fnv.hpp"
 #include "compiler/driver/ir_codec.hpp"
 #include "runtime/launch/fds.hpp"
 
@@ -80,18 +81,8 @@ std::string inputs(const CompileRequest& r) {
   return out;
 }
 
-uint64_t fnv1a(std::string_view data) {
-  uint64_t h = 1469598103934665603ULL;
-  for (unsigned char c : data) h = (h ^ c) * 1099511628211ULL;
-  return h;
-}
-
 // FNV-1a of the inputs: only the entry's name (the entry itself is compared in full).
-std::string entry_name(const std::string& in) {
-  char buf[17];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(fnv1a(in)));
-  return std::string(buf) + ".bin";
-}
+std::string entry_name(const std::string& in) { return fnv1a_hex(in) + ".bin"; }
 
 std::optional<std::string> read_regular(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));

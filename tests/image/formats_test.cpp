@@ -605,6 +605,58 @@ TEST_F(RealImages, TarballsAreRememberedUntilTheFileChanges) {
   EXPECT_EQ(read_file(fourth.layer_dirs.at(0) + "/etc/other"), "other\n");
 }
 
+// A record is named by a hash of the file's identity but used only when the identity it holds is
+// the file's: another file's record under that name (what a collision would give) is a miss.
+TEST_F(RealImages, ARecordIsUsedOnlyForTheFileItDescribes) {
+  std::string docker = tmp / "docker.tar", plain = tmp / "plain.tar";
+  fs::copy_file(img.docker_tar, docker);
+  {
+    TarWriter w(plain);
+    w.file("etc/plain", "plain\n");
+  }
+  ASSERT_EQ(prepare_image(docker, cache).kind, ImageKind::DockerArchive);
+  ASSERT_EQ(prepare_image(plain, cache).kind, ImageKind::RootfsTarball);
+  std::vector<fs::path> records;
+  for (auto& e : fs::directory_iterator(cache.root + "/images")) records.push_back(e.path());
+  ASSERT_EQ(records.size(), 2u);
+  std::string a = read_file(records[0]), b = read_file(records[1]);
+  write_file(records[0], b);
+  write_file(records[1], a);
+  EXPECT_EQ(prepare_image(docker, cache).kind, ImageKind::DockerArchive);
+  EXPECT_EQ(prepare_image(plain, cache).kind, ImageKind::RootfsTarball);
+}
+
+// An image directory is remembered by its top file (index.json here), which every change of its
+// images rewrites: a remembered launch hashes nothing, and runs what was verified when the record
+// was made. Rewriting index.json makes the next launch verify every digest again.
+TEST_F(RealImages, ImageDirectoriesAreRememberedUntilTheirTopFileChanges) {
+  std::string copy = tmp / "oci-remembered";
+  must_run("cp -a " + img.oci + " " + copy);
+  auto first = prepare_image(copy + ":v1", cache);
+  size_t records = 0;
+  for (auto& e : fs::directory_iterator(cache.root + "/images")) records += e.is_regular_file();
+  EXPECT_EQ(records, 1u);
+  // The config blob edited behind the record's back: the record answers with what was verified.
+  json idx = json::parse(read_file(copy + "/index.json"));
+  std::string mhex;
+  for (auto& m : idx["manifests"])
+    if (m["annotations"]["org.opencontainers.image.ref.name"] == "v1") mhex = hex_of(m);
+  json man = json::parse(read_file(copy + "/blobs/sha256/" + mhex));
+  std::string chex = hex_of(man["config"]);
+  std::string cfg = read_file(copy + "/blobs/sha256/" + chex);
+  cfg.replace(cfg.find("FOO=bar"), 7, "FOO=baz");
+  write_file(copy + "/blobs/sha256/" + chex, cfg);
+  auto second = prepare_image(copy + ":v1", cache);
+  EXPECT_EQ(second.layer_dirs, first.layer_dirs);
+  EXPECT_EQ(second.config.env, first.config.env);
+  // Another tag is another record, verified on its own.
+  EXPECT_EQ(prepare_image(copy + ":base", cache).layer_dirs.size(), 1u);
+  // index.json rewritten (same text, new ctime): every digest is checked again.
+  write_file(copy + "/index.json", read_file(copy + "/index.json"));
+  EXPECT_IMAGE_ERROR(prepare_image(copy + ":v1", cache),
+                     "config sha256:" + chex + ": digest mismatch");
+}
+
 }  // namespace
 
 namespace {

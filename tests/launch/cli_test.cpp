@@ -148,24 +148,21 @@ TEST(PolicyrunCli, RootfsTarballImageEntrypointAndUserNames) {
       << unknown.err;
 }
 
-// libarchive (and its xml2/ICU/nettle chain) is loaded only to read archives: a launch from a
-// rootfs directory never maps it (runtime/image/libarchive_loader.cpp), nor any other shared
-// library than libc's (POLICY_STATIC_LIBS).
-TEST(PolicyrunCli, DirectoryImageLaunchMapsNoLibarchive) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+namespace {
+
+// /proc/PID/maps of policyrun while the container of `image` runs (read when it prints "ready").
+std::string maps_while_running(const std::string& image) {
   std::string pol = write_policy("box", kPolicy);
   std::string out = launch_test::scratch() + "/maps-test.out";
   std::ofstream(out).close();
   pid_t pid = ::fork();
-  ASSERT_GE(pid, 0);
+  if (pid < 0) return "fork failed";
   if (pid == 0) {
     int fd = ::open(out.c_str(), O_WRONLY | O_TRUNC);
     ::dup2(fd, 1);
-    std::string bin = policyrun_binary(), state = launch_test::scratch() + "/cli-state",
-                layer = launch_test::busybox_layer();
+    std::string bin = policyrun_binary(), state = launch_test::scratch() + "/cli-state";
     ::execl(bin.c_str(), bin.c_str(), "--policy", pol.c_str(), "--root", state.c_str(),
-            "--apparmor=off", layer.c_str(), "sh", "-c", "echo ready; sleep 2", nullptr);
+            "--apparmor=off", image.c_str(), "sh", "-c", "echo ready; sleep 2", nullptr);
     ::_exit(127);
   }
   // The container printing "ready" means policyrun compiled, prepared the image and launched.
@@ -173,11 +170,40 @@ TEST(PolicyrunCli, DirectoryImageLaunchMapsNoLibarchive) {
   std::string maps = slurp("/proc/" + std::to_string(pid) + "/maps");
   int status = 0;
   ::waitpid(pid, &status, 0);
-  ASSERT_NE(slurp(out).find("ready"), std::string::npos) << "the container never started";
-  ASSERT_NE(maps.find(fs::path(policyrun_binary()).filename().string()), std::string::npos) << maps;
+  EXPECT_NE(slurp(out).find("ready"), std::string::npos) << "the container never started";
+  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+  EXPECT_NE(maps.find(fs::path(policyrun_binary()).filename().string()), std::string::npos) << maps;
+  return maps;
+}
+
+}  // namespace
+
+// libarchive (and its xml2/ICU/nettle chain) and libcrypto are loaded only to read or verify
+// archives (runtime/image/lazy_library.hpp): a launch from a rootfs directory maps neither, nor
+// any other shared library than libc's (POLICY_STATIC_LIBS).
+TEST(PolicyrunCli, DirectoryImageLaunchMapsNoLibarchiveNorLibcrypto) {
+  require_root_and_binary();
+  if (::testing::Test::IsSkipped()) return;
+  std::string maps = maps_while_running(launch_test::busybox_layer());
   EXPECT_NE(maps.find("libc.so"), std::string::npos) << maps;
   EXPECT_EQ(maps.find("libarchive"), std::string::npos) << maps;
   EXPECT_EQ(maps.find("libxml2"), std::string::npos) << maps;
   EXPECT_EQ(maps.find("libicu"), std::string::npos) << maps;
-  EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
+  EXPECT_EQ(maps.find("libcrypto"), std::string::npos) << maps;
+}
+
+// The first launch of a tarball unpacks and verifies it (both libraries loaded); the next one is
+// answered by the image record (runtime/image/image.cpp) and the layer cache: neither is loaded.
+TEST(PolicyrunCli, RememberedTarballLaunchMapsNoLibarchiveNorLibcrypto) {
+  require_root_and_binary();
+  if (::testing::Test::IsSkipped()) return;
+  std::string tar = launch_test::scratch() + "/busybox-maps.tar";
+  std::string cmd = "tar -C " + quote(launch_test::busybox_layer()) + " -cf " + quote(tar) + " .";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::string first = maps_while_running(tar);
+  EXPECT_NE(first.find("libarchive"), std::string::npos) << first;
+  EXPECT_NE(first.find("libcrypto"), std::string::npos) << first;
+  std::string second = maps_while_running(tar);
+  EXPECT_EQ(second.find("libarchive"), std::string::npos) << second;
+  EXPECT_EQ(second.find("libcrypto"), std::string::npos) << second;
 }
