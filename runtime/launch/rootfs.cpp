@@ -68,9 +68,12 @@ RunState create_state(const std::string& state_root, const std::string& run_id,
   if (::mkdir(s.dir.c_str(), 0700) != 0) throw sys_error("rootfs: create the run's state", s.dir);
   s.upper = s.dir + "/upper";
   s.work = s.dir + "/work";
-  s.merged = s.dir + "/rootfs";
+  // The overlay is mounted on the run's directory itself (in the child's mount namespace, over
+  // upper/ and work/, which overlayfs has already looked up): no third directory to create and
+  // remove, each of which costs ~0.35 ms on a file system mounted with `discard`.
+  s.merged = s.dir;
   try {
-    for (const auto* d : {&s.upper, &s.work, &s.merged}) {
+    for (const auto* d : {&s.upper, &s.work}) {
       if (::mkdir(d->c_str(), 0755) != 0) throw sys_error("rootfs: mkdir", *d);
       if ((owner != 0 || group != 0) && ::chown(d->c_str(), owner, group) != 0)
         throw sys_error("rootfs: chown to the user namespace's root", *d);
