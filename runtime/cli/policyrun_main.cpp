@@ -3,8 +3,6 @@
 // command (docs/cli-policyrun.md).
 #include <boost/program_options.hpp>
 
-#include <malloc.h>
-#include <sys/mman.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -131,29 +129,6 @@ void resolve_user(const std::string& spec, const std::vector<std::string>& layer
   if (!req.gid) req.gid = 0;
 }
 
-// The compile allocates about a MiB once. On virtual machines a first touch of a page is expensive
-// (12 µs per page on the project's VM, against 1.3 µs per page populated in bulk; bench/README.md),
-// so the heap is grown once and populated with one madvise, and kept: large blocks (the search
-// tables of the filter generator) come from it too instead of fresh mmaps. Purely a speed-up:
-// on kernels without MADV_POPULATE_WRITE (before 5.14) the pages are faulted in as they are used.
-void reserve_heap() {
-  // A cached compile needs ~0.5 MiB; a fresh one of docker-default peaks at 1.4 MiB (and then
-  // faults the rest in page by page, once per change of the policy).
-  constexpr size_t kReserve = 1 << 20;
-  ::mallopt(M_MMAP_THRESHOLD, 16 << 20);
-  ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
-  char* lo = static_cast<char*>(::sbrk(0));
-  void* volatile block = std::malloc(kReserve);  // volatile: the pair must not be optimised away
-  if (!block) return;
-  static_cast<char*>(block)[0] = 0;
-  std::free(block);
-  char* hi = static_cast<char*>(::sbrk(0));
-  auto first = (reinterpret_cast<uintptr_t>(lo) + 4095) & ~uintptr_t{4095};
-  if (reinterpret_cast<uintptr_t>(hi) > first)
-    ::madvise(reinterpret_cast<void*>(first), reinterpret_cast<uintptr_t>(hi) - first,
-              MADV_POPULATE_WRITE);
-}
-
 int run(int argc, char** argv) {
   Args args = split_args(argc, argv);
   po::options_description desc("Options");
@@ -224,8 +199,9 @@ int run(int argc, char** argv) {
 
   // 1. Compile everything before anything runs, or reuse the identical compile of an earlier
   // run (runtime/launch/policy_cache.hpp).
-  reserve_heap();
+  policy::launch::reserve_heap(policy::launch::kCachedCompileHeap);
   policy::launch::CompileRequest compile;
+  compile.reserve_heap_on_miss = true;
   compile.policy_file = policy_file;
   compile.load.include_dirs = include_dirs;
   for (const auto& d : policy::driver::default_include_dirs())

@@ -3,11 +3,14 @@
 #include <elf.h>
 #include <fcntl.h>
 #include <link.h>
+#include <malloc.h>
 #include <seccomp.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <sstream>
 
@@ -180,6 +183,21 @@ void store(const std::string& dir, const std::string& path, const std::string& i
 
 }  // namespace
 
+void reserve_heap(size_t bytes) {
+  ::mallopt(M_MMAP_THRESHOLD, 16 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  char* lo = static_cast<char*>(::sbrk(0));
+  void* volatile block = std::malloc(bytes);  // volatile: the pair must not be optimised away
+  if (!block) return;
+  static_cast<char*>(block)[0] = 0;
+  std::free(block);
+  char* hi = static_cast<char*>(::sbrk(0));
+  auto first = (reinterpret_cast<uintptr_t>(lo) + 4095) & ~uintptr_t{4095};
+  if (reinterpret_cast<uintptr_t>(hi) > first)
+    ::madvise(reinterpret_cast<void*>(first), reinterpret_cast<uintptr_t>(hi) - first,
+              MADV_POPULATE_WRITE);
+}
+
 std::optional<CompiledPolicy> compile_policy(const CompileRequest& r, std::string& diagnostics) {
   std::string in, entry;
   if (!r.cache_dir.empty()) {
@@ -193,6 +211,7 @@ std::optional<CompiledPolicy> compile_policy(const CompileRequest& r, std::strin
     }
   }
 
+  if (r.reserve_heap_on_miss) reserve_heap(kFullCompileHeap);
   DiagnosticEngine diags;
   frontend::LoadOptions load = r.load;
   std::vector<frontend::LoadOptions::FileProbe> probes;

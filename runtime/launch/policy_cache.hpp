@@ -15,6 +15,7 @@
 // unreadable or malformed entry is never an error: the policy is compiled as if there were none.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 
@@ -30,7 +31,22 @@ struct CompileRequest {
   frontend::LoadOptions load;  // include dirs and policy name (probes are set internally)
   driver::SeccompOptions seccomp;
   std::string cache_dir;  // empty: no cache
+  // policyrun: grow the populated heap (reserve_heap) to a full compile's needs on a cache miss.
+  bool reserve_heap_on_miss = false;
 };
+
+// What a compile allocates, about: a cache hit (read, compare, decode the IR) and a full compile
+// of docker-default, whose peak is 1.4 MiB.
+constexpr size_t kCachedCompileHeap = 384 << 10;
+constexpr size_t kFullCompileHeap = 3 << 19;
+
+// On virtual machines a first touch of a page is expensive (12 µs per page on the project's VM,
+// against 1.3 µs per page populated in bulk; bench/README.md), so the heap is grown at once by
+// `bytes` and populated with one madvise, and kept (malloc's trim and mmap thresholds are raised
+// so that neither the free nor large blocks give it back or bypass it). Populating more than is
+// used costs too, hence two sizes. Purely a speed-up: on kernels without MADV_POPULATE_WRITE
+// (before 5.14) the pages are faulted in as they are used.
+void reserve_heap(size_t bytes);
 
 struct CompiledPolicy {
   ir::Policy policy;
