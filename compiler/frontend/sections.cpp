@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cmath>
 
 #include "compiler/common/names.hpp"
 #include "compiler/frontend/resolve.hpp"
@@ -56,7 +55,7 @@ std::optional<uint64_t> duration_us(const ast::Token& t, DiagnosticEngine& diags
     diags.error(t.loc, "duration '" + t.text + "' is out of range (1us and more)");
     return std::nullopt;
   }
-  return static_cast<uint64_t>(std::llround(us));
+  return static_cast<uint64_t>(us + 0.5);  // us >= 1: rounds half up, as llround (no libm)
 }
 
 bool check_word(const ast::Token& t, const std::vector<std::string>& allowed,
@@ -314,7 +313,7 @@ void apply_resources(const ast::SettingsSection& s, ir::ResourceLimits& out,
         continue;
       }
       out.cpu_period_us = 100000;
-      out.cpu_quota_us = static_cast<int64_t>(std::llround(cpus * 100000));
+      out.cpu_quota_us = static_cast<int64_t>(cpus * 100000 + 0.5);  // cpus > 0: rounded
     } else if (k == "pids") {
       if (auto x = number(v, diags)) out.pids = x;
     } else if (k == "cpuset.cpus") {
