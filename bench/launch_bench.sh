@@ -125,8 +125,10 @@ policy docker-default-readonly extends docker-default {
 }
 POL
 CMD_POLICYRUN_RO="$POLICYRUN --policy $TMP/readonly.pol -I $SRC/policies --root $TMP/policyrun $ROOTFS /bin/true"
-CMD_BWRAP="bwrap --unshare-all --die-with-parent --ro-bind $ROOTFS / --proc /proc --dev /dev \
---cap-drop ALL$BWRAP_CAPS --seccomp 3 /bin/true"
+# The namespaces of docker-default.pol (and of the runc/crun bundle): mount (bwrap always makes
+# one), pid, ipc, uts, net. Not --unshare-all, which adds a user and a cgroup namespace.
+CMD_BWRAP="bwrap --unshare-pid --unshare-ipc --unshare-uts --unshare-net --die-with-parent \
+--ro-bind $ROOTFS / --proc /proc --dev /dev --cap-drop ALL$BWRAP_CAPS --seccomp 3 /bin/true"
 # runc and crun delete the container when `run` returns (no --keep), so one id serves every run;
 # a private --root keeps their state in $TMP.
 CMD_RUNC="runc --root $TMP/runc-state run --bundle $BUNDLE bench"

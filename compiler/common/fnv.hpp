@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -12,6 +13,21 @@ namespace policy {
 inline uint64_t fnv1a(std::string_view data) {
   uint64_t h = 1469598103934665603ULL;
   for (unsigned char c : data) h = (h ^ c) * 1099511628211ULL;
+  return h;
+}
+
+// The same over 8-byte words (then the tail bytes): 8 times fewer multiplications, for checksums
+// of large entries. Each step is a bijection of the running value, so any one changed word
+// changes the result.
+inline uint64_t fnv1a_words(std::string_view data) {
+  uint64_t h = 1469598103934665603ULL;
+  size_t i = 0;
+  for (; i + 8 <= data.size(); i += 8) {
+    uint64_t w;
+    std::memcpy(&w, data.data() + i, 8);
+    h = (h ^ w) * 1099511628211ULL;
+  }
+  for (; i < data.size(); ++i) h = (h ^ static_cast<unsigned char>(data[i])) * 1099511628211ULL;
   return h;
 }
 

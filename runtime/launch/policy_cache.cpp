@@ -22,7 +22,7 @@
 namespace policy::launch {
 namespace {
 
-constexpr char kMagic[8] = {'P', 'R', 'C', 'A', 'C', 'H', 'E', '1'};
+constexpr char kMagic[8] = {'P', 'R', 'C', 'A', 'C', 'H', 'E', '2'};
 
 // The GNU build-id of the main program (empty when it has none, and then nothing is cached): a
 // new build may compile the same text differently.
@@ -122,7 +122,7 @@ std::optional<CompiledPolicy> lookup(const std::string& path, const std::string&
   if (bytes->size() < sizeof kMagic + sizeof sum) return std::nullopt;
   std::memcpy(&sum, bytes->data() + bytes->size() - sizeof sum, sizeof sum);
   bytes->resize(bytes->size() - sizeof sum);
-  if (fnv1a(*bytes) != sum) return std::nullopt;
+  if (fnv1a_words(*bytes) != sum) return std::nullopt;
   std::string_view rest(*bytes);
   if (std::memcmp(rest.data(), kMagic, sizeof kMagic) != 0) return std::nullopt;
   rest.remove_prefix(sizeof kMagic);
@@ -171,7 +171,7 @@ void store(const std::string& dir, const std::string& path, const std::string& i
   put_string(out, driver::encode_ir(c.policy));
   put_string(out, std::string(reinterpret_cast<const char*>(c.filter.data()),
                        c.filter.size() * sizeof(sock_filter)));
-  const uint64_t sum = fnv1a(out);
+  const uint64_t sum = fnv1a_words(out);
   out.append(reinterpret_cast<const char*>(&sum), sizeof sum);
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
   UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
