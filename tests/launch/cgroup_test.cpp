@@ -117,20 +117,16 @@ TEST(CgroupLimits, V1LimitFilesHoldThePolicysValuesInsideTheRun) {
   p.resources.cpu_shares = 512;
   p.resources.cpu_quota_us = 50000;
   p.resources.cpu_period_us = 100000;
-  policy::launch::LaunchRequest req;
-  req.policy = &p;
-  req.lower_dirs = {launch_test::busybox_layer()};
+  auto req = launch_test::busybox_request(
+      p, {"/bin/sh", "-c",
+          "m=$(grep ':memory:' /proc/self/cgroup | cut -d: -f3); "
+          "p=$(grep ':pids:' /proc/self/cgroup | cut -d: -f3); "
+          "c=$(grep ':cpu:' /proc/self/cgroup | cut -d: -f3); "
+          "echo $m; cat /sys/fs/cgroup/memory$m/memory.limit_in_bytes "
+          "/sys/fs/cgroup/memory$m/memory.memsw.limit_in_bytes /sys/fs/cgroup/pids$p/pids.max "
+          "/sys/fs/cgroup/cpu$c/cpu.shares /sys/fs/cgroup/cpu$c/cpu.cfs_quota_us; "
+          "echo 1 > /sys/fs/cgroup/pids$p/pids.max || echo cannot-raise"});
   req.run_id = "limits-" + policy::launch::files::random_id();
-  req.state_root = launch_test::state_root();
-  req.env = {"PATH=/bin"};
-  req.argv = {"/bin/sh", "-c",
-              "m=$(grep ':memory:' /proc/self/cgroup | cut -d: -f3); "
-              "p=$(grep ':pids:' /proc/self/cgroup | cut -d: -f3); "
-              "c=$(grep ':cpu:' /proc/self/cgroup | cut -d: -f3); "
-              "echo $m; cat /sys/fs/cgroup/memory$m/memory.limit_in_bytes "
-              "/sys/fs/cgroup/memory$m/memory.memsw.limit_in_bytes /sys/fs/cgroup/pids$p/pids.max "
-              "/sys/fs/cgroup/cpu$c/cpu.shares /sys/fs/cgroup/cpu$c/cpu.cfs_quota_us; "
-              "echo 1 > /sys/fs/cgroup/pids$p/pids.max || echo cannot-raise"};
   auto r = launch_test::run_request(req);
   ASSERT_EQ(r.status, 0) << r.err;
   std::string memsw = fs::exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")

@@ -159,18 +159,26 @@ Result run_request(policy::launch::LaunchRequest req) {
   return r;
 }
 
+policy::launch::LaunchRequest busybox_request(const policy::ir::Policy& policy,
+                                              std::vector<std::string> argv) {
+  policy::launch::LaunchRequest req;
+  req.policy = &policy;
+  req.lower_dirs = {busybox_layer()};
+  req.argv = std::move(argv);
+  req.env = {"PATH=/bin"};
+  req.state_root = state_root();
+  return req;
+}
+
 Result run(const policy::ir::Policy& policy, const std::string& script,
            std::vector<std::string> layers, std::vector<sock_filter> filter, bool init,
            const std::string& cwd) {
-  policy::launch::LaunchRequest req;
-  req.policy = &policy;
-  req.lower_dirs = layers.empty() ? std::vector<std::string>{busybox_layer()} : layers;
-  req.argv = {"/bin/sh", "-c", script};
-  req.env = {"PATH=/bin", "HOME=/root"};
+  policy::launch::LaunchRequest req = busybox_request(policy, {"/bin/sh", "-c", script});
+  if (!layers.empty()) req.lower_dirs = std::move(layers);
+  req.env.push_back("HOME=/root");
   req.seccomp_filter = std::move(filter);
   req.init = init;
   req.cwd = cwd;
-  req.state_root = state_root();
   req.apparmor = policy::launch::AppArmorMode::Off;
   req.landlock = policy::launch::LandlockMode::Off;
   return run_request(std::move(req));

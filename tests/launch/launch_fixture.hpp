@@ -38,6 +38,11 @@ struct Result {
   std::string out, err, diag;
 };
 
+// A request to run `argv` in a container of busybox_layer() under `policy`: PATH=/bin, its state
+// under state_root(), every other field as LaunchRequest has it.
+policy::launch::LaunchRequest busybox_request(const policy::ir::Policy& policy,
+                                              std::vector<std::string> argv);
+
 // Runs `sh -c script` in a container of busybox_layer() (or `layers`) under `policy`.
 Result run(const policy::ir::Policy& policy, const std::string& script,
            std::vector<std::string> layers = {}, std::vector<sock_filter> filter = {},

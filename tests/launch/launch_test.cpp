@@ -79,12 +79,7 @@ TEST(Launch, CommandNotFoundIs127AndNotExecutableIs126) {
   require_root();
   if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
-  policy::launch::LaunchRequest req;
-  req.policy = &p;
-  req.lower_dirs = {launch_test::busybox_layer()};
-  req.argv = {"no-such-command"};
-  req.env = {"PATH=/bin"};
-  req.state_root = launch_test::state_root();
+  auto req = launch_test::busybox_request(p, {"no-such-command"});
   try {
     launch_test::run_request(req);
     ADD_FAILURE() << "launch of a missing command succeeded";
@@ -244,14 +239,11 @@ TEST(Launch, ReadOnlyRootOfOneLayerIsTheLayerBoundReadOnly) {
   if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   p.rootfs.readonly = true;
-  policy::launch::LaunchRequest req;
-  req.policy = &p;
-  req.lower_dirs = {launch_test::busybox_layer()};
-  req.argv = {"/bin/sh", "-c",
-              "grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ' /proc/self/mountinfo > /dev/shm/root; "
-              "grep -c overlay /dev/shm/root; grep -c ' / ro,nosuid,nodev' /dev/shm/root; "
-              "touch /etc/x; echo rc=$?; mkdir /newdir; echo rc=$?"};
-  req.env = {"PATH=/bin"};
+  auto req = launch_test::busybox_request(
+      p, {"/bin/sh", "-c",
+          "grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ' /proc/self/mountinfo > /dev/shm/root; "
+          "grep -c overlay /dev/shm/root; grep -c ' / ro,nosuid,nodev' /dev/shm/root; "
+          "touch /etc/x; echo rc=$?; mkdir /newdir; echo rc=$?"});
   req.state_root = launch_test::scratch() + "/direct-root-state";
   req.apparmor = policy::launch::AppArmorMode::Off;
   req.landlock = policy::launch::LandlockMode::Off;
@@ -298,13 +290,10 @@ TEST(Launch, WritableRootIsAVolatileOverlayRemovedAtExit) {
   require_root();
   if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
-  policy::launch::LaunchRequest req;
-  req.policy = &p;
-  req.lower_dirs = {launch_test::busybox_layer()};
-  req.argv = {"/bin/sh", "-c",
-              "grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ' /proc/self/mountinfo | "
-              "grep -c 'overlay.*volatile'; echo x > /written && echo ok"};
-  req.env = {"PATH=/bin"};
+  auto req = launch_test::busybox_request(
+      p, {"/bin/sh", "-c",
+          "grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ' /proc/self/mountinfo | "
+          "grep -c 'overlay.*volatile'; echo x > /written && echo ok"});
   const std::string state = launch_test::scratch() + "/volatile-state";
   req.state_root = state;
   req.apparmor = policy::launch::AppArmorMode::Off;
@@ -394,12 +383,8 @@ TEST(Launch, TtyGivesTheCommandATerminal) {
   require_root();
   if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
-  policy::launch::LaunchRequest req;
-  req.policy = &p;
-  req.lower_dirs = {launch_test::busybox_layer()};
-  req.argv = {"/bin/sh", "-c", "tty; test -t 0 && echo stdin-is-tty"};
-  req.env = {"PATH=/bin"};
-  req.state_root = launch_test::state_root();
+  auto req =
+      launch_test::busybox_request(p, {"/bin/sh", "-c", "tty; test -t 0 && echo stdin-is-tty"});
   req.tty = true;
   auto r = launch_test::run_request(req);
   EXPECT_EQ(r.status, 0);
@@ -478,14 +463,10 @@ TEST(Launch, LandlockRulesOfThePolicyAreEnforcedInTheContainer) {
                         rule(FileAccess::kRead, "/etc/**"),
                         rule(FileAccess::kRead | FileAccess::kWrite, "/tmp/**"),
                         rule(FileAccess::kRead | FileAccess::kWrite, "/dev/**")};
-  policy::launch::LaunchRequest req;
-  req.policy = &p;
-  req.lower_dirs = {launch_test::busybox_layer()};
-  req.argv = {"/bin/sh", "-c",
-              "cat /etc/passwd >/dev/null && echo read-etc; touch /tmp/ok && echo write-tmp; "
-              "touch /etc/nope || echo denied-etc; ls /root || echo denied-root"};
-  req.env = {"PATH=/bin"};
-  req.state_root = launch_test::state_root();
+  auto req = launch_test::busybox_request(
+      p, {"/bin/sh", "-c",
+          "cat /etc/passwd >/dev/null && echo read-etc; touch /tmp/ok && echo write-tmp; "
+          "touch /etc/nope || echo denied-etc; ls /root || echo denied-root"});
   req.apparmor = policy::launch::AppArmorMode::Off;
   req.landlock = policy::launch::LandlockMode::Require;
   auto r = launch_test::run_request(req);
