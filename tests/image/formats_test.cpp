@@ -145,17 +145,33 @@ class Formats : public ::testing::Test {
     EXPECT_EQ(p.config.user, "1000:1000");
   }
 
-  std::vector<std::string> manifest_layer_hexes(const std::string& oci_dir,
-                                                const std::string& tag) {
+  // The hex digest of the manifest tagged `tag` in an OCI layout ("" when there is none).
+  std::string manifest_hex(const std::string& oci_dir, const std::string& tag) {
     json idx = json::parse(read_file(oci_dir + "/index.json"));
     for (auto& m : idx["manifests"])
-      if (m["annotations"]["org.opencontainers.image.ref.name"] == tag) {
-        json man = json::parse(read_file(oci_dir + "/blobs/sha256/" + hex_of(m)));
-        std::vector<std::string> out;
-        for (auto& l : man["layers"]) out.push_back(hex_of(l));
-        return out;
-      }
-    return {};
+      if (m["annotations"]["org.opencontainers.image.ref.name"] == tag) return hex_of(m);
+    return "";
+  }
+
+  std::vector<std::string> manifest_layer_hexes(const std::string& oci_dir,
+                                                const std::string& tag) {
+    std::string mhex = manifest_hex(oci_dir, tag);
+    if (mhex.empty()) return {};
+    json man = json::parse(read_file(oci_dir + "/blobs/sha256/" + mhex));
+    std::vector<std::string> out;
+    for (auto& l : man["layers"]) out.push_back(hex_of(l));
+    return out;
+  }
+
+  // Edits the config blob of `tag` in place (FOO=bar becomes FOO=baz), so that it no longer
+  // matches its digest; returns that digest's hex.
+  std::string edit_config_blob(const std::string& oci_dir, const std::string& tag) {
+    json man = json::parse(read_file(oci_dir + "/blobs/sha256/" + manifest_hex(oci_dir, tag)));
+    std::string chex = hex_of(man["config"]);
+    std::string cfg = read_file(oci_dir + "/blobs/sha256/" + chex);
+    cfg.replace(cfg.find("FOO=bar"), 7, "FOO=baz");
+    write_file(oci_dir + "/blobs/sha256/" + chex, cfg);
+    return chex;
   }
 };
 
@@ -445,15 +461,8 @@ TEST_F(RealImages, EveryOciDigestIsVerified) {
   // The config blob edited.
   std::string copy2 = tmp / "oci-copy2";
   must_run("cp -a " + img.oci + " " + copy2);
-  json idx = json::parse(read_file(copy2 + "/index.json"));
-  std::string mhex;
-  for (auto& m : idx["manifests"])
-    if (m["annotations"]["org.opencontainers.image.ref.name"] == "v1") mhex = hex_of(m);
-  json man = json::parse(read_file(copy2 + "/blobs/sha256/" + mhex));
-  std::string chex = hex_of(man["config"]);
-  std::string cfg = read_file(copy2 + "/blobs/sha256/" + chex);
-  cfg.replace(cfg.find("FOO=bar"), 7, "FOO=baz");
-  write_file(copy2 + "/blobs/sha256/" + chex, cfg);
+  std::string mhex = manifest_hex(copy2, "v1");
+  std::string chex = edit_config_blob(copy2, "v1");
   EXPECT_IMAGE_ERROR(prepare_image(copy2 + ":v1", cache),
                      "config sha256:" + chex + ": digest mismatch");
 
@@ -637,15 +646,7 @@ TEST_F(RealImages, ImageDirectoriesAreRememberedUntilTheirTopFileChanges) {
   for (auto& e : fs::directory_iterator(cache.root + "/images")) records += e.is_regular_file();
   EXPECT_EQ(records, 1u);
   // The config blob edited behind the record's back: the record answers with what was verified.
-  json idx = json::parse(read_file(copy + "/index.json"));
-  std::string mhex;
-  for (auto& m : idx["manifests"])
-    if (m["annotations"]["org.opencontainers.image.ref.name"] == "v1") mhex = hex_of(m);
-  json man = json::parse(read_file(copy + "/blobs/sha256/" + mhex));
-  std::string chex = hex_of(man["config"]);
-  std::string cfg = read_file(copy + "/blobs/sha256/" + chex);
-  cfg.replace(cfg.find("FOO=bar"), 7, "FOO=baz");
-  write_file(copy + "/blobs/sha256/" + chex, cfg);
+  std::string chex = edit_config_blob(copy, "v1");
   auto second = prepare_image(copy + ":v1", cache);
   EXPECT_EQ(second.layer_dirs, first.layer_dirs);
   EXPECT_EQ(second.config.env, first.config.env);
