@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "compiler/common/error.hpp"
+#include "runtime/image/fsutil.hpp"
 #include "runtime/image/lazy_library.hpp"
 
 namespace policy::image {
@@ -57,13 +58,7 @@ std::string Sha256::hex() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (evp().final(ctx_, md, &len) != 1) throw Error("OpenSSL: sha256 final failed");
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < len; ++i) {
-    out += digits[md[i] >> 4];
-    out += digits[md[i] & 15];
-  }
-  return out;
+  return hex_bytes(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 std::string sha256_hex(std::string_view data) {

@@ -110,9 +110,14 @@ std::string random_name() {
     }
     got += static_cast<size_t>(n);
   }
+  return hex_bytes(std::string_view(reinterpret_cast<const char*>(b), sizeof b));
+}
+
+std::string hex_bytes(std::string_view bytes) {
   static const char* digits = "0123456789abcdef";
   std::string out;
-  for (unsigned char c : b) {
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
     out += digits[c >> 4];
     out += digits[c & 15];
   }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 namespace policy::image {
 
@@ -37,5 +38,8 @@ Fd make_dirs(const std::string& path, unsigned mode);
 
 // 16 random hex characters from getrandom(2).
 std::string random_name();
+
+// Two lowercase hex digits per byte.
+std::string hex_bytes(std::string_view bytes);
 
 }  // namespace policy::image

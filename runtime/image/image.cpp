@@ -16,6 +16,7 @@
 #include "compiler/common/fnv.hpp"
 #include "runtime/image/digest.hpp"
 #include "runtime/image/formats.hpp"
+#include "runtime/image/fsutil.hpp"
 #include "runtime/image/unpack.hpp"
 
 namespace policy::image {
@@ -120,7 +121,7 @@ PreparedImage prepare_rootfs_tarball(const std::string& path, const std::string&
 // equal, so a collision is a miss.
 struct RecordKey {
   std::string name;  // "<16 hex>.json", empty when the path cannot be resolved
-  std::string id;
+  std::string id;    // stored in hex: a path need not be UTF-8, and JSON strings must be
 };
 
 RecordKey record_key(const std::string& path, const std::optional<std::string>& tag,
@@ -142,7 +143,7 @@ std::optional<PreparedImage> recall(LayerCache& cache, const RecordKey& key) {
   if (!text) return std::nullopt;
   auto j = nlohmann::json::parse(*text, nullptr, false);
   try {
-    if (j.at("id").get<std::string>() != key.id) return std::nullopt;  // another file's record
+    if (j.at("id").get<std::string>() != hex_bytes(key.id)) return std::nullopt;  // another file's
     PreparedImage out;
     out.kind = static_cast<ImageKind>(j.at("kind").get<int>());
     for (const auto& hex : j.at("layers")) {
@@ -169,7 +170,7 @@ void remember(LayerCache& cache, const RecordKey& key, const PreparedImage& img)
   if (key.name.empty()) return;
   nlohmann::json layers = nlohmann::json::array();
   for (auto& d : img.layer_dirs) layers.push_back(d.substr(d.rfind('/') + 1));
-  nlohmann::json j = {{"id", key.id},
+  nlohmann::json j = {{"id", hex_bytes(key.id)},
                       {"kind", static_cast<int>(img.kind)},
                       {"layers", layers},
                       {"config",
@@ -180,7 +181,9 @@ void remember(LayerCache& cache, const RecordKey& key, const PreparedImage& img)
                         {"user", img.config.user}}},
                       {"description", img.description},
                       {"warnings", img.warnings}};
-  cache.write_record(key.name, j.dump());
+  // The description and warnings name the image's path, which need not be UTF-8: such bytes are
+  // shown as U+FFFD rather than failing the launch.
+  cache.write_record(key.name, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
 }
 
 // Prepares with `prepare` unless a record of `file` (the tarball, or the image directory's top

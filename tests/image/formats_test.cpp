@@ -614,6 +614,25 @@ TEST_F(RealImages, TarballsAreRememberedUntilTheFileChanges) {
   EXPECT_EQ(read_file(fourth.layer_dirs.at(0) + "/etc/other"), "other\n");
 }
 
+// A path is bytes, not necessarily UTF-8; the record (JSON) holds the identity in hex and shows
+// such bytes in the description as U+FFFD, so the image is prepared, remembered and recalled.
+TEST_F(Formats, ATarballWhosePathIsNotUtf8IsRemembered) {
+  std::string t = tmp / "bad\xff.tar";
+  {
+    TarWriter w(t);
+    w.file("etc/x", "x\n");
+  }
+  auto first = prepare_image(t, cache);
+  size_t records = 0;
+  for (auto& e : fs::directory_iterator(cache.root + "/images")) records += e.is_regular_file();
+  EXPECT_EQ(records, 1u);
+  auto second = prepare_image(t, cache);
+  EXPECT_EQ(second.layer_dirs, first.layer_dirs);
+  EXPECT_NE(first.description.find("bad\xff.tar"), std::string::npos) << first.description;
+  EXPECT_NE(second.description.find("bad\xef\xbf\xbd.tar"), std::string::npos)
+      << second.description;
+}
+
 // A record is named by a hash of the file's identity but used only when the identity it holds is
 // the file's: another file's record under that name (what a collision would give) is a miss.
 TEST_F(RealImages, ARecordIsUsedOnlyForTheFileItDescribes) {
