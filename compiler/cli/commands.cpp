@@ -13,6 +13,7 @@
 #include "compiler/bpfgen/bpfgen.hpp"
 #include "compiler/caps/capabilities.hpp"
 #include "compiler/common/error.hpp"
+#include "compiler/common/json_text.hpp"
 #include "compiler/common/names.hpp"
 #include "compiler/common/syscall_args.hpp"
 #include "compiler/driver/driver.hpp"
@@ -186,7 +187,7 @@ int cmd_compile(const std::vector<std::string>& args) {
       throw UsageError("--report takes text or json, not '" + report + "'");
     auto r = driver::enforceability_report(*policy);
     if (report == "json")
-      std::cout << driver::report_json(r).dump(2) << "\n";
+      std::cout << json_text(driver::report_json(r), "the --report json of " + file);
     else
       std::cout << driver::report_text(r);
   }

@@ -15,6 +15,7 @@
 #include "compiler/bpfgen/bpfgen.hpp"
 #include "compiler/caps/capabilities.hpp"
 #include "compiler/common/error.hpp"
+#include "compiler/common/json_text.hpp"
 #include "compiler/driver/plan_json.hpp"
 #include "compiler/driver/report.hpp"
 #include "compiler/landlock/abi.hpp"
@@ -95,14 +96,17 @@ std::vector<Artifact> build_artifacts(const ir::Policy& policy,
     out.push_back({"bpf", n + ".bpf", program_bytes(compile_seccomp(policy.seccomp, options))});
   if (wanted("oci-seccomp"))
     out.push_back({"oci-seccomp", n + ".oci-seccomp.json",
-                   seccomp::to_oci_seccomp(policy.seccomp, options.kernel).dump(2) + "\n"});
+                   json_text(seccomp::to_oci_seccomp(policy.seccomp, options.kernel),
+                             n + ".oci-seccomp.json")});
   if (wanted("docker-seccomp"))
     out.push_back({"docker-seccomp", n + ".docker-seccomp.json",
-                   seccomp::to_docker_seccomp(policy.seccomp, options.kernel).dump(2) + "\n"});
+                   json_text(seccomp::to_docker_seccomp(policy.seccomp, options.kernel),
+                             n + ".docker-seccomp.json")});
   if (wanted("caps"))
     out.push_back({"caps", n + ".caps.txt", caps::render_text(policy.capabilities)});
   if (wanted("caps-oci"))
-    out.push_back({"caps-oci", n + ".caps.json", caps::to_oci(policy.capabilities).dump(2) + "\n"});
+    out.push_back({"caps-oci", n + ".caps.json",
+                   json_text(caps::to_oci(policy.capabilities), n + ".caps.json")});
   if (wanted("apparmor"))
     out.push_back({"apparmor", n + ".apparmor", apparmor::generate_profile(policy)});
   if (wanted("landlock")) {
@@ -113,7 +117,7 @@ std::vector<Artifact> build_artifacts(const ir::Policy& policy,
                    landlock::ruleset_json(landlock::compile_ruleset(policy, abi))});
   }
   if (wanted("plan"))
-    out.push_back({"plan", n + ".plan.json", plan_to_json(policy).dump(2) + "\n"});
+    out.push_back({"plan", n + ".plan.json", json_text(plan_to_json(policy), n + ".plan.json")});
   return out;
 }
 

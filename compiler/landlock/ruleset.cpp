@@ -1,9 +1,12 @@
 #include "compiler/landlock/ruleset.hpp"
 
+#include "compiler/common/json_text.hpp"
+
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "compiler/apparmor/variables.hpp"
+#include "compiler/common/json_text.hpp"
 #include "compiler/landlock/abi.hpp"
 
 namespace policy::landlock {
@@ -377,7 +380,7 @@ std::string ruleset_json(const Ruleset& rs) {
                                    : std::to_string(p.first) + "-" + std::to_string(p.last);
     j["net_port"].push_back(e);
   }
-  return j.dump(2) + "\n";
+  return json_text(j, "the Landlock ruleset");
 }
 
 }  // namespace policy::landlock
