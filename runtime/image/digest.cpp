@@ -19,17 +19,17 @@ constinit LazyLibrary libcrypto("libcrypto.so.3", "verifying an image's sha256 d
                                 "install Debian's libssl3");
 
 struct Evp {
-  decltype(&EVP_MD_CTX_new) ctx_new = libcrypto.function<decltype(&EVP_MD_CTX_new)>(
-      "EVP_MD_CTX_new");
-  decltype(&EVP_MD_CTX_free) ctx_free = libcrypto.function<decltype(&EVP_MD_CTX_free)>(
-      "EVP_MD_CTX_free");
+  decltype(&EVP_MD_CTX_new) ctx_new =
+      libcrypto.function<decltype(&EVP_MD_CTX_new)>("EVP_MD_CTX_new");
+  decltype(&EVP_MD_CTX_free) ctx_free =
+      libcrypto.function<decltype(&EVP_MD_CTX_free)>("EVP_MD_CTX_free");
   decltype(&EVP_sha256) sha256 = libcrypto.function<decltype(&EVP_sha256)>("EVP_sha256");
-  decltype(&EVP_DigestInit_ex) init = libcrypto.function<decltype(&EVP_DigestInit_ex)>(
-      "EVP_DigestInit_ex");
-  decltype(&EVP_DigestUpdate) update = libcrypto.function<decltype(&EVP_DigestUpdate)>(
-      "EVP_DigestUpdate");
-  decltype(&EVP_DigestFinal_ex) final = libcrypto.function<decltype(&EVP_DigestFinal_ex)>(
-      "EVP_DigestFinal_ex");
+  decltype(&EVP_DigestInit_ex) init =
+      libcrypto.function<decltype(&EVP_DigestInit_ex)>("EVP_DigestInit_ex");
+  decltype(&EVP_DigestUpdate) update =
+      libcrypto.function<decltype(&EVP_DigestUpdate)>("EVP_DigestUpdate");
+  decltype(&EVP_DigestFinal_ex) final =
+      libcrypto.function<decltype(&EVP_DigestFinal_ex)>("EVP_DigestFinal_ex");
 };
 
 const Evp& evp() {

@@ -240,8 +240,7 @@ PreparedImage prepare_image(const std::string& image_ref, const CacheOptions& op
 
   LayerCache cache(options);
   gc_tmp(options);
-  return prepare_remembered(cache, ref, ref.path, "",
-                            [&] { return prepare_tarball(ref, cache); });
+  return prepare_remembered(cache, ref, ref.path, "", [&] { return prepare_tarball(ref, cache); });
 }
 
 namespace {

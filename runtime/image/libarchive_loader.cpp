@@ -20,12 +20,15 @@ namespace policy::image {
 namespace {
 
 // Debian's libarchive13 (libarchive 3.x ABI).
-constinit LazyLibrary libarchive("libarchive.so.13", "reading an image archive",
-                       "install Debian's libarchive13, or give the image as a rootfs directory");
+constinit LazyLibrary libarchive(
+    "libarchive.so.13", "reading an image archive",
+    "install Debian's libarchive13, or give the image as a rootfs directory");
 
 }  // namespace
 
-void require_libarchive() { (void)libarchive.handle(); }
+void require_libarchive() {
+  (void)libarchive.handle();
+}
 
 template <typename F>
 F real(const char* name) {

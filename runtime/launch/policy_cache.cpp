@@ -85,7 +85,9 @@ std::string inputs(const CompileRequest& r) {
 }
 
 // FNV-1a of the inputs: only the entry's name (the entry itself is compared in full).
-std::string entry_name(const std::string& in) { return fnv1a_hex(in) + ".bin"; }
+std::string entry_name(const std::string& in) {
+  return fnv1a_hex(in) + ".bin";
+}
 
 std::optional<std::string> read_regular(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
