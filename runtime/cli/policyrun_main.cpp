@@ -178,7 +178,8 @@ int run(int argc, char** argv) {
 
   // Before any work: the image's limits, and an image or --root the launch could not use.
   policy::image::CacheOptions cache_options{root};
-  for (const auto& spec : image_limits) policy::image::parse_image_limits(spec, cache_options.limits);
+  for (const auto& spec : image_limits)
+    policy::image::parse_image_limits(spec, cache_options.limits);
   policy::image::check_image_ref(args.image, cache_options);
 
   policy::launch::LaunchRequest req;

@@ -262,11 +262,12 @@ bool is_at_or_above(const struct stat& dir, const std::string& path) {
 }
 
 // A rootfs directory becomes the container's root (overlayfs lowerdir, or bound read-only).
-void check_rootfs_directory(const std::string& path, const std::string& real,
-                            const struct stat& st, const std::string& cache_root) {
+void check_rootfs_directory(const std::string& path, const std::string& real, const struct stat& st,
+                            const std::string& cache_root) {
   struct stat host_root;
   if (::stat("/", &host_root) == 0 && same_file(st, host_root))
-    throw Error(path + ": is the host's root directory; refusing to run it as an image (it "
+    throw Error(path +
+                ": is the host's root directory; refusing to run it as an image (it "
                 "would give the container the whole host, the image cache included)");
   size_t bad = real.find_first_of(kOverlayUnsafe);
   if (bad != std::string::npos)

@@ -40,7 +40,8 @@ uint64_t parse_value(const std::string& key, const std::string& text, bool size)
   if (text == "unlimited") return kUnlimited;
   size_t digits = 0;
   while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
-  if (digits == 0) throw bad("not a number (write e.g. " + key + (size ? "=64G" : "=2000000") + ")");
+  if (digits == 0)
+    throw bad("not a number (write e.g. " + key + (size ? "=64G" : "=2000000") + ")");
   uint64_t v = 0;
   for (size_t i = 0; i < digits; ++i) {
     if (v > (kUnlimited - 9) / 10) throw bad("too large");
@@ -168,8 +169,8 @@ void UnpackBudget::entry(const std::string& raw_name, const std::string& rel) {
 
 void UnpackBudget::file_bytes(const std::string& name, uint64_t size) {
   if (size > limits_.max_entry_bytes)
-    exceeded("entry '" + name + "' holds " + human(size) + ", more than one file may",
-             "entry-size", limits_.max_entry_bytes, true);
+    exceeded("entry '" + name + "' holds " + human(size) + ", more than one file may", "entry-size",
+             limits_.max_entry_bytes, true);
   if (size > limits_.max_bytes || bytes_ > limits_.max_bytes - size)
     exceeded("entry '" + name + "' (" + human(size) + ") takes the image's unpacked size past " +
                  human(limits_.max_bytes),
@@ -190,25 +191,27 @@ void UnpackBudget::check_space(const std::string& name, uint64_t next) {
   if (::fstatvfs(cache_fd_, &vfs) != 0) throw sys_error("statvfs", cache_path_);
   uint64_t unit = vfs.f_frsize ? vfs.f_frsize : vfs.f_bsize;
   uint64_t avail = static_cast<uint64_t>(vfs.f_bavail) * unit;
-  uint64_t margin = limits_.min_free_bytes
-                        ? *limits_.min_free_bytes
-                        : std::min(kDefaultFreeBytes, static_cast<uint64_t>(vfs.f_blocks) * unit / 20);
+  uint64_t margin =
+      limits_.min_free_bytes
+          ? *limits_.min_free_bytes
+          : std::min(kDefaultFreeBytes, static_cast<uint64_t>(vfs.f_blocks) * unit / 20);
   std::string what = name.empty() ? "the layer" : "entry '" + name + "' (" + human(next) + ")";
   if (avail < margin || avail - margin < next)
     throw LimitError(where_ + ": " + what + " would leave less than " + human(margin) +
                      " free on the file system of the image cache " + cache_path_ + " (" +
-                     human(avail) + " free); refusing the image (limit free=" +
-                     limit_text(margin, true) +
+                     human(avail) +
+                     " free); refusing the image (limit free=" + limit_text(margin, true) +
                      "; free some space, or lower the margin with --image-limit free=N)");
   if (vfs.f_files == 0) return;  // no inode count (btrfs, ...)
-  uint64_t inode_margin = limits_.min_free_inodes
-                              ? *limits_.min_free_inodes
-                              : std::min(kDefaultFreeInodes, static_cast<uint64_t>(vfs.f_files) / 20);
+  uint64_t inode_margin =
+      limits_.min_free_inodes
+          ? *limits_.min_free_inodes
+          : std::min(kDefaultFreeInodes, static_cast<uint64_t>(vfs.f_files) / 20);
   if (static_cast<uint64_t>(vfs.f_favail) <= inode_margin)
     throw LimitError(where_ + ": the file system of the image cache " + cache_path_ + " has " +
                      std::to_string(vfs.f_favail) + " free inodes, no more than the margin of " +
-                     std::to_string(inode_margin) + "; refusing the image (limit free-inodes=" +
                      std::to_string(inode_margin) +
+                     "; refusing the image (limit free-inodes=" + std::to_string(inode_margin) +
                      "; free some, or lower the margin with --image-limit free-inodes=N)");
 }
 

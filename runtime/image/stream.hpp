@@ -34,7 +34,6 @@ class FdSource : public ByteSource {
   std::string display_;
 };
 
-
 class TarStream;
 
 // The data of the current entry of an open archive (an entry inside an outer tarball).

@@ -395,9 +395,10 @@ TEST_F(Formats, PathWithAColonThatExistsWins) {
   // A rootfs directory is the overlayfs lowerdir itself, where ':' separates directories.
   std::string d = tmp / "dir:with:colons";
   fs::create_directories(d + "/etc");
-  EXPECT_IMAGE_ERROR(prepare_image(d, cache), d + ": the rootfs directory's path '" + d +
-                                                  "' contains ':', which overlayfs mount options "
-                                                  "cannot express",
+  EXPECT_IMAGE_ERROR(prepare_image(d, cache),
+                     d + ": the rootfs directory's path '" + d +
+                         "' contains ':', which overlayfs mount options "
+                         "cannot express",
                      "tar -C DIR -c . > rootfs.tar");
 }
 

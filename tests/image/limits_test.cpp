@@ -118,12 +118,13 @@ TEST_F(Limits, TooManyEntriesAreRefused) {
   std::string hex = oci_around(oci, layer);
   cache.limits.max_entries = 1000;
   EXPECT_IMAGE_ERROR(prepare_image(oci, cache), oci + ": layer " + short_digest(hex),
-                     "more than 1000 entries in the image (at entry 'd/999')",
-                     "limit entries=1000", "--image-limit entries=N");
+                     "more than 1000 entries in the image (at entry 'd/999')", "limit entries=1000",
+                     "--image-limit entries=N");
   expect_no_layer_left();
   // As a rootfs tarball the first pass counts them.
-  EXPECT_IMAGE_ERROR(prepare_image(layer, cache), layer + " (sha256:",
-                     "more than 1000 entries in the archive", "limit entries=1000");
+  EXPECT_IMAGE_ERROR(prepare_image(layer, cache),
+                     layer + " (sha256:", "more than 1000 entries in the archive",
+                     "limit entries=1000");
   expect_no_layer_left();
   parse_image_limits("entries=5000", cache.limits);
   EXPECT_EQ(prepare_image(oci, cache).layer_dirs.size(), 1u);
@@ -139,9 +140,9 @@ TEST_F(Limits, DeepAndLongNamesAreRefused) {
     w.file(name + "f", "x");
   }
   cache.limits.max_depth = 10;
-  EXPECT_IMAGE_ERROR(prepare_image(deep, cache), "layer sha256:",
-                     "entry '" + name + "f' is 21 components deep", "limit depth=10",
-                     "--image-limit depth=N");
+  EXPECT_IMAGE_ERROR(prepare_image(deep, cache),
+                     "layer sha256:", "entry '" + name + "f' is 21 components deep",
+                     "limit depth=10", "--image-limit depth=N");
   expect_no_layer_left();
   cache.limits = UnpackLimits{};
   cache.limits.max_path = 30;
