@@ -44,7 +44,8 @@ bool takes_value(const std::string& a) {
                                            "-I",
                                            "--include-dir",
                                            "--seccomp-backend",
-                                           "--name"};
+                                           "--name",
+                                           "--image-limit"};
   for (const char* o : with_value)
     if (a == o) return true;
   return false;
@@ -134,7 +135,7 @@ int run(int argc, char** argv) {
   po::options_description desc("Options");
   std::string policy_file, root = "/var/lib/policyrun", apparmor = "auto", landlock = "best-effort",
                            workdir, user, entrypoint, backend = "default", policy_name;
-  std::vector<std::string> env, include_dirs;
+  std::vector<std::string> env, include_dirs, image_limits;
   desc.add_options()("help,h", "show this help")("policy", po::value(&policy_file),
                                                  "the policy (.pol) to enforce; required")(
       "policy-name", po::value(&policy_name), "which policy of the file (default: the last)")(
@@ -151,6 +152,9 @@ int run(int argc, char** argv) {
       "init", "run a minimal init as PID 1 that forwards signals and reaps zombies")(
       "name", po::value<std::string>(), "accepted for docker compatibility; ignored")(
       "no-policy-cache", "compile the policy afresh, without reading or writing the compile cache")(
+      "image-limit", po::value(&image_limits),
+      "KEY=VALUE[,...]: raise (or lower) a bound on unpacking the image: size, entry-size, "
+      "entries, ratio, ratio-floor, path, depth, free, free-inodes (repeatable; docs/images.md)")(
       "seccomp-backend", po::value(&backend),
       "default | libseccomp | libseccomp-linear (the filter's code generator)");
   po::variables_map vm;
@@ -171,6 +175,12 @@ int run(int argc, char** argv) {
               << kUsage;
     return kExitRuntimeError;
   }
+
+  // Before any work: the image's limits, and an image or --root the launch could not use.
+  policy::image::CacheOptions cache_options{root};
+  for (const auto& spec : image_limits)
+    policy::image::parse_image_limits(spec, cache_options.limits);
+  policy::image::check_image_ref(args.image, cache_options);
 
   policy::launch::LaunchRequest req;
   using policy::launch::AppArmorMode;
@@ -218,7 +228,7 @@ int run(int argc, char** argv) {
   req.policy = pol;
 
   // 2. The image: cached, digest-checked layers and its config.
-  policy::image::PreparedImage image = policy::image::prepare_image(args.image, {root});
+  policy::image::PreparedImage image = policy::image::prepare_image(args.image, cache_options);
   for (const auto& w : image.warnings) std::cerr << "policyrun: warning: " << w << "\n";
   req.lower_dirs = image.layer_dirs;
 

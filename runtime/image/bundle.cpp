@@ -11,7 +11,9 @@
 #include <set>
 
 #include "compiler/common/error.hpp"
+#include "runtime/image/digest.hpp"
 #include "runtime/image/fsutil.hpp"
+#include "runtime/image/limits.hpp"
 #include "runtime/image/unpack.hpp"
 
 namespace policy::image {
@@ -146,13 +148,48 @@ std::unique_ptr<Bundle> open_directory_bundle(const std::string& path) {
   return std::make_unique<DirectoryBundle>(path);
 }
 
-TarBundle::TarBundle(const std::string& path) : Bundle(path) {
+namespace {
+
+// The sha256 of a file as stored, read without decompressing anything.
+std::string stored_digest(const std::string& path) {
   Fd f = open_archive_file(path);
   FdSource src(f.get(), path);
-  TarStream ts(src, kOuterCompressions, path);
+  Sha256 h;
+  std::vector<char> buf(1u << 16);
+  while (size_t n = src.read(buf.data(), buf.size())) h.update(buf.data(), n);
+  return h.hex();
+}
+
+}  // namespace
+
+TarBundle::TarBundle(const std::string& path, const UnpackLimits& limits)
+    : Bundle(path), limits_(limits) {
+  check_ = [this](uint64_t out, uint64_t in) { check_expansion(limits_, path_, out, in); };
+  try {
+    index();
+  } catch (const LimitError& e) {
+    // The archive's digest is known only at its end, and a bomb never gets there: hash the
+    // stored bytes (cheap: nothing is decompressed) so that the refusal names what it refused.
+    std::string msg = e.what();
+    if (msg.rfind(path + ": ", 0) == 0)
+      msg = path + " (" + short_digest(stored_digest(path)) + ")" + msg.substr(path.size());
+    throw LimitError(msg);
+  }
+}
+
+void TarBundle::index() {
+  const std::string& path = path_;
+  Fd f = open_archive_file(path);
+  FdSource src(f.get(), path);
+  TarStream ts(src, kOuterCompressions, path, check_);
   compression_ = ts.compression();
-  uint64_t kept_total = 0;
+  uint64_t kept_total = 0, count = 0;
   while (archive_entry* e = ts.next()) {
+    if (++count > limits_.max_entries)
+      throw LimitError(path + ": more than " + std::to_string(limits_.max_entries) +
+                       " entries in the archive; refusing the image (limit entries=" +
+                       limit_text(limits_.max_entries, false) +
+                       "; if you trust the image, raise it with --image-limit entries=N)");
     const char* p = archive_entry_pathname(e);
     if (!p) throw Error(path + ": an entry name cannot be decoded");
     std::string name = normalize_entry_name(p, path);
@@ -180,7 +217,7 @@ TarBundle::TarBundle(const std::string& path) : Bundle(path) {
     }
     ent.size = archive_entry_size_is_set(e) ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
     if (ent.type == 'f' && worth_keeping(name, ent.size) && kept_total + ent.size <= kKeepBudget) {
-      ArchiveDataSource data(ts.tar(), path + ": " + name);
+      ArchiveDataSource data(ts, path + ": " + name);
       std::string content;
       char buf[65536];
       for (;;) {
@@ -253,7 +290,7 @@ void TarBundle::stream_files(const std::vector<std::string>& names,
   std::map<std::string, int> seen;
   Fd f = open_archive_file(path_);
   FdSource src(f.get(), path_);
-  TarStream ts(src, kOuterCompressions, path_);
+  TarStream ts(src, kOuterCompressions, path_, check_);
   std::set<std::string> delivered;
   while (delivered.size() < wanted.size()) {
     archive_entry* e = ts.next();
@@ -262,7 +299,7 @@ void TarBundle::stream_files(const std::vector<std::string>& names,
     std::string n = normalize_entry_name(p ? p : "", path_);
     if (!wanted.count(n) || ++seen[n] != entries_.at(n).copies || archive_entry_hardlink(e))
       continue;
-    ArchiveDataSource data(ts.tar(), path_ + ": " + n);
+    ArchiveDataSource data(ts, path_ + ": " + n);
     fn(n, data);
     delivered.insert(n);
   }

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/image/image.hpp"
 #include "runtime/image/stream.hpp"
 
 namespace policy::image {
@@ -38,7 +39,8 @@ std::unique_ptr<Bundle> open_directory_bundle(const std::string& path);
 // as stored (the cache key when the archive turns out to be a plain rootfs tarball).
 class TarBundle : public Bundle {
  public:
-  explicit TarBundle(const std::string& path);
+  // `limits`: the entry count and expansion ratio of the archive itself (limits.hpp).
+  TarBundle(const std::string& path, const UnpackLimits& limits);
   std::optional<std::string> resolve(const std::string& name) const override;
   std::string read_file(const std::string& name, size_t limit) override;
   void stream_files(const std::vector<std::string>& names,
@@ -48,6 +50,7 @@ class TarBundle : public Bundle {
   Compression compression() const { return compression_; }
 
  private:
+  void index();  // the pass over the archive that fills entries_ and kept_
   struct Entry {
     char type = 'f';  // f file, d dir, l symlink, h hardlink, o other
     uint64_t size = 0;
@@ -58,6 +61,8 @@ class TarBundle : public Bundle {
   std::map<std::string, std::string> kept_;  // small metadata files read during indexing
   std::string file_sha256_;
   Compression compression_ = Compression::None;
+  UnpackLimits limits_;
+  TarStream::ExpansionCheck check_;
 };
 
 }  // namespace policy::image

@@ -67,6 +67,7 @@ LayerCache::LayerCache(const CacheOptions& options) : root_(clean_root(options.r
   images_ = make_dirs(root_ + "/images", 0700);
   Fd layers_top = make_dirs(root_ + "/layers", 0700);
   ::fchmod(layers_top.get(), 0700);
+  budget_ = std::make_unique<UnpackBudget>(options.limits, tmp_.get(), root_);
 }
 
 std::string LayerCache::layer_path(const std::string& hex) const {

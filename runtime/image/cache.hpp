@@ -5,11 +5,13 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
 #include "runtime/image/fsutil.hpp"
 #include "runtime/image/image.hpp"
+#include "runtime/image/limits.hpp"
 
 namespace policy::image {
 
@@ -21,6 +23,10 @@ struct StoredLayer {
 class LayerCache {
  public:
   explicit LayerCache(const CacheOptions& options);  // creates the directories, mode 0700
+
+  // What the image being prepared may still unpack (one LayerCache serves one prepare_image).
+  UnpackBudget& budget() { return *budget_; }
+  const UnpackLimits& limits() const { return budget_->limits(); }
 
   // The cached directory for a blob digest, if complete, and its recorded diff_id.
   std::optional<std::string> lookup(const std::string& hex) const;
@@ -44,6 +50,7 @@ class LayerCache {
                     const std::string& text);
   std::string root_;
   Fd layers_, meta_, tmp_, images_;
+  std::unique_ptr<UnpackBudget> budget_;
 };
 
 }  // namespace policy::image

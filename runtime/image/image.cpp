@@ -96,11 +96,13 @@ PreparedImage prepare_rootfs_tarball(const std::string& path, const std::string&
       Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
       if (!f) throw sys_error("open", path);
       FdSource src(f.get(), path);
+      UnpackBudget& budget = cache.budget();
+      budget.begin_layer(path + ": layer " + short_digest(file_hex));
       TarStream ts(src,
                    {Compression::None, Compression::Gzip, Compression::Zstd, Compression::Xz,
                     Compression::Bzip2},
-                   ctx);
-      unpack_layer(ts, fd, ctx, out.warnings);
+                   ctx, [&](uint64_t out, uint64_t in) { budget.expansion(out, in); });
+      unpack_layer(ts, fd, ctx, out.warnings, budget);
       ts.finish();
       if (ts.compressed_sha256() != file_hex)
         throw Error(path + ": the file changed while it was being read; try again");
@@ -205,9 +207,102 @@ PreparedImage prepare_remembered(LayerCache& cache, const Ref& ref, const std::s
 
 PreparedImage prepare_tarball(const Ref& ref, LayerCache& cache);
 
+// overlayfs splits its mount options at ',', its lower directories at ':', and reads '\\' as an
+// escape: a path holding one would name another directory, or none.
+constexpr const char* kOverlayUnsafe = ",:\\";
+
+void check_cache_root(const std::string& root) {
+  size_t bad = root.find_first_of(kOverlayUnsafe);
+  if (bad == std::string::npos) return;
+  throw Error("--root '" + root + "': contains '" + root[bad] +
+              "', which overlayfs mount options cannot express (the cached layers and the runs' "
+              "directories below it are named in them); choose a cache root without ',', ':' "
+              "or '\\'");
+}
+
+bool same_file(const struct stat& a, const struct stat& b) {
+  return a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+// `path` made absolute and canonical; a path that does not exist yet is resolved through its
+// nearest existing ancestor. Empty when nothing of it resolves.
+std::string canonical_or_planned(const std::string& path) {
+  std::string p = path;
+  if (p.empty() || p[0] != '/') {
+    char cwd[PATH_MAX];
+    if (!::getcwd(cwd, sizeof cwd)) return {};
+    p = std::string(cwd) + "/" + p;
+  }
+  std::string rest;
+  for (;;) {
+    char real[PATH_MAX];
+    if (::realpath(p.c_str(), real)) {
+      std::string r = real;
+      return rest.empty() ? r : (r == "/" ? "" : r) + rest;
+    }
+    if (errno != ENOENT && errno != ENOTDIR) return {};
+    size_t slash = p.find_last_of('/');
+    if (slash == std::string::npos || p == "/") return {};
+    rest = p.substr(slash) + rest;
+    p = slash == 0 ? "/" : p.substr(0, slash);
+  }
+}
+
+// True when the directory `dir` is `path` itself or one of its ancestors (device and inode
+// compared at each level, so a bind mount or a second name of `dir` is found too).
+bool is_at_or_above(const struct stat& dir, const std::string& path) {
+  std::string p = path;
+  for (;;) {
+    struct stat st;
+    if (::stat(p.c_str(), &st) == 0 && same_file(st, dir)) return true;
+    if (p == "/" || p.empty()) return false;
+    size_t slash = p.find_last_of('/');
+    p = slash == 0 ? "/" : p.substr(0, slash);
+  }
+}
+
+// A rootfs directory becomes the container's root (overlayfs lowerdir, or bound read-only).
+void check_rootfs_directory(const std::string& path, const std::string& real, const struct stat& st,
+                            const std::string& cache_root) {
+  struct stat host_root;
+  if (::stat("/", &host_root) == 0 && same_file(st, host_root))
+    throw Error(path +
+                ": is the host's root directory; refusing to run it as an image (it "
+                "would give the container the whole host, the image cache included)");
+  size_t bad = real.find_first_of(kOverlayUnsafe);
+  if (bad != std::string::npos)
+    throw Error(path + ": the rootfs directory's path '" + real + "' contains '" + real[bad] +
+                "', which overlayfs mount options cannot express; rename or move it, or give "
+                "it as a tarball (tar -C DIR -c . > rootfs.tar)");
+  std::string cache = canonical_or_planned(cache_root);
+  if (!cache.empty() && is_at_or_above(st, cache))
+    throw Error(path + ": the rootfs directory contains the image cache and run state (--root " +
+                cache_root + "); refusing it (the container would see the cache and its own " +
+                "run directory); choose a --root outside the image");
+  struct stat cache_st;
+  if (!cache.empty() && ::stat(cache.c_str(), &cache_st) == 0 && is_at_or_above(cache_st, real))
+    throw Error(path + ": the rootfs directory lies inside the image cache and run state (--root " +
+                cache_root + "); refusing it; copy the image out of the cache, or choose another " +
+                "--root");
+}
+
 }  // namespace
 
+void check_image_ref(const std::string& image_ref, const CacheOptions& options) {
+  check_cache_root(options.root);
+  Ref ref = split_ref(image_ref);
+  struct stat st;
+  if (::stat(ref.path.c_str(), &st) != 0) throw sys_error("stat", ref.path);
+  if (!S_ISDIR(st.st_mode)) return;
+  auto bundle = open_directory_bundle(ref.path);
+  if (is_docker_archive(*bundle) || is_oci_layout(*bundle)) return;
+  char real[PATH_MAX];
+  if (!::realpath(ref.path.c_str(), real)) throw sys_error("realpath", ref.path);
+  check_rootfs_directory(ref.path, real, st, options.root);
+}
+
 PreparedImage prepare_image(const std::string& image_ref, const CacheOptions& options) {
+  check_cache_root(options.root);
   Ref ref = split_ref(image_ref);
   struct stat st;
   if (::stat(ref.path.c_str(), &st) != 0) throw sys_error("stat", ref.path);
@@ -224,6 +319,9 @@ PreparedImage prepare_image(const std::string& image_ref, const CacheOptions& op
       no_tag("rootfs directory");
       char real[PATH_MAX];
       if (!::realpath(ref.path.c_str(), real)) throw sys_error("realpath", ref.path);
+      check_rootfs_directory(ref.path, real, st, options.root);
+      // Layers half-unpacked by runs that died are removed by any launch, this one included.
+      gc_tmp(options);
       PreparedImage out;
       out.kind = ImageKind::RootfsDirectory;
       out.layer_dirs = {real};
@@ -246,7 +344,7 @@ PreparedImage prepare_image(const std::string& image_ref, const CacheOptions& op
 namespace {
 
 PreparedImage prepare_tarball(const Ref& ref, LayerCache& cache) {
-  TarBundle bundle(ref.path);
+  TarBundle bundle(ref.path, cache.limits());
   bool docker = is_docker_archive(bundle);
   if (docker || is_oci_layout(bundle)) return from_bundle(bundle, docker, ref.tag, cache);
   if (ref.tag)

@@ -52,8 +52,11 @@ std::vector<std::string> materialize_layers(Bundle& bundle, const std::vector<La
     const LayerRef& ref = layers[missing.at(name).front()];
     std::string ctx = path + ": " + ref.display;
     std::string dir = cache.store([&](int fd) {
-      TarStream ts(src, ref.allowed, ctx);
-      unpack_layer(ts, fd, ctx, warnings);
+      UnpackBudget& budget = cache.budget();
+      budget.begin_layer(ctx);
+      TarStream ts(src, ref.allowed, ctx,
+                   [&](uint64_t out, uint64_t in) { budget.expansion(out, in); });
+      unpack_layer(ts, fd, ctx, warnings, budget);
       ts.finish();
       if (ref.digest_hex && ts.compressed_sha256() != *ref.digest_hex)
         throw Error(path + ": layer sha256:" + *ref.digest_hex +

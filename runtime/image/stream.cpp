@@ -21,9 +21,10 @@ size_t FdSource::read(void* buf, size_t n) {
 }
 
 size_t ArchiveDataSource::read(void* buf, size_t n) {
-  la_ssize_t r = archive_read_data(a_, buf, n);
+  la_ssize_t r = archive_read_data(outer_.tar(), buf, n);
   if (r < 0) {
-    const char* e = archive_error_string(a_);
+    outer_.rethrow_pending();  // a limit of the outer stream, or its source's read error
+    const char* e = archive_error_string(outer_.tar());
     throw Error(display_ + ": " + (e ? e : "read error"));
   }
   return static_cast<size_t>(r);
@@ -76,13 +77,27 @@ struct StreamCallbacks {
       return -1;
     }
     s->uncompressed_.update(s->raw_buf_.data(), static_cast<size_t>(n));
+    if (s->check_) {
+      try {
+        s->check_(s->uncompressed_.bytes(), s->compressed_.bytes());
+      } catch (...) {
+        s->pending_ = std::current_exception();
+        archive_set_error(a, EFBIG, "a limit of the image was reached");
+        return -1;
+      }
+    }
     *buf = s->raw_buf_.data();
     return n;
   }
 };
 
-TarStream::TarStream(ByteSource& src, std::vector<Compression> allowed, std::string context)
-    : src_(src), context_(std::move(context)), src_buf_(kBlock), raw_buf_(kBlock) {
+TarStream::TarStream(ByteSource& src, std::vector<Compression> allowed, std::string context,
+                     ExpansionCheck check)
+    : src_(src),
+      context_(std::move(context)),
+      src_buf_(kBlock),
+      raw_buf_(kBlock),
+      check_(std::move(check)) {
   // Peek: an empty stream is an empty layer (libarchive's raw reader refuses 0 bytes).
   std::string first(kBlock, '\0');
   size_t n = src_.read(first.data(), first.size());
@@ -216,6 +231,7 @@ void TarStream::finish() {
       }
       if (n == 0) break;
       uncompressed_.update(raw_buf_.data(), static_cast<size_t>(n));
+      if (check_) check_(uncompressed_.bytes(), compressed_.bytes());  // data after the tar end
     }
     for (;;) {
       size_t n = src_.read(src_buf_.data(), src_buf_.size());

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <exception>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -33,14 +34,17 @@ class FdSource : public ByteSource {
   std::string display_;
 };
 
+class TarStream;
+
 // The data of the current entry of an open archive (an entry inside an outer tarball).
 class ArchiveDataSource : public ByteSource {
  public:
-  ArchiveDataSource(archive* a, std::string display) : a_(a), display_(std::move(display)) {}
+  ArchiveDataSource(TarStream& outer, std::string display)
+      : outer_(outer), display_(std::move(display)) {}
   size_t read(void* buf, size_t n) override;
 
  private:
-  archive* a_;
+  TarStream& outer_;
   std::string display_;
 };
 
@@ -52,8 +56,12 @@ std::string compression_name(Compression c);
 
 class TarStream {
  public:
+  // Called with (decompressed, stored) byte counts as the stream is decompressed; it throws to
+  // stop a decompression bomb (limits.hpp), and the exception comes out of next() or finish().
+  using ExpansionCheck = std::function<void(uint64_t out, uint64_t in)>;
   // `allowed`: compressions accepted (detected by magic bytes). `context` prefixes messages.
-  TarStream(ByteSource& src, std::vector<Compression> allowed, std::string context);
+  TarStream(ByteSource& src, std::vector<Compression> allowed, std::string context,
+            ExpansionCheck check = {});
   ~TarStream();
   TarStream(const TarStream&) = delete;
   TarStream& operator=(const TarStream&) = delete;
@@ -67,6 +75,9 @@ class TarStream {
   const std::string& compressed_sha256() const { return compressed_hex_; }
   const std::string& uncompressed_sha256() const { return uncompressed_hex_; }
   uint64_t compressed_size() const { return compressed_size_; }
+  // Bytes read from the source and produced by decompression so far.
+  uint64_t stored_bytes_read() const { return compressed_.bytes(); }
+  uint64_t decompressed_bytes() const { return uncompressed_.bytes(); }
   // libarchive's message for the last failure of the tar reader, with the context prefix.
   std::string error_text(const std::string& what) const;
   // Rethrows an exception raised inside a libarchive callback (source read errors).
@@ -89,6 +100,7 @@ class TarStream {
   std::string last_entry_;
   bool peek_pending_ = false;
   std::exception_ptr pending_;
+  ExpansionCheck check_;
 };
 
 }  // namespace policy::image

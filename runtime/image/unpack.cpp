@@ -14,6 +14,7 @@
 
 #include "compiler/common/error.hpp"
 #include "runtime/image/fsutil.hpp"
+#include "runtime/image/limits.hpp"
 
 namespace policy::image {
 
@@ -34,8 +35,14 @@ std::string entry_message(const std::string& context, const std::string& name,
 
 class Unpacker {
  public:
-  Unpacker(TarStream& tar, int root, const std::string& context, std::vector<std::string>& warnings)
-      : tar_(tar), root_(root), ctx_(context), warnings_(warnings), is_root_(::geteuid() == 0) {}
+  Unpacker(TarStream& tar, int root, const std::string& context, std::vector<std::string>& warnings,
+           UnpackBudget& budget)
+      : tar_(tar),
+        root_(root),
+        ctx_(context),
+        warnings_(warnings),
+        budget_(budget),
+        is_root_(::geteuid() == 0) {}
 
   void run() {
     while (archive_entry* e = tar_.next()) entry(e);
@@ -167,6 +174,10 @@ class Unpacker {
   bool has_xattrs(archive_entry* e) { return archive_entry_xattr_reset(e) > 0; }
 
   void regular(archive_entry* e, int pfd, const std::string& base) {
+    // Charged before anything is written: a bomb's big entry is refused by its header.
+    const uint64_t declared =
+        archive_entry_size_is_set(e) ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
+    budget_.file_bytes(name_, declared);
     clear_slot(pfd, base, false);
     Fd f(::openat(pfd, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!f) refuse_sys("create file");
@@ -179,12 +190,17 @@ class Unpacker {
       if (r != ARCHIVE_OK && r != ARCHIVE_WARN) {
         try {
           tar_.rethrow_pending();
+        } catch (const LimitError&) {
+          throw;
         } catch (const Error& err) {
           refuse(std::string("cannot read its data: ") + err.what());
         }
         const char* msg = archive_error_string(tar_.tar());
         refuse(std::string("cannot read its data: ") + (msg ? msg : "read error"));
       }
+      if (offset < 0 || static_cast<uint64_t>(offset) > declared ||
+          size > declared - static_cast<uint64_t>(offset))
+        refuse("data beyond its declared size of " + std::to_string(declared) + " bytes");
       const char* p = static_cast<const char*>(buf);
       while (size > 0) {
         ssize_t w = ::pwrite(f.get(), p, size, offset);
@@ -317,6 +333,7 @@ class Unpacker {
     }
     name_ = p;
     std::string rel = normalize_entry_name(name_, ctx_);
+    budget_.entry(name_, rel);
     const char* hl = archive_entry_hardlink(e);
     auto type = archive_entry_filetype(e);
     if (rel.empty()) {  // "./": the layer root itself
@@ -415,6 +432,7 @@ class Unpacker {
   int root_;
   const std::string& ctx_;
   std::vector<std::string>& warnings_;
+  UnpackBudget& budget_;
   bool is_root_;
   std::string name_;
   Fd cached_;
@@ -448,8 +466,8 @@ std::string normalize_entry_name(const std::string& raw, const std::string& cont
 }
 
 void unpack_layer(TarStream& tar, int root_fd, const std::string& context,
-                  std::vector<std::string>& warnings) {
-  Unpacker(tar, root_fd, context, warnings).run();
+                  std::vector<std::string>& warnings, UnpackBudget& budget) {
+  Unpacker(tar, root_fd, context, warnings, budget).run();
 }
 
 }  // namespace policy::image

@@ -11,11 +11,14 @@
 
 namespace policy::image {
 
+class UnpackBudget;
+
 // `context` prefixes every message: "image.tar: layer sha256:ab12…". Throws policy::Error
 // "<context>: entry '<name>': <reason>; refusing the image" on the first bad entry.
-// Warnings (device nodes skipped, xattrs dropped) are appended to `warnings`.
+// Warnings (device nodes skipped, xattrs dropped) are appended to `warnings`. Every entry is
+// charged to `budget` before it is written (limits.hpp); a limit reached throws LimitError.
 void unpack_layer(TarStream& tar, int root_fd, const std::string& context,
-                  std::vector<std::string>& warnings);
+                  std::vector<std::string>& warnings, UnpackBudget& budget);
 
 // The entry name made relative and canonical ("./a//b/" -> "a/b", "./" -> ""), or throws for an
 // absolute name or a ".." component. Exposed for tests.

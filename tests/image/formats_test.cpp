@@ -384,11 +384,22 @@ TEST_F(RealImages, RootfsDirectoryIsUsedAsIs) {
 }
 
 TEST_F(Formats, PathWithAColonThatExistsWins) {
+  std::string t = tmp / "tar:with:colons.tar";
+  {
+    TarWriter w(t);
+    w.dir("etc");
+  }
+  auto p = prepare_image(t, cache);
+  EXPECT_EQ(p.kind, ImageKind::RootfsTarball);
+  EXPECT_IMAGE_ERROR(prepare_image(tmp / "missing:tag", cache), "missing:tag");
+  // A rootfs directory is the overlayfs lowerdir itself, where ':' separates directories.
   std::string d = tmp / "dir:with:colons";
   fs::create_directories(d + "/etc");
-  auto p = prepare_image(d, cache);
-  EXPECT_EQ(p.kind, ImageKind::RootfsDirectory);
-  EXPECT_IMAGE_ERROR(prepare_image(tmp / "missing:tag", cache), "missing:tag");
+  EXPECT_IMAGE_ERROR(prepare_image(d, cache),
+                     d + ": the rootfs directory's path '" + d +
+                         "' contains ':', which overlayfs mount options "
+                         "cannot express",
+                     "tar -C DIR -c . > rootfs.tar");
 }
 
 TEST_F(Formats, MultiPlatformIndexPicksTheHostArchitecture) {
@@ -579,6 +590,19 @@ TEST_F(RealImages, GcTmpRemovesDeadWritersOnlyAndPrepareRunsIt) {
   prepare_image(img.oci_tar + ":v1", cache);  // runs gc_tmp itself
   EXPECT_FALSE(fs::exists(dead));
   EXPECT_FALSE(fs::exists(live));
+}
+
+// A launch from a rootfs directory needs no layer of the cache, and still removes what a run
+// that died while unpacking left in it.
+TEST_F(Formats, ARootfsDirectoryLaunchRemovesHalfUnpackedLayersToo) {
+  std::string rootfs = tmp / "rootfs";
+  fs::create_directories(rootfs + "/etc");
+  std::string dead = cache.root + "/tmp/layer-dead";
+  fs::create_directories(dead + "/usr/bin");
+  write_file(dead + "/usr/bin/half", "half-unpacked");
+  auto p = prepare_image(rootfs, cache);
+  EXPECT_EQ(p.kind, ImageKind::RootfsDirectory);
+  EXPECT_FALSE(fs::exists(dead)) << "a half-unpacked layer was left in the cache";
 }
 
 }  // namespace

@@ -116,6 +116,22 @@ class TarWriter {
     for (auto& [k, v] : xattrs) archive_entry_xattr_add_entry(e, k.c_str(), v.data(), v.size());
     write(e, content);
   }
+  // A file of `size` zero bytes, written in 1 MiB pieces: a bomb's payload never exists
+  // uncompressed in memory or on disk.
+  void zeros(const std::string& name, uint64_t size) {
+    archive_entry* e = base(name, AE_IFREG, 0644, 0, 0);
+    archive_entry_set_size(e, static_cast<la_int64_t>(size));
+    if (archive_write_header(a_, e) != ARCHIVE_OK)
+      throw std::runtime_error(std::string("archive_write_header: ") + archive_error_string(a_));
+    archive_entry_free(e);
+    const std::string chunk(1u << 20, '\0');
+    for (uint64_t left = size; left > 0;) {
+      size_t n = left < chunk.size() ? static_cast<size_t>(left) : chunk.size();
+      if (archive_write_data(a_, chunk.data(), n) != static_cast<la_ssize_t>(n))
+        throw std::runtime_error(std::string("archive_write_data: ") + archive_error_string(a_));
+      left -= n;
+    }
+  }
   void dir(const std::string& name, int mode = 0755, int uid = 0, int gid = 0) {
     write(base(name, AE_IFDIR, mode, uid, gid), "");
   }

@@ -207,3 +207,128 @@ TEST(PolicyrunCli, RememberedTarballLaunchMapsNoLibarchiveNorLibcrypto) {
   EXPECT_EQ(second.find("libarchive"), std::string::npos) << second;
   EXPECT_EQ(second.find("libcrypto"), std::string::npos) << second;
 }
+
+namespace {
+
+// kPolicy with a writable root: the launch stacks the image with overlayfs.
+std::string writable_policy() {
+  std::string text = kPolicy;
+  text.replace(text.find("readonly; "), 10, "");
+  return write_policy("box-writable", text);
+}
+
+bool empty_or_missing(const std::string& dir) {
+  return !fs::exists(dir) || fs::is_empty(dir);
+}
+
+}  // namespace
+
+// A decompression bomb (docs/images.md "Limits"): a small zstd rootfs tarball whose 100 MiB file
+// of zeros passes a 64 MiB limit. Refused by the entry's header with the option that raises the
+// limit, nothing left in the cache; with the limit raised the same image runs.
+TEST(PolicyrunCli, ImageLimitsRefuseABombAndTheOptionRaisesThem) {
+  require_root_and_binary();
+  if (::testing::Test::IsSkipped()) return;
+  std::string pol = write_policy("box", kPolicy);
+  std::string src = launch_test::scratch() + "/bomb-src",
+              tar = launch_test::scratch() + "/bomb.tar.zst";
+  fs::remove_all(src);
+  fs::copy(launch_test::busybox_layer(), src,
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  // A sparse file: 100 MiB of zeros that take no disk space until tar reads them.
+  std::ofstream(src + "/zeros").close();
+  ASSERT_EQ(::truncate((src + "/zeros").c_str(), 100 << 20), 0);
+  ASSERT_EQ(std::system(("tar --zstd -C " + quote(src) + " -cf " + quote(tar) + " .").c_str()), 0);
+  fs::remove_all(src);
+  ASSERT_LT(fs::file_size(tar), 4u << 20);
+  std::string root = launch_test::scratch() + "/bomb-state";
+  fs::remove_all(root);
+  auto r = policyrun({"--policy", pol, "--root", root, "--apparmor=off", "--image-limit",
+                      "size=64M", tar, "true"});
+  EXPECT_EQ(r.status, 125) << r.err;
+  EXPECT_NE(r.err.find("policyrun: error: " + tar + ": layer sha256:"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("entry './zeros' (100.0 MiB) takes the image's unpacked size past 64.0 MiB"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("(limit size=64M; if you trust the image, raise it with --image-limit "
+                       "size=N)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_TRUE(empty_or_missing(root + "/layers/sha256")) << "a layer was left in the cache";
+  EXPECT_TRUE(empty_or_missing(root + "/tmp")) << "a half-unpacked layer was left in the cache";
+  auto bad =
+      policyrun({"--policy", pol, "--root", root, "--image-limit", "size=lots", tar, "true"});
+  EXPECT_EQ(bad.status, 125);
+  EXPECT_NE(bad.err.find("--image-limit size=lots: not a number"), std::string::npos) << bad.err;
+  auto ok = policyrun({"--policy", pol, "--root", root, "--apparmor=off", "--image-limit",
+                       "size=128M", tar, "sh", "-c", "wc -c < /zeros"});
+  EXPECT_EQ(ok.status, 0) << ok.err;
+  EXPECT_EQ(ok.out, std::to_string(100 << 20) + "\n") << ok.err;
+  fs::remove_all(root);
+}
+
+// A --root overlayfs cannot name: refused before the policy is compiled or the image unpacked,
+// and nothing is created (the backslash used to fail at the overlay mount, after unpacking).
+TEST(PolicyrunCli, ACacheRootWithABackslashIsRefusedBeforeAnyWork) {
+  require_root_and_binary();
+  if (::testing::Test::IsSkipped()) return;
+  std::string pol = writable_policy();
+  std::string tar = launch_test::scratch() + "/busybox-paths.tar";
+  ASSERT_EQ(
+      std::system(
+          ("tar -C " + quote(launch_test::busybox_layer()) + " -cf " + quote(tar) + " .").c_str()),
+      0);
+  for (const char* name : {"/state\\x", "/state,x"}) {
+    std::string root = launch_test::scratch() + name;
+    fs::remove_all(root);
+    auto r = policyrun({"--policy", pol, "--root", root, "--apparmor=off", tar, "true"});
+    EXPECT_EQ(r.status, 125) << r.err;
+    EXPECT_NE(r.err.find("policyrun: error: --root '" + root + "': contains '"), std::string::npos)
+        << r.err;
+    EXPECT_NE(r.err.find("which overlayfs mount options cannot express"), std::string::npos)
+        << r.err;
+    EXPECT_FALSE(fs::exists(root)) << "the refused --root was created: " << root;
+  }
+}
+
+TEST(PolicyrunCli, BadRootfsDirectoriesAreRefusedBeforeAnyWork) {
+  require_root_and_binary();
+  if (::testing::Test::IsSkipped()) return;
+  std::string pol = writable_policy();
+  std::string base = launch_test::scratch() + "/bad-images";
+  fs::remove_all(base);
+  fs::create_directories(base);
+  std::string slash = base + "/with\\backslash";
+  fs::copy(launch_test::busybox_layer(), slash,
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  std::string holder = base + "/holder";
+  fs::copy(launch_test::busybox_layer(), holder,
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  fs::create_directory_symlink("/", base + "/host");
+  struct Case {
+    std::string image, root, message;
+  };
+  const Case cases[] = {
+      {slash, base + "/state1", "contains '\\', which overlayfs mount options cannot express"},
+      {"/", base + "/state2", "/: is the host's root directory"},
+      {base + "/host", base + "/state3", "/host: is the host's root directory"},
+      {holder, holder + "/var/lib/policyrun",
+       "the rootfs directory contains the image cache and run state"},
+      {base + "/state4/img", base + "/state4",
+       "the rootfs directory lies inside the image cache and run state"},
+  };
+  fs::create_directories(base + "/state4/img/bin");
+  for (const auto& c : cases) {
+    auto r = policyrun({"--policy", pol, "--root", c.root, "--apparmor=off", c.image, "true"});
+    EXPECT_EQ(r.status, 125) << c.image << ": " << r.err;
+    EXPECT_NE(r.err.find("policyrun: error: " + c.image), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(c.message), std::string::npos) << r.err;
+    if (c.root != base + "/state4") {
+      EXPECT_FALSE(fs::exists(c.root)) << "the run created " << c.root;
+    } else {
+      EXPECT_EQ(std::distance(fs::directory_iterator(c.root), fs::directory_iterator()), 1)
+          << "the run wrote into " << c.root;
+    }
+  }
+  fs::remove_all(base);
+}
