@@ -44,6 +44,7 @@ bool takes_value(const std::string& a) {
                                            "-I",
                                            "--include-dir",
                                            "--seccomp-backend",
+                                           "--error-limit",
                                            "--name"};
   for (const char* o : with_value)
     if (a == o) return true;
@@ -152,7 +153,9 @@ int run(int argc, char** argv) {
       "name", po::value<std::string>(), "accepted for docker compatibility; ignored")(
       "no-policy-cache", "compile the policy afresh, without reading or writing the compile cache")(
       "seccomp-backend", po::value(&backend),
-      "default | libseccomp | libseccomp-linear (the filter's code generator)");
+      "default | libseccomp | libseccomp-linear (the filter's code generator)")(
+      "error-limit", po::value<unsigned>(),
+      "print at most N of the policy's errors (default 20; 0: all)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args.options).options(desc).run(), vm);
@@ -207,6 +210,7 @@ int run(int argc, char** argv) {
   for (const auto& d : policy::driver::default_include_dirs())
     compile.load.include_dirs.push_back(d);
   if (!policy_name.empty()) compile.load.policy_name = policy_name;
+  if (vm.count("error-limit")) compile.load.error_limit = vm["error-limit"].as<unsigned>();
   compile.seccomp.backend = *seccomp_backend;
   if (!vm.count("no-policy-cache")) compile.cache_dir = root + "/policy-cache";
   std::string diagnostics;
