@@ -1,5 +1,6 @@
 #include "compiler/apparmor/import.hpp"
 
+#include <algorithm>
 #include <cctype>
 #include <map>
 
@@ -594,6 +595,22 @@ class Importer {
     c.loc = loc;
   }
 
+  // An AppArmor signal or ptrace permission -> the policy language's words (sections.cpp
+  // accepts send/receive and trace/tracedby/read/readby); empty when AppArmor has no such word.
+  static std::vector<std::string> peer_permission(const std::string& kind, const std::string& p) {
+    if (kind == "signal") {
+      if (p == "send" || p == "w" || p == "write") return {"send"};
+      if (p == "receive" || p == "r" || p == "read") return {"receive"};
+      if (p == "rw") return {"send", "receive"};
+      return {};
+    }
+    if (p == "read" || p == "r") return {"read"};
+    if (p == "trace" || p == "w") return {"trace"};
+    if (p == "readby" || p == "tracedby") return {p};
+    if (p == "rw") return {"read", "trace"};
+    return {};
+  }
+
   void peer_rule(const std::string& kind, bool deny, const std::vector<Token>& w,
                  const SourceLoc& loc) {
     std::vector<std::string> perms;
@@ -608,7 +625,18 @@ class Importer {
                        "' is not represented; the rule is imported for every "
                        "signal (broader)");
       } else {
-        for (auto& p : split_list(t)) perms.push_back(p);
+        for (auto& p : split_list(t)) {
+          std::vector<std::string> mapped = peer_permission(kind, p);
+          if (mapped.empty()) {
+            d_.error(w[j].loc, "unknown " + kind + " permission '" + p + "' (AppArmor knows " +
+                                   (kind == "signal" ? "send, receive, r, w, rw, read, write"
+                                                     : "read, readby, trace, tracedby, r, w, rw") +
+                                   "); fix the profile");
+            continue;
+          }
+          for (auto& m : mapped)
+            if (std::find(perms.begin(), perms.end(), m) == perms.end()) perms.push_back(m);
+        }
       }
     }
     if (kind == "signal") {

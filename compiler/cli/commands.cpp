@@ -49,6 +49,7 @@ struct PolicyOptions {
   std::string kernel;
   std::vector<std::string> warnings;  // -Wno-NAME, -Werror
   std::string backend = "default";
+  unsigned error_limit = kDefaultErrorLimit;
 
   void add_to(po::options_description& d) {
     d.add_options()("include-dir,I", po::value(&include_dirs)->composing(),
@@ -61,7 +62,9 @@ struct PolicyOptions {
         "backend", po::value(&backend),
         "seccomp backend: default (policyc's optimising generator), libseccomp, libseccomp-linear")(
         "warning,W", po::value(&warnings)->composing(),
-        "-Wno-NAME silences warning NAME; -Werror makes warnings errors");
+        "-Wno-NAME silences warning NAME; -Werror makes warnings errors")(
+        "error-limit", po::value(&error_limit),
+        "stop printing errors after N of them (default 20; 0: no limit)");
   }
 
   frontend::LoadOptions load_options() const {
@@ -80,6 +83,7 @@ struct PolicyOptions {
       o.arches.push_back(*tok);
     }
     o.kernel = kernel_version();
+    o.error_limit = error_limit;
     return o;
   }
 
@@ -372,14 +376,22 @@ int cmd_disasm(const std::vector<std::string>& args) {
 }
 
 int cmd_import(const std::vector<std::string>& args) {
-  std::string file, out, caps_list, name;
-  po::options_description d("policyc import PROFILE [-o OUT.pol] [--caps LIST]");
+  std::string file, out, caps_list, name, base;
+  PolicyOptions popts;
+  po::options_description d("policyc import PROFILE [-o OUT.pol] [--caps LIST] [--base POLICY]");
   d.add_options()("help,h", "this help")("file", po::value(&file)->required(),
                                          "Docker/OCI seccomp JSON or AppArmor profile")(
       "output,o", po::value(&out), "write the policy here (default: standard output)")(
       "caps", po::value(&caps_list),
       "capabilities the container keeps, comma-separated (default: Docker's 14)")(
-      "name", po::value(&name), "policy name (default: from the file name or profile)");
+      "name", po::value(&name), "policy name (default: from the file name or profile)")(
+      "base", po::value(&base),
+      "seccomp JSON: the written policy extends this one (e.g. docker-default) for the "
+      "namespaces, mounts, rootfs and process settings a seccomp profile does not have")(
+      "include-dir,I", po::value(&popts.include_dirs)->composing(),
+      "search DIR for the --base policy when the written policy is checked")(
+      "error-limit", po::value(&popts.error_limit),
+      "stop printing errors after N of them (default 20; 0: no limit)");
   po::positional_options_description pos;
   pos.add("file", 1);
   if (std::find(args.begin(), args.end(), "--help") != args.end()) {
@@ -391,14 +403,18 @@ int cmd_import(const std::vector<std::string>& args) {
   if (!in) throw sys_error("cannot read", file);
   std::stringstream buf;
   buf << in.rdbuf();
+  if (in.bad()) throw sys_error("cannot read", file);
   std::string text = buf.str();
   DiagnosticEngine diags;
+  diags.set_error_limit(popts.error_limit);
   diags.add_source(file, text);
   ir::Policy policy;
   std::string kind;
+  bool from_seccomp = false;
   size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text[first] == '{') {
     kind = "seccomp profile";
+    from_seccomp = true;
     nlohmann::json j;
     try {
       j = nlohmann::json::parse(text);
@@ -418,6 +434,9 @@ int cmd_import(const std::vector<std::string>& args) {
         o.capabilities;
     policy.name = fs::path(file).stem().string();
   } else {
+    if (!base.empty())
+      throw UsageError("--base applies to a seccomp JSON profile; an AppArmor profile is "
+                       "imported on its own");
     kind = "AppArmor profile";
     auto p = import_apparmor(text, file, diags);
     if (p) policy = *p;
@@ -430,7 +449,39 @@ int cmd_import(const std::vector<std::string>& args) {
   importer::WriterOptions w;
   w.header_comment =
       "Imported by `policyc import` from " + kind + " " + fs::path(file).filename().string() + ".";
+  if (from_seccomp && base.empty()) {
+    w.header_comment +=
+        "\nA seccomp profile has no namespaces, mounts or rootfs settings: as written, this policy "
+        "runs\nthe container in the host's pid, network, ipc and uts namespaces. Re-import with "
+        "--base docker-default\n(or add 'extends docker-default') for Docker's.";
+    std::cerr << "policyc import: note: " << file
+              << " is a seccomp profile: the policy has no namespaces, mounts or rootfs settings "
+                 "(the container would share the host's pid, network, ipc and uts namespaces); "
+                 "use --base docker-default to take them from docker-default.pol\n";
+  }
+  if (!base.empty()) {
+    w.base = base;
+    w.include = base + ".pol";
+    w.header_comment += "\nNamespaces, mounts, rootfs, process and capabilities come from " + base +
+                        " (extends);\nits syscall rules and the ones below are combined.";
+  }
   std::string text_out = importer::write_policy(policy, w);
+
+  // What import writes must compile: check it with the front end before reporting success.
+  std::string shown = out.empty() ? "<imported policy>" : out;
+  DiagnosticEngine check;
+  frontend::LoadOptions lo = popts.load_options();
+  if (!out.empty()) lo.include_dirs.insert(lo.include_dirs.begin(), fs::path(out).parent_path());
+  lo.arches.clear();
+  auto compiled = frontend::load_policy_text(shown, text_out, lo, check);
+  if (!compiled) {
+    check.print_all(std::cerr);
+    std::cerr << "policyc import: error: the policy imported from " << file
+              << " does not compile (above); nothing was written. Fix the profile, or report the "
+                 "importer's mistake\n";
+    return 1;
+  }
+  check.print_all(std::cerr);  // warnings, e.g. -Wall-syscalls-refused for an AppArmor profile
   if (out.empty()) {
     std::cout << text_out;
   } else {

@@ -15,8 +15,15 @@ const std::string* DiagnosticEngine::source(const std::string& file) const {
   return it == sources_.end() ? nullptr : &it->second;
 }
 
-void DiagnosticEngine::error(const SourceLoc& loc, std::string msg, std::vector<Diagnostic> notes) {
+bool DiagnosticEngine::keep_error() {
   ++errors_;
+  if (error_limit_ == 0 || errors_ <= error_limit_) return true;
+  ++dropped_errors_;
+  return false;
+}
+
+void DiagnosticEngine::error(const SourceLoc& loc, std::string msg, std::vector<Diagnostic> notes) {
+  if (!keep_error()) return;
   diags_.push_back(Diagnostic{Severity::Error, loc, std::move(msg), {}, std::move(notes)});
 }
 
@@ -24,7 +31,11 @@ void DiagnosticEngine::warning(const char* name, const SourceLoc& loc, std::stri
                                std::vector<Diagnostic> notes) {
   if (disabled_.count(name)) return;
   Severity sev = werror_ ? Severity::Error : Severity::Warning;
-  if (werror_) ++errors_; else ++warnings_;
+  if (werror_) {
+    if (!keep_error()) return;
+  } else {
+    ++warnings_;
+  }
   diags_.push_back(Diagnostic{sev, loc, std::move(msg), name, std::move(notes)});
 }
 
@@ -55,10 +66,28 @@ std::string DiagnosticEngine::render(const Diagnostic& d) const {
   if (d.loc.known()) {
     if (const std::string* text = source(d.loc.file)) {
       std::string l = line_of(*text, d.loc.line);
-      os << l << "\n";
-      std::string pad;
-      for (unsigned i = 1; i < d.loc.column && i - 1 < l.size(); ++i)
-        pad += l[i - 1] == '\t' ? '\t' : ' ';
+      size_t caret = std::min<size_t>(d.loc.column ? d.loc.column - 1 : 0, l.size());
+      // A long line is cut to kEchoWidth bytes around the caret: N errors on one long line must
+      // not print it N times whole.
+      size_t begin = 0, end = l.size();
+      if (l.size() > kEchoWidth) {
+        begin = caret > kEchoWidth / 2 ? caret - kEchoWidth / 2 : 0;
+        end = std::min(l.size(), begin + kEchoWidth);
+        begin = end - kEchoWidth;
+        // Never cut inside a UTF-8 sequence (at most 3 continuation bytes follow a lead byte).
+        auto continuation = [&](size_t i) {
+          return i < l.size() && (static_cast<unsigned char>(l[i]) & 0xC0) == 0x80;
+        };
+        for (int n = 0; n < 3 && begin > 0 && continuation(begin); ++n) --begin;
+        for (int n = 0; n < 3 && continuation(end); ++n) ++end;
+      }
+      const char* cut = "...";
+      if (begin > 0) os << cut;
+      os.write(l.data() + begin, static_cast<std::streamsize>(end - begin));
+      if (end < l.size()) os << cut;
+      os << "\n";
+      std::string pad = begin > 0 ? "   " : "";
+      for (size_t i = begin; i < caret; ++i) pad += l[i] == '\t' ? '\t' : ' ';
       os << pad << "^\n";
     }
   }
@@ -68,6 +97,9 @@ std::string DiagnosticEngine::render(const Diagnostic& d) const {
 
 void DiagnosticEngine::print_all(std::ostream& os) const {
   for (const Diagnostic& d : diags_) os << render(d);
+  if (dropped_errors_)
+    os << "fatal error: too many errors emitted, stopping now [--error-limit=" << error_limit_
+       << "]: " << dropped_errors_ << " more not shown; --error-limit 0 shows them all\n";
   if (errors_ || warnings_) {
     if (warnings_) os << warnings_ << (warnings_ == 1 ? " warning" : " warnings");
     if (warnings_ && errors_) os << " and ";
@@ -76,11 +108,15 @@ void DiagnosticEngine::print_all(std::ostream& os) const {
   }
 }
 
-static size_t edit_distance(const std::string& a, const std::string& b) {
+// Edit distance, or a number above `bound` as soon as the distance is known to exceed it: the
+// caller skips pairs whose lengths alone differ by more, so each call costs O(|a| * |b|) only
+// for words of comparable (short) length.
+static size_t edit_distance(const std::string& a, const std::string& b, size_t bound) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
   for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
     cur[0] = i;
+    size_t row_min = cur[0];
     for (size_t j = 1; j <= b.size(); ++j) {
       size_t sub = prev[j - 1] + (std::tolower((unsigned char)a[i - 1]) !=
                                   std::tolower((unsigned char)b[j - 1]));
@@ -88,7 +124,9 @@ static size_t edit_distance(const std::string& a, const std::string& b) {
       // transposition of two adjacent characters counts as one edit
       if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
         cur[j] = std::min(cur[j], prev[j - 1]);  // approximate Damerau
+      row_min = std::min(row_min, cur[j]);
     }
+    if (row_min > bound) return bound + 1;  // every later row is at least this
     std::swap(prev, cur);
   }
   return prev[b.size()];
@@ -99,7 +137,9 @@ std::vector<std::string> suggest(const std::string& word, const std::vector<std:
   std::vector<std::pair<size_t, std::string>> scored;
   size_t limit = std::max<size_t>(1, (word.size() + 2) / 3);
   for (const std::string& c : candidates) {
-    size_t d = edit_distance(word, c);
+    size_t diff = word.size() > c.size() ? word.size() - c.size() : c.size() - word.size();
+    if (diff > limit) continue;  // needs at least `diff` insertions or deletions
+    size_t d = edit_distance(word, c, limit);
     if (d <= limit && d < c.size()) scored.emplace_back(d, c);
   }
   std::stable_sort(scored.begin(), scored.end(),

@@ -31,6 +31,7 @@ inline constexpr const char* kPointerArgument = "pointer-argument";
 inline constexpr const char* kCapabilityDropped = "capability-dropped";
 inline constexpr const char* kUnenforceable = "unenforceable";
 inline constexpr const char* kChrootEscapable = "chroot-escapable";
+inline constexpr const char* kNoSyscallAllowed = "all-syscalls-refused";
 }  // namespace warn
 
 class DiagnosticEngine {
@@ -41,6 +42,12 @@ class DiagnosticEngine {
 
   void disable_warning(const std::string& name) { disabled_.insert(name); }
   void set_warnings_as_errors(bool v) { werror_ = v; }
+  // At most `limit` errors are kept and printed (clang's -ferror-limit); 0 keeps them all. Errors
+  // past the limit still count (has_errors, error_count) but are dropped, with their notes.
+  void set_error_limit(unsigned limit) { error_limit_ = limit; }
+  unsigned error_limit() const { return error_limit_; }
+  // True once an error was dropped because of the limit.
+  bool error_limit_reached() const { return dropped_errors_ > 0; }
 
   void error(const SourceLoc& loc, std::string msg, std::vector<Diagnostic> notes = {});
   void warning(const char* name, const SourceLoc& loc, std::string msg,
@@ -62,9 +69,16 @@ class DiagnosticEngine {
   std::map<std::string, std::string> sources_;
   std::set<std::string> disabled_;
   bool werror_ = false;
-  unsigned errors_ = 0, warnings_ = 0;
+  unsigned error_limit_ = 0;
+  unsigned errors_ = 0, warnings_ = 0, dropped_errors_ = 0;
+  bool keep_error();
   std::vector<Diagnostic> diags_;
 };
+
+// Default of policyc's and policyrun's --error-limit.
+inline constexpr unsigned kDefaultErrorLimit = 20;
+// An echoed source line longer than this many bytes is cut around the caret, with "..." marks.
+inline constexpr size_t kEchoWidth = 120;
 
 // "did you mean" helper: the closest candidates by edit distance (case-insensitive),
 // best first, only those close enough to be a plausible typo.

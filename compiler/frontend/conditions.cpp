@@ -4,6 +4,8 @@
 // v in at least one bit of the mask. Every step is exact.
 #include <algorithm>
 #include <limits>
+#include <unordered_map>
+#include <unordered_set>
 
 #include "compiler/common/names.hpp"
 #include "compiler/common/syscall_args.hpp"
@@ -14,6 +16,9 @@ namespace policy::frontend {
 namespace {
 
 constexpr size_t kMaxConjunctions = 1024;
+// A seccomp filter has at most 4096 instructions (BPF_MAXINSNS) and each comparison takes at
+// least one: a condition with more can never be compiled, and the backends must not be handed one.
+constexpr size_t kMaxComparisons = 4096;
 
 // A DNF where "false" is no conjunction and "true" is one empty conjunction.
 using Dnf = ir::Condition;
@@ -25,11 +30,63 @@ Dnf dnf_false() {
   return Dnf{};
 }
 
-Dnf dnf_or(Dnf a, const Dnf& b) {
-  for (const auto& c : b)
-    if (std::find(a.begin(), a.end(), c) == a.end()) a.push_back(c);
-  return a;
+size_t hash_of(const ir::Comparison& c) {
+  size_t h = std::hash<uint64_t>{}(c.value);
+  for (uint64_t x : {uint64_t{c.arg}, static_cast<uint64_t>(c.op), c.mask,
+                     static_cast<uint64_t>(c.width)})
+    h = h * 1000003u ^ std::hash<uint64_t>{}(x);
+  return h;
 }
+
+size_t hash_of(const ir::Conjunction& c) {
+  size_t h = c.size();
+  for (const auto& x : c) h = h * 31u + hash_of(x);
+  return h;
+}
+
+// Builds a disjunction without duplicate conjunctions in time linear in its size (an `in` set or
+// an `or` of 100k values must not cost a search of the whole list per value).
+class DnfBuilder {
+ public:
+  explicit DnfBuilder(Dnf start = {}) {
+    for (auto& c : start) add(std::move(c));
+  }
+  void add(ir::Conjunction c) {
+    size_t h = hash_of(c);
+    auto [lo, hi] = index_.equal_range(h);
+    for (auto it = lo; it != hi; ++it)
+      if (dnf_[it->second] == c) return;
+    index_.emplace(h, dnf_.size());
+    dnf_.push_back(std::move(c));
+  }
+  void add_all(const Dnf& d) {
+    for (const auto& c : d) add(c);
+  }
+  size_t size() const { return dnf_.size(); }
+  Dnf take() { return std::move(dnf_); }
+
+ private:
+  Dnf dnf_;
+  std::unordered_multimap<size_t, size_t> index_;
+};
+
+// One conjunction without duplicate comparisons, in linear time.
+class ConjunctionBuilder {
+ public:
+  void add(const ir::Comparison& c) {
+    size_t h = hash_of(c);
+    auto [lo, hi] = index_.equal_range(h);
+    for (auto it = lo; it != hi; ++it)
+      if (conj_[it->second] == c) return;
+    index_.emplace(h, conj_.size());
+    conj_.push_back(c);
+  }
+  ir::Conjunction take() { return std::move(conj_); }
+
+ private:
+  ir::Conjunction conj_;
+  std::unordered_multimap<size_t, size_t> index_;
+};
 
 class ConditionResolver {
  public:
@@ -75,13 +132,36 @@ class ConditionResolver {
       case K::And: {
         // De Morgan: a negated OR is an AND of negations, and the reverse.
         bool conj = (e.kind == K::And) != negate;
-        Dnf acc = conj ? dnf_true() : dnf_false();
+        if (!conj) {
+          DnfBuilder acc;
+          for (const auto& op : e.operands) {
+            acc.add_all(to_dnf(op, negate));
+            if (acc.size() > kMaxConjunctions) too_complex_ = true;
+            if (too_complex_) break;
+          }
+          return acc.take();
+        }
+        // While the product is one conjunction (the usual case), each operand's comparisons
+        // are appended in linear time; otherwise the operands are multiplied out.
+        ConjunctionBuilder single;
+        bool is_single = true;  // acc is {single}
+        bool is_false = false;  // an operand never holds (its errors are still reported)
+        Dnf acc;
         for (const auto& op : e.operands) {
           Dnf d = to_dnf(op, negate);
-          acc = conj ? dnf_and(acc, d) : dnf_or(std::move(acc), d);
+          if (too_complex_) return d;
+          if (d.empty()) is_false = true;
+          if (is_false) continue;
+          if (is_single && d.size() == 1) {
+            for (const auto& cmp : d[0]) single.add(cmp);
+            continue;
+          }
+          if (is_single) acc = Dnf{single.take()}, is_single = false;
+          acc = dnf_and(acc, d);
           if (too_complex_) return acc;
         }
-        return acc;
+        if (is_false) return dnf_false();
+        return is_single ? Dnf{single.take()} : acc;
       }
       default:
         return comparison(e, negate);
@@ -154,16 +234,30 @@ class ConditionResolver {
     if (e.kind == K::In || e.kind == K::NotIn) {
       // x in {a, b} = x == a or x == b; x not in {a, b} = x != a and x != b.
       bool any = (e.kind == K::In) != negate;
-      Dnf acc = any ? dnf_false() : dnf_true();
+      ir::CmpOp op = any ? ir::CmpOp::Eq : ir::CmpOp::Ne;
+      Dnf acc;
+      std::unordered_set<uint64_t> seen;  // each value once, in the order written
+      ir::Conjunction all;
       for (const ast::Value& v : e.values) {
         auto x = value(v, u32);
         if (!x) {
           failed_ = true;
           return dnf_false();
         }
-        Dnf one = atom(any ? ir::CmpOp::Eq : ir::CmpOp::Ne, *x);
-        acc = any ? dnf_or(std::move(acc), one) : dnf_and(acc, one);
+        if (!seen.insert(*x).second) continue;
+        if (any && acc.size() == kMaxConjunctions) {
+          too_complex_ = true;  // reported by resolve_condition; the rest is not even read
+          return acc;
+        }
+        ir::Comparison c = *b;
+        c.op = op;
+        c.value = *x;
+        if (any)
+          acc.push_back(ir::Conjunction{c});
+        else
+          all.push_back(c);
       }
+      if (!any) acc.push_back(std::move(all));
       return acc;
     }
     auto v = value(e.values.at(0), u32);
@@ -244,6 +338,16 @@ std::optional<ir::Condition> resolve_condition(const ast::CondExpr& cond,
     diags.error(cond.loc, "the argument condition has more than " +
                               std::to_string(kMaxConjunctions) +
                               " alternatives in normal form; split it into several rules");
+    return std::nullopt;
+  }
+  size_t comparisons = 0;
+  for (const auto& c : *d) comparisons += c.size();
+  if (comparisons > kMaxComparisons) {
+    diags.error(cond.loc, "the argument condition has " + std::to_string(comparisons) +
+                              " comparisons in normal form, more than the " +
+                              std::to_string(kMaxComparisons) +
+                              " instructions a seccomp filter can hold; split it into several "
+                              "rules");
     return std::nullopt;
   }
   if (d->empty()) {

@@ -33,6 +33,8 @@ struct LoadOptions {
     std::string text;
   };
   std::vector<FileProbe>* probes = nullptr;
+  // The engine keeps at most this many errors (0: all); --error-limit of policyc and policyrun.
+  unsigned error_limit = kDefaultErrorLimit;
 };
 
 // Returns nullopt iff `diags` has errors (warnings alone do not fail; -Werror is the engine's).

@@ -1,14 +1,14 @@
 // load: read the policy file and its includes (each once, cycles are errors), collect groups and
 // policies, pick the policy to compile, and hand it to resolve.
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "compiler/frontend/frontend.hpp"
 #include "compiler/frontend/parse.hpp"
@@ -36,20 +36,59 @@ std::string canonical(const std::string& path) {
   return path;
 }
 
-std::optional<std::string> read_file(const std::string& path, std::string& error) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    error = std::strerror(errno);
-    return std::nullopt;
-  }
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+const char* file_kind(mode_t mode) {
+  if (S_ISDIR(mode)) return "a directory";
+  if (S_ISFIFO(mode)) return "a FIFO";
+  if (S_ISSOCK(mode)) return "a socket";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  return "not a regular file";
 }
 
-bool is_regular_file(const std::string& path) {
+// Reads a policy file whole. Only a regular file of at most kMaxPolicyFileSize bytes is read (a
+// FIFO or device could block or never end); every failure, including one in the middle of the
+// read (e.g. /proc/self/mem), is reported in `error` with the call and errno.
+std::optional<std::string> read_file(const std::string& path, std::string& error) {
+  // O_NONBLOCK: a FIFO swapped in after the caller's stat must not block the open.
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) {
+    error = std::string("open: ") + std::strerror(errno);
+    return std::nullopt;
+  }
   struct stat st {};
-  return stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode);
+  std::string out;
+  bool ok = ::fstat(fd, &st) == 0;
+  if (!ok) {
+    error = std::string("fstat: ") + std::strerror(errno);
+  } else if (!S_ISREG(st.st_mode)) {
+    error = std::string("it is ") + file_kind(st.st_mode) + ", not a regular file";
+    ok = false;
+  } else if (static_cast<uint64_t>(st.st_size) > kMaxPolicyFileSize) {
+    error = "it is " + std::to_string(st.st_size) + " bytes, more than the " +
+            std::to_string(kMaxPolicyFileSize >> 20) + " MiB a policy file may have";
+    ok = false;
+  }
+  char buf[65536];
+  while (ok) {
+    ssize_t n = ::read(fd, buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      error = std::string("read: ") + std::strerror(errno);
+      ok = false;
+    } else if (n == 0) {
+      break;
+    } else if (out.size() + static_cast<size_t>(n) > kMaxPolicyFileSize) {
+      // A file in /proc or /sys reports no size and may grow while it is read.
+      error = "it has more than the " + std::to_string(kMaxPolicyFileSize >> 20) +
+              " MiB a policy file may have";
+      ok = false;
+    } else {
+      out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  ::close(fd);
+  if (!ok) return std::nullopt;
+  return out;
 }
 
 class Loader {
@@ -134,7 +173,14 @@ class Loader {
     for (const std::string& d : dirs) {
       std::string candidate = join(d, want);
       tried.push_back(d.empty() ? "." : d);
-      if (is_regular_file(candidate)) {
+      struct stat st {};
+      if (::stat(candidate.c_str(), &st) == 0) {
+        if (!S_ISREG(st.st_mode)) {
+          diags_.error(inc.file.loc, "cannot include '" + candidate + "': it is " +
+                                         file_kind(st.st_mode) +
+                                         "; an include names a regular policy file");
+          return;
+        }
         found = candidate;
         break;
       }
@@ -156,6 +202,12 @@ class Loader {
       return;
     }
     if (done_.count(id)) return;
+    if (stack_.size() >= kMaxIncludeDepth) {
+      diags_.error(inc.file.loc, "includes nested deeper than " +
+                                     std::to_string(kMaxIncludeDepth) +
+                                     " files; include the files from fewer levels");
+      return;
+    }
     std::string err;
     auto text = read_file(found, err);
     if (!text) {
@@ -192,6 +244,7 @@ class Loader {
 
 std::optional<ir::Policy> load_policy_text(const std::string& file_name, const std::string& text,
                                            const LoadOptions& options, DiagnosticEngine& diags) {
+  diags.set_error_limit(options.error_limit);
   Loader loader(options, diags);
   auto out = loader.run(file_name, text);
   if (diags.has_errors()) return std::nullopt;
@@ -200,10 +253,12 @@ std::optional<ir::Policy> load_policy_text(const std::string& file_name, const s
 
 std::optional<ir::Policy> load_policy_file(const std::string& path, const LoadOptions& options,
                                            DiagnosticEngine& diags) {
+  diags.set_error_limit(options.error_limit);
   std::string err;
-  if (!is_regular_file(path)) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) {
     diags.error(SourceLoc{path, 0, 0}, "cannot read policy file '" + path +
-                                           "': not found or not a regular file; check the path");
+                                           "': " + std::strerror(errno) + "; check the path");
     return std::nullopt;
   }
   auto text = read_file(path, err);

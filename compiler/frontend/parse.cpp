@@ -16,6 +16,22 @@ namespace {
 template <typename Rule>
 struct selector : std::bool_constant<std::is_base_of_v<g::node, Rule>> {};
 
+// How deep conditions and values are nested (parentheses and `not`): PEGTL's recursive descent,
+// the parse tree, the AST and every walk over them recurse once per level, so a hostile policy
+// must not choose the depth.
+struct Nesting {
+  unsigned conditions = 0;  // `( cond )` and `not`: the condition itself is level 1
+  unsigned values = 0;      // `( value )`: the value itself is level 1
+};
+
+// The rules that recurse. Each is a parse-tree node, so the parse-tree control calls
+// start/success/failure for it.
+template <typename Rule>
+inline constexpr bool kConditionLevel =
+    std::is_same_v<Rule, g::cond> || std::is_same_v<Rule, g::cond_not>;
+template <typename Rule>
+inline constexpr bool kValueLevel = std::is_same_v<Rule, g::value>;
+
 // Syntax errors carry the message written for the rule that was required (grammar's
 // error_message), never PEGTL's internal rule names.
 template <typename Rule>
@@ -24,6 +40,39 @@ struct control : pegtl::normal<Rule> {
   [[noreturn]] static void raise(const Input& in, States&&...) {
     static_assert(g::error_message<Rule> != nullptr, "every rule under must<> needs a message");
     throw pegtl::parse_error(g::error_message<Rule>, in);
+  }
+  template <typename Input>
+  static void start(const Input& in, Nesting& n) {
+    if constexpr (kConditionLevel<Rule>) {
+      // + 1: every operand first tries `not` (cond_not starts before its keyword is matched), so
+      // the deepest legal level is followed by one attempt that fails at once. The error points
+      // at the operand one level too deep.
+      if (++n.conditions > kMaxConditionNesting + 1)
+        throw pegtl::parse_error("condition nested deeper than " +
+                                     std::to_string(kMaxConditionNesting) +
+                                     " levels of parentheses and 'not'; simplify it or split "
+                                     "it into several rules",
+                                 in);
+    }
+    if constexpr (kValueLevel<Rule>) {
+      if (++n.values > kMaxConditionNesting)
+        throw pegtl::parse_error("value nested deeper than " +
+                                     std::to_string(kMaxConditionNesting) +
+                                     " levels of parentheses; remove the extra parentheses",
+                                 in);
+    }
+  }
+  template <typename Input>
+  static void success(const Input&, Nesting& n) {
+    leave(n);
+  }
+  template <typename Input>
+  static void failure(const Input&, Nesting& n) {
+    leave(n);
+  }
+  static void leave(Nesting& n) {
+    if constexpr (kConditionLevel<Rule>) --n.conditions;
+    if constexpr (kValueLevel<Rule>) --n.values;
   }
 };
 
@@ -430,7 +479,8 @@ std::optional<ast::File> parse_policy_text(const std::string& file_name, const s
   // themselves (TreeWalker::loc, the parse_error handler below).
   pegtl::memory_input in(text.data(), text.size(), "");
   try {
-    auto root = pegtl::parse_tree::parse<g::file, selector, pegtl::nothing, control>(in);
+    Nesting nesting;
+    auto root = pegtl::parse_tree::parse<g::file, selector, pegtl::nothing, control>(in, nesting);
     if (!root) {
       diags.error({file_name, 1, 1}, "expected 'policy', 'group' or 'include'");
       return std::nullopt;

@@ -13,12 +13,21 @@
 #include <unordered_map>
 
 #include "compiler/common/names.hpp"
+#include "compiler/frontend/parse.hpp"
 
 namespace policy::frontend {
 
+std::string quoted_word(const std::string& word) {
+  constexpr size_t kShown = 64;
+  if (word.size() <= kShown) return "'" + word + "'";
+  size_t end = kShown;  // not inside a UTF-8 sequence
+  while (end > 0 && (static_cast<unsigned char>(word[end]) & 0xC0) == 0x80) --end;
+  return "'" + word.substr(0, end) + "...' (" + std::to_string(word.size()) + " bytes)";
+}
+
 std::string unknown_message(const std::string& what, const std::string& word,
                             const std::vector<std::string>& candidates) {
-  std::string msg = "unknown " + what + " '" + word + "'";
+  std::string msg = "unknown " + what + " " + quoted_word(word);
   auto s = suggest(word, candidates);
   if (!s.empty()) msg += "; did you mean '" + s[0] + "'?";
   return msg;
@@ -171,6 +180,16 @@ class GroupExpander {
                    "group '@" + name + "' contains itself (" + chain + "@" + name + ")");
       return nullptr;
     }
+    if (stack_.size() >= kMaxGroupDepth) {
+      // Reported once: the groups below this one would each hit the limit again.
+      if (!depth_reported_)
+        diags_.error(git->second->name.loc,
+                     "groups nested deeper than " + std::to_string(kMaxGroupDepth) + " levels (@" +
+                         stack_.front() + " > ... > @" + name +
+                         "); list the syscalls of the deepest groups directly");
+      depth_reported_ = true;
+      return nullptr;
+    }
     stack_.push_back(name);
     const ast::Group& g = *git->second;
     std::vector<GroupMember> out;
@@ -222,6 +241,7 @@ class GroupExpander {
   GroupExpansions own_;
   GroupExpansions& done_;
   std::vector<std::string> stack_;
+  bool depth_reported_ = false;
 };
 
 // One resolved rule on its way into the IR, with where it came from.
@@ -284,6 +304,7 @@ class PolicyResolver {
       if (*it != &selected) out.bases.push_back((*it)->name.text);
     resolve_capabilities(out);
     resolve_syscalls(out);
+    warn_nothing_allowed(out);
     for (const ast::Policy* p : chain_) {
       if (p->filesystem) apply_filesystem(*p->filesystem, out.filesystem, diags_);
       if (p->network) apply_network(*p->network, out.network, diags_);
@@ -307,6 +328,7 @@ class PolicyResolver {
   void linearise(const ast::Policy& selected) {
     std::vector<const ast::Policy*> stack;
     std::set<const ast::Policy*> done;
+    bool depth_reported = false;
     std::vector<std::string> all_names;
     for (auto& [n, _] : program_.policies) all_names.push_back(n);
     std::function<void(const ast::Policy&)> visit = [&](const ast::Policy& p) {
@@ -324,6 +346,15 @@ class PolicyResolver {
         auto it = program_.policies.find(b.text);
         if (it == program_.policies.end()) {
           diags_.error(b.loc, unknown_message("base policy", b.text, all_names));
+          continue;
+        }
+        if (stack.size() >= kMaxExtendsDepth && !done.count(it->second)) {
+          if (!depth_reported)
+            diags_.error(b.loc, "'extends' chain deeper than " + std::to_string(kMaxExtendsDepth) +
+                                    " policies (" + stack.front()->name.text + " -> ... -> " +
+                                    p.name.text + " -> " + b.text +
+                                    "); extend fewer levels of policies");
+          depth_reported = true;
           continue;
         }
         visit(*it->second);
@@ -523,6 +554,32 @@ class PolicyResolver {
     warn_shadowed_conditionals(rules);
     for (Candidate& c : rules)
       if (!c.removed) sc.rules.push_back(std::move(c.rule));
+  }
+
+  // -Wall-syscalls-refused: a filter that refuses everything refuses the launch's own execve (it is
+  // installed just before it, docs/runtime.md), and then the exit that reports the failure.
+  void warn_nothing_allowed(const ir::Policy& out) {
+    auto allows = [](const ir::Action& a) {
+      return a.kind == ir::ActionKind::Allow || a.kind == ir::ActionKind::Log ||
+             a.kind == ir::ActionKind::Trace || a.kind == ir::ActionKind::UserNotify;
+    };
+    const ir::SeccompPolicy& sc = out.seccomp;
+    if (diags_.has_errors()) return;  // rules with errors were dropped: the warning would mislead
+    if (allows(sc.default_action)) return;
+    for (const ir::SyscallRule& r : sc.rules)
+      if (allows(r.action)) return;
+    // Only a policy that writes a syscalls section: one without (the front end's own tests of
+    // other sections) gets the IR's default filter, which the writer of the policy never chose.
+    const ast::SyscallsSection* last = nullptr;
+    for (const ast::Policy* p : chain_)
+      if (p->syscalls) last = &*p->syscalls;
+    if (!last) return;
+    diags_.warning(warn::kNoSyscallAllowed, last->loc,
+                   "the seccomp filter allows no system call (default " +
+                       action_text(sc.default_action) +
+                       "): it is installed just before execve, which it refuses, so the command "
+                       "never starts and the launch dies at its next system call; allow the "
+                       "calls the program needs");
   }
 
   // -Wcapability-dropped: one rule is reported where it is; several (a library policy such as

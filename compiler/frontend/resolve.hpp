@@ -40,6 +40,10 @@ std::optional<ir::Policy> resolve_policy(const Program& program, const ast::Poli
 void check_groups(const Program& program, DiagnosticEngine& diags,
                   GroupExpansions* groups = nullptr);
 
+// 'word' in quotes; a word longer than 64 bytes is cut ("'abc...' (N bytes)"): a message must not
+// echo a megabyte-long token.
+std::string quoted_word(const std::string& word);
+
 // "unknown X 'word'" + "; did you mean 'Y'?" when a candidate is close.
 std::string unknown_message(const std::string& what, const std::string& word,
                             const std::vector<std::string>& candidates);

@@ -352,8 +352,9 @@ std::string write_policy(const ir::Policy& p, const WriterOptions& o) {
   }
   std::string name = p.name.empty() ? "imported" : p.name;
   SyscallText sys = write_syscalls(name, p.seccomp, p.capabilities.bounding, o.width);
+  if (!o.include.empty()) os << "include \"" << o.include << "\"\n\n";
   os << sys.groups;
-  os << "policy " << name << " {\n";
+  os << "policy " << name << (o.base.empty() ? "" : " extends " + o.base) << " {\n";
   os << sys.section;
   write_capabilities(os, p.capabilities);
   write_filesystem(os, p.filesystem);

@@ -12,6 +12,8 @@ namespace policy::importer {
 struct WriterOptions {
   std::string header_comment;  // printed first, each line prefixed with "# "
   unsigned width = 100;        // wrap name lists at this column
+  std::string include;         // written as `include "FILE"` before the policy, when set
+  std::string base;            // written as `extends BASE`, when set
 };
 
 std::string write_policy(const ir::Policy& policy, const WriterOptions& options = {});

@@ -44,6 +44,7 @@ bool takes_value(const std::string& a) {
                                            "-I",
                                            "--include-dir",
                                            "--seccomp-backend",
+                                           "--error-limit",
                                            "--name",
                                            "--image-limit"};
   for (const char* o : with_value)
@@ -156,7 +157,9 @@ int run(int argc, char** argv) {
       "KEY=VALUE[,...]: raise (or lower) a bound on unpacking the image: size, entry-size, "
       "entries, ratio, ratio-floor, path, depth, free, free-inodes (repeatable; docs/images.md)")(
       "seccomp-backend", po::value(&backend),
-      "default | libseccomp | libseccomp-linear (the filter's code generator)");
+      "default | libseccomp | libseccomp-linear (the filter's code generator)")(
+      "error-limit", po::value<unsigned>(),
+      "print at most N of the policy's errors (default 20; 0: all)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args.options).options(desc).run(), vm);
@@ -217,6 +220,7 @@ int run(int argc, char** argv) {
   for (const auto& d : policy::driver::default_include_dirs())
     compile.load.include_dirs.push_back(d);
   if (!policy_name.empty()) compile.load.policy_name = policy_name;
+  if (vm.count("error-limit")) compile.load.error_limit = vm["error-limit"].as<unsigned>();
   compile.seccomp.backend = *seccomp_backend;
   if (!vm.count("no-policy-cache")) compile.cache_dir = root + "/policy-cache";
   std::string diagnostics;

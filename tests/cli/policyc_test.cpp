@@ -1,6 +1,7 @@
 // policyc end to end: the real binary, real files, real outputs, checked against libseccomp's
 // build of the same profiles.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -39,15 +40,16 @@ std::string slurp(const fs::path& p) {
   return s.str();
 }
 
-// Runs policyc with `args`, capturing stdout and stderr through files.
-CliRun policyc(const std::vector<std::string>& args, const fs::path& cwd = fs::current_path()) {
+// Runs `bin` with `args`, capturing stdout and stderr through files.
+CliRun run_program(const std::string& bin, const std::vector<std::string>& args,
+                   const fs::path& cwd = fs::current_path()) {
   fs::path dir = fs::temp_directory_path() / ("policyc-run-" + std::to_string(getpid()));
   fs::create_directories(dir);
   pid_t pid = fork();
   if (pid == 0) {
     std::vector<char*> argv;
-    std::string bin = env("POLICYC");
-    argv.push_back(bin.data());
+    std::string b = bin;
+    argv.push_back(b.data());
     std::vector<std::string> copy = args;
     for (auto& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
@@ -55,7 +57,7 @@ CliRun policyc(const std::vector<std::string>& args, const fs::path& cwd = fs::c
         !freopen((dir / "err").c_str(), "w", stderr))
       _exit(126);
     if (chdir(cwd.c_str()) != 0) _exit(126);
-    execv(bin.c_str(), argv.data());
+    execv(b.c_str(), argv.data());
     _exit(127);
   }
   CliRun r;
@@ -66,6 +68,19 @@ CliRun policyc(const std::vector<std::string>& args, const fs::path& cwd = fs::c
   r.err = slurp(dir / "err");
   fs::remove_all(dir);
   return r;
+}
+
+// Runs policyc with `args`.
+CliRun policyc(const std::vector<std::string>& args, const fs::path& cwd = fs::current_path()) {
+  return run_program(env("POLICYC"), args, cwd);
+}
+
+// Runs policyc under timeout(1): a guard against quadratic work (exit 124 when it takes longer
+// than `seconds`), not a benchmark.
+CliRun policyc_within(unsigned seconds, const std::vector<std::string>& args) {
+  std::vector<std::string> a = {std::to_string(seconds), env("POLICYC")};
+  a.insert(a.end(), args.begin(), args.end());
+  return run_program("/usr/bin/timeout", a);
 }
 
 class Policyc : public ::testing::Test {
@@ -336,4 +351,370 @@ TEST_F(Policyc, ReportPutsEachLsmRuleInItsSection) {
   }
   EXPECT_TRUE(saw_allow_all);
   EXPECT_TRUE(saw_network);
+}
+
+// ---- Untrusted policies: bounded depth, bounded output, near-linear time (issue 10, 6-8) ----
+
+namespace {
+
+std::string repeat(const std::string& s, size_t n) {
+  std::string out;
+  out.reserve(s.size() * n);
+  for (size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+// The four shapes that overflowed the stack: each is written into `dir`; returns the policy file
+// and the diagnostic expected (its location and message start).
+struct DeepPolicy {
+  std::string name;
+  fs::path file;
+  std::string expect;
+};
+
+std::vector<DeepPolicy> deep_policies(const fs::path& dir) {
+  std::vector<DeepPolicy> out;
+  auto put = [&](const std::string& name, const std::string& text) {
+    fs::path p = dir / name;
+    std::ofstream(p) << text;
+    return p;
+  };
+  const std::string head = "policy p {\n  syscalls default errno(EPERM) {\n    allow read(";
+  // 10,000 parentheses: the condition inside the 256th '(' (column 16 + 256) is level 257.
+  fs::path parens = put("parens.pol", head + repeat("(", 10000) + "fd == 0" +
+                                          repeat(")", 10000) + ")\n  }\n}\n");
+  out.push_back({"parens", parens,
+                 parens.string() +
+                     ":3:272: error: condition nested deeper than 256 levels of parentheses and "
+                     "'not'; simplify it or split it into several rules"});
+  // 100,000 `not`: the condition and 255 `not`s fit; the operand of the 256th `not` (column
+  // 16 + 4 * 256) is one level too deep.
+  fs::path nots = put("nots.pol", head + repeat("not ", 100000) + "fd == 0)\n  }\n}\n");
+  out.push_back({"not", nots,
+                 nots.string() + ":3:1040: error: condition nested deeper than 256 levels"});
+  // A 20,000-deep group chain: @g1 > @g2 > ... ; @g65 (line 65) is one level too deep.
+  std::string groups;
+  for (int i = 1; i < 20000; ++i)
+    groups += "group @g" + std::to_string(i) + " { @g" + std::to_string(i + 1) + " }\n";
+  groups += "group @g20000 { read }\n";
+  fs::path chain = put("groups.pol", groups + "policy p {\n  syscalls default errno(EPERM) {\n"
+                                              "    allow @g1\n  }\n}\n");
+  out.push_back({"groups", chain,
+                 chain.string() +
+                     ":65:7: error: groups nested deeper than 64 levels (@g1 > ... > @g65); list "
+                     "the syscalls of the deepest groups directly"});
+  // A 2,000-deep include chain: inc0 includes inc1 ... ; the include in inc63.pol is the 65th
+  // file.
+  for (int i = 1; i < 2000; ++i)
+    put("inc" + std::to_string(i) + ".pol",
+        "include \"inc" + std::to_string(i + 1) + ".pol\"\ngroup @i" + std::to_string(i) +
+            " { read }\n");
+  put("inc2000.pol", "group @last { read }\n");
+  fs::path inc = put("inc0.pol", "include \"inc1.pol\"\npolicy p {\n  syscalls default errno(EPERM) "
+                                 "{\n    allow read\n  }\n}\n");
+  out.push_back({"includes", inc,
+                 (dir / "inc63.pol").string() +
+                     ":1:9: error: includes nested deeper than 64 files; include the files from "
+                     "fewer levels"});
+  return out;
+}
+
+}  // namespace
+
+TEST_F(Policyc, DeepNestingIsADiagnosticNotACrash) {
+  for (const DeepPolicy& d : deep_policies(tmp)) {
+    CliRun r = policyc({"check", d.file.string()});
+    EXPECT_EQ(r.status, 1) << d.name << ": " << r.err.substr(0, 2000);
+    EXPECT_NE(r.err.find(d.expect), std::string::npos) << d.name << ": " << r.err.substr(0, 2000);
+  }
+}
+
+TEST_F(Policyc, PolicyrunRefusesDeepNestingWithExit125BeforeTheImage) {
+  fs::path image = tmp / "image", root = tmp / "root";
+  fs::create_directories(image);  // never read: the policy is compiled first
+  for (const DeepPolicy& d : deep_policies(tmp)) {
+    CliRun r = run_program(env("POLICYRUN"), {"--root", root.string(), "--no-policy-cache",
+                                              "--policy", d.file.string(), image.string(), "true"});
+    EXPECT_EQ(r.status, 125) << d.name << ": " << r.err.substr(0, 2000);
+    EXPECT_NE(r.err.find(d.expect), std::string::npos) << d.name << ": " << r.err.substr(0, 2000);
+  }
+  EXPECT_FALSE(fs::exists(root / "images")) << "the image was touched";
+}
+
+TEST_F(Policyc, ManyErrorsOnOneLongLineStopAtTheErrorLimitWithCutLines) {
+  // 10,000 unknown syscalls of 100 bytes each on one 1 MB line.
+  std::string line = "    allow ";
+  for (int i = 0; i < 10000; ++i) {
+    std::string name = "bogus" + std::to_string(100000 + i);
+    name += std::string(98 - name.size(), 'x');
+    line += name + (i + 1 < 10000 ? ", " : "");
+  }
+  fs::path p = write("many.pol", "policy many {\n  syscalls default errno(EPERM) {\n" + line +
+                                     "\n  }\n}\n");
+  CliRun r = policyc_within(60, {"check", p.string()});
+  EXPECT_EQ(r.status, 1) << r.err.substr(0, 4000);
+  EXPECT_LT(r.err.size(), 16u * 1024) << r.err.substr(0, 4000);
+  std::string first_name = "bogus100000" + std::string(87, 'x');
+  EXPECT_EQ(r.err.rfind(p.string() + ":3:11: error: unknown syscall '" + first_name.substr(0, 64) +
+                            "...' (98 bytes)\n" + line.substr(0, 120) + "...\n" +
+                            std::string(10, ' ') + "^\n",
+                        0),
+            0u)
+      << r.err.substr(0, 4000);
+  // The second error is 100 bytes further: the window starts 60 bytes before it.
+  EXPECT_NE(r.err.find(p.string() + ":3:111: error: unknown syscall 'bogus100001"),
+            std::string::npos);
+  EXPECT_NE(r.err.find("\n..." + line.substr(50, 120) + "...\n" + std::string(63, ' ') + "^\n"),
+            std::string::npos)
+      << r.err.substr(0, 4000);
+  EXPECT_NE(r.err.find("fatal error: too many errors emitted, stopping now [--error-limit=20]: "
+                       "9980 more not shown; --error-limit 0 shows them all\n"),
+            std::string::npos)
+      << r.err.substr(r.err.size() > 1000 ? r.err.size() - 1000 : 0);
+  EXPECT_NE(r.err.find("10000 errors generated.\n"), std::string::npos);
+
+  CliRun three = policyc({"check", p.string(), "--error-limit", "3"});
+  EXPECT_EQ(three.status, 1);
+  EXPECT_NE(three.err.find("[--error-limit=3]: 9997 more not shown"), std::string::npos)
+      << three.err.substr(0, 4000);
+  size_t errors = 0;
+  for (size_t at = three.err.find(": error: "); at != std::string::npos;
+       at = three.err.find(": error: ", at + 1))
+    ++errors;
+  EXPECT_EQ(errors, 3u);
+
+  CliRun all = policyc({"check", p.string(), "--error-limit", "0"});
+  EXPECT_EQ(all.status, 1);
+  EXPECT_EQ(all.err.find("too many errors"), std::string::npos);
+  EXPECT_NE(all.err.find(":3:999911: error: unknown syscall 'bogus109999"), std::string::npos);
+}
+
+TEST_F(Policyc, PolicyrunTakesAnErrorLimit) {
+  std::string line = "    allow ";
+  for (int i = 0; i < 50; ++i) line += "nosuch" + std::to_string(i) + ", ";
+  line += "read";
+  fs::path p = write("fifty.pol", "policy fifty {\n  syscalls default errno(EPERM) {\n" + line +
+                                      "\n  }\n}\n");
+  fs::path image = tmp / "image", root = tmp / "root";
+  fs::create_directories(image);
+  CliRun r = run_program(env("POLICYRUN"), {"--root", root.string(), "--no-policy-cache",
+                                            "--error-limit", "2", "--policy", p.string(),
+                                            image.string(), "true"});
+  EXPECT_EQ(r.status, 125) << r.err;
+  EXPECT_NE(r.err.find("[--error-limit=2]: 48 more not shown"), std::string::npos) << r.err;
+  r = run_program(env("POLICYRUN"), {"--root", root.string(), "--no-policy-cache", "--policy",
+                                     p.string(), image.string(), "true"});
+  EXPECT_EQ(r.status, 125) << r.err;
+  EXPECT_NE(r.err.find("[--error-limit=20]: 30 more not shown"), std::string::npos) << r.err;
+}
+
+TEST_F(Policyc, HugeUnknownIdentifierFailsQuicklyWithAShortMessage) {
+  // The did-you-mean search compared a 1 MB word with every syscall name (41 s before the fix).
+  std::string word(1 << 20, 'a');
+  fs::path p = write("huge.pol", "policy huge {\n  syscalls default errno(EPERM) {\n    allow " +
+                                     word + "\n  }\n}\n");
+  CliRun r = policyc_within(20, {"check", p.string()});
+  EXPECT_EQ(r.status, 1) << r.err.substr(0, 2000);
+  EXPECT_NE(r.err.find(p.string() + ":3:11: error: unknown syscall '" + std::string(64, 'a') +
+                       "...' (1048576 bytes)\n"),
+            std::string::npos)
+      << r.err.substr(0, 2000);
+  EXPECT_LT(r.err.size(), 4096u);
+}
+
+TEST_F(Policyc, HundredThousandElementSetsFailQuicklyWithTheLimit) {
+  // `in` and `not in` sets deduplicated their values with a search of the whole list per value
+  // (19 s for 100k in `check`), and the backends were then handed 100k comparisons (`compile`
+  // ran for 8 minutes and crashed). The condition's size is now checked in linear time.
+  auto set_policy = [&](const std::string& name, const std::string& op, int n) {
+    std::string values;
+    for (int i = 0; i < n; ++i) values += (i ? ", " : "") + std::to_string(i);
+    return write(name, "policy s {\n  syscalls default errno(EPERM) {\n"
+                       "    allow read, write, exit_group\n"
+                       "    allow personality(persona " +
+                           op + " {" + values + "})\n  }\n}\n");
+  };
+  fs::path in = set_policy("in.pol", "in", 100000);
+  CliRun r = policyc_within(20, {"compile", in.string(), "-o", (tmp / "in").string()});
+  EXPECT_NE(r.status, 124) << "timed out";
+  EXPECT_EQ(r.status, 1) << r.err.substr(0, 2000);
+  EXPECT_NE(r.err.find(in.string() + ":4:23: error: the argument condition has more than 1024 "
+                                     "alternatives in normal form; split it into several rules"),
+            std::string::npos)
+      << r.err.substr(0, 2000);
+  fs::path not_in = set_policy("notin.pol", "not in", 100000);
+  r = policyc_within(20, {"compile", not_in.string(), "-o", (tmp / "notin").string()});
+  EXPECT_NE(r.status, 124) << "timed out";
+  EXPECT_EQ(r.status, 1) << r.err.substr(0, 2000);
+  EXPECT_NE(r.err.find(not_in.string() +
+                       ":4:23: error: the argument condition has 100000 comparisons in normal "
+                       "form, more than the 4096 instructions a seccomp filter can hold; split it "
+                       "into several rules"),
+            std::string::npos)
+      << r.err.substr(0, 2000);
+  // Below the limits, a large set compiles (and its duplicates count once).
+  fs::path ok = set_policy("ok.pol", "in", 1000);
+  r = policyc_within(20, {"compile", ok.string(), "--emit", "bpf", "-o", (tmp / "ok").string()});
+  EXPECT_EQ(r.status, 0) << r.err.substr(0, 2000);
+}
+
+// ---- Read errors and import (issue 10, 9 and 16) ----
+
+TEST_F(Policyc, EveryIncludeReadErrorIsAnErrorAtTheInclude) {
+  auto policy_including = [&](const std::string& name, const std::string& target) {
+    return write(name, "include \"" + target +
+                           "\"\npolicy p {\n  syscalls default errno(EPERM) {\n    allow read\n"
+                           "  }\n}\n");
+  };
+  // /proc/self/mem is a regular file whose read fails (EIO at offset 0): it compiled as empty.
+  fs::path mem = policy_including("mem.pol", "/proc/self/mem");
+  CliRun r = policyc({"check", mem.string()});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find(mem.string() + ":1:9: error: cannot read included file '/proc/self/mem': "
+                                      "read: Input/output error"),
+            std::string::npos)
+      << r.err;
+
+  fs::create_directories(tmp / "adir.pol");
+  fs::path dir = policy_including("dir.pol", "adir.pol");
+  r = policyc({"check", dir.string()});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find(dir.string() + ":1:9: error: cannot include '" + (tmp / "adir.pol").string() +
+                       "': it is a directory; an include names a regular policy file"),
+            std::string::npos)
+      << r.err;
+
+  // A FIFO would block the compiler forever: refused without opening it.
+  ASSERT_EQ(mkfifo((tmp / "fifo.pol").c_str(), 0600), 0);
+  fs::path fifo = policy_including("fifo.pol.main", "fifo.pol");
+  r = policyc_within(20, {"check", fifo.string()});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find(":1:9: error: cannot include '" + (tmp / "fifo.pol").string() +
+                       "': it is a FIFO"),
+            std::string::npos)
+      << r.err;
+
+  // A 17 MiB (sparse) file is over the 16 MiB a policy file may have.
+  {
+    std::ofstream big(tmp / "big.pol");
+  }
+  fs::resize_file(tmp / "big.pol", 17u << 20);
+  fs::path huge = policy_including("huge.pol", "big.pol");
+  r = policyc({"check", huge.string()});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find(":1:9: error: cannot read included file '" + (tmp / "big.pol").string() +
+                       "': it is 17825792 bytes, more than the 16 MiB a policy file may have"),
+            std::string::npos)
+      << r.err;
+  // The same checks hold for the file named on the command line.
+  r = policyc_within(20, {"check", (tmp / "fifo.pol").string()});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("it is a FIFO, not a regular file"), std::string::npos) << r.err;
+}
+
+TEST_F(Policyc, ImportRefusesGarbageSignalAndPtracePermissions) {
+  struct Case {
+    const char* rule;
+    const char* expect;
+  } cases[] = {
+      {"  signal (send, frobnicate) peer=x,\n",
+       ":3:17: error: unknown signal permission 'frobnicate' (AppArmor knows send, receive, r, w, "
+       "rw, read, write); fix the profile"},
+      {"  ptrace (readby, xyz),\n",
+       ":3:11: error: unknown ptrace permission 'xyz' (AppArmor knows read, readby, trace, "
+       "tracedby, r, w, rw); fix the profile"},
+  };
+  for (const Case& c : cases) {
+    fs::path profile =
+        write("garbage.apparmor", std::string("profile garbage {\n  file,\n") + c.rule + "}\n");
+    fs::path out = tmp / "garbage.pol";
+    CliRun r = policyc({"import", profile.string(), "-o", out.string()});
+    EXPECT_EQ(r.status, 1) << c.rule << r.err;
+    EXPECT_NE(r.err.find(profile.string() + c.expect), std::string::npos) << r.err;
+    EXPECT_FALSE(fs::exists(out)) << c.rule;
+    EXPECT_FALSE(fs::exists(out.string() + ".tmp")) << c.rule;
+  }
+  // AppArmor's short forms are mapped to the policy language's words, and the result compiles.
+  fs::path ok = write("short.apparmor",
+                      "profile short {\n  file,\n  signal (r, w) peer=x,\n  ptrace (rw, readby),\n}\n");
+  CliRun r = policyc({"import", ok.string(), "-o", (tmp / "short.pol").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  std::string text = slurp(tmp / "short.pol");
+  EXPECT_NE(text.find("signal (receive, send) peer=x"), std::string::npos) << text;
+  EXPECT_NE(text.find("ptrace (read, trace, readby)"), std::string::npos) << text;
+  EXPECT_EQ(policyc({"check", (tmp / "short.pol").string()}).status, 0);
+}
+
+TEST_F(Policyc, ImportChecksWhatItWritesAndWritesNothingWhenItDoesNotCompile) {
+  // --base names a policy that does not exist: the written text cannot compile, so import fails
+  // with the compiler's diagnostics and leaves no file.
+  fs::path profile = shared / "data/profiles/moby-default.seccomp.json";
+  fs::path out = tmp / "imported.pol";
+  CliRun r = policyc({"import", profile.string(), "--base", "no-such-base", "-o", out.string()});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find(out.string() + ":5:9: error: cannot find included file 'no-such-base.pol'"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("does not compile (above); nothing was written"), std::string::npos)
+      << r.err;
+  EXPECT_FALSE(fs::exists(out));
+  EXPECT_FALSE(fs::exists(out.string() + ".tmp"));
+}
+
+TEST_F(Policyc, SeccompImportSaysItHasNoNamespacesAndBaseDockerDefaultGivesThem) {
+  fs::path profile = shared / "data/profiles/moby-default.seccomp.json";
+  CliRun r = policyc({"import", profile.string(), "-o", (tmp / "bare.pol").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("policyc import: note: " + profile.string() +
+                       " is a seccomp profile: the policy has no namespaces"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(slurp(tmp / "bare.pol").find("# A seccomp profile has no namespaces"),
+            std::string::npos);
+
+  r = policyc({"import", profile.string(), "--base", "docker-default", "-o",
+               (tmp / "based.pol").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err.find("note:"), std::string::npos) << r.err;
+  std::string text = slurp(tmp / "based.pol");
+  EXPECT_NE(text.find("include \"docker-default.pol\"\n"), std::string::npos) << text;
+  EXPECT_NE(text.find(" extends docker-default {\n"), std::string::npos) << text;
+  r = policyc({"compile", (tmp / "based.pol").string(), "--emit", "plan,bpf", "-o",
+               (tmp / "out").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  fs::path plan_file;
+  for (auto& e : fs::directory_iterator(tmp / "out"))
+    if (e.path().string().ends_with(".plan.json")) plan_file = e.path();
+  auto plan = nlohmann::json::parse(slurp(plan_file));
+  std::string ns = plan.dump();
+  for (const char* n : {"\"mount\"", "\"pid\"", "\"ipc\"", "\"uts\"", "\"net\""})
+    EXPECT_NE(ns.find(n), std::string::npos) << n << " missing from " << plan_file;
+  // Docker's profile and docker-default's rules combine to Docker's filter.
+  seccomp::Program ours = seccomp::read_program((tmp / "out/moby-default-seccomp.bpf").string());
+  auto json = nlohmann::json::parse(slurp(profile));
+  seccomp::Program docker = seccomp::compile_json_like_runc(json, seccomp::JsonImportOptions{});
+  auto diff = seccomp::first_difference(ours, docker, names::default_target_arches(),
+                                        interesting_values(json));
+  EXPECT_FALSE(diff) << *diff;
+}
+
+TEST_F(Policyc, PolicyThatAllowsNoSyscallIsWarnedAbout) {
+  fs::path p = write("none.pol", "policy none {\n  syscalls default errno(EPERM) {\n  }\n}\n");
+  CliRun r = policyc({"check", p.string()});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find(p.string() +
+                       ":2:3: warning: the seccomp filter allows no system call (default "
+                       "errno(EPERM)): it is installed just before execve, which it refuses, so "
+                       "the command never starts and the launch dies at its next system call; "
+                       "allow the calls the program needs [-Wall-syscalls-refused]"),
+            std::string::npos)
+      << r.err;
+  r = policyc({"check", p.string(), "-Wno-all-syscalls-refused"});
+  EXPECT_EQ(r.status, 0);
+  EXPECT_EQ(r.err.find("warning"), std::string::npos) << r.err;
+  // An AppArmor profile has no syscalls: the import says so through the same warning.
+  fs::path profile = write("aa.apparmor", "profile aa {\n  file,\n}\n");
+  r = policyc({"import", profile.string(), "-o", (tmp / "aa.pol").string()});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("[-Wall-syscalls-refused]"), std::string::npos) << r.err;
 }

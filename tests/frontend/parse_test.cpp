@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "compiler/frontend/parse.hpp"
 #include "tests/frontend/test_util.hpp"
@@ -234,7 +235,7 @@ TEST_F(Files, MissingFile) {
   EXPECT_FALSE(p);
   EXPECT_EQ(diags.render(first(diags)),
             dir_ + "/nope.pol: error: cannot read policy file '" + dir_ +
-                "/nope.pol': not found or not a regular file; check the path\n");
+                "/nope.pol': No such file or directory; check the path\n");
 }
 
 TEST_F(Files, ErrorInIncludedFileNamesThatFile) {
@@ -251,6 +252,132 @@ TEST_F(Files, ErrorInIncludedFileNamesThatFile) {
 }
 
 // Every policy shipped in policies/ loads without errors (warnings are printed, not failed).
+// ---- Limits (docs/language.md, "Limits") and long lines (docs/diagnostics.md) ----
+
+std::string repeat(const std::string& s, size_t n) {
+  std::string out;
+  for (size_t i = 0; i < n; ++i) out += s;
+  return out;
+}
+
+std::string nested_policy(size_t parens, size_t nots) {
+  return "policy p {\n  syscalls default errno(EPERM) {\n    allow read(" + repeat("(", parens) +
+         repeat("not ", nots) + "fd == 0" + repeat(")", parens) + ")\n  }\n}\n";
+}
+
+TEST(Limits, ConditionNestingUpToTheLimitCompiles) {
+  // The top condition plus 255 parentheses, or plus 255 `not`s: 256 levels.
+  auto c = compile(nested_policy(255, 0));
+  ASSERT_TRUE(c.policy) << c.diagnostics;
+  EXPECT_EQ(c.policy->seccomp.rules.at(0).args.at(0).at(0).op, ir::CmpOp::Eq);
+  c = compile(nested_policy(0, 255));
+  ASSERT_TRUE(c.policy) << c.diagnostics;
+  EXPECT_EQ(c.policy->seccomp.rules.at(0).args.at(0).at(0).op, ir::CmpOp::Ne);  // odd: negated
+}
+
+TEST(Limits, ConditionNestingPastTheLimitIsReportedWhereItIsReached) {
+  EXPECT_EQ(syntax_error(nested_policy(256, 0)),
+            "s.pol:3:272: error: condition nested deeper than 256 levels of parentheses and "
+            "'not'; simplify it or split it into several rules\n"
+            "..." +
+                repeat("(", 60) + "fd == 0" + repeat(")", 53) + "...\n" + std::string(63, ' ') +
+                "^\n");
+  // `not` and parentheses count together.
+  EXPECT_NE(syntax_error(nested_policy(128, 128)).find("error: condition nested deeper than 256"),
+            std::string::npos);
+  // Values have their own parentheses.
+  std::string values = "policy p { syscalls { allow read(fd == " + repeat("(", 255) + "1" +
+                       repeat(")", 255) + ") } }";
+  EXPECT_EQ(syntax_error(values), "PARSED");
+  values = "policy p { syscalls { allow read(fd == " + repeat("(", 300) + "1" + repeat(")", 300) +
+           ") } }";
+  EXPECT_NE(syntax_error(values).find("error: value nested deeper than 256 levels of parentheses; "
+                                      "remove the extra parentheses"),
+            std::string::npos);
+}
+
+TEST(Limits, GroupAndExtendsChainsPastTheLimit) {
+  std::string groups;
+  for (int i = 1; i <= 64; ++i)
+    groups += "group @g" + std::to_string(i) + " { @g" + std::to_string(i + 1) + " }\n";
+  groups += "group @g65 { read }\n";
+  std::string use = "policy p {\n  syscalls default errno(EPERM) {\n    allow @g2\n  }\n}\n";
+  auto c = compile(groups.substr(groups.find("group @g2 ")) + use);  // 64 levels: fine
+  EXPECT_TRUE(c.policy) << c.diagnostics;
+  c = compile(groups + use);
+  EXPECT_FALSE(c.policy);
+  EXPECT_EQ(c.errors, 1u) << c.diagnostics;
+  EXPECT_EQ(c.diagnostics.substr(0, c.diagnostics.find('\n')),
+            "test.pol:65:7: error: groups nested deeper than 64 levels (@g1 > ... > @g65); list "
+            "the syscalls of the deepest groups directly");
+
+  std::string policies = "policy b1 {\n  syscalls default errno(EPERM) {\n    allow read\n  }\n}\n";
+  for (int i = 2; i <= 65; ++i)
+    policies += "policy b" + std::to_string(i) + " extends b" + std::to_string(i - 1) + " {\n}\n";
+  frontend::LoadOptions o = test::options();
+  o.policy_name = "b64";
+  EXPECT_TRUE(test::compile_with(policies, o).policy);
+  o.policy_name = "b65";
+  c = test::compile_with(policies, o);
+  EXPECT_FALSE(c.policy);
+  EXPECT_EQ(c.diagnostics.substr(0, c.diagnostics.find('\n')),
+            "test.pol:6:19: error: 'extends' chain deeper than 64 policies (b65 -> ... -> b2 -> "
+            "b1); extend fewer levels of policies");
+}
+
+TEST(LongLines, EchoIsCutAroundTheCaret) {
+  DiagnosticEngine diags;
+  std::string digits = repeat("0123456789", 30);
+  diags.add_source("l.pol", "first\n" + digits + "\n");
+  diags.error({"l.pol", 2, 200}, "middle");
+  diags.error({"l.pol", 2, 3}, "start");
+  diags.error({"l.pol", 2, 299}, "end");
+  const auto& d = diags.diagnostics();
+  EXPECT_EQ(diags.render(d[0]),
+            "l.pol:2:200: error: middle\n"
+            "...901234567890123456789012345678901234567890123456789012345678901234567890123456789"
+            "012345678901234567890123456789012345678...\n"
+            "                                                               ^\n");
+  EXPECT_EQ(diags.render(d[1]),
+            "l.pol:2:3: error: start\n"
+            "012345678901234567890123456789012345678901234567890123456789012345678901234567890123"
+            "456789012345678901234567890123456789...\n"
+            "  ^\n");
+  EXPECT_EQ(diags.render(d[2]),
+            "l.pol:2:299: error: end\n"
+            "...012345678901234567890123456789012345678901234567890123456789012345678901234567890"
+            "123456789012345678901234567890123456789\n" +
+                std::string(3 + 118, ' ') + "^\n");
+}
+
+TEST(LongLines, CutNeverSplitsAUtf8SequenceAndKeepsTabs) {
+  DiagnosticEngine diags;
+  // "é" (2 bytes) at bytes 139-140: a window starting at byte 140 starts at 139 instead.
+  std::string line = "\t" + std::string(138, 'x') + "\xc3\xa9" + std::string(200, 'y');
+  diags.add_source("u.pol", line);
+  diags.error({"u.pol", 1, 201}, "here");
+  diags.error({"u.pol", 1, 5}, "tab");
+  EXPECT_EQ(diags.render(diags.diagnostics()[0]),
+            "u.pol:1:201: error: here\n...\xc3\xa9" + std::string(119, 'y') + "...\n" +
+                std::string(3 + 61, ' ') + "^\n");
+  EXPECT_EQ(diags.render(diags.diagnostics()[1]),
+            "u.pol:1:5: error: tab\n" + line.substr(0, 120) + "...\n\t   ^\n");
+}
+
+TEST(ErrorLimit, KeepsTheFirstErrorsAndCountsTheRest) {
+  DiagnosticEngine diags;
+  diags.set_error_limit(2);
+  for (int i = 0; i < 5; ++i) diags.error({"e.pol", 1, 1}, "e" + std::to_string(i));
+  EXPECT_EQ(diags.error_count(), 5u);
+  EXPECT_EQ(diags.diagnostics().size(), 2u);
+  std::ostringstream os;
+  diags.print_all(os);
+  EXPECT_EQ(os.str(),
+            "e.pol:1:1: error: e0\ne.pol:1:1: error: e1\n"
+            "fatal error: too many errors emitted, stopping now [--error-limit=2]: 3 more not "
+            "shown; --error-limit 0 shows them all\n5 errors generated.\n");
+}
+
 TEST(ShippedPolicies, AllLoad) {
   const char* src = std::getenv("POLICY_SOURCE_DIR");
   if (!src) GTEST_SKIP() << "POLICY_SOURCE_DIR is not set (run through ctest)";
