@@ -39,7 +39,10 @@ class TempDir {
     // Depth first, without following symlinks: an unpacked input may hold anything.
     ::nftw(
         path_.c_str(),
-        [](const char* p, const struct stat*, int, struct FTW*) { return ::remove(p) == 0 ? 0 : 0; },
+        [](const char* p, const struct stat*, int, struct FTW*) {
+          (void)::remove(p);
+          return 0;
+        },
         64, FTW_DEPTH | FTW_PHYS);
   }
   TempDir(const TempDir&) = delete;

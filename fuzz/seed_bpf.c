@@ -34,9 +34,10 @@ static scmp_filter_ctx variant(int v) {
                      SCMP_A1(SCMP_CMP_EQ, TIOCSTI));
     return ctx;
   }
-  const char* allowed[] = {"read",  "write", "close",     "exit_group", "mmap", "brk",
-                           "futex", "openat", "rt_sigreturn", "execve", "clone", "getpid"};
-  for (size_t i = 0; i < sizeof allowed / sizeof *allowed; ++i) rule(ctx, SCMP_ACT_ALLOW, allowed[i]);
+  const char* allowed[] = {"read",  "write",  "close",        "exit_group", "mmap",  "brk",
+                           "futex", "openat", "rt_sigreturn", "execve",     "clone", "getpid"};
+  for (size_t i = 0; i < sizeof allowed / sizeof *allowed; ++i)
+    rule(ctx, SCMP_ACT_ALLOW, allowed[i]);
   seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name("socket"), 1,
                    SCMP_A0(SCMP_CMP_EQ, AF_UNIX));
   seccomp_rule_add(ctx, SCMP_ACT_ALLOW, seccomp_syscall_resolve_name("socket"), 1,
