@@ -25,9 +25,11 @@
 #include "runtime/launch/cgroup.hpp"
 #include "runtime/launch/fds.hpp"
 #include "runtime/launch/files.hpp"
+#include "runtime/launch/identity.hpp"
 #include "runtime/launch/init.hpp"
 #include "runtime/launch/mounts.hpp"
 #include "runtime/launch/namespaces.hpp"
+#include "runtime/launch/net.hpp"
 #include "runtime/launch/rlimits.hpp"
 #include "runtime/launch/rootfs.hpp"
 #include "runtime/launch/seccomp.hpp"
@@ -82,6 +84,8 @@ struct ChildSetup {
   uint64_t clone_flags;
   user::Ids ids;
   std::vector<std::string> env;
+  std::string hostname;    // identity.hpp: the policy's, the short id, or the host's
+  identity::EtcFiles etc;  // /etc/hostname, /etc/hosts, /etc/resolv.conf
   bool init;
   // Spawned in the parent's memory (namespaces::spawn_process): the child joins its cgroups
   // itself (these cgroup.procs files) instead of waiting for the parent to move it.
@@ -163,10 +167,8 @@ void enter_cwd(const std::string& cwd) {
                 EXDEV);
 }
 
-void set_hostname(const ir::ProcessPlan& p) {
-  if (!p.hostname) return;
-  if (::sethostname(p.hostname->data(), p.hostname->size()) != 0)
-    throw sys_error("sethostname", *p.hostname);
+void set_hostname(const std::string& name) {
+  if (::sethostname(name.data(), name.size()) != 0) throw sys_error("sethostname", name);
 }
 
 void no_new_privs() {
@@ -198,9 +200,9 @@ void join_cgroups(const std::vector<std::string>& procs) {
   }
 }
 
-[[noreturn]] void exec_or_report(const ChildSetup& s) {
+[[noreturn]] void exec_or_report(const ChildSetup& s, const std::vector<std::string>& env) {
   reset_signals();
-  exec_command(s.req->argv, s.env);
+  exec_command(s.req->argv, env);
   int e = errno;
   int code = (e == ENOENT || e == ENOTDIR) ? kExitNotFound : kExitCannotInvoke;
   report_failure(s.error_write, e, code,
@@ -223,6 +225,8 @@ void join_cgroups(const std::vector<std::string>& procs) {
       wait_for_parent(s.sync_read);  // cgroup limits and id maps are in place
     if (s.clone_flags & CLONE_NEWUSER) user::become_namespace_root();
     if (namespaces::new_cgroup_ns(p.namespaces)) namespaces::enter_new_cgroup_ns();
+    if (s.clone_flags & CLONE_NEWNET) net::bring_up_loopback();
+    if (!r.tty) tty::new_session();  // never the host's controlling terminal (TIOCSTI)
     if (!r.tty) fds::install_stdio(r.stdin_fd, r.stdout_fd, r.stderr_fd);
     fds::close_all_except({s.error_write, s.tty_sock, r.diagnostics_fd});
     mounts::make_root_private();
@@ -232,12 +236,15 @@ void join_cgroups(const std::vector<std::string>& procs) {
     mounts::mount_proc(mc);
     mounts::mount_dev(mc);
     mounts::mount_sys(mc);
+    identity::provide_etc_files(root.get(), s.etc, p.rootfs.readonly, lsm_log);
     mounts::mount_plan(mc, p.rootfs.mounts);
     mounts::mask_paths(mc, p.rootfs.masked_paths);
     mounts::readonly_paths(mc, p.rootfs.readonly_paths);
     prepare_cwd(root.get(), r.cwd, p.rootfs.readonly);
     if (p.rootfs.readonly) rootfs::make_readonly(root.get());
-    set_hostname(p.process);
+    if (s.clone_flags & CLONE_NEWUTS) set_hostname(s.hostname);
+    std::vector<std::string> env = s.env;
+    identity::add_home(env, root.get(), s.ids.uid);
     root.reset();
     rootfs::enter(s.state.merged, p.rootfs.use_chroot, r.diagnostics_fd);
     if (r.tty) tty::setup_child(s.tty_sock);  // opens the container's own /dev/ptmx
@@ -260,13 +267,13 @@ void join_cgroups(const std::vector<std::string>& procs) {
       if (cmd < 0) throw sys_error("fork the command from the container's init");
       if (cmd == 0) {
         fds::close_all_except({s.error_write});
-        exec_or_report(s);
+        exec_or_report(s, env);
       }
       fds::close_all_except({});
       init::run(cmd, s.forward);
     }
     fds::close_all_except({s.error_write});
-    exec_or_report(s);
+    exec_or_report(s, env);
   } catch (const Error& e) {
     report_failure(s.error_write, e.sys_errno(), kExitRuntimeError, e.what());
   } catch (const std::exception& e) {
@@ -381,8 +388,13 @@ void validate(const LaunchRequest& r) {
 // Every path the child mounts on or enters inside the root (mounts.cpp, prepare_cwd): with a
 // read-only root they must all exist in the image for the layer to be used directly.
 std::vector<rootfs::MountPoint> mount_points(const ir::Policy& p, const LaunchRequest& r) {
-  std::vector<rootfs::MountPoint> out = {{"/proc", true}, {"/dev", true}, {"/sys", true},
-                                         {r.cwd, true}};
+  std::vector<rootfs::MountPoint> out = {{"/proc", true},
+                                         {"/dev", true},
+                                         {"/sys", true},
+                                         {r.cwd, true},
+                                         {"/etc/hostname", false},
+                                         {"/etc/hosts", false},
+                                         {"/etc/resolv.conf", false}};
   for (const auto& m : p.rootfs.mounts) {
     bool dir = true;
     if (m.kind == ir::MountSpec::Bind) {
@@ -443,6 +455,9 @@ int launch(const LaunchRequest& r) {
   }
   const bool userns = (s.clone_flags & CLONE_NEWUSER) != 0;
   const std::string run_id = r.run_id.empty() ? files::random_id() : r.run_id;
+  s.hostname = identity::hostname(p.process.hostname, (s.clone_flags & CLONE_NEWUTS) != 0, run_id);
+  s.etc = identity::etc_files(s.hostname, (s.clone_flags & CLONE_NEWNET) != 0);
+  identity::add_hostname(s.env, s.hostname);
   const cgroup::Layout layout = cgroup::detect();
   s.state = rootfs::create_state(r.state_root, run_id, r.lower_dirs,
                                  userns ? outside_root(p.namespaces.uid_map, ::geteuid()) : 0,

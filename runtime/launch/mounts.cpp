@@ -308,6 +308,10 @@ void mount_plan(const Context& c, const std::vector<ir::MountSpec>& mounts) {
 }
 
 void mask_paths(const Context& c, const std::vector<std::string>& paths) {
+  // Files are masked with the container's own /dev/null (mount_dev made it; in a user namespace
+  // it is a bind of the host's), bound read-only: a chmod or chown through a mask then fails with
+  // EROFS and can never reach the host's /dev/null, which every host user writes to.
+  UniqueFd null;
   for (const auto& p : paths) {
     const std::string what = "masking " + p;
     UniqueFd fd = open_in_root(c.root, p, O_PATH, what);
@@ -317,8 +321,12 @@ void mask_paths(const Context& c, const std::vector<std::string>& paths) {
     if (S_ISDIR(st.st_mode))
       do_mount("tmpfs", fd.get(), "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
                "mode=0555", what);
-    else
-      do_mount("/dev/null", fd.get(), nullptr, MS_BIND, "", what);
+    else {
+      if (!null.valid()) null = open_in_root(c.root, "/dev/null", O_PATH, what);
+      if (!null.valid()) throw Error(what + ": the container's /dev/null is missing");
+      do_mount(fds::fd_path(null.get()), fd.get(), nullptr, MS_BIND, "", what);
+      set_attrs(c.root, p, MS_RDONLY | MS_NOSUID | MS_NOEXEC, what);
+    }
   }
 }
 

@@ -12,6 +12,10 @@
 
 namespace policy::launch::tty {
 
+void new_session() {
+  if (::setsid() < 0) throw sys_error("tty: setsid (leaving the host's terminal session)");
+}
+
 void setup_child(int sock) {
   UniqueFd master(::open("/dev/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC));
   if (!master.valid()) throw sys_error("tty: open the container's /dev/ptmx");

@@ -9,7 +9,12 @@
 
 namespace policy::launch::tty {
 
-// Child (after pivot_root, before dropping privileges).
+// Child, without -t: a session of its own (setsid), so the host's terminal is never the
+// container's controlling terminal. TIOCSTI (CVE-2017-5226) and TIOCSCTTY on an inherited host
+// tty fd then fail with EPERM for a process without CAP_SYS_ADMIN.
+void new_session();
+// Child, with -t (after pivot_root, before dropping privileges): a new session whose controlling
+// terminal is the container's own pty.
 void setup_child(int sock);
 // Parent: the master, or an invalid fd when the child failed before sending it.
 UniqueFd receive_master(int sock);

@@ -2,8 +2,10 @@
 // the root, the runtime's own binary, hostile images whose /proc, /sys or /dev/null are symlinks.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 
@@ -134,4 +136,77 @@ TEST(Breakout, NothingIsLeftBehindAfterAFailedLaunch) {
   for (const auto& d : launch_test::policyrun_cgroup_dirs())
     EXPECT_EQ(d.find("failed-run"), std::string::npos) << d << " left behind";
   EXPECT_TRUE(launch_test::host_mount_lines_mentioning("failed-run").empty());
+}
+
+namespace {
+
+struct NodeState {
+  mode_t mode;
+  uid_t uid;
+  gid_t gid;
+  struct timespec ctime;
+  bool operator==(const NodeState& o) const {
+    return mode == o.mode && uid == o.uid && gid == o.gid && ctime.tv_sec == o.ctime.tv_sec &&
+           ctime.tv_nsec == o.ctime.tv_nsec;
+  }
+};
+
+NodeState host_dev_null() {
+  struct stat st {};
+  EXPECT_EQ(::stat("/dev/null", &st), 0);
+  return {st.st_mode, st.st_uid, st.st_gid, st.st_ctim};
+}
+
+// `chmod MODE` and `chown OWNER` on every masked path that is a file, from inside, as root.
+std::string chmod_every_mask(const policy::ir::Policy& p, const std::string& mode,
+                             const std::string& owner) {
+  std::string list;
+  for (const auto& m : p.rootfs.masked_paths) list += " " + m;
+  auto r = launch_test::run(p, "n=0; for f in" + list +
+                                   "; do [ -e $f ] && [ ! -d $f ] || continue; n=$((n+1)); "
+                                   "busybox chmod " +
+                                   mode +
+                                   " $f && echo changed $f; "
+                                   "busybox chown " +
+                                   owner +
+                                   " $f && echo changed $f; "
+                                   "done; echo masked=$n");
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out.find("changed"), std::string::npos) << r.out;
+  EXPECT_EQ(r.out.find("masked=0"), std::string::npos) << "no masked file to try: " << r.out;
+  return r.out + r.err;
+}
+
+}  // namespace
+
+// Docker's masked files (/proc/keys, /proc/timer_list, /proc/kcore...) are covered with a null
+// device. If that were the host's /dev/null bound in, container root could chmod or chown the
+// host's node through them (a chmod 000 breaks every program on the host). They are the
+// container's own, bound read-only: every chmod and chown fails with EROFS. First with the
+// host's own mode and owner (harmless even if the hole were open: only the ctime would change),
+// then, when that held, the real attack, with the host's node restored if it ever changed.
+TEST(Breakout, MasksAreNotTheHostsDevNull) {
+  require_root();
+  if (::testing::Test::IsSkipped()) return;
+  const NodeState before = host_dev_null();
+  auto p = launch_test::docker_like_policy();
+  char mode[8];
+  std::snprintf(mode, sizeof mode, "%o", before.mode & 07777);
+  std::string same_owner = std::to_string(before.uid) + ":" + std::to_string(before.gid);
+  std::string out = chmod_every_mask(p, mode, same_owner);
+  EXPECT_NE(out.find("Read-only file system"), std::string::npos) << out;
+  ASSERT_TRUE(host_dev_null() == before)
+      << "chmod/chown through a mask changed the host's /dev/null (its ctime moved)\n"
+      << out;
+
+  struct Restore {
+    NodeState saved;
+    ~Restore() {
+      if (host_dev_null() == saved) return;
+      ::chown("/dev/null", saved.uid, saved.gid);
+      ::chmod("/dev/null", saved.mode & 07777);
+    }
+  } restore{before};
+  out = chmod_every_mask(p, "000", "1:1");
+  EXPECT_TRUE(host_dev_null() == before) << "the host's /dev/null changed\n" << out;
 }

@@ -239,11 +239,18 @@ TEST(Launch, ReadOnlyRootOfOneLayerIsTheLayerBoundReadOnly) {
   if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   p.rootfs.readonly = true;
+  // Every mount point must exist in the layer, /etc/{hostname,hosts,resolv.conf} too (Docker's
+  // images have them): a copy of the busybox layer with the three files.
+  std::string layer = launch_test::new_layer("busybox-etc-files");
+  fs::copy(launch_test::busybox_layer(), layer,
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  for (const char* f : {"hostname", "hosts", "resolv.conf"}) std::ofstream(layer + "/etc/" + f);
   auto req = launch_test::busybox_request(
       p, {"/bin/sh", "-c",
           "grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ' /proc/self/mountinfo > /dev/shm/root; "
           "grep -c overlay /dev/shm/root; grep -c ' / ro,nosuid,nodev' /dev/shm/root; "
           "touch /etc/x; echo rc=$?; mkdir /newdir; echo rc=$?"});
+  req.lower_dirs = {layer};
   req.state_root = launch_test::scratch() + "/direct-root-state";
   req.apparmor = policy::launch::AppArmorMode::Off;
   req.landlock = policy::launch::LandlockMode::Off;
@@ -251,8 +258,8 @@ TEST(Launch, ReadOnlyRootOfOneLayerIsTheLayerBoundReadOnly) {
   EXPECT_EQ(r.out, "0\n1\nrc=1\nrc=1\n") << r.err;
   EXPECT_NE(r.err.find("Read-only file system"), std::string::npos) << r.err;
   EXPECT_FALSE(fs::exists(launch_test::scratch() + "/direct-root-state"));
-  EXPECT_FALSE(fs::exists(launch_test::busybox_layer() + "/etc/x"));
-  EXPECT_TRUE(launch_test::host_mount_lines_mentioning(launch_test::busybox_layer()).empty());
+  EXPECT_FALSE(fs::exists(layer + "/etc/x"));
+  EXPECT_TRUE(launch_test::host_mount_lines_mentioning(layer).empty());
 }
 
 // A mount point missing from the image (here the policy's tmpfs /scratch) needs the overlay: it
@@ -471,4 +478,16 @@ TEST(Launch, LandlockRulesOfThePolicyAreEnforcedInTheContainer) {
   req.landlock = policy::launch::LandlockMode::Require;
   auto r = launch_test::run_request(req);
   EXPECT_EQ(r.out, "read-etc\nwrite-tmp\ndenied-etc\ndenied-root\n") << r.err << r.diag;
+}
+
+// A new network namespace starts with lo down ("Network is unreachable" even for 127.0.0.1);
+// Docker brings it up, so does the launch: a TCP round trip over 127.0.0.1 inside the container.
+TEST(Launch, LoopbackIsUpInANewNetworkNamespace) {
+  require_root();
+  if (::testing::Test::IsSkipped()) return;
+  auto r = run(docker_like_policy(),
+               "busybox ifconfig lo | grep -o 'UP LOOPBACK RUNNING'; "
+               "busybox nc -l -p 9000 > /tmp/got & sleep 0.3; "
+               "echo hi | busybox nc 127.0.0.1 9000; echo rc=$?; wait; cat /tmp/got");
+  EXPECT_EQ(r.out, "UP LOOPBACK RUNNING\nrc=0\nhi\n") << r.err;
 }

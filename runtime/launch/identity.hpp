@@ -1,0 +1,42 @@
+// The container's identity as Docker provides it: its hostname (the policy's, else the short id
+// of the run in a new uts namespace), HOSTNAME and HOME in its environment, and its own
+// /etc/hostname, /etc/hosts and /etc/resolv.conf (docs/runtime.md "The container's identity").
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace policy::launch::identity {
+
+// The policy's hostname; else, in a new uts namespace, the first 12 characters of the run id
+// (Docker's short container id); else the host's own name (the uts namespace is shared).
+std::string hostname(const std::optional<std::string>& policy_hostname, bool new_uts,
+                     const std::string& run_id);
+
+// The contents of the three files, made by the parent before the clone (it reads the host's
+// /etc/hosts and /etc/resolv.conf there). `new_netns`: the container has only its own loopback.
+struct EtcFiles {
+  std::string hostname, hosts, resolv_conf;
+};
+EtcFiles etc_files(const std::string& hostname, bool new_netns);
+
+// Docker's resolv.conf for a container in a network namespace of its own: the host's file
+// without nameservers on the host's loopback (127.0.0.0/8, ::1), which the container cannot
+// reach; when none is left, Google's public servers, as Docker falls back to.
+std::string container_resolv_conf(const std::string& host_resolv_conf);
+
+// Child, before pivot_root, after /dev is built: writes the files on the container's own /dev
+// tmpfs, binds each over /etc/<name> (read-only when `readonly`), and removes the sources from
+// /dev. A target that is a symlink (or passes through one) or not a regular file is left as the
+// image made it, with a warning on `log`: nothing is ever mounted through an image's symlink.
+void provide_etc_files(int root, const EtcFiles& files, bool readonly, std::ostream& log);
+
+// Child: adds HOME (the home directory of `uid` in the image's /etc/passwd, else "/") and
+// HOSTNAME to `env` unless it has them already.
+void add_home(std::vector<std::string>& env, int root, uint32_t uid);
+void add_hostname(std::vector<std::string>& env, const std::string& hostname);
+
+}  // namespace policy::launch::identity
