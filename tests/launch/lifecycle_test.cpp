@@ -298,19 +298,28 @@ TEST(Lifecycle, KilledDuringSetupLeavesNothingBehind) {
   require_root_and_binary();
   if (::testing::Test::IsSkipped()) return;
   std::string pol = write_policy("lifecycle", kPolicy), root = fresh_root("setup");
-  // Warm the compile cache, so that the delays below fall into the launch itself.
+  // Warm the compile cache, so that the delays below fall into the launch itself, and time a
+  // whole launch: the kills are spread from 0 to 1.5 times that.
+  auto t0 = std::chrono::steady_clock::now();
   PolicyrunProcess warm = start(pol, root, launch_test::busybox_layer(), {"true"});
   ASSERT_TRUE(warm.reap(20000));
   ASSERT_EQ(warm.status, 0) << slurp(warm.out);
+  auto launch_time =
+      std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0);
+  int running = 0;  // kills that came after the command started
   for (int i = 0; i < 20; ++i) {
     PolicyrunProcess r = start(pol, root, launch_test::busybox_layer(), {"sleep", "1000"});
-    std::this_thread::sleep_for(std::chrono::microseconds(1500 * i));
+    auto delay = launch_time * 3 * i / 40;
+    std::this_thread::sleep_for(delay);
+    if (count_named(r, "sleep") == 1) ++running;
     ::kill(r.pid, SIGKILL);
     ASSERT_TRUE(r.reap(5000));
     EXPECT_TRUE(wait_until([&] { return marked(r.mark).empty(); }, 5000))
-        << "kill after " << 1.5 * i << " ms: " << marked(r.mark).size()
+        << "kill after " << delay.count() << " us: " << marked(r.mark).size()
         << " processes outlived policyrun";
   }
+  EXPECT_GT(running, 0) << "no kill came after the command started (launch: " << launch_time.count()
+                        << " us)";
   expect_next_launch_cleans(pol, root);
 }
 
