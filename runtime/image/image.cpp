@@ -317,6 +317,7 @@ PreparedImage prepare_image(const std::string& image_ref, const CacheOptions& op
     bool docker = is_docker_archive(*bundle);
     if (!docker && !is_oci_layout(*bundle)) {
       no_tag("rootfs directory");
+      gc_tmp(options);  // layers half unpacked by a launch that was killed, as for archives
       char real[PATH_MAX];
       if (!::realpath(ref.path.c_str(), real)) throw sys_error("realpath", ref.path);
       check_rootfs_directory(ref.path, real, st, options.root);

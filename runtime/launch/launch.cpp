@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <ctime>
 #include <iostream>
 #include <map>
 #include <sstream>
@@ -30,6 +31,7 @@
 #include "runtime/launch/mounts.hpp"
 #include "runtime/launch/namespaces.hpp"
 #include "runtime/launch/net.hpp"
+#include "runtime/launch/reaper.hpp"
 #include "runtime/launch/rlimits.hpp"
 #include "runtime/launch/rootfs.hpp"
 #include "runtime/launch/seccomp.hpp"
@@ -40,6 +42,9 @@ namespace policy::launch {
 namespace {
 
 constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
+// After a hangup (the user's terminal closed) the container gets SIGHUP and this long to exit;
+// then it is killed and policyrun exits with 128 + SIGHUP, as a shell's job would.
+constexpr int kHangupGraceMs = 5000;
 constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // ---- the child's report to the parent: errno, exit code, message, over a CLOEXEC pipe ----
@@ -92,6 +97,7 @@ struct ChildSetup {
   bool shared_memory = false;
   std::vector<std::string> cgroup_procs;
   int sync_read, error_write, tty_sock;
+  int sync_write, error_read, record_fd;  // the parent's ends and its run record: closed first
   sigset_t forward;
 };
 
@@ -182,6 +188,20 @@ void flush(std::ostringstream& log, int fd) {
   log.str("");
 }
 
+// The container dies with the policyrun that supervises it: SIGKILL when the parent exits, and an
+// exit now if it already has. The parent holds the error pipe's read end until the run ends and
+// the kernel closes it before it sends the parent-death signal, so a closed read end (POLLERR on
+// the write end) means the signal was missed. Armed again after every change of credentials,
+// which clears it.
+void die_with_parent(int error_write, bool must_arm) {
+  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
+    if (must_arm) throw sys_error("prctl(PR_SET_PDEATHSIG)");
+    return;
+  }
+  struct pollfd pf = {error_write, POLLOUT, 0};
+  if (::poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR)) ::_exit(kExitRuntimeError);
+}
+
 void wait_for_parent(int fd) {
   char go = 0;
   ssize_t n;
@@ -219,6 +239,8 @@ void join_cgroups(const std::vector<std::string>& procs) {
   try {
     const ir::Policy& p = *s.policy;
     const LaunchRequest& r = *s.req;
+    for (int fd : {s.sync_write, s.error_read, s.record_fd}) ::close(fd);
+    die_with_parent(s.error_write, true);
     if (s.shared_memory)
       join_cgroups(s.cgroup_procs);  // the parent waits in clone until the execve
     else
@@ -255,6 +277,9 @@ void join_cgroups(const std::vector<std::string>& procs) {
     if (!p.process.no_new_privileges) seccomp::install(r.seccomp_filter);
     user::switch_ids(s.ids, (s.clone_flags & CLONE_NEWUSER) != 0);
     capabilities::apply(p.capabilities);
+    // Again: the id switch cleared it. Best effort when a filter is already in (no
+    // no_new_privileges): it may refuse prctl; the pid namespace and the next gc remain.
+    die_with_parent(s.error_write, p.process.no_new_privileges);
     enter_cwd(r.cwd);
     apply_apparmor_exec_label(p, r.apparmor);  // runtime/launch/apparmor.* (LSM engineer)
     if (p.process.no_new_privileges) no_new_privs();
@@ -263,9 +288,13 @@ void join_cgroups(const std::vector<std::string>& procs) {
     if (p.process.no_new_privileges) seccomp::install(r.seccomp_filter);  // the very last step
     if (s.init) {
       ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // keep /proc/1/exe (the runtime binary) closed
+      const pid_t init_pid = ::getpid();
       pid_t cmd = ::fork();
       if (cmd < 0) throw sys_error("fork the command from the container's init");
       if (cmd == 0) {
+        // The command dies with its init (best effort: the filter is already in).
+        if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0 && ::getppid() != init_pid)
+          ::_exit(kExitRuntimeError);
         fds::close_all_except({s.error_write});
         exec_or_report(s, env);
       }
@@ -292,12 +321,26 @@ int supervise(namespaces::Child& c, const sigset_t& forward, int tty_master, int
   UniqueFd sfd(::signalfd(-1, &forward, SFD_CLOEXEC));
   if (!sfd.valid()) throw sys_error("signalfd for forwarding signals to the container");
   bool relay_in = tty_master >= 0;
+  bool hung_up = false, killed = false;
+  struct timespec deadline {};
   for (;;) {
     struct pollfd pf[4] = {{c.pidfd.get(), POLLIN, 0},
                            {sfd.get(), POLLIN, 0},
                            {tty_master, POLLIN, 0},
                            {relay_in ? tty_in : -1, POLLIN, 0}};
-    int n = ::poll(pf, 4, -1);
+    int timeout = -1;
+    if (hung_up && !killed) {
+      struct timespec now;
+      ::clock_gettime(CLOCK_MONOTONIC, &now);
+      long ms = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
+      timeout = ms > 0 ? static_cast<int>(ms) : 0;
+    }
+    int n = ::poll(pf, 4, timeout);
+    if (n == 0 && hung_up && !killed) {  // the grace after a hangup is over
+      ::syscall(SYS_pidfd_send_signal, c.pidfd.get(), SIGKILL, nullptr, 0);
+      killed = true;
+      continue;
+    }
     if (n < 0) {
       if (errno == EINTR) continue;
       throw sys_error("poll while supervising the container");
@@ -307,6 +350,16 @@ int supervise(namespaces::Child& c, const sigset_t& forward, int tty_master, int
       if (::read(sfd.get(), &si, sizeof si) == sizeof si) {
         int sig = static_cast<int>(si.ssi_signo);
         if (sig == SIGWINCH && tty_master >= 0) tty::copy_window_size(tty_in, tty_master);
+        if (sig == SIGHUP && !hung_up) {
+          hung_up = true;
+          ::clock_gettime(CLOCK_MONOTONIC, &deadline);
+          deadline.tv_sec += kHangupGraceMs / 1000;
+          deadline.tv_nsec += (kHangupGraceMs % 1000) * 1000000L;
+          if (deadline.tv_nsec >= 1000000000L) {
+            deadline.tv_sec += 1;
+            deadline.tv_nsec -= 1000000000L;
+          }
+        }
         ::syscall(SYS_pidfd_send_signal, c.pidfd.get(), sig, nullptr, 0);
       }
     }
@@ -341,6 +394,7 @@ int supervise(namespaces::Child& c, const sigset_t& forward, int tty_master, int
   while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
   }
   c.pid = -1;
+  if (killed) return 128 + SIGHUP;
   return init::exit_code(status);
 }
 
@@ -458,6 +512,8 @@ int launch(const LaunchRequest& r) {
   s.hostname = identity::hostname(p.process.hostname, (s.clone_flags & CLONE_NEWUTS) != 0, run_id);
   s.etc = identity::etc_files(s.hostname, (s.clone_flags & CLONE_NEWNET) != 0);
   identity::add_hostname(s.env, s.hostname);
+  reaper::collect(r.state_root);  // the runs whose policyrun died: their cgroups and state
+  reaper::RunRecord record(r.state_root, run_id);  // held until this run is removed
   const cgroup::Layout layout = cgroup::detect();
   s.state = rootfs::create_state(r.state_root, run_id, r.lower_dirs,
                                  userns ? outside_root(p.namespaces.uid_map, ::geteuid()) : 0,
@@ -468,6 +524,7 @@ int launch(const LaunchRequest& r) {
     ~StateGuard() { rootfs::remove_state(st); }
   } state_guard{s.state};
   std::unique_ptr<cgroup::RunCgroup> cg = cgroup::create(layout, run_id, p.resources);
+  if (cg) record.note_cgroups(cg->dirs());
 
   int sync_pipe[2], error_pipe[2], tty_pair[2] = {-1, -1};
   if (::pipe2(sync_pipe, O_CLOEXEC) != 0 || ::pipe2(error_pipe, O_CLOEXEC) != 0)
@@ -478,6 +535,9 @@ int launch(const LaunchRequest& r) {
   UniqueFd tty_parent(tty_pair[0]), tty_child(tty_pair[1]);
   s.sync_read = sync_r.get();
   s.error_write = err_w.get();
+  s.sync_write = sync_w.get();
+  s.error_read = err_r.get();
+  s.record_fd = record.fd();
   s.tty_sock = tty_child.get();
 
   fds::mark_cloexec_from(3);
