@@ -129,12 +129,22 @@ void provide_etc_files(int root, const EtcFiles& files, bool readonly, std::ostr
     try {
       t = mounts::ensure_in_root(root, target, mounts::Leaf::File, what);
     } catch (const Error& e) {
-      if (e.sys_errno() != ELOOP) throw;
-      log << "policyrun: warning: " << target
-          << " in the image is (or passes through) a symbolic link: left as the image made it, "
-             "without the runtime's "
-          << name << " (nothing is mounted through an image's symlink)\n";
-      continue;
+      if (e.sys_errno() == ELOOP) {
+        log << "policyrun: warning: " << target
+            << " in the image is (or passes through) a symbolic link: left as the image made it, "
+               "without the runtime's "
+            << name << " (nothing is mounted through an image's symlink)\n";
+        continue;
+      }
+      // In a user namespace the image's /etc belongs to an id outside it: the container's root
+      // cannot add a missing file there. The container goes without it, as its image made it.
+      if (e.sys_errno() == EACCES || e.sys_errno() == EPERM) {
+        log << "policyrun: warning: " << target
+            << " is missing in the image and cannot be created there (" << e.what()
+            << "): the container runs without the runtime's " << name << "\n";
+        continue;
+      }
+      throw;
     }
     struct stat st;
     if (::fstat(t.get(), &st) != 0) throw sys_error(what + ": stat", target);

@@ -216,3 +216,26 @@ TEST(Identity, SymlinkedEtcFilesNeverReachTheHost) {
   EXPECT_TRUE(launch_test::host_mount_lines_mentioning(host_file).empty());
   EXPECT_TRUE(launch_test::host_mount_lines_mentioning(host_dir).empty());
 }
+
+// In a user namespace the image's /etc belongs to an id outside it: files the image has are
+// covered as usual, a missing one cannot be created there and is left out with a warning.
+TEST(Identity, UserNamespaceCoversTheImagesFilesAndWarnsAboutMissingOnes) {
+  require_root();
+  if (::testing::Test::IsSkipped()) return;
+  auto p = docker_like_policy();
+  p.namespaces.namespaces.push_back({policy::ir::NamespaceKind::User, "", {}});
+  p.namespaces.uid_map = {{0, 100000, 65536}};
+  p.namespaces.gid_map = {{0, 100000, 65536}};
+  std::string layer = launch_test::new_layer("userns-etc-files");
+  fs::copy(launch_test::busybox_layer(), layer,
+           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  for (const char* f : {"hostname", "hosts", "resolv.conf"}) std::ofstream(layer + "/etc/" + f);
+  auto has =
+      run_script(p, "cat /etc/hostname; grep -c localhost /etc/hosts", "0a0b0c0d0e0f", {layer});
+  EXPECT_EQ(has.out, "0a0b0c0d0e0f\n2\n") << has.err << has.diag;
+  auto lacks = run_script(p, "hostname; cat /etc/hostname; echo rc=$?", "0a0b0c0d0e0f");
+  EXPECT_EQ(lacks.out, "0a0b0c0d0e0f\nrc=1\n") << lacks.err;
+  EXPECT_NE(lacks.diag.find("/etc/hostname is missing in the image and cannot be created"),
+            std::string::npos)
+      << lacks.diag;
+}
