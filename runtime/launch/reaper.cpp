@@ -122,10 +122,13 @@ void remove_run(int run_dir, const std::string& run_path, const std::string& id,
 
 RunRecord::RunRecord(const std::string& state_root, const std::string& run_id)
     : path_(state_root + "/run/" + run_id + kSuffix) {
-  files::make_dir(state_root, 0711);
   const std::string run = state_root + "/run";
-  files::make_dir(run, 0711);
   UniqueFd dir(::open(run.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!dir.valid() && errno == ENOENT) {  // the first run under this root
+    files::make_dir(state_root, 0711);
+    files::make_dir(run, 0711);  // traversable by a user namespace's root, as rootfs.cpp makes it
+    dir.reset(::open(run.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  }
   if (!dir.valid()) throw sys_error("open the run state directory", run);
   ::flock(dir.get(), LOCK_SH);
   fd_.reset(::openat(dir.get(), (run_id + kSuffix).c_str(),

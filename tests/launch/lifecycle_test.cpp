@@ -100,7 +100,8 @@ struct PolicyrunProcess {
 };
 
 PolicyrunProcess start(const std::string& policy, const std::string& root, const std::string& image,
-                       const std::vector<std::string>& command) {
+                       const std::vector<std::string>& command,
+                       const std::vector<std::string>& options = {}) {
   static int counter = 0;
   PolicyrunProcess r;
   r.mark = "m" + std::to_string(::getpid()) + "-" + std::to_string(++counter);
@@ -114,6 +115,7 @@ PolicyrunProcess start(const std::string& policy, const std::string& root, const
                                    "-e",
                                    std::string(kMarkKey) + "=" + r.mark,
                                    image};
+  args.insert(args.end() - 1, options.begin(), options.end());
   args.insert(args.end(), command.begin(), command.end());
   r.pid = ::fork();
   if (r.pid == 0) {
@@ -256,6 +258,22 @@ TEST(Lifecycle, ContainerDiesWithPolicyrunWhileRunning) {
   Leftovers running = leftovers(root);
   EXPECT_EQ(running.ids.size(), 1u) << join(running.run_entries);
   EXPECT_FALSE(running.cgroup_dirs.empty());
+  ::kill(r.pid, SIGKILL);
+  ASSERT_TRUE(r.reap(5000));
+  EXPECT_TRUE(wait_until([&] { return marked(r.mark).empty(); }, 5000))
+      << marked(r.mark).size() << " processes of the container outlived policyrun";
+  expect_next_launch_cleans(pol, root);
+}
+
+// With --init the container's PID 1 is policyrun's own init, which forks the command: the init
+// dies with policyrun, and the namespace with it.
+TEST(Lifecycle, ContainerWithInitDiesWithPolicyrun) {
+  require_root_and_binary();
+  if (::testing::Test::IsSkipped()) return;
+  std::string pol = write_policy("lifecycle", kPolicy), root = fresh_root("init");
+  PolicyrunProcess r = start(pol, root, launch_test::busybox_layer(),
+                             {"sh", "-c", "sleep 1000 & exec sleep 1001"}, {"--init"});
+  ASSERT_TRUE(wait_until([&] { return count_named(r, "sleep") == 2; }, 20000)) << slurp(r.out);
   ::kill(r.pid, SIGKILL);
   ASSERT_TRUE(r.reap(5000));
   EXPECT_TRUE(wait_until([&] { return marked(r.mark).empty(); }, 5000))
