@@ -113,21 +113,23 @@ std::vector<bpf_insn> program(const std::vector<ir::DeviceRule>& rules) {
 void attach_v2(const std::string& cgroup_dir, const std::vector<ir::DeviceRule>& rules) {
   std::vector<bpf_insn> prog = program(rules);
   static const char license[] = "GPL";
-  char log[4096] = "";
   bpf_attr load{};
   load.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
   load.insns = reinterpret_cast<uintptr_t>(prog.data());
   load.insn_cnt = static_cast<uint32_t>(prog.size());
   load.license = reinterpret_cast<uintptr_t>(license);
-  load.log_buf = reinterpret_cast<uintptr_t>(log);
-  load.log_size = sizeof log;
-  load.log_level = 1;
   UniqueFd fd(static_cast<int>(bpf(BPF_PROG_LOAD, load)));
   if (!fd.valid()) {
     int e = errno;
-    throw Error("devices: the kernel refused the cgroup v2 device program (bpf BPF_PROG_LOAD " +
-                    std::string(std::strerror(e)) +
-                    (log[0] ? "; verifier: " + std::string(log) : "") +
+    // Again with the verifier's log, only to say why (a full log may not fit: ENOSPC).
+    std::string log(1 << 16, '\0');
+    load.log_buf = reinterpret_cast<uintptr_t>(log.data());
+    load.log_size = static_cast<uint32_t>(log.size());
+    load.log_level = 1;
+    UniqueFd again(static_cast<int>(bpf(BPF_PROG_LOAD, load)));
+    log.resize(std::strlen(log.c_str()));
+    throw Error("devices: the kernel refused the cgroup v2 device program (bpf BPF_PROG_LOAD: " +
+                    std::string(std::strerror(e)) + (log.empty() ? "" : "; verifier: " + log) +
                     "); cgroup v2 restricts devices only with a BPF device program, which "
                     "needs a kernel built with CONFIG_CGROUP_BPF and CAP_SYS_ADMIN (or CAP_BPF)",
                 e);

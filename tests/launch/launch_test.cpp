@@ -239,6 +239,7 @@ TEST(Launch, ReadOnlyRootOfOneLayerIsTheLayerBoundReadOnly) {
   if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   p.rootfs.readonly = true;
+  p.rootfs.nosuid = p.rootfs.nodev = true;  // `root nosuid nodev` reaches the direct root too
   auto req = launch_test::busybox_request(
       p, {"/bin/sh", "-c",
           "grep -E '^[0-9]+ [0-9]+ [0-9:]+ [^ ]+ / ' /proc/self/mountinfo > /dev/shm/root; "
