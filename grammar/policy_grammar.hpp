@@ -349,9 +349,10 @@ struct process_section
       node {};
 
 // ---- rootfs section ----------------------------------------------------------------------------
-struct root_keyword : sor<POLICY_WORD("readonly-paths"), POLICY_WORD("readonly"),
-                          POLICY_WORD("chroot"), POLICY_WORD("tmpfs"), POLICY_WORD("bind"),
-                          POLICY_WORD("masked"), POLICY_WORD("docker-defaults")> {};
+struct root_keyword
+    : sor<POLICY_WORD("readonly-paths"), POLICY_WORD("readonly"), POLICY_WORD("chroot"),
+          POLICY_WORD("tmpfs"), POLICY_WORD("bind"), POLICY_WORD("masked"),
+          POLICY_WORD("docker-defaults"), POLICY_WORD("root")> {};
 // size=64M, mode=1777, nosuid, ro
 struct mount_opt : seq<not_at<root_keyword>, alpha, star<sor<alnum, one<'_', '=', '.', '-', ':'>>>>,
                    node {};
@@ -367,8 +368,11 @@ struct root_readonly_paths
     : seq<POLICY_KW("readonly-paths"), must<mount_path>, star<comma, must<mount_path>>>,
       node {};
 struct root_docker_defaults : POLICY_KW("docker-defaults"), node {};
+// root nosuid nodev: flags of the root file system's own mount
+struct root_flag : tok<mount_opt> {};
+struct root_flags : seq<POLICY_KW("root"), must<root_flag>, star<tok<mount_opt>>>, node {};
 struct root_item : seq<sor<root_readonly_paths, root_readonly, root_chroot, root_tmpfs, root_bind,
-                           root_masked, root_docker_defaults>,
+                           root_masked, root_docker_defaults, root_flags>,
                        item_sep> {};
 struct root_close : rbrace {};
 struct root_open : lbrace {};
@@ -376,9 +380,41 @@ struct rootfs_section
     : seq<POLICY_KW("rootfs"), must<root_open>, star<root_item>, must<root_close>>,
       node {};
 
+// ---- devices section ---------------------------------------------------------------------------
+// allow c 1:3 rwm: a device type (c, b or a for all), major:minor (numbers or '*'), access (r w m)
+struct dev_type : seq<one<'a', 'b', 'c'>, not_at<ident_other>>, node {};
+struct dev_any : one<'*'>, node {};
+struct dev_number : sor<number, dev_any> {};
+struct dev_minor : dev_number {};
+struct dev_colon : one<':'> {};
+struct dev_numbers : seq<dev_number, must<dev_colon>, must<dev_minor>> {};
+struct dev_access : seq<plus<one<'r', 'w', 'm'>>, not_at<ident_other>>, node {};
+struct dev_type_tok : tok<dev_type> {};
+struct dev_access_tok : tok<dev_access> {};
+struct dev_allow
+    : seq<POLICY_KW("allow"), must<dev_type_tok>, opt<tok<dev_numbers>>, must<dev_access_tok>>,
+      node {};
+struct dev_item : seq<dev_allow, item_sep> {};
+struct dev_close : rbrace {};
+struct dev_open : lbrace {};
+struct devices_section : seq<POLICY_KW("devices"), must<dev_open>, star<dev_item>, must<dev_close>>,
+                         node {};
+
+// ---- sysctl section ----------------------------------------------------------------------------
+// net.ipv4.ip_unprivileged_port_start 0; net.ipv4.ping_group_range "0 2147483647"
+struct sysctl_value : sor<tok<quoted>, tok<number>> {};
+struct sysctl_setting : seq<tok<ident>, must<sysctl_value>>, node {};
+struct sysctl_item : seq<sysctl_setting, item_sep> {};
+struct sysctl_close : rbrace {};
+struct sysctl_open : lbrace {};
+struct sysctl_section
+    : seq<POLICY_KW("sysctl"), must<sysctl_open>, star<sysctl_item>, must<sysctl_close>>,
+      node {};
+
 // ---- policies ----------------------------------------------------------------------------------
 struct section : sor<syscalls_section, capabilities_section, filesystem_section, network_section,
-                     namespaces_section, resources_section, process_section, rootfs_section> {};
+                     namespaces_section, resources_section, process_section, rootfs_section,
+                     devices_section, sysctl_section> {};
 struct more_base : tok<base_name> {};
 struct extends_clause : seq<POLICY_KW("extends"), must<more_base>, star<comma, must<more_base>>> {};
 struct policy_decl_name : tok<policy_name> {};
@@ -504,15 +540,28 @@ POLICY_EXPECT(proc_close,
               "rlimit, init) or '}'");
 POLICY_EXPECT(mount_path, "expected a path");
 POLICY_EXPECT(root_open, "expected '{' to open the rootfs section");
+POLICY_EXPECT(root_flag, "expected a flag of the root mount (nosuid, nodev) after 'root'");
 POLICY_EXPECT(root_close,
               "expected a rootfs setting (readonly, chroot, tmpfs, bind, masked, readonly-paths, "
-              "docker-defaults) or '}'");
+              "docker-defaults, root) or '}'");
+POLICY_EXPECT(dev_type_tok,
+              "expected a device type after 'allow': c (character), b (block) or a (all)");
+POLICY_EXPECT(dev_colon, "expected ':' between the major and minor numbers, as in 1:3 or 136:*");
+POLICY_EXPECT(dev_minor, "expected a minor number or '*' after ':'");
+POLICY_EXPECT(dev_access_tok, "expected an access after the device: some of r, w, m (as in rwm)");
+POLICY_EXPECT(dev_open, "expected '{' to open the devices section");
+POLICY_EXPECT(dev_close,
+              "expected 'allow' (as in 'allow c 1:3 rwm') or '}' in the devices section");
+POLICY_EXPECT(sysctl_value, "expected a value after the sysctl name: a number or a quoted string");
+POLICY_EXPECT(sysctl_open, "expected '{' to open the sysctl section");
+POLICY_EXPECT(sysctl_close,
+              "expected a sysctl (as in 'net.ipv4.ip_unprivileged_port_start 0') or '}'");
 POLICY_EXPECT(more_base, "expected a policy name after 'extends'");
 POLICY_EXPECT(policy_decl_name, "expected a policy name after 'policy'");
 POLICY_EXPECT(policy_open, "expected '{' after the policy name");
 POLICY_EXPECT(policy_close,
               "expected a section (syscalls, capabilities, filesystem, network, namespaces, "
-              "resources, process, rootfs) or '}' to close the policy");
+              "resources, process, rootfs, devices, sysctl) or '}' to close the policy");
 POLICY_EXPECT(end_of_file, "expected 'policy', 'group' or 'include'");
 #undef POLICY_EXPECT
 

@@ -47,8 +47,11 @@ static_assert(sizeof(ir::NamespaceSpec) == 80);
 static_assert(sizeof(ir::IdMap) == 12);
 static_assert(sizeof(ir::NamespacePlan) == 72);
 static_assert(sizeof(ir::MountSpec) == 136);
-static_assert(sizeof(ir::RootfsPlan) == 120);
-static_assert(sizeof(ir::ResourceLimits) == 232);
+static_assert(sizeof(ir::RootfsPlan) == 128);
+static_assert(sizeof(ir::DeviceRule) == 72);
+static_assert(sizeof(ir::DevicePlan) == 32);
+static_assert(sizeof(ir::Sysctl) == 104);
+static_assert(sizeof(ir::ResourceLimits) == 264);
 static_assert(sizeof(ir::Rlimit) == 64);
 static_assert(sizeof(ir::ProcessPlan) == 248);
 static_assert(sizeof(ir::Action) == 8);
@@ -56,7 +59,7 @@ static_assert(sizeof(ir::Comparison) == 112);
 static_assert(sizeof(ir::KernelVersion) == 8);
 static_assert(sizeof(ir::SyscallRule) == 248);
 static_assert(sizeof(ir::SeccompPolicy) == 104);
-static_assert(sizeof(ir::Policy) == 1168);
+static_assert(sizeof(ir::Policy) == 1232);
 #endif
 
 struct Malformed {};
@@ -224,12 +227,26 @@ PC_STRUCT(NamespacePlan, NSPLAN_FIELDS)
 PC_STRUCT(MountSpec, MOUNTSPEC_FIELDS)
 #define ROOTFS_FIELDS(c, x)                                                                   \
   F(c, x, readonly) F(c, x, use_chroot) F(c, x, mounts) F(c, x, masked_paths)                 \
-  F(c, x, readonly_paths) F(c, x, loc)
+  F(c, x, readonly_paths) F(c, x, nosuid) F(c, x, nodev) F(c, x, loc)
 PC_STRUCT(RootfsPlan, ROOTFS_FIELDS)
+// The device type is a letter (a, b, c), checked by hand as no enumerator range covers it.
+void io(Writer& w, const DeviceRule::Type& t) { w.raw(static_cast<char>(t)); }
+void io(Reader& r, DeviceRule::Type& t) {
+  const char c = r.raw<char>();
+  if (c != DeviceRule::All && c != DeviceRule::Char && c != DeviceRule::Block) throw Malformed{};
+  t = static_cast<DeviceRule::Type>(c);
+}
+#define DEVRULE_FIELDS(c, x) \
+  F(c, x, type) F(c, x, major) F(c, x, minor) F(c, x, access) F(c, x, loc)
+PC_STRUCT(DeviceRule, DEVRULE_FIELDS)
+#define DEVPLAN_FIELDS(c, x) F(c, x, specified) F(c, x, rules)
+PC_STRUCT(DevicePlan, DEVPLAN_FIELDS)
+#define SYSCTL_FIELDS(c, x) F(c, x, key) F(c, x, value) F(c, x, loc)
+PC_STRUCT(Sysctl, SYSCTL_FIELDS)
 #define RES_FIELDS(c, x)                                                                      \
   F(c, x, memory_bytes) F(c, x, memory_swap_bytes) F(c, x, cpu_shares) F(c, x, cpu_weight)    \
   F(c, x, cpu_quota_us) F(c, x, cpu_period_us) F(c, x, pids) F(c, x, cpuset_cpus)             \
-  F(c, x, cpuset_mems) F(c, x, loc)
+  F(c, x, cpuset_mems) F(c, x, devices) F(c, x, loc)
 PC_STRUCT(ResourceLimits, RES_FIELDS)
 #define RLIMIT_FIELDS(c, x) F(c, x, resource) F(c, x, soft) F(c, x, hard) F(c, x, loc)
 PC_STRUCT(Rlimit, RLIMIT_FIELDS)
@@ -256,7 +273,7 @@ PC_STRUCT(SeccompPolicy, SECCOMP_FIELDS)
 #define POLICY_FIELDS(c, x)                                                                   \
   F(c, x, name) F(c, x, loc) F(c, x, bases) F(c, x, seccomp) F(c, x, capabilities)            \
   F(c, x, filesystem) F(c, x, network) F(c, x, namespaces) F(c, x, resources)                 \
-  F(c, x, process) F(c, x, rootfs)
+  F(c, x, process) F(c, x, rootfs) F(c, x, sysctls)
 PC_STRUCT(Policy, POLICY_FIELDS)
 
 }  // namespace

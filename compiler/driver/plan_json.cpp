@@ -76,6 +76,9 @@ nlohmann::json plan_to_json(const ir::Policy& p) {
   root["pivot"] = p.rootfs.use_chroot ? "chroot" : "pivot_root";
   root["maskedPaths"] = p.rootfs.masked_paths;
   root["readonlyPaths"] = p.rootfs.readonly_paths;
+  root["options"] = nlohmann::json::array();
+  if (p.rootfs.nosuid) root["options"].push_back("nosuid");
+  if (p.rootfs.nodev) root["options"].push_back("nodev");
   auto& mounts = root["mounts"] = nlohmann::json::array();
   for (auto& m : p.rootfs.mounts) {
     nlohmann::json e{
@@ -94,6 +97,24 @@ nlohmann::json plan_to_json(const ir::Policy& p) {
   put(r, "pids", p.resources.pids);
   put(r, "cpusetCpus", p.resources.cpuset_cpus);
   put(r, "cpusetMems", p.resources.cpuset_mems);
+  // As the OCI runtime spec writes linux.resources.devices: deny everything, then the allowlist.
+  auto& devs = r["devices"] = nlohmann::json::array();
+  devs.push_back({{"allow", false}, {"access", "rwm"}});
+  for (const ir::DeviceRule& d : p.resources.devices.rules) {
+    std::string access;
+    if (d.access & ir::DeviceRule::Read) access += 'r';
+    if (d.access & ir::DeviceRule::Write) access += 'w';
+    if (d.access & ir::DeviceRule::Mknod) access += 'm';
+    nlohmann::json e{{"allow", true}, {"type", std::string(1, static_cast<char>(d.type))}};
+    if (d.major >= 0) e["major"] = d.major;
+    if (d.minor >= 0) e["minor"] = d.minor;
+    e["access"] = access;
+    devs.push_back(e);
+  }
+  if (!p.sysctls.empty()) {
+    auto& sc = j["sysctl"] = nlohmann::json::object();
+    for (const ir::Sysctl& x : p.sysctls) sc[x.key] = x.value;
+  }
 
   auto& proc = j["process"];
   proc["noNewPrivileges"] = p.process.no_new_privileges;

@@ -157,6 +157,27 @@ void add_runtime(Report& rep, const ir::Policy& p) {
   res("pids", "pids.max", r.pids.has_value());
   res("cpuset.cpus", "cpuset.cpus", r.cpuset_cpus.has_value());
   res("cpuset.mems", "cpuset.mems", r.cpuset_mems.has_value());
+  auto devices = [&](const std::string& rule, const SourceLoc& loc) {
+    rep.entries.push_back({"devices", rule, loc, {{"devices cgroup", Enforcement::Enforced, ""}}});
+  };
+  if (!r.devices.specified)
+    devices(
+        "no devices section: Docker's allowlist (mknod of any node; read, write and mknod of "
+        "null, zero, full, random, urandom, tty, console, ptmx and the pts)",
+        p.loc);
+  else
+    for (const ir::DeviceRule& d : r.devices.rules) {
+      std::string access;
+      if (d.access & ir::DeviceRule::Read) access += 'r';
+      if (d.access & ir::DeviceRule::Write) access += 'w';
+      if (d.access & ir::DeviceRule::Mknod) access += 'm';
+      auto num = [](int64_t n) { return n < 0 ? std::string("*") : std::to_string(n); };
+      devices(std::string("allow ") + static_cast<char>(d.type) + " " + num(d.major) + ":" +
+                  num(d.minor) + " " + access,
+              d.loc);
+    }
+  for (const ir::Sysctl& x : p.sysctls)
+    rt("sysctl", x.key + " \"" + x.value + "\"  (the container's /proc/sys)", x.loc);
   const ir::ProcessPlan& pr = p.process;
   if (pr.no_new_privileges)
     rt("process", "no_new_privileges  (prctl PR_SET_NO_NEW_PRIVS)", pr.loc);
@@ -171,6 +192,8 @@ void add_runtime(Report& rep, const ir::Policy& p) {
     rt("process", "rlimit " + std::to_string(l.resource), l.loc);
   const ir::RootfsPlan& root = p.rootfs;
   if (root.readonly) rt("rootfs", "readonly", root.loc);
+  if (root.nosuid) rt("rootfs", "root nosuid", root.loc);
+  if (root.nodev) rt("rootfs", "root nodev", root.loc);
   if (root.use_chroot)
     rt("rootfs", "chroot", root.loc, Enforcement::Partial,
        "chroot is escapable by a process with CAP_SYS_CHROOT; pivot_root is not");

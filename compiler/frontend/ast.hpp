@@ -136,8 +136,8 @@ struct NamespacesSection {
   SourceLoc loc;
 };
 
-// resources, process and rootfs items: the keyword and its operands, already shaped by the
-// grammar (e.g. cpu.quota has one or two durations; tmpfs a path then mount options).
+// resources, process, rootfs, devices and sysctl items: the keyword and its operands, already
+// shaped by the grammar (e.g. cpu.quota has one or two durations; tmpfs a path then mount options).
 struct Setting {
   std::string key;             // "memory", "cpu.quota", "user", "tmpfs", ...
   std::vector<Token> values;   // operands in order
@@ -161,6 +161,8 @@ struct Policy {
   std::optional<SettingsSection> resources;
   std::optional<SettingsSection> process;
   std::optional<SettingsSection> rootfs;
+  std::optional<SettingsSection> devices;  // allow c 1:3 rwm: values type [major minor] access
+  std::optional<SettingsSection> sysctl;   // key (the item's key) and its value
   SourceLoc loc;
 };
 

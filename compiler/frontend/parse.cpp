@@ -174,6 +174,10 @@ class TreeWalker {
         set_once(p.process, settings(s), "process");
       } else if (s.is_type<g::rootfs_section>()) {
         set_once(p.rootfs, settings(s), "rootfs");
+      } else if (s.is_type<g::devices_section>()) {
+        set_once(p.devices, settings(s), "devices");
+      } else if (s.is_type<g::sysctl_section>()) {
+        set_once(p.sysctl, settings(s), "sysctl");
       }
     }
     return p;

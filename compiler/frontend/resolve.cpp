@@ -312,7 +312,10 @@ class PolicyResolver {
       if (p->resources) apply_resources(*p->resources, out.resources, diags_);
       if (p->process) apply_process(*p->process, out.process, diags_);
       if (p->rootfs) apply_rootfs(*p->rootfs, out.rootfs, diags_);
+      if (p->devices) apply_devices(*p->devices, out.resources.devices, diags_);
+      if (p->sysctl) apply_sysctl(*p->sysctl, out.sysctls, diags_);
     }
+    check_sysctls(out, diags_);  // once the namespaces of the whole chain are known
     if (diags_.has_errors()) return std::nullopt;
     return out;
   }

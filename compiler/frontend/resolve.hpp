@@ -66,5 +66,10 @@ void apply_resources(const ast::SettingsSection& s, ir::ResourceLimits& out,
                      DiagnosticEngine& diags);
 void apply_process(const ast::SettingsSection& s, ir::ProcessPlan& out, DiagnosticEngine& diags);
 void apply_rootfs(const ast::SettingsSection& s, ir::RootfsPlan& out, DiagnosticEngine& diags);
+void apply_devices(const ast::SettingsSection& s, ir::DevicePlan& out, DiagnosticEngine& diags);
+void apply_sysctl(const ast::SettingsSection& s, std::vector<ir::Sysctl>& out,
+                  DiagnosticEngine& diags);
+// Only namespaced sysctls, each with the namespace it belongs to (as runc validates them).
+void check_sysctls(const ir::Policy& p, DiagnosticEngine& diags);
 
 }  // namespace policy::frontend

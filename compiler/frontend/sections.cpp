@@ -1,5 +1,6 @@
-// The filesystem, network, namespaces, resources, process and rootfs sections -> IR. Each
-// apply_* adds one policy's section on top of what its bases gave (docs/language.md, "extends").
+// The filesystem, network, namespaces, resources, process, rootfs, devices and sysctl sections ->
+// IR. Each apply_* adds one policy's section on top of what its bases gave (docs/language.md,
+// "extends").
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -411,6 +412,16 @@ void apply_rootfs(const ast::SettingsSection& s, ir::RootfsPlan& out, Diagnostic
       for (const ast::Token& p : item.values)
         if (check_path(p, diags))
           add_unique(k == "masked" ? out.masked_paths : out.readonly_paths, p.text);
+    } else if (k == "root") {
+      for (const ast::Token& o : item.options) {
+        if (o.text == "nosuid")
+          out.nosuid = true;
+        else if (o.text == "nodev")
+          out.nodev = true;
+        else
+          diags.error(o.loc,
+                      unknown_message("flag of the root mount", o.text, {"nosuid", "nodev"}));
+      }
     } else if (k == "docker-defaults") {
       // Docker's defaults (moby oci/defaults.go: MaskedPaths, ReadonlyPaths).
       for (const char* p :
@@ -422,6 +433,104 @@ void apply_rootfs(const ast::SettingsSection& s, ir::RootfsPlan& out, Diagnostic
            {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"})
         add_unique(out.readonly_paths, p);
     }
+  }
+}
+
+void apply_devices(const ast::SettingsSection& s, ir::DevicePlan& out, DiagnosticEngine& diags) {
+  // The first devices section of the extends chain replaces the default list; later ones add.
+  if (!out.specified) out.rules.clear();
+  out.specified = true;
+  for (const ast::Setting& item : s.items) {
+    // values: type, [major, minor,] access (grammar: dev_allow)
+    const std::vector<ast::Token>& v = item.values;
+    ir::DeviceRule r;
+    r.loc = item.loc;
+    r.type = static_cast<ir::DeviceRule::Type>(v.at(0).text.at(0));
+    bool ok = true;
+    if (v.size() == 4) {
+      auto num = [&](const ast::Token& t, int64_t& slot) {
+        if (t.text == "*") return;
+        // 32 bits: what the v2 device program sees (struct bpf_cgroup_dev_ctx).
+        if (auto n = number(t, diags, UINT32_MAX))
+          slot = static_cast<int64_t>(*n);
+        else
+          ok = false;
+      };
+      num(v[1], r.major);
+      num(v[2], r.minor);
+    }
+    if (r.type == ir::DeviceRule::All && (r.major >= 0 || r.minor >= 0)) {
+      diags.error(v.at(0).loc, "'allow a' covers every device: write 'a *:*', not major:minor");
+      ok = false;
+    }
+    for (char c : v.back().text) {
+      uint8_t bit = c == 'r'   ? ir::DeviceRule::Read
+                    : c == 'w' ? ir::DeviceRule::Write
+                               : ir::DeviceRule::Mknod;
+      if (r.access & bit) {
+        diags.error(v.back().loc, std::string("access '") + c + "' is written twice");
+        ok = false;
+      }
+      r.access |= bit;
+    }
+    if (ok) out.rules.push_back(r);
+  }
+}
+
+void apply_sysctl(const ast::SettingsSection& s, std::vector<ir::Sysctl>& out,
+                  DiagnosticEngine& diags) {
+  for (const ast::Setting& item : s.items) {
+    const std::string& key = item.key;
+    if (key.front() == '.' || key.back() == '.' || key.find("..") != std::string::npos) {
+      diags.error(item.loc, "sysctl name '" + key + "' has an empty component");
+      continue;
+    }
+    ir::Sysctl x{key, item.values.at(0).text, item.loc};
+    auto same = std::find_if(out.begin(), out.end(), [&](auto& e) { return e.key == key; });
+    if (same != out.end())
+      *same = x;  // a derived policy overrides its base
+    else
+      out.push_back(x);
+  }
+}
+
+void check_sysctls(const ir::Policy& p, DiagnosticEngine& diags) {
+  auto created = [&](ir::NamespaceKind k) {
+    for (const ir::NamespaceSpec& n : p.namespaces.namespaces)
+      if (n.kind == k && n.join_path.empty()) return true;
+    return false;
+  };
+  static const std::vector<std::string> kIpc = {
+      "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
+      "kernel.shmall", "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"};
+  for (const ir::Sysctl& x : p.sysctls) {
+    const std::string& k = x.key;
+    // Each namespaced sysctl and the namespace it lives in (the list runc validates against).
+    const char* ns = nullptr;
+    ir::NamespaceKind kind = ir::NamespaceKind::Net;
+    if (k == "kernel.domainname" || k == "kernel.hostname") {
+      ns = "uts";
+      kind = ir::NamespaceKind::Uts;
+    } else if (std::find(kIpc.begin(), kIpc.end(), k) != kIpc.end() ||
+               k.rfind("fs.mqueue.", 0) == 0) {
+      ns = "ipc";
+      kind = ir::NamespaceKind::Ipc;
+    } else if (k.rfind("net.", 0) == 0) {
+      ns = "net";
+    }
+    if (!ns) {
+      diags.error(x.loc, "sysctl '" + k +
+                             "' is not namespaced: setting it in a container would change the "
+                             "whole host; only kernel.domainname, kernel.hostname, the IPC ones "
+                             "(kernel.msg*, kernel.sem, kernel.shm*, fs.mqueue.*) and net.* can "
+                             "be set");
+      continue;
+    }
+    if (!created(kind))
+      diags.error(x.loc, "sysctl '" + k + "' needs a new " + ns +
+                             " namespace, or it would change the host's (or the joined one's); "
+                             "add '" +
+                             ns + "' to the namespaces section");
   }
 }
 

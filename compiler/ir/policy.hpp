@@ -26,6 +26,7 @@ struct Policy {
   ResourceLimits resources;
   ProcessPlan process;
   RootfsPlan rootfs;
+  std::vector<Sysctl> sysctls;  // namespaced sysctls, set in the container's namespaces
 };
 
 }  // namespace policy::ir

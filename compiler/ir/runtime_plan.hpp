@@ -48,6 +48,55 @@ struct RootfsPlan {
   std::vector<MountSpec> mounts;    // extra mounts (tmpfs /tmp size=64M, binds)
   std::vector<std::string> masked_paths;    // Docker's masked paths (bind /dev/null or empty tmpfs)
   std::vector<std::string> readonly_paths;  // Docker's read-only paths
+  bool nosuid = false;                      // the root mount: `root nosuid nodev`
+  bool nodev = false;
+  SourceLoc loc;
+};
+
+// One `allow` line of the devices section: the v1 devices controller's "type major:minor access".
+struct DeviceRule {
+  enum Type : char { All = 'a', Char = 'c', Block = 'b' } type = All;
+  int64_t major = -1, minor = -1;  // -1: any ('*')
+  enum Access : uint8_t { Read = 1, Write = 2, Mknod = 4 };
+  uint8_t access = 0;  // Read | Write | Mknod
+  SourceLoc loc;
+};
+
+// Docker's allowlist (runc's default cgroup rules under moby's DefaultLinuxSpec): mknod of any
+// node, read/write/mknod of null, zero, full, random, urandom, tty, console, ptmx and the pts.
+inline std::vector<DeviceRule> default_device_rules() {
+  constexpr uint8_t rwm = DeviceRule::Read | DeviceRule::Write | DeviceRule::Mknod;
+  return {{DeviceRule::Char, -1, -1, DeviceRule::Mknod, {}},
+          {DeviceRule::Block, -1, -1, DeviceRule::Mknod, {}},
+          {DeviceRule::Char, 1, 3, rwm, {}},      // /dev/null
+          {DeviceRule::Char, 1, 5, rwm, {}},      // /dev/zero
+          {DeviceRule::Char, 1, 7, rwm, {}},      // /dev/full
+          {DeviceRule::Char, 1, 8, rwm, {}},      // /dev/random
+          {DeviceRule::Char, 1, 9, rwm, {}},      // /dev/urandom
+          {DeviceRule::Char, 5, 0, rwm, {}},      // /dev/tty
+          {DeviceRule::Char, 5, 1, rwm, {}},      // /dev/console
+          {DeviceRule::Char, 5, 2, rwm, {}},      // /dev/ptmx
+          {DeviceRule::Char, 136, -1, rwm, {}}};  // /dev/pts/*
+}
+
+// The devices the container may create and open; every other device is refused (devices cgroup
+// on v1, a BPF_PROG_TYPE_CGROUP_DEVICE program on v2). Without a `devices` section a policy
+// gets Docker's allowlist (default_device_rules).
+struct DevicePlan {
+  bool specified = false;  // a devices section replaced the default rules
+  std::vector<DeviceRule> rules = default_device_rules();
+  // `allow a *:* rwm` among the rules: nothing to enforce.
+  bool unrestricted() const {
+    for (const DeviceRule& r : rules)
+      if (r.type == DeviceRule::All && r.major < 0 && r.minor < 0 && r.access == 7) return true;
+    return false;
+  }
+};
+
+// A namespaced kernel setting written in the container's own /proc/sys (`sysctl` section).
+struct Sysctl {
+  std::string key;    // net.ipv4.ping_group_range
+  std::string value;  // "0 2147483647"
   SourceLoc loc;
 };
 
@@ -61,6 +110,7 @@ struct ResourceLimits {
   std::optional<uint64_t> pids;               // pids.max
   std::optional<std::string> cpuset_cpus;     // cpuset.cpus
   std::optional<std::string> cpuset_mems;
+  DevicePlan devices;  // devices cgroup (v1) or BPF device program (v2)
   SourceLoc loc;
 };
 

@@ -253,6 +253,12 @@ std::unique_ptr<RunCgroup> create(const Layout& layout, const std::string& run_i
         "resources: the policy sets limits but this host has no cgroup file system "
         "mounted (neither cgroup v1 controllers nor cgroup2 in /proc/self/mountinfo); "
         "mount cgroup2 at /sys/fs/cgroup or remove the resources section");
+  if (!limits.devices.unrestricted())
+    throw Error(
+        "devices: the policy restricts devices (every policy does unless it says 'devices { "
+        "allow a *:* rwm }') but this host has no cgroup file system mounted, so neither the "
+        "v1 devices controller nor a v2 BPF device program can enforce it; mount cgroup2 at "
+        "/sys/fs/cgroup");
   return nullptr;
 }
 

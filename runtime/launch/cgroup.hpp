@@ -68,7 +68,8 @@ class RunCgroup {
   std::string pids_events_file;       // pids.events "max"
 };
 
-// Creates <hierarchy>/<own cgroup>/policyrun/<run_id> where needed and writes the limits.
+// Creates <hierarchy>/<own cgroup>/policyrun/<run_id> where needed and writes the limits and the
+// device rules (v1 devices controller where mounted, else a v2 BPF device program).
 // Throws policy::Error (fail closed) when a requested limit has no controller on this host.
 std::unique_ptr<RunCgroup> create(const Layout& layout, const std::string& run_id,
                                   const ir::ResourceLimits& limits);

@@ -4,6 +4,7 @@
 
 #include "compiler/common/error.hpp"
 #include "runtime/launch/cgroup.hpp"
+#include "runtime/launch/devices.hpp"
 #include "runtime/launch/files.hpp"
 
 namespace policy::launch::cgroup {
@@ -95,11 +96,27 @@ std::unique_ptr<RunCgroup> create_v1(const Layout& layout, const std::string& ru
     if (lim.cpuset_cpus) files::write(d + "/cpuset.cpus", *lim.cpuset_cpus);
     if (lim.cpuset_mems) files::write(d + "/cpuset.mems", *lim.cpuset_mems);
   }
+  const bool restrict_devices = !lim.devices.unrestricted();
+  const bool v1_devices = layout.v1_mounts.count("devices") > 0;
+  if (restrict_devices && v1_devices) {
+    // Deny everything, then allow the policy's rules (the controller keeps an allowlist).
+    std::string d = dir_for("devices");
+    files::write(d + "/devices.deny", "a");
+    for (const ir::DeviceRule& r : lim.devices.rules)
+      files::write(d + "/devices.allow", devices::v1_line(r));
+  }
   if (track_in_v2 && !layout.v2_mount.empty()) {
     // Hybrid host: also place the run in the unified hierarchy (no controllers there), which
     // gives it a cgroup.kill for a race-free cleanup and a named v2 cgroup as runc does.
     std::string parent = own_dir(layout.v2_mount, layout.v2_root, own_path(self, ""));
-    make_run_dir(*rc, parent, run_id);
+    std::string d = make_run_dir(*rc, parent, run_id);
+    // Without a v1 devices controller the v2 device program restricts the devices.
+    if (restrict_devices && !v1_devices) devices::attach_v2(d, lim.devices.rules);
+  } else if (restrict_devices && !v1_devices) {
+    throw Error(
+        "devices: the policy restricts devices but this host has neither the cgroup v1 "
+        "'devices' controller nor a cgroup2 hierarchy for a BPF device program; mount one of "
+        "them, or write 'devices { allow a *:* rwm }' to give the container every device");
   }
   return rc;
 }

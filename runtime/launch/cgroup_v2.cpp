@@ -6,6 +6,7 @@
 
 #include "compiler/common/error.hpp"
 #include "runtime/launch/cgroup.hpp"
+#include "runtime/launch/devices.hpp"
 #include "runtime/launch/files.hpp"
 
 namespace policy::launch::cgroup {
@@ -114,6 +115,8 @@ std::unique_ptr<RunCgroup> create_v2(const Layout& layout, const std::string& ru
   if (lim.pids) files::write(d + "/pids.max", std::to_string(*lim.pids));
   if (lim.cpuset_cpus) files::write(d + "/cpuset.cpus", *lim.cpuset_cpus);
   if (lim.cpuset_mems) files::write(d + "/cpuset.mems", *lim.cpuset_mems);
+  // cgroup v2 has no devices controller: a device program decides instead.
+  if (!lim.devices.unrestricted()) devices::attach_v2(d, lim.devices.rules);
   return rc;
 }
 

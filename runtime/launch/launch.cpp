@@ -35,6 +35,7 @@
 #include "runtime/launch/rlimits.hpp"
 #include "runtime/launch/rootfs.hpp"
 #include "runtime/launch/seccomp.hpp"
+#include "runtime/launch/sysctl.hpp"
 #include "runtime/launch/tty.hpp"
 #include "runtime/launch/user.hpp"
 
@@ -252,10 +253,12 @@ void join_cgroups(const std::vector<std::string>& procs) {
     if (!r.tty) fds::install_stdio(r.stdin_fd, r.stdout_fd, r.stderr_fd);
     fds::close_all_except({s.error_write, s.tty_sock, r.diagnostics_fd});
     mounts::make_root_private();
-    UniqueFd root = rootfs::mount_root(s.state, r.lower_dirs, (s.clone_flags & CLONE_NEWUSER) != 0);
+    UniqueFd root =
+        rootfs::mount_root(s.state, r.lower_dirs, (s.clone_flags & CLONE_NEWUSER) != 0, p.rootfs);
     mounts::Context mc{root.get(), (s.clone_flags & CLONE_NEWUSER) != 0,
                        (s.clone_flags & CLONE_NEWNET) != 0, (s.clone_flags & CLONE_NEWIPC) != 0};
     mounts::mount_proc(mc);
+    sysctl::apply(root.get(), p.sysctls);  // in the new namespaces, before /proc/sys is read-only
     mounts::mount_dev(mc);
     mounts::mount_sys(mc);
     identity::provide_etc_files(root.get(), s.etc, p.rootfs.readonly, lsm_log);

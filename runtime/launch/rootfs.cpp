@@ -95,7 +95,11 @@ void remove_state(const RunState& s) noexcept {
   }
 }
 
-UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dirs, bool in_userns) {
+UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dirs, bool in_userns,
+                    const ir::RootfsPlan& plan) {
+  // nosuid and nodev only when the policy asks (`root nosuid nodev`): Docker sets neither, and
+  // the devices cgroup, not nodev, decides which device nodes can be opened.
+  const unsigned long flags = (plan.nosuid ? MS_NOSUID : 0) | (plan.nodev ? MS_NODEV : 0);
   if (s.direct) {
     // The layer onto itself (a mount point for pivot_root), then read-only at once: nothing the
     // launch does afterwards can write into the image (a missing mount point fails with EROFS).
@@ -106,9 +110,10 @@ UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dir
     // mount_setattr, not MS_REMOUNT: it adds these flags and leaves the others (atime...), which
     // a user namespace may not change, as they are.
     struct mount_attr attr {};
-    attr.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    attr.attr_set = MOUNT_ATTR_RDONLY | (plan.nosuid ? MOUNT_ATTR_NOSUID : 0) |
+                    (plan.nodev ? MOUNT_ATTR_NODEV : 0);
     if (::mount_setattr(root.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
-      throw sys_error("rootfs: make the root read-only, nosuid, nodev (mount_setattr)", s.merged);
+      throw sys_error("rootfs: make the root read-only (mount_setattr)", s.merged);
     return root;
   }
   std::string lower;
@@ -121,10 +126,9 @@ UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dir
   // (podman mounts its --rm containers so). Without it the unmount at the namespace's end syncs
   // the whole upper file system: a journal commit, ~1.2 ms of every launch here. A kernel that
   // does not know the option refuses it with EINVAL; the mount is then made without it.
-  int rc = ::mount("overlay", s.merged.c_str(), "overlay", MS_NOSUID | MS_NODEV,
-                   (data + ",volatile").c_str());
+  int rc = ::mount("overlay", s.merged.c_str(), "overlay", flags, (data + ",volatile").c_str());
   if (rc != 0 && errno == EINVAL)
-    rc = ::mount("overlay", s.merged.c_str(), "overlay", MS_NOSUID | MS_NODEV, data.c_str());
+    rc = ::mount("overlay", s.merged.c_str(), "overlay", flags, data.c_str());
   if (rc != 0) {
     int e = errno;
     std::string hint = e == ENODEV ? " (the kernel has no overlayfs: modprobe overlay)"

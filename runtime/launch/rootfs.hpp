@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/ir/runtime_plan.hpp"
 #include "runtime/launch/fds.hpp"
 
 namespace policy::launch::rootfs {
@@ -43,7 +44,8 @@ void remove_state(const RunState& s) noexcept;
 
 // Child, in its own mount namespace: mounts the overlay at s.merged (or, for a direct root, binds
 // the layer onto itself read-only, nosuid, nodev) and returns an O_PATH fd of the new root.
-UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dirs, bool in_userns);
+UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dirs, bool in_userns,
+                    const ir::RootfsPlan& plan);
 
 // Child: makes the root mount itself read-only (the mounts on top keep their own flags).
 void make_readonly(int root);

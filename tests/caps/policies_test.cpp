@@ -20,6 +20,7 @@
 #include <map>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "compiler/bpfgen/bpfgen.hpp"
 #include "compiler/caps/capabilities.hpp"
@@ -327,6 +328,35 @@ TEST(DockerDefault, CapabilitiesNamespacesAndPathsAreDockers) {
                                        "/proc/sysrq-trigger"}));
   EXPECT_FALSE(p->process.no_new_privileges);
   EXPECT_EQ(p->seccomp.default_action, (ir::Action{ir::ActionKind::Errno, EPERM}));
+}
+
+TEST(DockerDefault, DevicesSysctlsAndRootFlagsAreDockers) {
+  auto p = load_shipped("docker-default.pol");
+  ASSERT_TRUE(p);
+  // The devices section is written out, and says exactly what a policy without one gets.
+  EXPECT_TRUE(p->resources.devices.specified);
+  auto key = [](const ir::DeviceRule& r) {
+    return std::make_tuple(static_cast<char>(r.type), r.major, r.minor, r.access);
+  };
+  std::set<std::tuple<char, int64_t, int64_t, uint8_t>> got, want;
+  for (const auto& r : p->resources.devices.rules) got.insert(key(r));
+  for (const auto& r : ir::default_device_rules()) want.insert(key(r));
+  EXPECT_EQ(got, want);
+  EXPECT_EQ(p->resources.devices.rules.size(), 11u);
+  ASSERT_EQ(p->sysctls.size(), 2u);
+  EXPECT_EQ(p->sysctls[0].key, "net.ipv4.ping_group_range");
+  EXPECT_EQ(p->sysctls[0].value, "0 2147483647");
+  EXPECT_EQ(p->sysctls[1].key, "net.ipv4.ip_unprivileged_port_start");
+  EXPECT_EQ(p->sysctls[1].value, "0");
+  EXPECT_FALSE(p->rootfs.nosuid);  // Docker mounts the root neither nosuid nor nodev
+  EXPECT_FALSE(p->rootfs.nodev);
+  for (const char* pol : {"web.pol", "redis.pol"}) {
+    auto q = load_shipped(pol);
+    ASSERT_TRUE(q) << pol;
+    EXPECT_TRUE(q->rootfs.nosuid) << pol;
+    EXPECT_TRUE(q->rootfs.nodev) << pol;
+    EXPECT_FALSE(q->resources.devices.specified) << pol;  // Docker's list by default
+  }
 }
 
 TEST(DockerDefault, SameFilterAsRuncBuildsFromDockersJsonOnX86_64AndX32) {

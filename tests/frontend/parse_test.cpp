@@ -50,7 +50,7 @@ TEST(Syntax, MissingBraceAfterPolicyName) {
 TEST(Syntax, UnknownSection) {
   EXPECT_EQ(syntax_error("policy web {\n  sycalls { allow read }\n}\n"),
             "s.pol:2:3: error: expected a section (syscalls, capabilities, filesystem, network, "
-            "namespaces, resources, process, rootfs) or '}' to close the policy\n"
+            "namespaces, resources, process, rootfs, devices, sysctl) or '}' to close the policy\n"
             "  sycalls { allow read }\n"
             "  ^\n");
 }

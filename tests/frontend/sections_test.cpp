@@ -299,6 +299,121 @@ TEST(Rootfs, EverySetting) {
             "                    ^\n");
 }
 
+TEST(Rootfs, RootFlagsNosuidNodev) {
+  auto c = compile("policy p { rootfs { tmpfs /tmp nosuid; root nosuid nodev } }");
+  ASSERT_TRUE(c.policy) << c.diagnostics;
+  EXPECT_TRUE(c.policy->rootfs.nosuid);
+  EXPECT_TRUE(c.policy->rootfs.nodev);
+  EXPECT_EQ(c.policy->rootfs.mounts.at(0).options, (std::vector<std::string>{"nosuid"}));
+  auto none = compile("policy p { rootfs { readonly } }");
+  ASSERT_TRUE(none.policy);
+  EXPECT_FALSE(none.policy->rootfs.nosuid);  // Docker's default: neither
+  EXPECT_FALSE(none.policy->rootfs.nodev);
+  auto bad = compile("policy p { rootfs { root noexec } }");
+  EXPECT_FALSE(bad.policy);
+  EXPECT_EQ(bad.diagnostics.substr(0, bad.diagnostics.find('\n')),
+            "test.pol:1:26: error: unknown flag of the root mount 'noexec'");
+}
+
+TEST(Devices, RulesReplaceTheDefaultListAndExtendsAdds) {
+  auto none = compile("policy p { }");
+  ASSERT_TRUE(none.policy);
+  const auto& d = none.policy->resources.devices;
+  EXPECT_FALSE(d.specified);
+  EXPECT_EQ(d.rules.size(), ir::default_device_rules().size());
+  EXPECT_FALSE(d.unrestricted());
+
+  auto c = compile(R"(policy base { devices { allow c *:* m; allow c 1:3 rwm } }
+policy p extends base {
+  devices {
+    allow b 7:* r   # loop devices, read only
+    allow c 10:200 rw
+  }
+})");
+  ASSERT_TRUE(c.policy) << c.diagnostics;
+  const auto& r = c.policy->resources.devices.rules;
+  ASSERT_EQ(r.size(), 4u);
+  EXPECT_EQ(r[0].type, ir::DeviceRule::Char);
+  EXPECT_EQ(r[0].major, -1);
+  EXPECT_EQ(r[0].minor, -1);
+  EXPECT_EQ(r[0].access, ir::DeviceRule::Mknod);
+  EXPECT_EQ(r[1].major, 1);
+  EXPECT_EQ(r[1].minor, 3);
+  EXPECT_EQ(r[1].access, ir::DeviceRule::Read | ir::DeviceRule::Write | ir::DeviceRule::Mknod);
+  EXPECT_EQ(r[2].type, ir::DeviceRule::Block);
+  EXPECT_EQ(r[2].major, 7);
+  EXPECT_EQ(r[2].minor, -1);
+  EXPECT_EQ(r[2].access, ir::DeviceRule::Read);
+  EXPECT_EQ(r[3].access, ir::DeviceRule::Read | ir::DeviceRule::Write);
+  EXPECT_EQ(r[3].loc.line, 5u);
+
+  auto all = compile("policy p { devices { allow a rwm } }");
+  ASSERT_TRUE(all.policy) << all.diagnostics;
+  EXPECT_TRUE(all.policy->resources.devices.unrestricted());
+  auto empty = compile("policy p { devices { } }");
+  ASSERT_TRUE(empty.policy);
+  EXPECT_TRUE(empty.policy->resources.devices.rules.empty());  // every device refused
+}
+
+TEST(Devices, Errors) {
+  auto c = compile("policy p { devices { allow x 1:3 rw } }");
+  EXPECT_FALSE(c.policy);
+  EXPECT_EQ(c.diagnostics.substr(0, c.diagnostics.find('\n')),
+            "test.pol:1:28: error: expected a device type after 'allow': c (character), b "
+            "(block) or a (all)");
+  auto d = compile("policy p { devices { allow c 1:3 rwx } }");
+  EXPECT_FALSE(d.policy);
+  EXPECT_NE(d.diagnostics.find("expected an access after the device"), std::string::npos)
+      << d.diagnostics;
+  auto e = compile("policy p { devices { allow a 1:3 rw; allow c 1:3 rr } }");
+  EXPECT_FALSE(e.policy);
+  EXPECT_NE(e.diagnostics.find("test.pol:1:28: error: 'allow a' covers every device"),
+            std::string::npos)
+      << e.diagnostics;
+  EXPECT_NE(e.diagnostics.find("test.pol:1:50: error: access 'r' is written twice"),
+            std::string::npos)
+      << e.diagnostics;
+}
+
+TEST(Sysctl, NamespacedOnesWithTheirNamespace) {
+  auto c = compile(R"(policy p {
+  namespaces { net, ipc, uts }
+  sysctl {
+    net.ipv4.ping_group_range "0 2147483647"
+    net.ipv4.ip_unprivileged_port_start 0
+    kernel.shmmax 1024; fs.mqueue.msg_max 20; kernel.domainname "example"
+  }
+})");
+  ASSERT_TRUE(c.policy) << c.diagnostics;
+  const auto& s = c.policy->sysctls;
+  ASSERT_EQ(s.size(), 5u);
+  EXPECT_EQ(s[0].key, "net.ipv4.ping_group_range");
+  EXPECT_EQ(s[0].value, "0 2147483647");
+  EXPECT_EQ(s[1].value, "0");
+  EXPECT_EQ(s[4].key, "kernel.domainname");
+}
+
+TEST(Sysctl, HostWideOnesAndMissingNamespacesAreRefused) {
+  auto c = compile(
+      "policy p { namespaces { net join /proc/1/ns/net }\n"
+      "  sysctl { kernel.panic 1; vm.swappiness 10; net.ipv4.ip_forward 1; kernel.sem \"1 2 3 "
+      "4\" } }");
+  EXPECT_FALSE(c.policy);
+  EXPECT_NE(c.diagnostics.find("test.pol:2:12: error: sysctl 'kernel.panic' is not namespaced: "
+                               "setting it in a container would change the whole host"),
+            std::string::npos)
+      << c.diagnostics;
+  EXPECT_NE(c.diagnostics.find("test.pol:2:28: error: sysctl 'vm.swappiness' is not namespaced"),
+            std::string::npos)
+      << c.diagnostics;
+  EXPECT_NE(c.diagnostics.find("test.pol:2:46: error: sysctl 'net.ipv4.ip_forward' needs a new "
+                               "net namespace"),
+            std::string::npos)
+      << c.diagnostics;
+  EXPECT_NE(c.diagnostics.find("sysctl 'kernel.sem' needs a new ipc namespace"), std::string::npos)
+      << c.diagnostics;
+}
+
 TEST(Extends, MergeRules) {
   auto c = compile(R"(
 policy a {

@@ -249,3 +249,55 @@ TEST(CgroupV2, LimitWithoutADelegatedControllerFailsClosedNamingTheFile) {
     EXPECT_NE(std::string(e.what()).find("'pids'"), std::string::npos) << e.what();
   }
 }
+
+TEST(CgroupDevices, V1DevicesListHoldsExactlyThePolicysRules) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  auto l = cg::detect();
+  if (!l.v1_mounts.count("devices")) GTEST_SKIP() << "no v1 devices controller on this host";
+  std::string id = "dev-" + policy::launch::files::random_id();
+  auto rc = cg::create(l, id, {});  // no devices section: Docker's list
+  ASSERT_TRUE(rc);
+  std::string dir;
+  for (const auto& d : rc->dirs())
+    if (d.rfind(l.v1_mounts.at("devices"), 0) == 0) dir = d;
+  ASSERT_FALSE(dir.empty());
+  std::string list = policy::launch::files::read(dir + "/devices.list");
+  EXPECT_EQ(list,
+            "c *:* m\nb *:* m\nc 1:3 rwm\nc 1:5 rwm\nc 1:7 rwm\nc 1:8 rwm\nc 1:9 rwm\n"
+            "c 5:0 rwm\nc 5:1 rwm\nc 5:2 rwm\nc 136:* rwm\n");
+  rc->destroy();
+  EXPECT_FALSE(fs::exists(dir));
+}
+
+TEST(CgroupDevices, NoControllerAndNoCgroup2FailsClosed) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  auto l = cg::detect();
+  if (l.mode != cg::Mode::Hybrid && l.mode != cg::Mode::V1) GTEST_SKIP() << "v1 host only";
+  cg::Layout v1_only = l;
+  v1_only.mode = cg::Mode::V1;
+  v1_only.v1_mounts.erase("devices");
+  v1_only.v2_mount.clear();
+  std::string id = "dev-" + policy::launch::files::random_id();
+  try {
+    cg::create(v1_only, id, {});
+    ADD_FAILURE() << "a run without any device restriction was accepted";
+  } catch (const policy::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("neither the cgroup v1 'devices' controller nor a "
+                                         "cgroup2 hierarchy"),
+              std::string::npos)
+        << e.what();
+  }
+  for (const auto& [ctrl, mount] : v1_only.v1_mounts)
+    EXPECT_FALSE(fs::exists(mount + "/policyrun/" + id)) << ctrl;  // nothing left behind
+  cg::Layout none;
+  try {
+    cg::create(none, id, {});
+    ADD_FAILURE() << "a host without cgroups ran a container with device rules";
+  } catch (const policy::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no cgroup file system"), std::string::npos) << e.what();
+  }
+  policy::ir::ResourceLimits all;
+  all.devices.specified = true;
+  all.devices.rules = {{policy::ir::DeviceRule::All, -1, -1, 7, {}}};
+  EXPECT_EQ(cg::create(none, id, all), nullptr);  // `allow a rwm`: nothing to enforce
+}

@@ -239,6 +239,7 @@ TEST(Launch, ReadOnlyRootOfOneLayerIsTheLayerBoundReadOnly) {
   if (::testing::Test::IsSkipped()) return;
   auto p = docker_like_policy();
   p.rootfs.readonly = true;
+  p.rootfs.nosuid = p.rootfs.nodev = true;  // `root nosuid nodev` reaches the direct root too
   // Every mount point must exist in the layer, /etc/{hostname,hosts,resolv.conf} too (Docker's
   // images have them): a copy of the busybox layer with the three files.
   std::string layer = launch_test::new_layer("busybox-etc-files");
