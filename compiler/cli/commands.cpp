@@ -435,8 +435,9 @@ int cmd_import(const std::vector<std::string>& args) {
     policy.name = fs::path(file).stem().string();
   } else {
     if (!base.empty())
-      throw UsageError("--base applies to a seccomp JSON profile; an AppArmor profile is "
-                       "imported on its own");
+      throw UsageError(
+          "--base applies to a seccomp JSON profile; an AppArmor profile is "
+          "imported on its own");
     kind = "AppArmor profile";
     auto p = import_apparmor(text, file, diags);
     if (p) policy = *p;
