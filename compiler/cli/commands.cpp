@@ -472,7 +472,6 @@ int cmd_import(const std::vector<std::string>& args) {
   std::string shown = out.empty() ? "<imported policy>" : out;
   DiagnosticEngine check;
   frontend::LoadOptions lo = popts.load_options();
-  if (!out.empty()) lo.include_dirs.insert(lo.include_dirs.begin(), fs::path(out).parent_path());
   lo.arches.clear();
   auto compiled = frontend::load_policy_text(shown, text_out, lo, check);
   if (!compiled) {

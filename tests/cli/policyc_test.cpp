@@ -620,10 +620,10 @@ TEST_F(Policyc, ImportRefusesGarbageSignalAndPtracePermissions) {
     const char* expect;
   } cases[] = {
       {"  signal (send, frobnicate) peer=x,\n",
-       ":3:17: error: unknown signal permission 'frobnicate' (AppArmor knows send, receive, r, w, "
+       ":3:10: error: unknown signal permission 'frobnicate' (AppArmor knows send, receive, r, w, "
        "rw, read, write); fix the profile"},
       {"  ptrace (readby, xyz),\n",
-       ":3:11: error: unknown ptrace permission 'xyz' (AppArmor knows read, readby, trace, "
+       ":3:10: error: unknown ptrace permission 'xyz' (AppArmor knows read, readby, trace, "
        "tracedby, r, w, rw); fix the profile"},
   };
   for (const Case& c : cases) {
@@ -655,7 +655,7 @@ TEST_F(Policyc, ImportChecksWhatItWritesAndWritesNothingWhenItDoesNotCompile) {
   fs::path out = tmp / "imported.pol";
   CliRun r = policyc({"import", profile.string(), "--base", "no-such-base", "-o", out.string()});
   EXPECT_EQ(r.status, 1) << r.err;
-  EXPECT_NE(r.err.find(out.string() + ":5:9: error: cannot find included file 'no-such-base.pol'"),
+  EXPECT_NE(r.err.find(out.string() + ":4:9: error: cannot find included file 'no-such-base.pol'"),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("does not compile (above); nothing was written"), std::string::npos)

@@ -237,7 +237,13 @@ TEST(Syscalls, CapabilityGates) {
             "test.pol:6:23: warning: rule is inactive: CAP_SYS_BOOT is not kept by this policy "
             "[-Wcapability-dropped]\n"
             "    allow reboot when capability SYS_BOOT\n"
-            "                      ^\n");
+            "                      ^\n"
+            "test.pol:2:3: warning: the seccomp filter allows no system call (default "
+            "errno(EPERM)): it is installed just before execve, which it refuses, so the command "
+            "never starts and the launch dies at its next system call; allow the calls the "
+            "program needs [-Wall-syscalls-refused]\n"
+            "  syscalls {\n"
+            "  ^\n");
 }
 
 TEST(Syscalls, CapabilityGateInBaseDoesNotWarn) {
