@@ -435,8 +435,9 @@ int cmd_import(const std::vector<std::string>& args) {
     policy.name = fs::path(file).stem().string();
   } else {
     if (!base.empty())
-      throw UsageError("--base applies to a seccomp JSON profile; an AppArmor profile is "
-                       "imported on its own");
+      throw UsageError(
+          "--base applies to a seccomp JSON profile; an AppArmor profile is "
+          "imported on its own");
     kind = "AppArmor profile";
     auto p = import_apparmor(text, file, diags);
     if (p) policy = *p;
@@ -471,7 +472,6 @@ int cmd_import(const std::vector<std::string>& args) {
   std::string shown = out.empty() ? "<imported policy>" : out;
   DiagnosticEngine check;
   frontend::LoadOptions lo = popts.load_options();
-  if (!out.empty()) lo.include_dirs.insert(lo.include_dirs.begin(), fs::path(out).parent_path());
   lo.arches.clear();
   auto compiled = frontend::load_policy_text(shown, text_out, lo, check);
   if (!compiled) {

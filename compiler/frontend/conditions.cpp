@@ -32,8 +32,8 @@ Dnf dnf_false() {
 
 size_t hash_of(const ir::Comparison& c) {
   size_t h = std::hash<uint64_t>{}(c.value);
-  for (uint64_t x : {uint64_t{c.arg}, static_cast<uint64_t>(c.op), c.mask,
-                     static_cast<uint64_t>(c.width)})
+  for (uint64_t x :
+       {uint64_t{c.arg}, static_cast<uint64_t>(c.op), c.mask, static_cast<uint64_t>(c.width)})
     h = h * 1000003u ^ std::hash<uint64_t>{}(x);
   return h;
 }

@@ -203,8 +203,7 @@ class Loader {
     }
     if (done_.count(id)) return;
     if (stack_.size() >= kMaxIncludeDepth) {
-      diags_.error(inc.file.loc, "includes nested deeper than " +
-                                     std::to_string(kMaxIncludeDepth) +
+      diags_.error(inc.file.loc, "includes nested deeper than " + std::to_string(kMaxIncludeDepth) +
                                      " files; include the files from fewer levels");
       return;
     }

@@ -381,8 +381,8 @@ std::vector<DeepPolicy> deep_policies(const fs::path& dir) {
   };
   const std::string head = "policy p {\n  syscalls default errno(EPERM) {\n    allow read(";
   // 10,000 parentheses: the condition inside the 256th '(' (column 16 + 256) is level 257.
-  fs::path parens = put("parens.pol", head + repeat("(", 10000) + "fd == 0" +
-                                          repeat(")", 10000) + ")\n  }\n}\n");
+  fs::path parens =
+      put("parens.pol", head + repeat("(", 10000) + "fd == 0" + repeat(")", 10000) + ")\n  }\n}\n");
   out.push_back({"parens", parens,
                  parens.string() +
                      ":3:272: error: condition nested deeper than 256 levels of parentheses and "
@@ -390,15 +390,16 @@ std::vector<DeepPolicy> deep_policies(const fs::path& dir) {
   // 100,000 `not`: the condition and 255 `not`s fit; the operand of the 256th `not` (column
   // 16 + 4 * 256) is one level too deep.
   fs::path nots = put("nots.pol", head + repeat("not ", 100000) + "fd == 0)\n  }\n}\n");
-  out.push_back({"not", nots,
-                 nots.string() + ":3:1040: error: condition nested deeper than 256 levels"});
+  out.push_back(
+      {"not", nots, nots.string() + ":3:1040: error: condition nested deeper than 256 levels"});
   // A 20,000-deep group chain: @g1 > @g2 > ... ; @g65 (line 65) is one level too deep.
   std::string groups;
   for (int i = 1; i < 20000; ++i)
     groups += "group @g" + std::to_string(i) + " { @g" + std::to_string(i + 1) + " }\n";
   groups += "group @g20000 { read }\n";
-  fs::path chain = put("groups.pol", groups + "policy p {\n  syscalls default errno(EPERM) {\n"
-                                              "    allow @g1\n  }\n}\n");
+  fs::path chain = put("groups.pol", groups +
+                                         "policy p {\n  syscalls default errno(EPERM) {\n"
+                                         "    allow @g1\n  }\n}\n");
   out.push_back({"groups", chain,
                  chain.string() +
                      ":65:7: error: groups nested deeper than 64 levels (@g1 > ... > @g65); list "
@@ -406,12 +407,13 @@ std::vector<DeepPolicy> deep_policies(const fs::path& dir) {
   // A 2,000-deep include chain: inc0 includes inc1 ... ; the include in inc63.pol is the 65th
   // file.
   for (int i = 1; i < 2000; ++i)
-    put("inc" + std::to_string(i) + ".pol",
-        "include \"inc" + std::to_string(i + 1) + ".pol\"\ngroup @i" + std::to_string(i) +
-            " { read }\n");
+    put("inc" + std::to_string(i) + ".pol", "include \"inc" + std::to_string(i + 1) +
+                                                ".pol\"\ngroup @i" + std::to_string(i) +
+                                                " { read }\n");
   put("inc2000.pol", "group @last { read }\n");
-  fs::path inc = put("inc0.pol", "include \"inc1.pol\"\npolicy p {\n  syscalls default errno(EPERM) "
-                                 "{\n    allow read\n  }\n}\n");
+  fs::path inc = put("inc0.pol",
+                     "include \"inc1.pol\"\npolicy p {\n  syscalls default errno(EPERM) "
+                     "{\n    allow read\n  }\n}\n");
   out.push_back({"includes", inc,
                  (dir / "inc63.pol").string() +
                      ":1:9: error: includes nested deeper than 64 files; include the files from "
@@ -449,8 +451,8 @@ TEST_F(Policyc, ManyErrorsOnOneLongLineStopAtTheErrorLimitWithCutLines) {
     name += std::string(98 - name.size(), 'x');
     line += name + (i + 1 < 10000 ? ", " : "");
   }
-  fs::path p = write("many.pol", "policy many {\n  syscalls default errno(EPERM) {\n" + line +
-                                     "\n  }\n}\n");
+  fs::path p =
+      write("many.pol", "policy many {\n  syscalls default errno(EPERM) {\n" + line + "\n  }\n}\n");
   CliRun r = policyc_within(60, {"check", p.string()});
   EXPECT_EQ(r.status, 1) << r.err.substr(0, 4000);
   EXPECT_LT(r.err.size(), 16u * 1024) << r.err.substr(0, 4000);
@@ -493,13 +495,13 @@ TEST_F(Policyc, PolicyrunTakesAnErrorLimit) {
   std::string line = "    allow ";
   for (int i = 0; i < 50; ++i) line += "nosuch" + std::to_string(i) + ", ";
   line += "read";
-  fs::path p = write("fifty.pol", "policy fifty {\n  syscalls default errno(EPERM) {\n" + line +
-                                      "\n  }\n}\n");
+  fs::path p = write("fifty.pol",
+                     "policy fifty {\n  syscalls default errno(EPERM) {\n" + line + "\n  }\n}\n");
   fs::path image = tmp / "image", root = tmp / "root";
   fs::create_directories(image);
-  CliRun r = run_program(env("POLICYRUN"), {"--root", root.string(), "--no-policy-cache",
-                                            "--error-limit", "2", "--policy", p.string(),
-                                            image.string(), "true"});
+  CliRun r =
+      run_program(env("POLICYRUN"), {"--root", root.string(), "--no-policy-cache", "--error-limit",
+                                     "2", "--policy", p.string(), image.string(), "true"});
   EXPECT_EQ(r.status, 125) << r.err;
   EXPECT_NE(r.err.find("[--error-limit=2]: 48 more not shown"), std::string::npos) << r.err;
   r = run_program(env("POLICYRUN"), {"--root", root.string(), "--no-policy-cache", "--policy",
@@ -529,10 +531,11 @@ TEST_F(Policyc, HundredThousandElementSetsFailQuicklyWithTheLimit) {
   auto set_policy = [&](const std::string& name, const std::string& op, int n) {
     std::string values;
     for (int i = 0; i < n; ++i) values += (i ? ", " : "") + std::to_string(i);
-    return write(name, "policy s {\n  syscalls default errno(EPERM) {\n"
-                       "    allow read, write, exit_group\n"
-                       "    allow personality(persona " +
-                           op + " {" + values + "})\n  }\n}\n");
+    return write(name,
+                 "policy s {\n  syscalls default errno(EPERM) {\n"
+                 "    allow read, write, exit_group\n"
+                 "    allow personality(persona " +
+                     op + " {" + values + "})\n  }\n}\n");
   };
   fs::path in = set_policy("in.pol", "in", 100000);
   CliRun r = policyc_within(20, {"compile", in.string(), "-o", (tmp / "in").string()});
@@ -579,9 +582,10 @@ TEST_F(Policyc, EveryIncludeReadErrorIsAnErrorAtTheInclude) {
   fs::path dir = policy_including("dir.pol", "adir.pol");
   r = policyc({"check", dir.string()});
   EXPECT_EQ(r.status, 1) << r.err;
-  EXPECT_NE(r.err.find(dir.string() + ":1:9: error: cannot include '" + (tmp / "adir.pol").string() +
-                       "': it is a directory; an include names a regular policy file"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find(dir.string() + ":1:9: error: cannot include '" + (tmp / "adir.pol").string() +
+                 "': it is a directory; an include names a regular policy file"),
+      std::string::npos)
       << r.err;
 
   // A FIFO would block the compiler forever: refused without opening it.
@@ -589,15 +593,13 @@ TEST_F(Policyc, EveryIncludeReadErrorIsAnErrorAtTheInclude) {
   fs::path fifo = policy_including("fifo.pol.main", "fifo.pol");
   r = policyc_within(20, {"check", fifo.string()});
   EXPECT_EQ(r.status, 1) << r.err;
-  EXPECT_NE(r.err.find(":1:9: error: cannot include '" + (tmp / "fifo.pol").string() +
-                       "': it is a FIFO"),
-            std::string::npos)
+  EXPECT_NE(
+      r.err.find(":1:9: error: cannot include '" + (tmp / "fifo.pol").string() + "': it is a FIFO"),
+      std::string::npos)
       << r.err;
 
   // A 17 MiB (sparse) file is over the 16 MiB a policy file may have.
-  {
-    std::ofstream big(tmp / "big.pol");
-  }
+  { std::ofstream big(tmp / "big.pol"); }
   fs::resize_file(tmp / "big.pol", 17u << 20);
   fs::path huge = policy_including("huge.pol", "big.pol");
   r = policyc({"check", huge.string()});
@@ -618,10 +620,10 @@ TEST_F(Policyc, ImportRefusesGarbageSignalAndPtracePermissions) {
     const char* expect;
   } cases[] = {
       {"  signal (send, frobnicate) peer=x,\n",
-       ":3:17: error: unknown signal permission 'frobnicate' (AppArmor knows send, receive, r, w, "
+       ":3:10: error: unknown signal permission 'frobnicate' (AppArmor knows send, receive, r, w, "
        "rw, read, write); fix the profile"},
       {"  ptrace (readby, xyz),\n",
-       ":3:11: error: unknown ptrace permission 'xyz' (AppArmor knows read, readby, trace, "
+       ":3:10: error: unknown ptrace permission 'xyz' (AppArmor knows read, readby, trace, "
        "tracedby, r, w, rw); fix the profile"},
   };
   for (const Case& c : cases) {
@@ -635,8 +637,9 @@ TEST_F(Policyc, ImportRefusesGarbageSignalAndPtracePermissions) {
     EXPECT_FALSE(fs::exists(out.string() + ".tmp")) << c.rule;
   }
   // AppArmor's short forms are mapped to the policy language's words, and the result compiles.
-  fs::path ok = write("short.apparmor",
-                      "profile short {\n  file,\n  signal (r, w) peer=x,\n  ptrace (rw, readby),\n}\n");
+  fs::path ok =
+      write("short.apparmor",
+            "profile short {\n  file,\n  signal (r, w) peer=x,\n  ptrace (rw, readby),\n}\n");
   CliRun r = policyc({"import", ok.string(), "-o", (tmp / "short.pol").string()});
   ASSERT_EQ(r.status, 0) << r.err;
   std::string text = slurp(tmp / "short.pol");
@@ -652,7 +655,7 @@ TEST_F(Policyc, ImportChecksWhatItWritesAndWritesNothingWhenItDoesNotCompile) {
   fs::path out = tmp / "imported.pol";
   CliRun r = policyc({"import", profile.string(), "--base", "no-such-base", "-o", out.string()});
   EXPECT_EQ(r.status, 1) << r.err;
-  EXPECT_NE(r.err.find(out.string() + ":5:9: error: cannot find included file 'no-such-base.pol'"),
+  EXPECT_NE(r.err.find(out.string() + ":4:9: error: cannot find included file 'no-such-base.pol'"),
             std::string::npos)
       << r.err;
   EXPECT_NE(r.err.find("does not compile (above); nothing was written"), std::string::npos)
@@ -672,8 +675,8 @@ TEST_F(Policyc, SeccompImportSaysItHasNoNamespacesAndBaseDockerDefaultGivesThem)
   EXPECT_NE(slurp(tmp / "bare.pol").find("# A seccomp profile has no namespaces"),
             std::string::npos);
 
-  r = policyc({"import", profile.string(), "--base", "docker-default", "-o",
-               (tmp / "based.pol").string()});
+  r = policyc(
+      {"import", profile.string(), "--base", "docker-default", "-o", (tmp / "based.pol").string()});
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.err.find("note:"), std::string::npos) << r.err;
   std::string text = slurp(tmp / "based.pol");

@@ -357,9 +357,9 @@ TEST(LongLines, CutNeverSplitsAUtf8SequenceAndKeepsTabs) {
   diags.add_source("u.pol", line);
   diags.error({"u.pol", 1, 201}, "here");
   diags.error({"u.pol", 1, 5}, "tab");
-  EXPECT_EQ(diags.render(diags.diagnostics()[0]),
-            "u.pol:1:201: error: here\n...\xc3\xa9" + std::string(119, 'y') + "...\n" +
-                std::string(3 + 61, ' ') + "^\n");
+  EXPECT_EQ(diags.render(diags.diagnostics()[0]), "u.pol:1:201: error: here\n...\xc3\xa9" +
+                                                      std::string(119, 'y') + "...\n" +
+                                                      std::string(3 + 61, ' ') + "^\n");
   EXPECT_EQ(diags.render(diags.diagnostics()[1]),
             "u.pol:1:5: error: tab\n" + line.substr(0, 120) + "...\n\t   ^\n");
 }

@@ -385,7 +385,13 @@ TEST(Syscalls, SeveralCapabilityGatedRulesGiveOneWarning) {
             "test.pol:3:23: warning: 3 rules are inactive: this policy does not keep CAP_SYS_BOOT, "
             "CAP_SYS_ADMIN (the first such rule is here) [-Wcapability-dropped]\n"
             "    allow reboot when capability SYS_BOOT\n"
-            "                      ^\n");
+            "                      ^\n"
+            "test.pol:2:3: warning: the seccomp filter allows no system call (default "
+            "errno(EPERM)): it is installed just before execve, which it refuses, so the command "
+            "never starts and the launch dies at its next system call; allow the calls the "
+            "program needs [-Wall-syscalls-refused]\n"
+            "  syscalls {\n"
+            "  ^\n");
 }
 
 }  // namespace
