@@ -14,6 +14,8 @@
 #include "compiler/bpfgen/dispatch.hpp"
 #include "compiler/bpfgen/graph.hpp"
 #include "compiler/bpfgen/model.hpp"
+#include "compiler/seccomp/enosys.hpp"
+#include "compiler/seccomp/interpreter.hpp"
 
 namespace policy::bpfgen {
 
@@ -39,6 +41,27 @@ struct Group {
   std::vector<const ArchModel*> members;
 };
 
+struct Segment {
+  uint32_t lo, hi;  // inclusive
+  NodeId base;      // the outcome of the numbers in it that no rule names
+};
+
+// `segments` (in order, covering the number space) with [span.lo, span.hi] given to `node`.
+std::vector<Segment> carve(const std::vector<Segment>& segments, seccomp::NumberSpan span,
+                           NodeId node) {
+  std::vector<Segment> out;
+  for (const Segment& s : segments) {
+    if (s.hi < span.lo || s.lo > span.hi) {
+      out.push_back(s);
+      continue;
+    }
+    if (s.lo < span.lo) out.push_back({s.lo, span.lo - 1, s.base});
+    out.push_back({std::max(s.lo, span.lo), std::min(s.hi, span.hi), node});
+    if (s.hi > span.hi) out.push_back({span.hi + 1, s.hi, s.base});
+  }
+  return out;
+}
+
 }  // namespace
 
 seccomp::Program generate(const ir::SeccompPolicy& policy, const Options& options) {
@@ -55,6 +78,8 @@ seccomp::Program generate(const ir::SeccompPolicy& policy, const Options& option
   Graph g;
   const NodeId bad_arch = g.ret(model.bad_arch_ret);
   const NodeId deflt = g.ret(model.default_ret);
+  const bool enosys_unknown = seccomp::enosys_for_unknown_syscalls(model.default_action);
+  const NodeId enosys = g.ret(seccomp::ret_of(seccomp::enosys_action()));
 
   std::vector<Group> groups;
   for (const ArchModel& a : model.arches) {
@@ -96,10 +121,6 @@ seccomp::Program generate(const ir::SeccompPolicy& policy, const Options& option
     // The number space of this arch value: on x86_64, x32 calls carry __X32_SYSCALL_BIT and must
     // never reach the x86_64 table (nor x86_64 numbers the x32 one); nr -1 gets the default, as in
     // libseccomp's filters.
-    struct Segment {
-      uint32_t lo, hi;
-      NodeId base;
-    };
     std::vector<Segment> segments;
     if (has_x86_64 || has_x32) {
       segments.push_back({0, kX32Bit - 1, has_x86_64 ? deflt : bad_arch});
@@ -108,6 +129,12 @@ seccomp::Program generate(const ir::SeccompPolicy& policy, const Options& option
     } else {
       segments.push_back({0, 0xffffffffU, deflt});
     }
+    // Numbers above libseccomp's table of each member arch: ENOSYS (docs/bpfgen.md). No rule
+    // names them (every rule's syscall is in the table), so they only split a default segment.
+    if (enosys_unknown)
+      for (const ArchModel* a : group.members)
+        for (const seccomp::NumberSpan& span : seccomp::unknown_syscall_spans(a->token))
+          segments = carve(segments, span, enosys);
     std::vector<NumberRange> ranges;
     for (const Segment& s : segments) {
       uint64_t at = s.lo;

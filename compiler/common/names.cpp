@@ -130,6 +130,18 @@ std::vector<int> arch_syscall_numbers(uint32_t arch) {
   return out;
 }
 
+int highest_syscall_number(uint32_t arch) {
+  static std::mutex lock;
+  static std::map<uint32_t, int> highest;
+  std::lock_guard<std::mutex> guard(lock);
+  auto [it, fresh] = highest.try_emplace(arch, -1);
+  if (fresh) {
+    const std::vector<int> nrs = arch_syscall_numbers(arch);
+    if (!nrs.empty()) it->second = nrs.back();
+  }
+  return it->second;
+}
+
 std::optional<int> capability_number(std::string_view name) {
   std::string n = lower(name);
   if (n.rfind("cap_", 0) != 0) n = "cap_" + n;

@@ -34,6 +34,10 @@ const std::vector<std::string>& all_syscall_names();  // union over all architec
 // Every syscall number of an architecture (as the filter sees it; x32 numbers include the
 // x32 bit), sorted.
 std::vector<int> arch_syscall_numbers(uint32_t arch);
+// The highest of those numbers: libseccomp's table for the arch ends there. A higher number is a
+// syscall newer than libseccomp (or none at all); filters answer it with ENOSYS (docs/seccomp.md,
+// "Syscalls newer than the tables"). -1 when libseccomp knows no syscall of the arch.
+int highest_syscall_number(uint32_t arch);
 
 // ---- capabilities ----
 // "CHOWN", "CAP_CHOWN", "cap_chown" -> 0

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "compiler/common/names.hpp"
+#include "compiler/seccomp/enosys.hpp"
 #include "compiler/seccomp/interpreter.hpp"
 #include "compiler/seccomp/libseccomp_backend.hpp"
 
@@ -208,7 +209,12 @@ std::optional<std::string> first_difference(const Program& a, const Program& b,
 ir::Action decide(const ir::SeccompPolicy& policy, uint32_t arch, uint32_t nr, const Args& args,
                   const ir::KernelVersion& kernel) {
   auto name = names::syscall_name(static_cast<int>(nr), arch);
-  if (!name) return policy.default_action;
+  if (!name) {
+    // A number above the tables: a syscall newer than libseccomp (docs/seccomp.md).
+    if (enosys_for_unknown_syscalls(policy.default_action) && is_unknown_syscall_number(arch, nr))
+      return enosys_action();
+    return policy.default_action;
+  }
   const bool narrow = arch_is_32bit(arch);
   // A socket or IPC call made through the arch's multiplexer (x86 socketcall(SYS_SOCKET, argv)):
   // the rules of that call decide, as libseccomp places them. The call's own arguments are in

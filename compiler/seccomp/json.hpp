@@ -52,7 +52,12 @@ ir::SeccompPolicy seccomp_from_json(const nlohmann::json& json, const JsonImport
 // their order (no IR): Docker's include/exclude filtering and archMap, then runc's rule adding
 // (rules with the default action skipped, unknown names skipped, several conditions on one
 // argument added as separate rules). Returns libseccomp's program before runc's -ENOSYS patch.
-Program compile_json_like_runc(const nlohmann::json& json, const JsonImportOptions& options);
+// `enosys_stub`: with this project's ENOSYS stub in front (with_enosys_stub, numbers above
+// libseccomp's tables; docs/seccomp.md "Syscalls newer than the tables") when the profile's default
+// refuses, to compare with policyc's filters. It is not runc's own patch, whose range depends on
+// the profile; tests/caps checks that the two coincide on Docker's profile.
+Program compile_json_like_runc(const nlohmann::json& json, const JsonImportOptions& options,
+                               bool enosys_stub = false);
 
 // "SCMP_ARCH_X86_64" for a libseccomp arch token.
 std::string scmp_arch_name(uint32_t arch_token);

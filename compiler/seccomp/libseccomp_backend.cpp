@@ -12,6 +12,7 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
+#include "compiler/seccomp/enosys.hpp"
 #include "compiler/seccomp/equivalence.hpp"
 #include "compiler/seccomp/interpreter.hpp"
 
@@ -505,8 +506,12 @@ Program compile_with_libseccomp(const ir::SeccompPolicy& policy, const Libseccom
   if (!merged) throw Error("seccomp: the policy targets no architecture");
   Program prog = export_program(merged.get());
   validate_program(prog);
+  const bool stub = enosys_for_unknown_syscalls(policy.default_action);
+  if (stub && options.enosys_stub) prog = with_enosys_stub(prog, plan.arches);
   if (options.verify) {
-    if (auto diff = first_difference_from_policy(prog, policy, kernel))
+    const Program& checked =
+        stub && !options.enosys_stub ? with_enosys_stub(prog, plan.arches) : prog;
+    if (auto diff = first_difference_from_policy(checked, policy, kernel))
       throw Error("seccomp: libseccomp " + std::to_string(SCMP_VER_MAJOR) + "." +
                   std::to_string(SCMP_VER_MINOR) + "." + std::to_string(SCMP_VER_MICRO) +
                   " built a filter that does not decide as the policy says (" + *diff +

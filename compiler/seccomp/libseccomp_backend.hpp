@@ -24,6 +24,11 @@ struct LibseccompOptions {
   // holds). true: the exported program is checked against the policy's own verdicts
   // (first_difference_from_policy) and a difference is an error.
   bool verify = true;
+  // Numbers above libseccomp's table get ENOSYS instead of the default action (docs/seccomp.md,
+  // "Syscalls newer than the tables"), by a stub in front of libseccomp's program
+  // (with_enosys_stub). false: libseccomp's program alone (tests look at it; verify then checks
+  // it with the stub in front, since the policy's verdicts include the rule).
+  bool enosys_stub = true;
 };
 
 // Builds the filter with libseccomp: one libseccomp filter per target arch (rules are added with

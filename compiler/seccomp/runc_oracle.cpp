@@ -6,6 +6,8 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
+#include "compiler/seccomp/enosys.hpp"
+#include "compiler/seccomp/interpreter.hpp"
 #include "compiler/seccomp/json.hpp"
 #include "compiler/seccomp/libseccomp_backend.hpp"
 
@@ -66,7 +68,7 @@ struct CtxDeleter {
 
 }  // namespace
 
-Program compile_json_like_runc(const json& j, const JsonImportOptions& opt) {
+Program compile_json_like_runc(const json& j, const JsonImportOptions& opt, bool enosys_stub) {
   const uint32_t native = opt.native_arches.empty() ? names::native_arch() : opt.native_arches[0];
   const ir::KernelVersion kernel = opt.kernel ? *opt.kernel : host_kernel_version();
 
@@ -166,7 +168,13 @@ Program compile_json_like_runc(const json& j, const JsonImportOptions& opt) {
       add(conds);
     }
   }
-  return export_program(ctx.get());
+  Program prog = export_program(ctx.get());
+  if (!enosys_stub || !enosys_for_unknown_syscalls(action_of(def))) return prog;
+  std::vector<uint32_t> tokens{names::native_arch()};  // seccomp_init's filter holds it
+  for (const std::string& a : arches)
+    if (std::find(tokens.begin(), tokens.end(), *names::arch_token(a)) == tokens.end())
+      tokens.push_back(*names::arch_token(a));
+  return with_enosys_stub(prog, tokens);
 }
 
 }  // namespace policy::seccomp

@@ -24,6 +24,7 @@
 
 #include "runtime/launch/capabilities.hpp"
 #include "runtime/launch/cgroup.hpp"
+#include "runtime/launch/exit_report.hpp"
 #include "runtime/launch/fds.hpp"
 #include "runtime/launch/files.hpp"
 #include "runtime/launch/identity.hpp"
@@ -561,6 +562,7 @@ int launch(const LaunchRequest& r) {
       for (const auto& d : cg->dirs()) s.cgroup_procs.push_back(d + "/cgroup.procs");
   }
 
+  exit_report::Watch watch(r);  // before the clone: the kernel log's position
   joins.enter();
   namespaces::Child child;
   try {
@@ -571,6 +573,7 @@ int launch(const LaunchRequest& r) {
     throw;
   }
   if (child.pid == 0) child_main(s);
+  watch.started(child.pid);
   joins.leave();
   sync_r.reset();
   err_w.reset();
@@ -620,6 +623,7 @@ int launch(const LaunchRequest& r) {
     }
     cg->destroy();
   }
+  watch.report(status);  // a death by SIGSYS, or a crash at start under a tiny filter: why
   return status;
 }
 

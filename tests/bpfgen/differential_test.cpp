@@ -5,6 +5,8 @@
 
 #include "compiler/bpfgen/bpfgen.hpp"
 #include "compiler/common/error.hpp"
+#include "compiler/common/names.hpp"
+#include "compiler/seccomp/enosys.hpp"
 #include "compiler/seccomp/equivalence.hpp"
 #include "compiler/seccomp/interpreter.hpp"
 #include "compiler/seccomp/libseccomp_backend.hpp"
@@ -14,6 +16,13 @@ namespace policy::bpfgen {
 namespace {
 
 using testing::arch;
+
+// About the oracle and syscalls newer than the tables: libseccomp cannot name a number it does not
+// know, so the libseccomp backend answers those with ENOSYS through its own stub in front of
+// libseccomp's program (seccomp::with_enosys_stub, built apart from bpfgen's search), and verifies
+// the result against the IR's verdict (seccomp::decide, which has the rule too). The comparisons
+// below therefore include the ENOSYS range on both sides; UnknownNumbersGetEnosysOnEveryArch
+// checks that range by itself, and that libseccomp alone (no stub) differs exactly there.
 
 // `thorough`: also against libseccomp's linear mode and with the seccomp area's own comparer.
 void expect_equivalent(const ir::SeccompPolicy& p, const std::string& what, bool thorough = false) {
@@ -72,6 +81,78 @@ ir::Comparison cmp(unsigned arg, ir::CmpOp op, uint64_t v, uint64_t mask = ~0ULL
 
 const ir::Action kAllow{ir::ActionKind::Allow, 0};
 const ir::Action kEperm{ir::ActionKind::Errno, 1};
+
+uint32_t ret_for(const seccomp::Program& prog, uint32_t arch_token, uint32_t nr) {
+  return seccomp::run_filter(prog, seccomp::make_seccomp_data(arch_token, nr));
+}
+
+// Numbers above the highest syscall libseccomp knows on an arch get ENOSYS from both backends when
+// the default refuses (errno, kill, trap), never when it lets calls through (allow, log); -1 (no
+// syscall) and every number the tables know keep their verdicts; libseccomp's own program (stub
+// off) gives the default there, and is the stubbed program everywhere else.
+TEST(BpfgenDifferential, UnknownNumbersGetEnosysOnEveryArch) {
+  const uint32_t enosys = SECCOMP_RET_ERRNO | ENOSYS;
+  const std::vector<ir::Action> defaults = {kEperm,
+                                            {ir::ActionKind::KillProcess, 0},
+                                            {ir::ActionKind::Trap, 0},
+                                            kAllow,
+                                            {ir::ActionKind::Log, 0}};
+  for (const ir::Action& deflt : defaults) {
+    for (const std::vector<uint32_t>& arches :
+         {std::vector<uint32_t>{arch("x86_64"), arch("x86"), arch("x32")},
+          std::vector<uint32_t>{arch("x86_64")}, std::vector<uint32_t>{arch("x32")},
+          std::vector<uint32_t>{arch("aarch64"), arch("arm")}}) {
+      ir::SeccompPolicy p;
+      p.arches = arches;
+      p.default_action = deflt;
+      p.rules.push_back(rule("getpid", deflt == kAllow ? kEperm : kAllow));
+      p.rules.push_back(rule("personality", kAllow, {{cmp(0, ir::CmpOp::Eq, 8)}}));
+      seccomp::LibseccompOptions o;
+      o.allow_multiplexer_widening = true;
+      const seccomp::Program ours = generate(p), theirs = seccomp::compile_with_libseccomp(p, o);
+      o.enosys_stub = false;
+      const seccomp::Program raw = seccomp::compile_with_libseccomp(p, o);
+      const bool stub = deflt.kind != ir::ActionKind::Allow && deflt.kind != ir::ActionKind::Log;
+      EXPECT_EQ(seccomp::enosys_for_unknown_syscalls(deflt), stub);
+      const uint32_t def_ret = seccomp::ret_of(deflt);
+      for (uint32_t a : arches) {
+        const std::string what = names::arch_name(a) + " default " + seccomp::describe(deflt);
+        const std::vector<seccomp::NumberSpan> spans = seccomp::unknown_syscall_spans(a);
+        ASSERT_FALSE(spans.empty()) << what;
+        const uint32_t highest = static_cast<uint32_t>(names::highest_syscall_number(a));
+        // The table ends at the highest number; on arm, at the highest before its private calls.
+        if (a != arch("arm")) {
+          EXPECT_EQ(spans.front().lo, highest + 1) << what;
+        }
+        EXPECT_EQ(spans.back().hi, a == arch("x86_64") ? 0x3fffffffU : 0xfffffffeU) << what;
+        for (const seccomp::NumberSpan& span : spans)
+          for (uint32_t nr : {span.lo, span.lo + 1,
+                              static_cast<uint32_t>((uint64_t{span.lo} + span.hi) / 2), span.hi}) {
+            if (nr > span.hi) continue;
+            EXPECT_EQ(ret_for(ours, a, nr), stub ? enosys : def_ret) << what << " nr " << nr;
+            EXPECT_EQ(ret_for(theirs, a, nr), stub ? enosys : def_ret) << what << " nr " << nr;
+            EXPECT_EQ(ret_for(raw, a, nr), def_ret)
+                << what << " nr " << nr << " (libseccomp alone)";
+          }
+        const uint32_t below = spans.front().lo - 1;  // the table's last number
+        EXPECT_EQ(ret_for(ours, a, below), def_ret) << what << " (the table's last number)";
+        EXPECT_EQ(ret_for(ours, a, highest), def_ret) << what << " (the highest known number)";
+        if (a != arch("x32")) {  // -1 is looked up in the x86_64 part of a filter with both
+          EXPECT_EQ(ret_for(ours, a, 0xffffffffU), ret_for(raw, a, 0xffffffffU)) << what;
+          EXPECT_EQ(ret_for(theirs, a, 0xffffffffU), ret_for(raw, a, 0xffffffffU)) << what;
+        }
+      }
+      // Everywhere else the stub changes nothing: the stubbed and the raw libseccomp programs,
+      // with the ENOSYS range given to the raw one by the stub builder, agree with bpfgen.
+      auto diff =
+          testing::compare_programs(ours, stub ? seccomp::with_enosys_stub(raw, arches) : raw, p);
+      EXPECT_FALSE(diff) << seccomp::describe(deflt) << ": " << *diff;
+      if (!stub) {
+        EXPECT_EQ(theirs.size(), raw.size()) << "no stub for a default that lets calls through";
+      }
+    }
+  }
+}
 
 TEST(BpfgenDifferential, EveryOperatorAtWordEdges) {
   for (uint64_t v :

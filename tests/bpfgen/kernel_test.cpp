@@ -190,5 +190,39 @@ TEST(BpfgenKernel, LongJumpProgramDecidesInTheKernel) {
   EXPECT_EQ(WEXITSTATUS(status), 0);
 }
 
+// Syscalls newer than libseccomp's tables (mseal, statmount, ... after 2.5.4) get ENOSYS, as under
+// runc, so that programs fall back; a syscall the policy refuses still gets EPERM.
+TEST(BpfgenKernel, SyscallsNewerThanTheTablesGetEnosysUnderDockerDefault) {
+  if (!host_is_x86_64()) GTEST_SKIP() << "the checks below use x86_64 syscall numbers";
+  const auto p = testing::load_seccomp(testing::source_dir() + "/policies/docker-default.pol");
+  const int highest = names::highest_syscall_number(arch("x86_64"));
+  ASSERT_GT(highest, 400);
+#ifdef __NR_mseal
+  const long newer = __NR_mseal > highest ? __NR_mseal : highest + 1;
+#else
+  const long newer = highest + 1;  // these headers predate mseal (462 on x86_64)
+#endif
+  for (const Backend& b : backends()) {
+    const seccomp::Program prog = b.build(p);
+    int status = run_filtered(prog, [newer, highest] {
+      errno = 0;
+      if (raw(newer) != -1 || errno != ENOSYS) return 1;
+      errno = 0;
+      if (raw(highest + 1) != -1 || errno != ENOSYS) return 2;
+      errno = 0;
+      if (raw(0x3fffffff) != -1 || errno != ENOSYS) return 3;
+      errno = 0;
+      if (raw(SYS_acct, 0) != -1 || errno != EPERM) return 4;  // refused: CAP_SYS_PACCT not kept
+      errno = 0;
+      if (raw(SYS_swapon, 0, 0) != -1 || errno != EPERM) return 5;
+      if (raw(SYS_getpid) != getpid()) return 6;
+      return 0;
+    });
+    ASSERT_TRUE(WIFEXITED(status)) << b.name << " status " << status;
+    EXPECT_EQ(WEXITSTATUS(status), 0)
+        << b.name << ": failed check " << WEXITSTATUS(status) << " (syscall " << newer << ")";
+  }
+}
+
 }  // namespace
 }  // namespace policy::bpfgen

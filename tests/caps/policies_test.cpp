@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 #include <filesystem>
@@ -27,6 +28,7 @@
 #include "compiler/common/names.hpp"
 #include "compiler/frontend/frontend.hpp"
 #include "compiler/frontend/parse.hpp"
+#include "compiler/seccomp/enosys.hpp"
 #include "compiler/seccomp/equivalence.hpp"
 #include "compiler/seccomp/json.hpp"
 #include "compiler/seccomp/libseccomp_backend.hpp"
@@ -158,7 +160,11 @@ Build build_both(uint64_t caps, ir::KernelVersion kernel, std::vector<uint32_t> 
   jo.capabilities = caps;
   jo.kernel = kernel;
   jo.native_arches = {arches.front()};
-  b.docker = seccomp::compile_json_like_runc(moby_json(), jo);
+  // runc puts its ENOSYS stub in front of libseccomp's filter (numbers above the highest syscall
+  // the profile names); the oracle gets one here, built by seccomp::with_enosys_stub with this
+  // project's rule (above libseccomp's table). Both rules give the same numbers on Docker's
+  // profile: DockerDefault.RuncsEnosysRuleMatchesOursOnDockersProfile checks that.
+  b.docker = seccomp::compile_json_like_runc(moby_json(), jo, /*enosys_stub=*/true);
   b.constants = seccomp::policy_constants(p->seccomp);
   return b;
 }
@@ -376,6 +382,40 @@ TEST(DockerDefault, SameFilterAsRuncBuildsFromDockersJsonOnX86) {
 
 TEST(DockerDefault, SameFilterAsRuncBuildsFromDockersJsonOnArm) {
   expect_same_as_docker(kDockerCaps, {6, 18}, {arch("aarch64"), arch("arm")});
+}
+
+// runc answers ENOSYS above the highest syscall number the profile names on each arch
+// (libcontainer/seccomp/patchbpf); policyc to the numbers above the end of libseccomp's table
+// (seccomp::unknown_syscall_spans). On Docker's profile runc's range is policyc's exactly on
+// x86_64, x32, x86 and aarch64, which is what lets the comparisons above give the oracle our stub.
+// On arm Docker names arm's private calls up to set_tls (0xf0005), so runc's range starts above
+// it (and takes get_tls, 0xf0006, which policyc leaves to the default: libseccomp knows it) and
+// policyc's also takes the new syscalls below them (457..), which runc refuses with EPERM.
+TEST(DockerDefault, RuncsEnosysRuleMatchesOursOnDockersProfile) {
+  const nlohmann::json docker = moby_json();
+  for (const char* name : {"x86_64", "x32", "x86", "aarch64", "arm"}) {
+    const uint32_t arch = *names::arch_token(name);
+    int runc_last = -1;
+    for (const auto& entry : docker["syscalls"])
+      for (const auto& n : entry["names"])
+        if (auto nr = names::syscall_number(n.get<std::string>(), arch))
+          runc_last = std::max(runc_last, *nr);
+    const std::vector<seccomp::NumberSpan> ours = seccomp::unknown_syscall_spans(arch);
+    ASSERT_FALSE(ours.empty()) << name;
+    // Every number runc answers with ENOSYS that libseccomp does not know, policyc does too.
+    const uint32_t first = static_cast<uint32_t>(runc_last) + 1;
+    for (uint32_t nr = first; nr < first + 64; ++nr)
+      EXPECT_TRUE(seccomp::is_unknown_syscall_number(arch, nr) ||
+                  names::syscall_name(static_cast<int>(nr), arch))
+          << name << " nr " << nr;
+    EXPECT_EQ(ours.back().hi, std::string(name) == "x86_64" ? 0x3fffffffU : 0xfffffffeU) << name;
+    if (std::string(name) != "arm") {
+      EXPECT_EQ(ours.size(), 1u) << name;
+      EXPECT_EQ(ours.front().lo, first)
+          << name << ": the highest syscall Docker's profile names is not the end of libseccomp's "
+          << "table, so runc's ENOSYS range and policyc's differ";
+    }
+  }
 }
 
 TEST(DockerDefault, SameFilterWhenCapabilitiesAreAdded) {
