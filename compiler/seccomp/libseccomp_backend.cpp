@@ -9,6 +9,7 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
@@ -227,6 +228,60 @@ bool applies(const ir::SyscallRule& r, uint32_t arch, const ir::KernelVersion& k
   return true;
 }
 
+// The values of one argument that no conditional rule picks, as masked equalities for `action`:
+// when every rule is one `arg & M == v` (or `arg == v`) on the same argument and mask, the other
+// values of the masked bits are covered by at most (bits of M) x (number of values) disjoint
+// patterns (a walk down the binary trie of the picked values; each missing branch is a pattern).
+// nullopt when the rules have another shape.
+template <typename CondT>
+std::optional<CondT> complement_of_values(const std::vector<CondT>& conds,
+                                          const ir::SyscallRule& rule, uint32_t action,
+                                          uint64_t top) {
+  std::optional<unsigned> arg;
+  uint64_t mask = 0, raw_mask = 0;
+  std::vector<uint64_t> picked;
+  for (const CondT& c : conds)
+    for (const Conj& conj : c.conjs) {
+      if (conj.size() != 1) return std::nullopt;
+      const Cmp& m = conj.front();
+      const uint64_t mm = m.op == ir::CmpOp::Eq ? top : m.mask;
+      if (m.op != ir::CmpOp::Eq && m.op != ir::CmpOp::MaskedEq) return std::nullopt;
+      if (!arg) {
+        arg = m.arg;
+        mask = mm;
+        raw_mask = m.op == ir::CmpOp::Eq ? ~0ULL : m.raw_mask;
+      } else if (*arg != m.arg || mask != mm) {
+        return std::nullopt;
+      }
+      picked.push_back(m.value & mask);
+    }
+  if (!arg) return std::nullopt;
+  std::sort(picked.begin(), picked.end());
+  picked.erase(std::unique(picked.begin(), picked.end()), picked.end());
+  std::vector<uint64_t> bits;  // the mask's bits, highest first
+  for (int b = 63; b >= 0; --b)
+    if (mask & (1ULL << b)) bits.push_back(1ULL << b);
+  CondT out{&rule, action, {}};
+  auto walk = [&](auto&& self, size_t depth, uint64_t fixed, uint64_t value,
+                  const std::vector<uint64_t>& under) -> void {
+    if (under.empty()) {
+      Cmp m{*arg, ir::CmpOp::MaskedEq, value, fixed};
+      m.raw_value = value;
+      m.raw_mask = fixed & raw_mask;
+      out.conjs.push_back({m});
+      return;
+    }
+    if (depth == bits.size()) return;  // a picked value itself
+    const uint64_t bit = bits[depth];
+    std::vector<uint64_t> zero, one;
+    for (uint64_t v : under) (v & bit ? one : zero).push_back(v);
+    self(self, depth + 1, fixed | bit, value, zero);
+    self(self, depth + 1, fixed | bit, value | bit, one);
+  };
+  walk(walk, 0, 0, 0, picked);
+  return out;
+}
+
 // What libseccomp must be told for one syscall on one arch so that its filter decides exactly as
 // docs/language.md says ("Which rule decides"): conditional rules in order, then the unconditional
 // rule, then the default.
@@ -255,17 +310,24 @@ std::vector<Planned> plan_syscall(const std::vector<const ir::SyscallRule*>& rul
   }
   // libseccomp lets an unconditional rule replace every conditional rule of the syscall, so a
   // conditional rule only survives when it has the unconditional rule's action (then it is
-  // redundant).
+  // redundant), or when the rules carve single values out of one argument (`errno(EPERM)
+  // ioctl(u32(request) in {TIOCSTI, TIOCLINUX})` beside an unconditional allow): the
+  // unconditional rule then becomes the masked equalities that cover every other value.
   if (uncond) {
     const uint32_t ua = scmp_action(uncond->action);
-    for (const Cond& c : conds)
-      if (c.action != ua)
-        cannot(*c.rule, arch,
-               "it comes before the unconditional rule " + where(*uncond) +
-                   " with another action, and libseccomp lets an unconditional rule replace "
-                   "every conditional rule of the syscall");
-    if (ua == default_action) return {};
-    return {Planned{uncond->syscall, uncond->action, {}}};
+    std::erase_if(conds, [&](const Cond& c) { return c.action == ua; });
+    if (conds.empty()) {
+      if (ua == default_action) return {};
+      return {Planned{uncond->syscall, uncond->action, {}}};
+    }
+    std::optional<Cond> rest = complement_of_values(conds, *uncond, ua, top);
+    if (!rest || multiplexer_of(uncond->syscall, arch))
+      cannot(*conds.front().rule, arch,
+             "it comes before the unconditional rule " + where(*uncond) +
+                 " with another action, and libseccomp lets an unconditional rule replace "
+                 "every conditional rule of the syscall (only rules that pick single values of "
+                 "one argument, with == or one common mask, can be carved out of it)");
+    conds.push_back(std::move(*rest));
   }
   // libseccomp orders a syscall's comparisons by argument, not by rule: rules with different
   // actions are exact only when no call can match both.

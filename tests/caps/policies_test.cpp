@@ -3,6 +3,7 @@
 // libseccomp build from Docker's JSON, and the filters really refuse what the policies say.
 #include <gtest/gtest.h>
 #include <linux/seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/personality.h>
 #include <sys/prctl.h>
@@ -512,5 +513,35 @@ TEST(RedisPolicy, NoCapabilitiesAndNoMountOrKeyring) {
     for (const char* want : {"socketpair=ok", "setuid=EPERM"})
       EXPECT_NE(out.find(std::string(want) + "\n"), std::string::npos) << want << " in:\n" << out;
     EXPECT_EQ(out.find("keyctl="), std::string::npos) << out;
+  }
+}
+
+// web.pol and redis.pol refuse the two ioctl requests that inject input into a terminal or drive
+// the console, whatever the upper 32 bits of the request (the kernel reads it as 32 bits), and
+// both backends build it: libseccomp gets the other values of the request as masked equalities.
+TEST(ShippedPolicies, TerminalInjectionIoctlsAreRefusedAndOthersAllowed) {
+  for (const char* file : {"web.pol", "redis.pol"}) {
+    SCOPED_TRACE(file);
+    auto p = load_shipped(file);
+    ASSERT_TRUE(p);
+    for (const auto& [backend, prog] : both_backends(*p)) {
+      SCOPED_TRACE(backend + " backend");
+      auto [ws, out] = run_filtered(prog, [](int fd) {
+        int sv[2];
+        if (pipe(sv) != 0) return;
+        char c = 'x';
+        int n = 0;
+        report(fd, "tiocsti", ioctl(sv[0], TIOCSTI, &c));
+        report(fd, "tioclinux", ioctl(sv[0], TIOCLINUX, &c));
+        report(fd, "tiocsti_high", syscall(SYS_ioctl, sv[0], (1UL << 32) | TIOCSTI, &c));
+        report(fd, "fionread", ioctl(sv[0], FIONREAD, &n));
+        report(fd, "tiocgwinsz", ioctl(sv[0], TIOCGWINSZ, &n));
+      });
+      EXPECT_TRUE(WIFEXITED(ws) && WEXITSTATUS(ws) == 0) << "status " << ws << "\n" << out;
+      // Unfiltered, a pipe answers ENOTTY to the terminal requests: EPERM is the filter's.
+      for (const char* want : {"tiocsti=EPERM", "tioclinux=EPERM", "tiocsti_high=EPERM",
+                               "fionread=ok", "tiocgwinsz=ENOTTY"})
+        EXPECT_NE(out.find(std::string(want) + "\n"), std::string::npos) << want << " in:\n" << out;
+    }
   }
 }
