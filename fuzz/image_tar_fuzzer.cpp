@@ -12,6 +12,7 @@
 #include "compiler/common/error.hpp"
 #include "fuzz/fuzz_util.hpp"
 #include "fuzz/image_util.hpp"
+#include "runtime/image/limits.hpp"
 #include "runtime/image/stream.hpp"
 #include "runtime/image/unpack.hpp"
 
@@ -31,7 +32,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     fuzz::MemorySource src(data, size);
     image::TarStream tar(src, fuzz::kAllCompressions, "fuzz layer");
     std::vector<std::string> warnings;
-    image::unpack_layer(tar, root, "fuzz layer", warnings);
+    // policyrun's own bounds (runtime/image/limits.hpp), so the fuzzer also exercises them.
+    image::UnpackBudget budget(image::UnpackLimits{}, root, dir.path());
+    budget.begin_layer("fuzz layer");
+    image::unpack_layer(tar, root, "fuzz layer", warnings, budget);
     tar.finish();
     (void)tar.uncompressed_sha256();
   } catch (const Error&) {
