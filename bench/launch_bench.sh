@@ -69,6 +69,9 @@ cp /bin/busybox "$ROOTFS/bin/busybox"
 ln -s busybox "$ROOTFS/bin/true"
 ln -s busybox "$ROOTFS/bin/sh"
 chmod 1777 "$ROOTFS/tmp"
+# The three files Docker mounts its own over exist in every image `docker export` writes; policyrun
+# mounts the container's own over them too, and binds a read-only root directly only when they exist.
+touch "$ROOTFS"/etc/{hostname,hosts,resolv.conf}
 
 # --- the policy, compiled once for bwrap (BPF) and runc/crun (OCI seccomp JSON) -----------------
 "$POLICYC" compile "$POLICY" --emit bpf,oci-seccomp -o "$TMP" -Wno-capability-dropped >/dev/null
