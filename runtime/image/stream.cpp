@@ -12,6 +12,16 @@ namespace {
 constexpr size_t kBlock = 64 * 1024;
 }
 
+namespace {
+
+// libarchive may fail without a message (a truncated gzip header): never a null in a string.
+std::string archive_message(struct archive* a) {
+  const char* e = archive_error_string(a);
+  return e ? e : "unreadable data (libarchive gave no reason)";
+}
+
+}  // namespace
+
 size_t FdSource::read(void* buf, size_t n) {
   for (;;) {
     ssize_t r = ::read(fd_, buf, n);
@@ -133,7 +143,7 @@ void TarStream::open_readers(const std::vector<Compression>& allowed) {
   archive_read_support_format_raw(raw_);
   if (archive_read_open(raw_, this, nullptr, &StreamCallbacks::raw_read, nullptr) != ARCHIVE_OK) {
     rethrow_pending();
-    throw Error(context_ + ": " + archive_error_string(raw_));
+    throw Error(context_ + ": " + archive_message(raw_));
   }
   int filters = archive_filter_count(raw_);
   std::vector<Compression> found;
@@ -172,7 +182,7 @@ void TarStream::open_readers(const std::vector<Compression>& allowed) {
   archive_entry* raw_entry = nullptr;
   if (archive_read_next_header(raw_, &raw_entry) != ARCHIVE_OK) {
     rethrow_pending();
-    throw Error(context_ + ": " + archive_error_string(raw_));
+    throw Error(context_ + ": " + archive_message(raw_));
   }
   archive_read_support_format_tar(tar_);
   archive_read_support_format_empty(tar_);
@@ -227,7 +237,7 @@ void TarStream::finish() {
       la_ssize_t n = archive_read_data(raw_, raw_buf_.data(), raw_buf_.size());
       if (n < 0) {
         rethrow_pending();
-        throw Error(context_ + ": " + archive_error_string(raw_));
+        throw Error(context_ + ": " + archive_message(raw_));
       }
       if (n == 0) break;
       uncompressed_.update(raw_buf_.data(), static_cast<size_t>(n));
