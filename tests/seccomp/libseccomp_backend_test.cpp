@@ -159,11 +159,17 @@ TEST(LibseccompBackend, OverlappingConditionalRulesWithDifferentActionsAreRefuse
 }
 
 TEST(LibseccompBackend, ConditionalBeforeUnconditionalWithAnotherActionIsRefused) {
+  // A range cannot be carved out of the unconditional rule with masked equalities.
   ir::SeccompPolicy p =
-      policy_for(allow(), {rule("personality", err(EPERM), {{cmp(0, CmpOp::Eq, 4)}}),
+      policy_for(allow(), {rule("personality", err(EPERM), {{cmp(0, CmpOp::Lt, 4)}}),
                            rule("personality", kill_process())});
   std::string e = error_of(p);
   EXPECT_NE(e.find("unconditional"), std::string::npos) << e;
+  // Single values can: the unconditional kill becomes the masked equalities of every other value.
+  p = policy_for(allow(), {rule("personality", err(EPERM), {{cmp(0, CmpOp::Eq, 4)}}),
+                           rule("personality", err(EACCES), {{cmp(0, CmpOp::Eq, 0x20008)}}),
+                           rule("personality", kill_process())});
+  expect_exact(p);
   // Same action: the conditional rule is redundant and dropped.
   p = policy_for(err(EPERM), {rule("personality", allow(), {{cmp(0, CmpOp::Eq, 4)}}),
                               rule("personality", allow())});
