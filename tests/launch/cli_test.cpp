@@ -1,6 +1,6 @@
 // The policyrun CLI, run as users run it: a .pol file, an image directory, a command.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,6 +13,10 @@
 
 namespace fs = std::filesystem;
 
+using launch_test::policyrun_binary;
+using launch_test::shell_quote;
+using launch_test::slurp;
+
 namespace {
 
 struct CliResult {
@@ -20,34 +24,15 @@ struct CliResult {
   std::string out, err;
 };
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
 std::string write_policy(const std::string& name, const std::string& text) {
   std::string path = launch_test::scratch() + "/" + name + ".pol";
   std::ofstream(path) << text;
   return path;
 }
 
-// $POLICYRUN (set by CTest), else the policyrun built beside this test binary.
-std::string policyrun_binary() {
-  if (const char* bin = std::getenv("POLICYRUN"); bin && *bin) return bin;
-  return (fs::read_symlink("/proc/self/exe").parent_path() / "policyrun").string();
-}
-
 CliResult policyrun(const std::vector<std::string>& args) {
-  std::string cmd = quote(policyrun_binary());
-  for (const auto& a : args) cmd += " " + quote(a);
+  std::string cmd = shell_quote(policyrun_binary());
+  for (const auto& a : args) cmd += " " + shell_quote(a);
   std::string out = launch_test::scratch() + "/cli.out", err = launch_test::scratch() + "/cli.err";
   cmd += " </dev/null >" + out + " 2>" + err;
   int rc = std::system(cmd.c_str());
@@ -135,7 +120,8 @@ TEST(PolicyrunCli, RootfsTarballImageEntrypointAndUserNames) {
   if (::testing::Test::IsSkipped()) return;
   std::string pol = write_policy("box", kPolicy);
   std::string tar = launch_test::scratch() + "/busybox-rootfs.tar";
-  std::string cmd = "tar -C " + quote(launch_test::busybox_layer()) + " -cf " + quote(tar) + " .";
+  std::string cmd =
+      "tar -C " + shell_quote(launch_test::busybox_layer()) + " -cf " + shell_quote(tar) + " .";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   auto r = policyrun({"--policy", pol, "--root", launch_test::scratch() + "/cli-state",
                       "--apparmor=off", "-u", "root", "--entrypoint", "/bin/id", tar, "-u"});
@@ -198,7 +184,8 @@ TEST(PolicyrunCli, RememberedTarballLaunchMapsNoLibarchiveNorLibcrypto) {
   require_root_and_binary();
   if (::testing::Test::IsSkipped()) return;
   std::string tar = launch_test::scratch() + "/busybox-maps.tar";
-  std::string cmd = "tar -C " + quote(launch_test::busybox_layer()) + " -cf " + quote(tar) + " .";
+  std::string cmd =
+      "tar -C " + shell_quote(launch_test::busybox_layer()) + " -cf " + shell_quote(tar) + " .";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
   std::string first = maps_while_running(tar);
   EXPECT_NE(first.find("libarchive"), std::string::npos) << first;
@@ -238,7 +225,9 @@ TEST(PolicyrunCli, ImageLimitsRefuseABombAndTheOptionRaisesThem) {
   // A sparse file: 100 MiB of zeros that take no disk space until tar reads them.
   std::ofstream(src + "/zeros").close();
   ASSERT_EQ(::truncate((src + "/zeros").c_str(), 100 << 20), 0);
-  ASSERT_EQ(std::system(("tar --zstd -C " + quote(src) + " -cf " + quote(tar) + " .").c_str()), 0);
+  ASSERT_EQ(std::system(
+                ("tar --zstd -C " + shell_quote(src) + " -cf " + shell_quote(tar) + " .").c_str()),
+            0);
   fs::remove_all(src);
   ASSERT_LT(fs::file_size(tar), 4u << 20);
   std::string root = launch_test::scratch() + "/bomb-state";
@@ -274,10 +263,10 @@ TEST(PolicyrunCli, ACacheRootWithABackslashIsRefusedBeforeAnyWork) {
   if (::testing::Test::IsSkipped()) return;
   std::string pol = writable_policy();
   std::string tar = launch_test::scratch() + "/busybox-paths.tar";
-  ASSERT_EQ(
-      std::system(
-          ("tar -C " + quote(launch_test::busybox_layer()) + " -cf " + quote(tar) + " .").c_str()),
-      0);
+  ASSERT_EQ(std::system(("tar -C " + shell_quote(launch_test::busybox_layer()) + " -cf " +
+                         shell_quote(tar) + " .")
+                            .c_str()),
+            0);
   for (const char* name : {"/state\\x", "/state,x"}) {
     std::string root = launch_test::scratch() + name;
     fs::remove_all(root);

@@ -26,25 +26,11 @@ namespace fs = std::filesystem;
 using policy::launch::exit_report::describe_kill;
 using policy::launch::exit_report::parse_record;
 
+using launch_test::policyrun_binary;
+using launch_test::shell_quote;
+using launch_test::slurp;
+
 namespace {
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-std::string quote(const std::string& s) {
-  std::string q = "'";
-  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  return q + "'";
-}
-
-std::string policyrun_binary() {
-  if (const char* bin = std::getenv("POLICYRUN"); bin && *bin) return bin;
-  return (fs::read_symlink("/proc/self/exe").parent_path() / "policyrun").string();
-}
 
 struct CliResult {
   int status = -1;
@@ -52,8 +38,8 @@ struct CliResult {
 };
 
 CliResult policyrun(const std::vector<std::string>& args) {
-  std::string cmd = quote(policyrun_binary());
-  for (const auto& a : args) cmd += " " + quote(a);
+  std::string cmd = shell_quote(policyrun_binary());
+  for (const auto& a : args) cmd += " " + shell_quote(a);
   const std::string out = launch_test::scratch() + "/exit-report.out",
                     err = launch_test::scratch() + "/exit-report.err";
   cmd += " </dev/null >" + out + " 2>" + err;

@@ -17,17 +17,12 @@
 namespace fs = std::filesystem;
 using launch_test::docker_like_policy;
 
+using launch_test::slurp;
+
 namespace {
 
 void require_root() {
   if (::geteuid() != 0) GTEST_SKIP() << "launch tests need root (namespaces, mounts)";
-}
-
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
 }
 
 launch_test::Result run_script(const policy::ir::Policy& p, const std::string& script,

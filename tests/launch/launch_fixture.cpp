@@ -213,4 +213,22 @@ std::vector<std::string> policyrun_cgroup_dirs() {
   return out;
 }
 
+std::string policyrun_binary() {
+  if (const char* bin = std::getenv("POLICYRUN"); bin && *bin) return bin;
+  return (fs::read_symlink("/proc/self/exe").parent_path() / "policyrun").string();
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string shell_quote(const std::string& s) {
+  std::string q = "'";
+  for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
 }  // namespace launch_test

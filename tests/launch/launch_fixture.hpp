@@ -50,6 +50,13 @@ Result run(const policy::ir::Policy& policy, const std::string& script,
 // The same, with a fully prepared request (stdout/stderr/diagnostics are captured here).
 Result run_request(policy::launch::LaunchRequest req);
 
+// The policyrun binary the CLI tests run: $POLICYRUN, else the one built beside the test binary.
+std::string policyrun_binary();
+// A file's whole content ("" when it cannot be read).
+std::string slurp(const std::string& path);
+// `s` quoted for `sh -c`.
+std::string shell_quote(const std::string& s);
+
 // Host state that must not change after a run.
 std::vector<std::string> host_mount_lines_mentioning(const std::string& needle);
 std::vector<std::string> policyrun_cgroup_dirs();

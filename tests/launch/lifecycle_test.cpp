@@ -24,6 +24,9 @@
 
 namespace fs = std::filesystem;
 
+using launch_test::policyrun_binary;
+using launch_test::slurp;
+
 namespace {
 
 constexpr const char* kMarkKey = "LIFECYCLE_MARK";
@@ -46,13 +49,6 @@ const char* kPolicyNoPid = R"(policy box {
 }
 )";
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
 std::string write_policy(const std::string& name, const std::string& text) {
   std::string path = launch_test::scratch() + "/" + name + ".pol";
   std::ofstream(path) << text;
@@ -63,11 +59,6 @@ std::string write_policy(const std::string& name, const std::string& text) {
 std::string docker_default() {
   const char* src = std::getenv("POLICY_SOURCE_DIR");
   return std::string(src ? src : ".") + "/policies/docker-default.pol";
-}
-
-std::string policyrun_binary() {
-  if (const char* bin = std::getenv("POLICYRUN"); bin && *bin) return bin;
-  return (fs::read_symlink("/proc/self/exe").parent_path() / "policyrun").string();
 }
 
 bool wait_until(const std::function<bool()>& done, int ms) {

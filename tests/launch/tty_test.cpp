@@ -23,12 +23,9 @@
 
 namespace fs = std::filesystem;
 
-namespace {
+using launch_test::policyrun_binary;
 
-std::string policyrun_binary() {
-  if (const char* bin = std::getenv("POLICYRUN"); bin && *bin) return bin;
-  return (fs::read_symlink("/proc/self/exe").parent_path() / "policyrun").string();
-}
+namespace {
 
 // A tiny static program for the image: TIOCSTI every byte of a command into fd 0, then try to
 // make fd 0 its controlling terminal; prints what the kernel said.
