@@ -102,8 +102,9 @@ std::unique_ptr<RunCgroup> create_v1(const Layout& layout, const std::string& ru
     // Deny everything, then allow the policy's rules (the controller keeps an allowlist).
     std::string d = dir_for("devices");
     files::write(d + "/devices.deny", "a");
-    for (const ir::DeviceRule& r : lim.devices.rules)
-      files::write(d + "/devices.allow", devices::v1_line(r));
+    std::vector<std::string> lines;
+    for (const ir::DeviceRule& r : lim.devices.rules) lines.push_back(devices::v1_line(r));
+    files::write_each(d + "/devices.allow", lines);
   }
   if (track_in_v2 && !layout.v2_mount.empty()) {
     // Hybrid host: also place the run in the unified hierarchy (no controllers there), which

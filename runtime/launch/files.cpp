@@ -24,6 +24,14 @@ void write(const std::string& path, const std::string& content) {
   if (!try_write(path, content)) throw sys_error("write '" + content + "'", path);
 }
 
+void write_each(const std::string& path, const std::vector<std::string>& records) {
+  UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC | O_NOFOLLOW));
+  if (!fd.valid()) throw sys_error("open", path);
+  for (const auto& r : records)
+    if (::write(fd.get(), r.data(), r.size()) != static_cast<ssize_t>(r.size()))
+      throw sys_error("write '" + r + "'", path);
+}
+
 std::string read(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) throw sys_error("open", path);

@@ -2,12 +2,16 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 namespace policy::launch::files {
 
 // Writes `content` to an existing file (no create, no truncation semantics beyond O_WRONLY).
 // Throws policy::Error naming the path.
 void write(const std::string& path, const std::string& content);
+// Writes each record with a write() of its own through one open of `path`: cgroup and /proc files
+// that take one record per write (devices.allow) without reopening the file for each.
+void write_each(const std::string& path, const std::vector<std::string>& records);
 // Like write() but returns false instead of throwing (errno set).
 bool try_write(const std::string& path, const std::string& content);
 std::string read(const std::string& path);
