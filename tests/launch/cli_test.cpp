@@ -13,34 +13,21 @@
 
 namespace fs = std::filesystem;
 
+using launch_test::CliResult;
 using launch_test::policyrun_binary;
 using launch_test::shell_quote;
 using launch_test::slurp;
 
 namespace {
 
-struct CliResult {
-  int status = -1;
-  std::string out, err;
-};
+CliResult policyrun(const std::vector<std::string>& args) {
+  return launch_test::run_policyrun(args);
+}
 
 std::string write_policy(const std::string& name, const std::string& text) {
   std::string path = launch_test::scratch() + "/" + name + ".pol";
   std::ofstream(path) << text;
   return path;
-}
-
-CliResult policyrun(const std::vector<std::string>& args) {
-  std::string cmd = shell_quote(policyrun_binary());
-  for (const auto& a : args) cmd += " " + shell_quote(a);
-  std::string out = launch_test::scratch() + "/cli.out", err = launch_test::scratch() + "/cli.err";
-  cmd += " </dev/null >" + out + " 2>" + err;
-  int rc = std::system(cmd.c_str());
-  CliResult r;
-  r.status = WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
-  r.out = slurp(out);
-  r.err = slurp(err);
-  return r;
 }
 
 const char* kPolicy = R"(policy box {

@@ -26,25 +26,15 @@ namespace fs = std::filesystem;
 using policy::launch::exit_report::describe_kill;
 using policy::launch::exit_report::parse_record;
 
+using launch_test::CliResult;
 using launch_test::policyrun_binary;
 using launch_test::shell_quote;
 using launch_test::slurp;
 
 namespace {
 
-struct CliResult {
-  int status = -1;
-  std::string out, err;
-};
-
 CliResult policyrun(const std::vector<std::string>& args) {
-  std::string cmd = shell_quote(policyrun_binary());
-  for (const auto& a : args) cmd += " " + shell_quote(a);
-  const std::string out = launch_test::scratch() + "/exit-report.out",
-                    err = launch_test::scratch() + "/exit-report.err";
-  cmd += " </dev/null >" + out + " 2>" + err;
-  const int rc = std::system(cmd.c_str());
-  return CliResult{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(out), slurp(err)};
+  return launch_test::run_policyrun(args);
 }
 
 // Does this host put seccomp kill records into the kernel log? A child kills itself with a

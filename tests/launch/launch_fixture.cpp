@@ -5,6 +5,7 @@
 #include <seccomp.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -229,6 +230,17 @@ std::string shell_quote(const std::string& s) {
   std::string q = "'";
   for (char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
   return q + "'";
+}
+
+CliResult run_policyrun(const std::vector<std::string>& args) {
+  static int serial = 0;
+  std::string cmd = shell_quote(policyrun_binary());
+  for (const auto& a : args) cmd += " " + shell_quote(a);
+  const std::string base = scratch() + "/policyrun-" + std::to_string(++serial);
+  cmd += " </dev/null >" + base + ".out 2>" + base + ".err";
+  const int rc = std::system(cmd.c_str());
+  return CliResult{WIFEXITED(rc) ? WEXITSTATUS(rc) : -1, slurp(base + ".out"),
+                   slurp(base + ".err")};
 }
 
 }  // namespace launch_test

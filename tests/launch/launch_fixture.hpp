@@ -57,6 +57,14 @@ std::string slurp(const std::string& path);
 // `s` quoted for `sh -c`.
 std::string shell_quote(const std::string& s);
 
+// What the policyrun binary did: exit status (-1 when killed), stdout, stderr.
+struct CliResult {
+  int status = -1;
+  std::string out, err;
+};
+// Runs policyrun_binary() with `args` (each quoted), stdin from /dev/null.
+CliResult run_policyrun(const std::vector<std::string>& args);
+
 // Host state that must not change after a run.
 std::vector<std::string> host_mount_lines_mentioning(const std::string& needle);
 std::vector<std::string> policyrun_cgroup_dirs();
