@@ -28,8 +28,6 @@ using policy::launch::exit_report::parse_record;
 
 using launch_test::CliResult;
 using launch_test::policyrun_binary;
-using launch_test::shell_quote;
-using launch_test::slurp;
 
 namespace {
 
