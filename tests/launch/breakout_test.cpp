@@ -23,9 +23,7 @@ void require_root() {
 // A copy of the busybox layer with one hostile change.
 std::string hostile_layer(const std::string& name, const std::string& path,
                           const std::string& link_to) {
-  std::string d = launch_test::new_layer(name);
-  fs::copy(launch_test::busybox_layer(), d,
-           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  std::string d = launch_test::busybox_copy(name);
   fs::path p = fs::path(d) / path.substr(1);
   fs::remove_all(p);
   fs::create_directories(p.parent_path());

@@ -46,9 +46,7 @@ std::string host_name() {
 // A copy of the busybox layer where `path` is a symlink to `target`.
 std::string layer_with_symlink(const std::string& name, const std::string& path,
                                const std::string& target) {
-  std::string d = launch_test::new_layer(name);
-  fs::copy(launch_test::busybox_layer(), d,
-           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  std::string d = launch_test::busybox_copy(name);
   fs::path p = fs::path(d) / path.substr(1);
   fs::remove_all(p);
   fs::create_symlink(target, p);
@@ -221,9 +219,7 @@ TEST(Identity, UserNamespaceCoversTheImagesFilesAndWarnsAboutMissingOnes) {
   p.namespaces.namespaces.push_back({policy::ir::NamespaceKind::User, "", {}});
   p.namespaces.uid_map = {{0, 100000, 65536}};
   p.namespaces.gid_map = {{0, 100000, 65536}};
-  std::string layer = launch_test::new_layer("userns-etc-files");
-  fs::copy(launch_test::busybox_layer(), layer,
-           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  std::string layer = launch_test::busybox_copy("userns-etc-files");
   for (const char* f : {"hostname", "hosts", "resolv.conf"}) std::ofstream(layer + "/etc/" + f);
   auto has =
       run_script(p, "cat /etc/hostname; grep -c localhost /etc/hosts", "0a0b0c0d0e0f", {layer});

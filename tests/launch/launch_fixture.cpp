@@ -243,4 +243,10 @@ CliResult run_policyrun(const std::vector<std::string>& args) {
                    slurp(base + ".err")};
 }
 
+std::string busybox_copy(const std::string& name) {
+  std::string d = new_layer(name);
+  fs::copy(busybox_layer(), d, fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  return d;
+}
+
 }  // namespace launch_test

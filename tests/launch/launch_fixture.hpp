@@ -21,6 +21,8 @@ const std::string& scratch();
 const std::string& busybox_layer();
 // A fresh layer directory (for tests that build hostile images).
 std::string new_layer(const std::string& name);
+// A fresh layer holding a copy of busybox_layer(), for tests that change one thing in it.
+std::string busybox_copy(const std::string& name);
 std::string state_root();
 
 // Docker's defaults as IR: namespaces mount,pid,ipc,uts,net,cgroup; Docker's 14 capabilities;

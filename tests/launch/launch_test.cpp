@@ -242,9 +242,7 @@ TEST(Launch, ReadOnlyRootOfOneLayerIsTheLayerBoundReadOnly) {
   p.rootfs.nosuid = p.rootfs.nodev = true;  // `root nosuid nodev` reaches the direct root too
   // Every mount point must exist in the layer, /etc/{hostname,hosts,resolv.conf} too (Docker's
   // images have them): a copy of the busybox layer with the three files.
-  std::string layer = launch_test::new_layer("busybox-etc-files");
-  fs::copy(launch_test::busybox_layer(), layer,
-           fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+  std::string layer = launch_test::busybox_copy("busybox-etc-files");
   for (const char* f : {"hostname", "hosts", "resolv.conf"}) std::ofstream(layer + "/etc/" + f);
   auto req = launch_test::busybox_request(
       p, {"/bin/sh", "-c",

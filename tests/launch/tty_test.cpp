@@ -50,9 +50,7 @@ int main(void) {
 // The busybox layer plus /injector, built with the host's C compiler (static).
 std::string injector_image() {
   static const std::string dir = []() -> std::string {
-    std::string d = launch_test::new_layer("tiocsti");
-    fs::copy(launch_test::busybox_layer(), d,
-             fs::copy_options::recursive | fs::copy_options::copy_symlinks);
+    std::string d = launch_test::busybox_copy("tiocsti");
     std::string src = launch_test::scratch() + "/injector.c";
     std::ofstream(src) << kInjector;
     std::string cmd = "cc -static -O1 -o '" + d + "/injector' '" + src + "' 2>/dev/null";
