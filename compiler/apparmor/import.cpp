@@ -6,6 +6,7 @@
 
 #include "compiler/apparmor/variables.hpp"
 #include "compiler/common/names.hpp"
+#include "compiler/ir/apparmor_perms.hpp"
 
 namespace policy {
 namespace {
@@ -179,56 +180,6 @@ std::vector<std::string> split_list(const std::string& w) {
 bool is_path(const std::string& w) {
   std::string u = unquote(w);
   return !u.empty() && (u[0] == '/' || u.compare(0, 2, "@{") == 0);
-}
-
-// AppArmor file permissions -> IR access bits and exec mode; false when a letter is unknown.
-bool parse_perms(const std::string& letters, uint32_t& access, std::string& exec_mode) {
-  access = 0;
-  exec_mode.clear();
-  for (char c : letters) {
-    switch (c) {
-      case 'r':
-        access |= ir::kRead;
-        break;
-      case 'w':
-        access |= ir::kWrite;
-        break;
-      case 'a':
-        access |= ir::kAppend;
-        break;
-      case 'm':
-        access |= ir::kMap;
-        break;
-      case 'l':
-        access |= ir::kLink;
-        break;
-      case 'k':
-        access |= ir::kLock;
-        break;
-      case 'x':
-        access |= ir::kExec;
-        exec_mode += c;
-        break;
-      case 'i':
-      case 'u':
-      case 'p':
-      case 'c':
-      case 'P':
-      case 'U':
-      case 'C':
-        exec_mode += c;
-        break;
-      default:
-        return false;
-    }
-  }
-  return !letters.empty();
-}
-
-bool is_perms(const std::string& w) {
-  uint32_t a;
-  std::string m;
-  return parse_perms(w, a, m);
 }
 
 // A policy name (docs/language.md identifier) for a profile name: /usr/bin/foo -> usr.bin.foo.
@@ -490,7 +441,8 @@ class Importer {
       rest.erase(rest.begin());
       return path_rule(deny, rest, loc);
     }
-    if (is_path(k) || (rest.size() >= 2 && is_perms(k) && is_path(rest[1].text)))
+    if (is_path(k) ||
+        (rest.size() >= 2 && ir::looks_like_apparmor_permissions(k) && is_path(rest[1].text)))
       return path_rule(deny, rest, loc);
     if (k == "network") {
       if (rest.size() > 3) {
@@ -534,24 +486,26 @@ class Importer {
       d_.error(loc, "file rule needs a path and permissions");
       return;
     }
+    size_t next = std::max(path_at, perms_at) + 1;
+    const bool arrow = next < w.size() && w[next].text == "->";
+    if (arrow && next + 1 >= w.size()) {
+      d_.error(w[next].loc, "'->' needs a target profile");
+      return;
+    }
+    ir::AppArmorPermissions perms =
+        ir::parse_apparmor_permissions(w[perms_at].text, deny, /*has_target=*/arrow);
+    if (!perms.ok()) {
+      d_.error(w[perms_at].loc,
+               "invalid file permissions '" + w[perms_at].text + "': " + perms.error);
+      return;
+    }
     ir::PathRule r;
     r.deny = deny;
     r.loc = loc;
-    if (!parse_perms(w[perms_at].text, r.access, r.exec_mode)) {
-      d_.error(w[perms_at].loc, "unknown file permissions '" + w[perms_at].text +
-                                    "' (AppArmor letters: r w a x m l k, exec modes ix px ux cx)");
-      return;
-    }
-    size_t next = std::max(path_at, perms_at) + 1;
-    if (next + 1 < w.size() + 1 && next < w.size() && w[next].text == "->") {
-      if (next + 1 >= w.size()) {
-        d_.error(w[next].loc, "'->' needs a target profile");
-        return;
-      }
-      r.exec_mode += " -> " + w[next + 1].text;
-    }
-    if (r.exec_mode == "x" && !deny) r.exec_mode = "ix";
-    if (deny) r.exec_mode = (r.access & ir::kExec) ? "x" : "";
+    r.access = perms.access;
+    r.exec_mode = perms.exec_mode;
+    // A deny rule refuses every exec, whatever target it names.
+    if (arrow && !deny) r.exec_mode += " -> " + w[next + 1].text;
     auto path = resolve_path(w[path_at].text, w[path_at].loc);
     if (!path) return;
     r.pattern = *path;

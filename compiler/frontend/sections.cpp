@@ -8,6 +8,7 @@
 
 #include "compiler/common/names.hpp"
 #include "compiler/frontend/resolve.hpp"
+#include "compiler/ir/apparmor_perms.hpp"
 
 namespace policy::frontend {
 
@@ -115,56 +116,25 @@ void apply_filesystem(const ast::FilesystemSection& s, ir::FilesystemPolicy& out
                                  [&](auto& p) { return p.first == w.text; });
           if (it != kWords.end()) {
             access |= it->second;
-            if (it->second == ir::kExec && exec_mode.empty()) exec_mode = "ix";
+            // `exec` means ix; a deny rule refuses every exec and has no mode.
+            if (it->second == ir::kExec && exec_mode.empty() && !item.deny) exec_mode = "ix";
             continue;
           }
-          // AppArmor letters: r w a m l k, and x with its mode (ix, px, ux, cx, Px, pix ...)
-          bool ok = true;
-          std::string mode;
-          for (char c : w.text) {
-            switch (c) {
-              case 'r':
-                access |= ir::kRead;
-                break;
-              case 'w':
-                access |= ir::kWrite;
-                break;
-              case 'a':
-                access |= ir::kAppend;
-                break;
-              case 'm':
-                access |= ir::kMap;
-                break;
-              case 'l':
-                access |= ir::kLink;
-                break;
-              case 'k':
-                access |= ir::kLock;
-                break;
-              case 'i':
-              case 'u':
-              case 'p':
-              case 'c':
-              case 'P':
-              case 'U':
-              case 'C':
-                mode += c;
-                break;
-              case 'x':
-                access |= ir::kExec;
-                exec_mode = (mode.empty() ? "i" : mode) + "x";
-                mode.clear();
-                break;
-              default:
-                ok = false;
-            }
-          }
-          if (!ok || !mode.empty()) {
+          // AppArmor letters, as apparmor_parser reads them (ir/apparmor_perms.hpp).
+          if (!ir::looks_like_apparmor_permissions(w.text)) {
             std::vector<std::string> cands;
             for (auto& [n, _] : kWords) cands.push_back(n);
             diags.error(w.loc, unknown_message("file access", w.text, cands) +
                                    " (or AppArmor letters such as rwklx)");
+            continue;
           }
+          ir::AppArmorPermissions perms = ir::parse_apparmor_permissions(w.text, item.deny);
+          if (!perms.ok()) {
+            diags.error(w.loc, "file access '" + w.text + "': " + perms.error);
+            continue;
+          }
+          access |= perms.access;
+          if (!perms.exec_mode.empty()) exec_mode = perms.exec_mode;
         }
         for (const ast::Token& p : item.paths) {
           if (!check_path(p, diags)) continue;

@@ -259,8 +259,8 @@ std::string access_text(const ir::PathRule& r) {
   if (r.access & ir::kLink) s += 'l';
   if (r.access & ir::kExec) {
     // The mode's letters; a named target (`Cx -> child`) has no spelling in the language and is
-    // written as a comment by the caller.
-    std::string mode = r.exec_mode.substr(0, r.exec_mode.find(' '));
+    // written as a comment by the caller. A deny rule refuses every exec: plain x, no mode.
+    std::string mode = r.deny ? "" : r.exec_mode.substr(0, r.exec_mode.find(' '));
     if (mode.empty() || mode.back() != 'x') mode += 'x';
     s += mode;
   }

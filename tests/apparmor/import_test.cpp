@@ -147,7 +147,8 @@ profile /usr/bin/app flags=(attach_disconnected) {
 TEST(AppArmorImport, ErrorsPointAtTheText) {
   DiagnosticEngine d;
   EXPECT_FALSE(import_apparmor("profile x {\n  /tmp/** rwz,\n}\n", "bad.apparmor", d));
-  EXPECT_NE(rendered(d).find("bad.apparmor:2:11: error: unknown file permissions 'rwz'"),
+  EXPECT_NE(rendered(d).find("bad.apparmor:2:11: error: invalid file permissions 'rwz': 'z' is not "
+                             "an AppArmor permission letter"),
             std::string::npos)
       << rendered(d);
   DiagnosticEngine d2;
