@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "compiler/apparmor/import.hpp"
 #include "compiler/common/error.hpp"
+#include "compiler/importer/apparmor_profile.hpp"
 #include "compiler/importer/pol_writer.hpp"
 #include "fuzz/fuzz_util.hpp"
 
@@ -14,7 +14,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     DiagnosticEngine diags;
     diags.add_source("fuzz.apparmor", text);
-    auto policy = import_apparmor(text, "fuzz.apparmor", diags);
+    auto policy = importer::import_apparmor(text, "fuzz.apparmor", diags);
     fuzz::render_all(diags);
     if (policy && !diags.has_errors()) (void)importer::write_policy(*policy);
   } catch (const Error&) {

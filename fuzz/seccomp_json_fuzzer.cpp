@@ -8,8 +8,8 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/importer/pol_writer.hpp"
+#include "compiler/importer/seccomp_json.hpp"
 #include "compiler/ir/policy.hpp"
-#include "compiler/seccomp/json.hpp"
 #include "fuzz/fuzz_util.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -20,13 +20,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     DiagnosticEngine diags;
     diags.add_source("fuzz.json", text);
-    seccomp::JsonImportOptions options;
+    importer::JsonImportOptions options;
     options.file_name = "fuzz.json";
     options.kernel = ir::KernelVersion{6, 1};
     options.native_arches = {SCMP_ARCH_X86_64, SCMP_ARCH_X86, SCMP_ARCH_X32};
     ir::Policy policy;
     policy.name = "fuzz";
-    policy.seccomp = seccomp::seccomp_from_json(j, options, diags);
+    policy.seccomp = importer::seccomp_from_json(j, options, diags);
     fuzz::render_all(diags);
     if (!diags.has_errors()) (void)importer::write_policy(policy);
   } catch (const Error&) {

@@ -1,7 +1,7 @@
 #include "compiler/apparmor/baseline.hpp"
 
-#include "compiler/apparmor/import.hpp"
 #include "compiler/common/error.hpp"
+#include "compiler/importer/apparmor_profile.hpp"
 
 namespace policy::apparmor {
 
@@ -34,7 +34,7 @@ profile baseline {
 const ir::FilesystemPolicy& docker_baseline() {
   static const ir::FilesystemPolicy kBaseline = [] {
     DiagnosticEngine diags;
-    auto p = import_apparmor(baseline_profile_text(), "<baseline>", diags);
+    auto p = importer::import_apparmor(baseline_profile_text(), "<baseline>", diags);
     if (!p || diags.warning_count() > 0)
       throw Error("internal error: the built-in AppArmor baseline does not import cleanly");
     return p->filesystem;

@@ -9,7 +9,6 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "compiler/apparmor/import.hpp"
 #include "compiler/bpfgen/bpfgen.hpp"
 #include "compiler/caps/capabilities.hpp"
 #include "compiler/common/error.hpp"
@@ -17,12 +16,13 @@
 #include "compiler/common/names.hpp"
 #include "compiler/common/syscall_args.hpp"
 #include "compiler/driver/driver.hpp"
+#include "compiler/driver/output_files.hpp"
 #include "compiler/driver/report.hpp"
 #include "compiler/frontend/frontend.hpp"
+#include "compiler/importer/import.hpp"
 #include "compiler/importer/pol_writer.hpp"
 #include "compiler/seccomp/disassemble.hpp"
 #include "compiler/seccomp/interpreter.hpp"
-#include "compiler/seccomp/json.hpp"
 
 namespace po = boost::program_options;
 namespace fs = std::filesystem;
@@ -133,6 +133,16 @@ std::optional<ir::Policy> load(const std::string& file, const PolicyOptions& opt
   diags.print_all(std::cerr);
   if (diags.has_errors()) return std::nullopt;
   return policy;
+}
+
+// The whole of an input file; throws policy::Error naming it when it cannot be read.
+std::string read_input(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  if (!in) throw sys_error("cannot read", file);
+  std::stringstream buf;
+  buf << in.rdbuf();
+  if (in.bad()) throw sys_error("cannot read", file);
+  return buf.str();
 }
 
 std::string human_size(size_t bytes) {
@@ -399,99 +409,49 @@ int cmd_import(const std::vector<std::string>& args) {
     return 0;
   }
   parse(args, d, pos);
-  std::ifstream in(file, std::ios::binary);
-  if (!in) throw sys_error("cannot read", file);
-  std::stringstream buf;
-  buf << in.rdbuf();
-  if (in.bad()) throw sys_error("cannot read", file);
-  std::string text = buf.str();
+  importer::ImportOptions io;
+  io.file = file;
+  io.name = name;
+  io.base = base;
+  const std::string text = read_input(file);
+  const importer::Format format = importer::sniff_format(text);
+  if (format == importer::Format::AppArmorProfile && !base.empty())
+    throw UsageError(
+        "--base applies to a seccomp JSON profile; an AppArmor profile is "
+        "imported on its own");
+  if (format == importer::Format::SeccompJson && !caps_list.empty()) {
+    std::string unknown;
+    auto m = caps::mask_of(split_list({caps_list}), &unknown);
+    if (!m) throw UsageError("unknown capability '" + unknown + "' in --caps");
+    io.capabilities = *m;
+  }
   DiagnosticEngine diags;
   diags.set_error_limit(popts.error_limit);
-  diags.add_source(file, text);
-  ir::Policy policy;
-  std::string kind;
-  bool from_seccomp = false;
-  size_t first = text.find_first_not_of(" \t\r\n");
-  if (first != std::string::npos && text[first] == '{') {
-    kind = "seccomp profile";
-    from_seccomp = true;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(text);
-    } catch (const nlohmann::json::parse_error& e) {
-      throw Error(file + ": not valid JSON: " + e.what());
-    }
-    seccomp::JsonImportOptions o;
-    o.file_name = file;
-    if (!caps_list.empty()) {
-      std::string unknown;
-      auto m = caps::mask_of(split_list({caps_list}), &unknown);
-      if (!m) throw UsageError("unknown capability '" + unknown + "' in --caps");
-      o.capabilities = *m;
-    }
-    policy.seccomp = seccomp::seccomp_from_json(j, o, diags);
-    policy.capabilities.bounding = policy.capabilities.permitted = policy.capabilities.effective =
-        o.capabilities;
-    policy.name = fs::path(file).stem().string();
-  } else {
-    if (!base.empty())
-      throw UsageError(
-          "--base applies to a seccomp JSON profile; an AppArmor profile is "
-          "imported on its own");
-    kind = "AppArmor profile";
-    auto p = import_apparmor(text, file, diags);
-    if (p) policy = *p;
-  }
+  auto imported = importer::read_profile(text, io, diags);
   diags.print_all(std::cerr);
-  if (diags.has_errors()) return 1;
-  if (!name.empty()) policy.name = name;
-  for (char& c : policy.name)
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') c = '-';
-  importer::WriterOptions w;
-  w.header_comment =
-      "Imported by `policyc import` from " + kind + " " + fs::path(file).filename().string() + ".";
-  if (from_seccomp && base.empty()) {
-    w.header_comment +=
-        "\nA seccomp profile has no namespaces, mounts or rootfs settings: as written, this policy "
-        "runs\nthe container in the host's pid, network, ipc and uts namespaces. Re-import with "
-        "--base docker-default\n(or add 'extends docker-default') for Docker's.";
+  if (!imported) return 1;
+  if (format == importer::Format::SeccompJson && base.empty())
     std::cerr << "policyc import: note: " << file
               << " is a seccomp profile: the policy has no namespaces, mounts or rootfs settings "
                  "(the container would share the host's pid, network, ipc and uts namespaces); "
                  "use --base docker-default to take them from docker-default.pol\n";
-  }
-  if (!base.empty()) {
-    w.base = base;
-    w.include = base + ".pol";
-    w.header_comment += "\nNamespaces, mounts, rootfs, process and capabilities come from " + base +
-                        " (extends);\nits syscall rules and the ones below are combined.";
-  }
-  std::string text_out = importer::write_policy(policy, w);
+  std::string text_out = importer::policy_text(*imported, io);
 
   // What import writes must compile: check it with the front end before reporting success.
-  std::string shown = out.empty() ? "<imported policy>" : out;
   DiagnosticEngine check;
-  frontend::LoadOptions lo = popts.load_options();
-  lo.arches.clear();
-  auto compiled = frontend::load_policy_text(shown, text_out, lo, check);
-  if (!compiled) {
-    check.print_all(std::cerr);
+  bool compiles = importer::policy_text_compiles(out.empty() ? "<imported policy>" : out, text_out,
+                                                 popts.load_options(), check);
+  check.print_all(std::cerr);  // warnings, e.g. -Wall-syscalls-refused for an AppArmor profile
+  if (!compiles) {
     std::cerr << "policyc import: error: the policy imported from " << file
               << " does not compile (above); nothing was written. Fix the profile, or report the "
                  "importer's mistake\n";
     return 1;
   }
-  check.print_all(std::cerr);  // warnings, e.g. -Wall-syscalls-refused for an AppArmor profile
   if (out.empty()) {
     std::cout << text_out;
   } else {
-    std::string tmp = out + ".tmp";
-    {
-      std::ofstream f(tmp, std::ios::binary);
-      f << text_out;
-      if (!f) throw sys_error("cannot write", tmp);
-    }
-    fs::rename(tmp, out);
+    driver::write_files_atomically({{out, text_out}});
     std::cerr << "wrote " << out << "\n";
   }
   return 0;

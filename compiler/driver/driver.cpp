@@ -1,13 +1,8 @@
 #include "compiler/driver/driver.hpp"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -16,6 +11,7 @@
 #include "compiler/caps/capabilities.hpp"
 #include "compiler/common/error.hpp"
 #include "compiler/common/json_text.hpp"
+#include "compiler/driver/output_files.hpp"
 #include "compiler/driver/plan_json.hpp"
 #include "compiler/driver/report.hpp"
 #include "compiler/landlock/abi.hpp"
@@ -125,27 +121,10 @@ void write_artifacts(const std::string& dir, const std::vector<Artifact>& artifa
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw Error("cannot create output directory " + dir + ": " + ec.message());
-  // Stage everything in a private directory beside the target, then rename file by file: a
-  // failure before the renames leaves nothing behind.
-  std::string tmpl = (fs::path(dir) / ".policyc-XXXXXX").string();
-  std::vector<char> buf(tmpl.begin(), tmpl.end());
-  buf.push_back('\0');
-  if (!mkdtemp(buf.data())) throw sys_error("cannot create a temporary directory in", dir);
-  fs::path staging(buf.data());
-  try {
-    for (const Artifact& a : artifacts) {
-      std::ofstream f(staging / a.file_name, std::ios::binary);
-      f.write(a.content.data(), static_cast<std::streamsize>(a.content.size()));
-      f.close();
-      if (!f) throw Error("cannot write " + (fs::path(dir) / a.file_name).string());
-    }
-    for (const Artifact& a : artifacts)
-      fs::rename(staging / a.file_name, fs::path(dir) / a.file_name);
-  } catch (...) {
-    fs::remove_all(staging, ec);
-    throw;
-  }
-  fs::remove_all(staging, ec);
+  std::vector<OutputFile> files;
+  for (const Artifact& a : artifacts)
+    files.push_back({(fs::path(dir) / a.file_name).string(), a.content});
+  write_files_atomically(files);
 }
 
 std::optional<ir::KernelVersion> parse_kernel_version(const std::string& text) {

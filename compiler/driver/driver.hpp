@@ -40,8 +40,7 @@ const std::vector<std::string>& emit_kinds();
 std::vector<Artifact> build_artifacts(const ir::Policy& policy,
                                       const std::vector<std::string>& kinds,
                                       const SeccompOptions& options);
-// Writes every artifact into `dir` (created if missing) or none of them: files are written to a
-// temporary directory beside it and renamed into place only when all succeeded.
+// Writes every artifact into `dir` (created if missing) or none of them (write_files_atomically).
 void write_artifacts(const std::string& dir, const std::vector<Artifact>& artifacts);
 
 // "4.8" -> {4, 8}

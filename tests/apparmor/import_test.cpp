@@ -6,9 +6,9 @@
 #include <fstream>
 #include <sstream>
 
-#include "compiler/apparmor/import.hpp"
 #include "compiler/apparmor/parser_tool.hpp"
 #include "compiler/apparmor/profile.hpp"
+#include "compiler/importer/apparmor_profile.hpp"
 
 namespace policy {
 namespace {
@@ -34,7 +34,7 @@ std::string rendered(const DiagnosticEngine& d) {
 
 TEST(AppArmorImport, DockerDefaultIntoTheIr) {
   DiagnosticEngine d;
-  auto p = import_apparmor(read_file(moby_path()), "moby-default.apparmor", d);
+  auto p = importer::import_apparmor(read_file(moby_path()), "moby-default.apparmor", d);
   ASSERT_TRUE(p) << rendered(d);
   EXPECT_EQ(d.warning_count(), 0u) << rendered(d);
   EXPECT_EQ(p->name, "docker-default");
@@ -75,13 +75,13 @@ TEST(AppArmorImport, DockerDefaultIntoTheIr) {
 TEST(AppArmorImport, RoundTripGivesDockersBinaryPolicy) {
   std::string docker = read_file(moby_path());
   DiagnosticEngine d;
-  auto p = import_apparmor(docker, "moby-default.apparmor", d);
+  auto p = importer::import_apparmor(docker, "moby-default.apparmor", d);
   ASSERT_TRUE(p) << rendered(d);
   std::string again = apparmor::generate_profile(*p);
   EXPECT_TRUE(apparmor::binary_policy(again) == apparmor::binary_policy(docker)) << again;
   // and the regenerated profile imports to the same rules again
   DiagnosticEngine d2;
-  auto q = import_apparmor(again, "again.apparmor", d2);
+  auto q = importer::import_apparmor(again, "again.apparmor", d2);
   ASSERT_TRUE(q) << rendered(d2);
   EXPECT_EQ(q->filesystem.rules.size(), p->filesystem.rules.size());
   EXPECT_TRUE(apparmor::binary_policy(apparmor::generate_profile(*q)) ==
@@ -111,7 +111,7 @@ profile /usr/bin/app flags=(attach_disconnected) {
 }
 )";
   DiagnosticEngine d;
-  auto p = import_apparmor(text, "app.apparmor", d);
+  auto p = importer::import_apparmor(text, "app.apparmor", d);
   ASSERT_TRUE(p) << rendered(d);
   EXPECT_EQ(p->name, "usr.bin.app");
   auto& c = p->capabilities;
@@ -146,22 +146,22 @@ profile /usr/bin/app flags=(attach_disconnected) {
 
 TEST(AppArmorImport, ErrorsPointAtTheText) {
   DiagnosticEngine d;
-  EXPECT_FALSE(import_apparmor("profile x {\n  /tmp/** rwz,\n}\n", "bad.apparmor", d));
+  EXPECT_FALSE(importer::import_apparmor("profile x {\n  /tmp/** rwz,\n}\n", "bad.apparmor", d));
   EXPECT_NE(rendered(d).find("bad.apparmor:2:11: error: invalid file permissions 'rwz': 'z' is not "
                              "an AppArmor permission letter"),
             std::string::npos)
       << rendered(d);
   DiagnosticEngine d2;
-  EXPECT_FALSE(import_apparmor("profile x {\n  /tmp/** rw,\n", "open.apparmor", d2));
+  EXPECT_FALSE(importer::import_apparmor("profile x {\n  /tmp/** rw,\n", "open.apparmor", d2));
   EXPECT_NE(rendered(d2).find("is not closed"), std::string::npos) << rendered(d2);
   DiagnosticEngine d3;
-  EXPECT_FALSE(import_apparmor("# nothing\n", "empty.apparmor", d3));
+  EXPECT_FALSE(importer::import_apparmor("# nothing\n", "empty.apparmor", d3));
   EXPECT_NE(rendered(d3).find("no profile in this file"), std::string::npos) << rendered(d3);
 }
 
 TEST(AppArmorImport, PeerNamingABasePolicyBecomesThisProfile) {
   DiagnosticEngine d;
-  auto p = import_apparmor(read_file(moby_path()), "moby-default.apparmor", d);
+  auto p = importer::import_apparmor(read_file(moby_path()), "moby-default.apparmor", d);
   ASSERT_TRUE(p);
   p->bases = {"docker-default"};
   p->name = "web";

@@ -8,10 +8,10 @@
 #include <string>
 #include <vector>
 
-#include "compiler/apparmor/import.hpp"
 #include "compiler/apparmor/parser_tool.hpp"
 #include "compiler/apparmor/profile.hpp"
 #include "compiler/frontend/frontend.hpp"
+#include "compiler/importer/apparmor_profile.hpp"
 #include "compiler/ir/apparmor_perms.hpp"
 
 namespace policy {
@@ -93,7 +93,7 @@ Read from_language(const std::string& word, bool deny) {
 
 Read from_profile(const std::string& word, bool deny) {
   DiagnosticEngine d;
-  auto p = import_apparmor(profile_with(rule_of(word, deny)), "t.apparmor", d);
+  auto p = importer::import_apparmor(profile_with(rule_of(word, deny)), "t.apparmor", d);
   if (!p || p->filesystem.rules.size() != 1) return {};
   return {true, p->filesystem.rules[0].access, p->filesystem.rules[0].exec_mode};
 }

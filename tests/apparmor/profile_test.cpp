@@ -9,10 +9,10 @@
 
 #include "compiler/apparmor/baseline.hpp"
 #include "compiler/apparmor/coverage.hpp"
-#include "compiler/apparmor/import.hpp"
 #include "compiler/apparmor/parser_tool.hpp"
 #include "compiler/apparmor/profile.hpp"
 #include "compiler/common/error.hpp"
+#include "compiler/importer/apparmor_profile.hpp"
 
 namespace policy {
 namespace {

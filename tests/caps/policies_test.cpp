@@ -33,6 +33,7 @@
 #include "compiler/seccomp/equivalence.hpp"
 #include "compiler/seccomp/json.hpp"
 #include "compiler/seccomp/libseccomp_backend.hpp"
+#include "support/runc_oracle.hpp"
 
 using namespace policy;
 namespace fs = std::filesystem;
@@ -157,7 +158,7 @@ Build build_both(uint64_t caps, ir::KernelVersion kernel, std::vector<uint32_t> 
   bpfgen::Options bo;
   bo.kernel = kernel;
   b.optimized = bpfgen::generate(p->seccomp, bo);
-  seccomp::JsonImportOptions jo;
+  importer::JsonImportOptions jo;
   jo.capabilities = caps;
   jo.kernel = kernel;
   jo.native_arches = {arches.front()};

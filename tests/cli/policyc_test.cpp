@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -16,6 +17,7 @@
 #include "compiler/seccomp/equivalence.hpp"
 #include "compiler/seccomp/json.hpp"
 #include "compiler/seccomp/program.hpp"
+#include "support/runc_oracle.hpp"
 
 namespace fs = std::filesystem;
 using namespace policy;
@@ -130,7 +132,7 @@ TEST_F(Policyc, CompileDockerDefaultEqualsLibseccompBuildOfDockersProfile) {
   auto json = nlohmann::json::parse(slurp(shared / "data/profiles/moby-default.seccomp.json"));
   // The oracle gets the ENOSYS stub for numbers above libseccomp's tables (docs/seccomp.md).
   seccomp::Program docker =
-      seccomp::compile_json_like_runc(json, seccomp::JsonImportOptions{}, /*enosys_stub=*/true);
+      seccomp::compile_json_like_runc(json, importer::JsonImportOptions{}, /*enosys_stub=*/true);
   auto diff = seccomp::first_difference(ours, docker, names::default_target_arches(),
                                         interesting_values(json));
   EXPECT_FALSE(diff) << *diff;
@@ -259,7 +261,7 @@ static void import_and_compare(Policyc* t, const fs::path& profile, const fs::pa
   seccomp::Program ours = seccomp::read_program(stem);
   auto json = nlohmann::json::parse(slurp(profile));
   seccomp::Program oracle =
-      seccomp::compile_json_like_runc(json, seccomp::JsonImportOptions{}, /*enosys_stub=*/true);
+      seccomp::compile_json_like_runc(json, importer::JsonImportOptions{}, /*enosys_stub=*/true);
   auto diff = seccomp::first_difference(ours, oracle, names::default_target_arches(), values);
   EXPECT_FALSE(diff) << profile << ": " << *diff;
   (void)t;
@@ -667,6 +669,31 @@ TEST_F(Policyc, ImportChecksWhatItWritesAndWritesNothingWhenItDoesNotCompile) {
   EXPECT_FALSE(fs::exists(out.string() + ".tmp"));
 }
 
+// Every file policyc writes appears whole or not at all (driver::write_files_atomically): when
+// the last step, the rename, fails, neither the target nor a temporary file is left.
+TEST_F(Policyc, AFailedWriteLeavesNoTemporaryFile) {
+  fs::path profile = shared / "data/profiles/moby-default.seccomp.json";
+  fs::path dir = tmp / "atomic";
+  fs::path out = dir / "taken.pol";
+  fs::create_directories(out / "inside");  // a non-empty directory: rename() onto it fails
+  CliRun r = policyc({"import", profile.string(), "-o", out.string()});
+  EXPECT_EQ(r.status, 1) << r.err;
+  EXPECT_NE(r.err.find("policyc: error: cannot replace: " + out.string()), std::string::npos)
+      << r.err;
+  std::vector<std::string> left;
+  for (const auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"taken.pol"});
+  // compile: the same for its artifacts, all of them or none.
+  fs::create_directories(dir / "docker-default.bpf" / "inside");
+  r = policyc({"compile", (src / "policies/docker-default.pol").string(), "--emit", "caps,bpf",
+               "-o", dir.string()});
+  EXPECT_EQ(r.status, 1) << r.err;
+  left.clear();
+  for (const auto& e : fs::directory_iterator(dir)) left.push_back(e.path().filename().string());
+  std::sort(left.begin(), left.end());
+  EXPECT_EQ(left, (std::vector<std::string>{"docker-default.bpf", "taken.pol"}));
+}
+
 TEST_F(Policyc, SeccompImportSaysItHasNoNamespacesAndBaseDockerDefaultGivesThem) {
   fs::path profile = shared / "data/profiles/moby-default.seccomp.json";
   CliRun r = policyc({"import", profile.string(), "-o", (tmp / "bare.pol").string()});
@@ -700,7 +727,7 @@ TEST_F(Policyc, SeccompImportSaysItHasNoNamespacesAndBaseDockerDefaultGivesThem)
   auto json = nlohmann::json::parse(slurp(profile));
   // The oracle gets the ENOSYS stub for numbers above libseccomp's tables (docs/seccomp.md).
   seccomp::Program docker =
-      seccomp::compile_json_like_runc(json, seccomp::JsonImportOptions{}, /*enosys_stub=*/true);
+      seccomp::compile_json_like_runc(json, importer::JsonImportOptions{}, /*enosys_stub=*/true);
   auto diff = seccomp::first_difference(ours, docker, names::default_target_arches(),
                                         interesting_values(json));
   EXPECT_FALSE(diff) << *diff;

@@ -14,9 +14,12 @@
 #include "compiler/seccomp/interpreter.hpp"
 #include "compiler/seccomp/libseccomp_backend.hpp"
 #include "seccomp/seccomp_test_support.hpp"
+#include "support/runc_oracle.hpp"
 
 using namespace policy;
 using namespace policy::seccomp;
+using policy::importer::JsonImportOptions;
+using policy::importer::seccomp_from_json;
 using namespace seccomp_test;
 using nlohmann::json;
 

@@ -9,14 +9,16 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "compiler/importer/seccomp_json.hpp"
 #include "compiler/seccomp/equivalence.hpp"
 #include "compiler/seccomp/interpreter.hpp"
-#include "compiler/seccomp/json.hpp"
 #include "compiler/seccomp/libseccomp_backend.hpp"
 #include "seccomp/seccomp_test_support.hpp"
 
 using namespace policy;
 using namespace policy::seccomp;
+using policy::importer::JsonImportOptions;
+using policy::importer::seccomp_from_json;
 using namespace seccomp_test;
 using ir::CmpOp;
 

@@ -8,7 +8,7 @@
 #include "compiler/common/diagnostics.hpp"
 #include "compiler/ir/policy.hpp"
 
-namespace policy {
+namespace policy::importer {
 
 // Imports the first profile in `text` (named `file` in diagnostics). The policy is named after the
 // profile; file, network, capability, mount/umount/remount/pivot_root, signal and ptrace rules go
@@ -18,4 +18,4 @@ namespace policy {
 std::optional<ir::Policy> import_apparmor(const std::string& text, const std::string& file,
                                           DiagnosticEngine& diags);
 
-}  // namespace policy
+}  // namespace policy::importer

@@ -8,8 +8,8 @@
 #include "compiler/common/names.hpp"
 #include "compiler/seccomp/enosys.hpp"
 #include "compiler/seccomp/interpreter.hpp"
-#include "compiler/seccomp/json.hpp"
 #include "compiler/seccomp/libseccomp_backend.hpp"
+#include "support/runc_oracle.hpp"
 
 namespace policy::seccomp {
 
@@ -68,7 +68,8 @@ struct CtxDeleter {
 
 }  // namespace
 
-Program compile_json_like_runc(const json& j, const JsonImportOptions& opt, bool enosys_stub) {
+Program compile_json_like_runc(const json& j, const importer::JsonImportOptions& opt,
+                               bool enosys_stub) {
   const uint32_t native = opt.native_arches.empty() ? names::native_arch() : opt.native_arches[0];
   const ir::KernelVersion kernel = opt.kernel ? *opt.kernel : host_kernel_version();
 

@@ -1,4 +1,4 @@
-#include "compiler/apparmor/import.hpp"
+#include "compiler/importer/apparmor_profile.hpp"
 
 #include <algorithm>
 #include <cctype>
@@ -8,7 +8,7 @@
 #include "compiler/common/names.hpp"
 #include "compiler/ir/apparmor_perms.hpp"
 
-namespace policy {
+namespace policy::importer {
 namespace {
 
 constexpr const char* kWarnImport = "apparmor-import";
@@ -617,4 +617,4 @@ std::optional<ir::Policy> import_apparmor(const std::string& text, const std::st
   return Importer(file, diags).run(Lexer(text, file).run());
 }
 
-}  // namespace policy
+}  // namespace policy::importer
