@@ -16,6 +16,7 @@
 #include "compiler/common/names.hpp"
 #include "compiler/common/syscall_args.hpp"
 #include "compiler/driver/driver.hpp"
+#include "compiler/driver/explain.hpp"
 #include "compiler/driver/output_files.hpp"
 #include "compiler/driver/report.hpp"
 #include "compiler/frontend/frontend.hpp"
@@ -175,9 +176,8 @@ int cmd_compile(const std::vector<std::string>& args) {
   d.add_options()("help,h", "this help")("file", po::value(&file)->required(), "policy file")(
       "output,o", po::value(&out_dir), "directory for the artifacts (default: .)")(
       "emit", po::value(&emit)->composing(),
-      "artifacts to write, comma-separated: bpf, oci-seccomp, docker-seccomp, caps, caps-oci, "
-      "apparmor, plan (default: all)")("stats", po::bool_switch(&stats),
-                                       "print the seccomp filter's size and cost")(
+      ("artifacts to write, comma-separated: " + driver::emit_kind_list() + " (default: all)")
+          .c_str())("stats", po::bool_switch(&stats), "print the seccomp filter's size and cost")(
       "report", po::value(&report)->implicit_value("text"),
       "print which layer enforces each rule (text or json)")(
       "frequencies", po::value(&frequencies),
@@ -280,6 +280,42 @@ uint64_t parse_arg_value(const std::string& text) {
   return v;
 }
 
+void print_explanation(const driver::CallExplanation& e, const std::string& syscall,
+                       const std::vector<std::string>& values, const driver::SeccompOptions& so) {
+  if (!e.nr) {
+    std::cout << syscall << " does not exist on " << names::arch_name(e.arch)
+              << ": a call cannot name it there\n";
+    return;
+  }
+  auto arg_names = syscall_arg_names(syscall);
+  std::cout << syscall << "(";
+  for (size_t i = 0; i < values.size(); ++i)
+    std::cout << (i ? ", " : "") << (i < arg_names.size() ? arg_names[i] + "=" : "") << values[i];
+  std::cout << ") on " << names::arch_name(e.arch) << " (nr " << *e.nr
+            << "): " << seccomp::describe(e.run.ret) << "\n";
+  std::cout << "  decided by the compiled filter (" << driver::backend_name(so.backend) << ", "
+            << e.instructions << " instructions, " << e.run.executed << " executed"
+            << (e.run.read_args() ? ", arguments read" : ", arguments not read") << ")\n";
+  // Where that verdict comes from in the source, for the reader.
+  for (const ir::SyscallRule* rule : e.rules) {
+    std::cout << "  policy rule: " << seccomp::describe(rule->action) << " " << rule->syscall;
+    if (!rule->args.empty())
+      std::cout << "(" << importer::condition_text(rule->syscall, rule->args) << ")";
+    if (rule->loc.known()) std::cout << " at " << rule->loc.str();
+    if (!rule->via.empty()) std::cout << " via " << rule->via;
+    std::cout << "\n";
+  }
+  if (e.default_applies)
+    std::cout << "  policy: no rule for this call matches; the default action applies\n";
+  for (const ir::SyscallRule* rule : e.inactive_rules) {
+    std::cout << "  inactive rule: " << seccomp::describe(rule->action) << " " << rule->syscall;
+    if (rule->loc.known()) std::cout << " at " << rule->loc.str();
+    for (auto& c : rule->requires_caps) std::cout << " (needs " << c << ", not kept)";
+    for (auto& c : rule->unless_caps) std::cout << " (only without " << c << ", which is kept)";
+    std::cout << "\n";
+  }
+}
+
 }  // namespace
 
 int cmd_explain(const std::vector<std::string>& args) {
@@ -309,62 +345,21 @@ int cmd_explain(const std::vector<std::string>& args) {
   compile_opts.arches.clear();
   auto policy = load(file, compile_opts, diags);
   if (!policy) return 1;
-  uint32_t arch = policy->seccomp.arches.empty() ? names::native_arch() : policy->seccomp.arches[0];
+  std::optional<uint32_t> arch;
   if (!arch_list.empty()) {
-    auto tok = names::arch_token(arch_list[0]);
-    if (!tok) throw UsageError("unknown architecture '" + arch_list[0] + "'");
-    arch = *tok;
+    arch = names::arch_token(arch_list[0]);
+    if (!arch) throw UsageError("unknown architecture '" + arch_list[0] + "'");
   }
   if (!names::syscall_known(syscall)) {
     auto s = suggest(syscall, names::all_syscall_names());
     throw UsageError("unknown syscall '" + syscall + "'" +
                      (s.empty() ? "" : "; did you mean '" + s[0] + "'?"));
   }
-  auto nr = names::syscall_number(syscall, arch);
-  if (!nr) {
-    std::cout << syscall << " does not exist on " << names::arch_name(arch)
-              << ": a call cannot name it there\n";
-    return 0;
-  }
+  std::vector<uint64_t> arg_values;
+  for (const std::string& v : values) arg_values.push_back(parse_arg_value(v));
   driver::SeccompOptions so = popts.seccomp_options();
-  seccomp::Program prog = driver::compile_seccomp(policy->seccomp, so);
-  seccomp_data data{};
-  data.nr = *nr;
-  data.arch = seccomp::audit_arch(arch);
-  for (size_t i = 0; i < values.size(); ++i) data.args[i] = parse_arg_value(values[i]);
-  seccomp::RunResult r = seccomp::run_filter_traced(prog, data);
-  auto arg_names = syscall_arg_names(syscall);
-  std::cout << syscall << "(";
-  for (size_t i = 0; i < values.size(); ++i)
-    std::cout << (i ? ", " : "") << (i < arg_names.size() ? arg_names[i] + "=" : "") << values[i];
-  std::cout << ") on " << names::arch_name(arch) << " (nr " << *nr
-            << "): " << seccomp::describe(r.ret) << "\n";
-  std::cout << "  decided by the compiled filter (" << driver::backend_name(so.backend) << ", "
-            << prog.size() << " instructions, " << r.executed << " executed"
-            << (r.read_args() ? ", arguments read" : ", arguments not read") << ")\n";
-  // Where that verdict comes from in the source, for the reader.
-  bool found = false;
-  for (const ir::SyscallRule& rule : policy->seccomp.rules) {
-    if (rule.syscall != syscall) continue;
-    if (seccomp::ret_of(rule.action) != r.ret) continue;
-    std::cout << "  policy rule: " << seccomp::describe(rule.action) << " " << rule.syscall;
-    if (!rule.args.empty())
-      std::cout << "(" << importer::condition_text(rule.syscall, rule.args) << ")";
-    if (rule.loc.known()) std::cout << " at " << rule.loc.str();
-    if (!rule.via.empty()) std::cout << " via " << rule.via;
-    std::cout << "\n";
-    found = true;
-  }
-  if (!found && seccomp::ret_of(policy->seccomp.default_action) == r.ret)
-    std::cout << "  policy: no rule for this call matches; the default action applies\n";
-  for (const ir::SyscallRule& rule : policy->seccomp.inactive_rules) {
-    if (rule.syscall != syscall) continue;
-    std::cout << "  inactive rule: " << seccomp::describe(rule.action) << " " << rule.syscall;
-    if (rule.loc.known()) std::cout << " at " << rule.loc.str();
-    for (auto& c : rule.requires_caps) std::cout << " (needs " << c << ", not kept)";
-    for (auto& c : rule.unless_caps) std::cout << " (only without " << c << ", which is kept)";
-    std::cout << "\n";
-  }
+  driver::CallExplanation e = driver::explain_call(*policy, so, syscall, arch, arg_values);
+  print_explanation(e, syscall, values, so);
   return 0;
 }
 

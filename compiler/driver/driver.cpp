@@ -62,58 +62,65 @@ seccomp::Program compile_seccomp(const ir::SeccompPolicy& policy, const SeccompO
   return seccomp::compile_with_libseccomp(policy, o);
 }
 
-const std::vector<std::string>& emit_kinds() {
-  static const std::vector<std::string> kinds = {
-      "bpf", "oci-seccomp", "docker-seccomp", "caps", "caps-oci", "apparmor", "landlock", "plan"};
-  return kinds;
-}
-
 namespace {
 
 std::string program_bytes(const seccomp::Program& p) {
   return std::string(reinterpret_cast<const char*>(p.data()), p.size() * sizeof(sock_filter));
 }
 
+std::string landlock_json(const ir::Policy& policy) {
+  // For the running kernel's ABI when it has Landlock, else for the newest ABI policyc knows.
+  int abi = host_target().landlock_abi;
+  if (abi <= 0) abi = landlock::kLatestKnownAbi;
+  return landlock::ruleset_json(landlock::compile_ruleset(policy, abi));
+}
+
 }  // namespace
+
+const std::vector<EmitKind>& emit_table() {
+  using P = const ir::Policy&;
+  using O = const SeccompOptions&;
+  using F = const std::string&;
+  static const std::vector<EmitKind> table = {
+      {"bpf", ".bpf", "the seccomp filter (raw struct sock_filter array)",
+       [](P p, O o, F) { return program_bytes(compile_seccomp(p.seccomp, o)); }},
+      {"oci-seccomp", ".oci-seccomp.json", "the filter as OCI runtime-spec linux.seccomp",
+       [](P p, O o, F f) { return json_text(seccomp::to_oci_seccomp(p.seccomp, o.kernel), f); }},
+      {"docker-seccomp", ".docker-seccomp.json", "the filter as Docker's profile format",
+       [](P p, O o, F f) { return json_text(seccomp::to_docker_seccomp(p.seccomp, o.kernel), f); }},
+      {"caps", ".caps.txt", "the five capability sets, names and masks",
+       [](P p, O, F) { return caps::render_text(p.capabilities); }},
+      {"caps-oci", ".caps.json", "OCI process.capabilities",
+       [](P p, O, F f) { return json_text(caps::to_oci(p.capabilities), f); }},
+      {"apparmor", ".apparmor", "the AppArmor profile",
+       [](P p, O, F) { return apparmor::generate_profile(p); }},
+      {"landlock", ".landlock.json", "the Landlock ruleset",
+       [](P p, O, F) { return landlock_json(p); }},
+      {"plan", ".plan.json", "what policyrun builds: namespaces, mounts, cgroups, process",
+       [](P p, O, F f) { return json_text(plan_to_json(p), f); }},
+  };
+  return table;
+}
+
+std::string emit_kind_list() {
+  std::string out;
+  for (const EmitKind& k : emit_table()) out += (out.empty() ? "" : ", ") + std::string(k.name);
+  return out;
+}
 
 std::vector<Artifact> build_artifacts(const ir::Policy& policy,
                                       const std::vector<std::string>& kinds,
                                       const SeccompOptions& options) {
-  const std::vector<std::string>& want = kinds.empty() ? emit_kinds() : kinds;
-  auto wanted = [&](const char* k) { return std::find(want.begin(), want.end(), k) != want.end(); };
-  for (const std::string& k : want)
-    if (std::find(emit_kinds().begin(), emit_kinds().end(), k) == emit_kinds().end())
-      throw Error("unknown --emit kind '" + k +
-                  "'; known kinds: bpf, oci-seccomp, docker-seccomp, caps, caps-oci, apparmor, "
-                  "landlock, plan");
+  for (const std::string& k : kinds)
+    if (std::none_of(emit_table().begin(), emit_table().end(),
+                     [&](const EmitKind& e) { return k == e.name; }))
+      throw Error("unknown --emit kind '" + k + "'; known kinds: " + emit_kind_list());
   std::vector<Artifact> out;
-  const std::string& n = policy.name;
-  if (wanted("bpf"))
-    out.push_back({"bpf", n + ".bpf", program_bytes(compile_seccomp(policy.seccomp, options))});
-  if (wanted("oci-seccomp"))
-    out.push_back({"oci-seccomp", n + ".oci-seccomp.json",
-                   json_text(seccomp::to_oci_seccomp(policy.seccomp, options.kernel),
-                             n + ".oci-seccomp.json")});
-  if (wanted("docker-seccomp"))
-    out.push_back({"docker-seccomp", n + ".docker-seccomp.json",
-                   json_text(seccomp::to_docker_seccomp(policy.seccomp, options.kernel),
-                             n + ".docker-seccomp.json")});
-  if (wanted("caps"))
-    out.push_back({"caps", n + ".caps.txt", caps::render_text(policy.capabilities)});
-  if (wanted("caps-oci"))
-    out.push_back({"caps-oci", n + ".caps.json",
-                   json_text(caps::to_oci(policy.capabilities), n + ".caps.json")});
-  if (wanted("apparmor"))
-    out.push_back({"apparmor", n + ".apparmor", apparmor::generate_profile(policy)});
-  if (wanted("landlock")) {
-    // For the running kernel's ABI when it has Landlock, else for the newest ABI policyc knows.
-    int abi = host_target().landlock_abi;
-    if (abi <= 0) abi = landlock::kLatestKnownAbi;
-    out.push_back({"landlock", n + ".landlock.json",
-                   landlock::ruleset_json(landlock::compile_ruleset(policy, abi))});
+  for (const EmitKind& e : emit_table()) {
+    if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), e.name) == kinds.end()) continue;
+    std::string file = policy.name + e.file_suffix;
+    out.push_back({e.name, file, e.build(policy, options, file)});
   }
-  if (wanted("plan"))
-    out.push_back({"plan", n + ".plan.json", json_text(plan_to_json(policy), n + ".plan.json")});
   return out;
 }
 

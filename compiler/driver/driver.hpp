@@ -32,9 +32,19 @@ struct Artifact {
   std::string content;
 };
 
-// Every --emit kind, in the order files are listed: bpf, oci-seccomp, docker-seccomp, caps,
-// caps-oci, apparmor, landlock, plan.
-const std::vector<std::string>& emit_kinds();
+// One --emit kind: its name, the file it writes (policy name + suffix), a line for the help and
+// how it is built. emit_table() is the one list of kinds: --emit parsing, `compile --help` and the
+// build all read it (tests/cli checks docs/cli.md and the help against it).
+struct EmitKind {
+  const char* name;
+  const char* file_suffix;
+  const char* description;
+  std::string (*build)(const ir::Policy& policy, const SeccompOptions& options,
+                       const std::string& file_name);
+};
+const std::vector<EmitKind>& emit_table();
+// "bpf, oci-seccomp, ..." in the table's order.
+std::string emit_kind_list();
 // Builds the requested artifacts (all kinds when `kinds` is empty). Throws policy::Error when a
 // backend cannot express the policy, naming the backend and the rule.
 std::vector<Artifact> build_artifacts(const ir::Policy& policy,

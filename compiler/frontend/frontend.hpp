@@ -14,8 +14,8 @@
 namespace policy::frontend {
 
 struct LoadOptions {
-  // Searched for `include "x.pol"` after the including file's directory; then each directory of
-  // the environment variable POLICY_PATH (colon-separated).
+  // Searched for `include "x.pol"` after the including file's directory. The front end reads no
+  // environment: the programs add $POLICY_PATH here (driver::default_include_dirs).
   std::vector<std::string> include_dirs;
   // Which policy to compile when a file has several (default: the last one in the file).
   std::optional<std::string> policy_name;

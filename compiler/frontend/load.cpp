@@ -93,20 +93,7 @@ std::optional<std::string> read_file(const std::string& path, std::string& error
 
 class Loader {
  public:
-  Loader(const LoadOptions& o, DiagnosticEngine& d) : options_(o), diags_(d) {
-    dirs_ = options_.include_dirs;
-    if (const char* env = std::getenv("POLICY_PATH")) {
-      std::string s = env;
-      size_t pos = 0;
-      while (pos <= s.size()) {
-        size_t colon = s.find(':', pos);
-        std::string d = s.substr(pos, colon == std::string::npos ? std::string::npos : colon - pos);
-        if (!d.empty()) dirs_.push_back(d);
-        if (colon == std::string::npos) break;
-        pos = colon + 1;
-      }
-    }
-  }
+  Loader(const LoadOptions& o, DiagnosticEngine& d) : options_(o), diags_(d) {}
 
   std::optional<ir::Policy> run(const std::string& name, const std::string& text) {
     const ast::File* main = load(name, canonical(name), text);
@@ -139,7 +126,6 @@ class Loader {
  private:
   const LoadOptions& options_;
   DiagnosticEngine& diags_;
-  std::vector<std::string> dirs_;
   Program program_;
   std::set<std::string> done_;
   std::vector<std::pair<std::string, std::string>> stack_;  // (canonical, display name)
@@ -168,7 +154,7 @@ class Loader {
       dirs.push_back("");
     } else {
       dirs.push_back(dir_of(from));
-      for (const std::string& d : dirs_) dirs.push_back(d);
+      for (const std::string& d : options_.include_dirs) dirs.push_back(d);
     }
     for (const std::string& d : dirs) {
       std::string candidate = join(d, want);

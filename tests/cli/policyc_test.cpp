@@ -14,6 +14,7 @@
 
 #include "compiler/caps/capabilities.hpp"
 #include "compiler/common/names.hpp"
+#include "compiler/driver/driver.hpp"
 #include "compiler/seccomp/equivalence.hpp"
 #include "compiler/seccomp/json.hpp"
 #include "compiler/seccomp/program.hpp"
@@ -284,6 +285,43 @@ TEST_F(Policyc, ImportedUnseenProfileCompilesToLibseccompsFilter) {
       << "install golang-github-containers-common (tools/install-deps)";
   auto json = nlohmann::json::parse(slurp(profile));
   import_and_compare(this, profile, tmp, interesting_values(json));
+}
+
+// The --emit kinds are one table (driver::emit_table): the help, docs/cli.md and the files
+// compile writes all list every kind of it.
+TEST_F(Policyc, EveryEmitKindIsInTheHelpTheDocsAndTheOutput) {
+  CliRun help = policyc({"compile", "--help"});
+  ASSERT_EQ(help.status, 0) << help.err;
+  std::string docs = slurp(src / "docs/cli.md");
+  CliRun r = policyc(
+      {"compile", (src / "policies/docker-default.pol").string(), "-o", (tmp / "all").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const driver::EmitKind& k : driver::emit_table()) {
+    EXPECT_NE(help.out.find(k.name), std::string::npos) << k.name << " missing in\n" << help.out;
+    EXPECT_NE(docs.find("| `" + std::string(k.name) + "` | `NAME" + k.file_suffix + "` |"),
+              std::string::npos)
+        << k.name << " has no row in docs/cli.md's --emit table";
+    EXPECT_TRUE(fs::exists(tmp / "all" / ("docker-default" + std::string(k.file_suffix))))
+        << k.name;
+  }
+  r = policyc({"compile", (src / "policies/docker-default.pol").string(), "--emit", "bogus"});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("known kinds: " + driver::emit_kind_list()), std::string::npos) << r.err;
+}
+
+// $POLICY_PATH is read once, by the programs (driver::default_include_dirs), after -I.
+TEST_F(Policyc, PolicyPathEnvironmentIsSearchedForIncludes) {
+  fs::create_directories(tmp / "lib");
+  std::ofstream(tmp / "lib/groups.pol") << "group @io { read }\n";
+  std::ofstream(tmp / "web.pol")
+      << "include \"groups.pol\"\npolicy web { syscalls { allow @io } }\n";
+  CliRun r = policyc({"check", (tmp / "web.pol").string()});
+  EXPECT_EQ(r.status, 1);
+  EXPECT_NE(r.err.find("add its directory with -I or POLICY_PATH"), std::string::npos) << r.err;
+  setenv("POLICY_PATH", ("/nonexistent:" + (tmp / "lib").string()).c_str(), 1);
+  r = policyc({"check", (tmp / "web.pol").string()});
+  unsetenv("POLICY_PATH");
+  EXPECT_EQ(r.status, 0) << r.err;
 }
 
 TEST_F(Policyc, CheckPrintsSummaryAndWarnings) {

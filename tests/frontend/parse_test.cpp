@@ -196,22 +196,26 @@ TEST_F(Files, IncludesRelativeThenSearchPathReadOnce) {
   EXPECT_EQ(p->seccomp.rules[0].via, "@more > @io");
 }
 
-TEST_F(Files, PolicyPathEnvironmentIsAFallback) {
+TEST_F(Files, TheFrontEndReadsNoEnvironment) {
+  // $POLICY_PATH is the programs' (driver::default_include_dirs, tests/cli); the front end
+  // searches only the directories it is given.
   write("lib/groups.pol", "group @io { read }\n");
   std::string main =
       write("web.pol", "include \"groups.pol\"\npolicy web { syscalls { allow @io } }\n");
+  setenv("POLICY_PATH", (dir_ + "/lib").c_str(), 1);
   DiagnosticEngine diags;
   auto p = frontend::load_policy_file(main, test::options(), diags);
+  unsetenv("POLICY_PATH");
   EXPECT_FALSE(p);
   EXPECT_EQ(diags.render(first(diags)),
             main + ":1:9: error: cannot find included file 'groups.pol' (searched: " + dir_ +
                 "); add its directory with -I or POLICY_PATH\n"
                 "include \"groups.pol\"\n"
                 "        ^\n");
-  setenv("POLICY_PATH", ("/nonexistent:" + dir_ + "/lib").c_str(), 1);
+  frontend::LoadOptions o = test::options();
+  o.include_dirs = {"/nonexistent", dir_ + "/lib"};
   DiagnosticEngine diags2;
-  auto q = frontend::load_policy_file(main, test::options(), diags2);
-  unsetenv("POLICY_PATH");
+  auto q = frontend::load_policy_file(main, o, diags2);
   ASSERT_TRUE(q);
   EXPECT_EQ(q->seccomp.rules.size(), 1u);
 }
