@@ -118,12 +118,21 @@ struct PolicyOptions {
   }
 };
 
-po::variables_map parse(const std::vector<std::string>& args, const po::options_description& d,
-                        const po::positional_options_description& pos) {
+// Parses a command's arguments, the positional ones named in order (with how many each takes).
+// false, after printing the help, when they ask for --help or -h.
+bool parse_command(const std::vector<std::string>& args, const po::options_description& d,
+                   std::initializer_list<std::pair<const char*, int>> positionals) {
+  if (std::find(args.begin(), args.end(), "--help") != args.end() ||
+      std::find(args.begin(), args.end(), "-h") != args.end()) {
+    std::cout << d;
+    return false;
+  }
+  po::positional_options_description pos;
+  for (const auto& [name, count] : positionals) pos.add(name, count);
   po::variables_map vm;
   po::store(po::command_line_parser(args).options(d).positional(pos).run(), vm);
   po::notify(vm);
-  return vm;
+  return true;
 }
 
 // Loads a policy, printing diagnostics; nullopt (after printing) when it has errors.
@@ -183,14 +192,7 @@ int cmd_compile(const std::vector<std::string>& args) {
       "frequencies", po::value(&frequencies),
       "strace -c summary weighting the optimising backend's syscall search");
   popts.add_to(d);
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  if (std::find(args.begin(), args.end(), "--help") != args.end() ||
-      std::find(args.begin(), args.end(), "-h") != args.end()) {
-    std::cout << d;
-    return 0;
-  }
-  auto vm = parse(args, d, pos);
+  if (!parse_command(args, d, {{"file", 1}})) return 0;
   DiagnosticEngine diags;
   auto policy = load(file, popts, diags);
   if (!policy) return 1;
@@ -227,13 +229,7 @@ int cmd_check(const std::vector<std::string>& args) {
   po::options_description d("policyc check FILE.pol [options]");
   d.add_options()("help,h", "this help")("file", po::value(&file)->required(), "policy file");
   popts.add_to(d);
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
-    std::cout << d;
-    return 0;
-  }
-  parse(args, d, pos);
+  if (!parse_command(args, d, {{"file", 1}})) return 0;
   DiagnosticEngine diags;
   auto policy = load(file, popts, diags);
   if (!policy) return 1;
@@ -328,13 +324,7 @@ int cmd_explain(const std::vector<std::string>& args) {
       "args", po::value(&values)->composing(),
       "argument values (numbers or constants such as AF_INET)");
   popts.add_to(d);
-  po::positional_options_description pos;
-  pos.add("file", 1).add("syscall", 1).add("args", 6);
-  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
-    std::cout << d;
-    return 0;
-  }
-  parse(args, d, pos);
+  if (!parse_command(args, d, {{"file", 1}, {"syscall", 1}, {"args", 6}})) return 0;
   if (values.size() > 6) throw UsageError("a syscall has at most 6 arguments");
   auto arch_list = split_list(popts.arches);
   if (arch_list.size() > 1) throw UsageError("explain takes one --arch");
@@ -368,13 +358,7 @@ int cmd_disasm(const std::vector<std::string>& args) {
   po::options_description d("policyc disasm FILE.bpf");
   d.add_options()("help,h", "this help")("file", po::value(&file)->required(),
                                          "raw seccomp filter");
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
-    std::cout << d;
-    return 0;
-  }
-  parse(args, d, pos);
+  if (!parse_command(args, d, {{"file", 1}})) return 0;
   seccomp::Program prog = seccomp::read_program(file);
   std::cout << seccomp::disassemble(prog);
   return 0;
@@ -397,13 +381,7 @@ int cmd_import(const std::vector<std::string>& args) {
       "search DIR for the --base policy when the written policy is checked")(
       "error-limit", po::value(&popts.error_limit),
       "stop printing errors after N of them (default 20; 0: no limit)");
-  po::positional_options_description pos;
-  pos.add("file", 1);
-  if (std::find(args.begin(), args.end(), "--help") != args.end()) {
-    std::cout << d;
-    return 0;
-  }
-  parse(args, d, pos);
+  if (!parse_command(args, d, {{"file", 1}})) return 0;
   importer::ImportOptions io;
   io.file = file;
   io.name = name;

@@ -33,25 +33,30 @@ std::string arg_text(const std::string& syscall, const ir::Comparison& c) {
   return c.width == ir::ArgWidth::Bits32 ? "u32(" + name + ")" : name;
 }
 
+// The language's operator for a comparison ("&" part aside for a masked one).
+const char* operator_text(ir::CmpOp op) {
+  switch (op) {
+    case ir::CmpOp::Ne:
+      return " != ";
+    case ir::CmpOp::Lt:
+      return " < ";
+    case ir::CmpOp::Le:
+      return " <= ";
+    case ir::CmpOp::Gt:
+      return " > ";
+    case ir::CmpOp::Ge:
+      return " >= ";
+    case ir::CmpOp::Eq:
+    case ir::CmpOp::MaskedEq:
+      break;
+  }
+  return " == ";
+}
+
 std::string comparison_text(const std::string& syscall, const ir::Comparison& c) {
   std::string a = arg_text(syscall, c);
-  switch (c.op) {
-    case ir::CmpOp::Eq:
-      return a + " == " + number(c.value);
-    case ir::CmpOp::Ne:
-      return a + " != " + number(c.value);
-    case ir::CmpOp::Lt:
-      return a + " < " + number(c.value);
-    case ir::CmpOp::Le:
-      return a + " <= " + number(c.value);
-    case ir::CmpOp::Gt:
-      return a + " > " + number(c.value);
-    case ir::CmpOp::Ge:
-      return a + " >= " + number(c.value);
-    case ir::CmpOp::MaskedEq:
-      return a + " & " + hex(c.mask) + " == " + number(c.value);
-  }
-  return a;
+  if (c.op == ir::CmpOp::MaskedEq) a += " & " + hex(c.mask);
+  return a + operator_text(c.op) + number(c.value);
 }
 
 std::string join(const std::vector<std::string>& v, const std::string& sep) {

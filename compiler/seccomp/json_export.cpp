@@ -153,35 +153,44 @@ std::string scmp_arch_name(uint32_t arch_token) {
   return "SCMP_ARCH_" + n;
 }
 
-nlohmann::json to_oci_seccomp(const ir::SeccompPolicy& policy,
-                              const std::optional<ir::KernelVersion>& kernel) {
+namespace {
+
+// The profile both formats share (default action, syscalls), with the architectures written by
+// `write_arches` in the format's own field.
+template <typename WriteArches>
+json profile(const ir::SeccompPolicy& policy, const std::optional<ir::KernelVersion>& kernel,
+             WriteArches write_arches) {
   std::vector<uint32_t> arches;
   json body = common(policy, kernel, &arches);
   json out = json::object();
   out["defaultAction"] = body["defaultAction"];
   if (body.contains("defaultErrnoRet")) out["defaultErrnoRet"] = body["defaultErrnoRet"];
-  json a = json::array();
-  for (uint32_t t : arches) a.push_back(scmp_arch_name(t));
-  out["architectures"] = a;
+  write_arches(out, arches);
   out["syscalls"] = body["syscalls"];
   return out;
 }
 
+}  // namespace
+
+nlohmann::json to_oci_seccomp(const ir::SeccompPolicy& policy,
+                              const std::optional<ir::KernelVersion>& kernel) {
+  return profile(policy, kernel, [](json& out, const std::vector<uint32_t>& arches) {
+    json a = json::array();
+    for (uint32_t t : arches) a.push_back(scmp_arch_name(t));
+    out["architectures"] = a;
+  });
+}
+
 nlohmann::json to_docker_seccomp(const ir::SeccompPolicy& policy,
                                  const std::optional<ir::KernelVersion>& kernel) {
-  std::vector<uint32_t> arches;
-  json body = common(policy, kernel, &arches);
-  json out = json::object();
-  out["defaultAction"] = body["defaultAction"];
-  if (body.contains("defaultErrnoRet")) out["defaultErrnoRet"] = body["defaultErrnoRet"];
-  json entry;
-  entry["architecture"] = scmp_arch_name(arches.front());
-  json subs = json::array();
-  for (size_t i = 1; i < arches.size(); ++i) subs.push_back(scmp_arch_name(arches[i]));
-  entry["subArchitectures"] = subs;
-  out["archMap"] = json::array({entry});
-  out["syscalls"] = body["syscalls"];
-  return out;
+  return profile(policy, kernel, [](json& out, const std::vector<uint32_t>& arches) {
+    json entry;
+    entry["architecture"] = scmp_arch_name(arches.front());
+    json subs = json::array();
+    for (size_t i = 1; i < arches.size(); ++i) subs.push_back(scmp_arch_name(arches[i]));
+    entry["subArchitectures"] = subs;
+    out["archMap"] = json::array({entry});
+  });
 }
 
 }  // namespace policy::seccomp
