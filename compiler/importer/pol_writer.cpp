@@ -128,9 +128,7 @@ struct SyscallText {
   std::string section;
 };
 
-SyscallText write_syscalls(const std::string& policy_name, const ir::SeccompPolicy& s,
-                           uint64_t kept, unsigned width) {
-  std::ostringstream os, gs;
+void write_section_header(std::ostringstream& os, const ir::SeccompPolicy& s) {
   os << "  syscalls default " << seccomp::describe(s.default_action);
   if (s.arches != names::default_target_arches() && !s.arches.empty()) {
     std::vector<std::string> n;
@@ -138,6 +136,11 @@ SyscallText write_syscalls(const std::string& policy_name, const ir::SeccompPoli
     os << " arch " << join(n, ", ");
   }
   os << " {\n";
+}
+
+// The rules to write, in order; `ignored` receives the ones libseccomp would ignore.
+std::vector<const ir::SyscallRule*> rules_to_write(const ir::SeccompPolicy& s, uint64_t kept,
+                                                   std::vector<std::string>& ignored) {
   // Active rules, and the rules only a capability gate switched off (written with their gate so
   // that a reader sees them and a different capability set brings them back). Rules dropped for
   // another reason (the host's architecture, the kernel, an action equal to the default) decide
@@ -149,7 +152,6 @@ SyscallText write_syscalls(const std::string& policy_name, const ir::SeccompPoli
   // Two active rules for the same syscall and condition with different actions: libseccomp keeps
   // the first one added and ignores the other, so the written policy keeps the first too.
   std::map<std::string, const ir::SyscallRule*> first;
-  std::vector<std::string> ignored;
   std::vector<const ir::SyscallRule*> rules;
   for (const ir::SyscallRule* r : all) {
     if (!capability_gates_hold(*r, kept)) {
@@ -169,9 +171,13 @@ SyscallText write_syscalls(const std::string& policy_name, const ir::SeccompPoli
     }
     rules.push_back(r);
   }
-  for (const std::string& i : ignored)
-    os << "    # ignored, as libseccomp ignores a second rule for the same call: " << i << "\n";
+  return rules;
+}
 
+void write_unconditional(std::ostringstream& os, std::ostringstream& gs,
+                         const std::vector<const ir::SyscallRule*>& rules,
+                         const ir::SeccompPolicy& s, const std::string& policy_name,
+                         unsigned width) {
   // Unconditional rules with the same action and gates share one line; long lists become a named
   // group defined before the policy. Conditional rules keep their own line so their order (which
   // decides) is preserved.
@@ -207,6 +213,9 @@ SyscallText write_syscalls(const std::string& policy_name, const ir::SeccompPoli
       write_wrapped(os, "    ", action, syscalls, gate, width);
     }
   }
+}
+
+void write_conditional(std::ostringstream& os, const std::vector<const ir::SyscallRule*>& rules) {
   // Adjacent conditional rules for the same syscall, action and gates read as one rule: their
   // conditions are or-ed (the same decision, since no other rule can come between them).
   for (size_t i = 0; i < rules.size(); ++i) {
@@ -222,6 +231,18 @@ SyscallText write_syscalls(const std::string& policy_name, const ir::SeccompPoli
     os << "    " << seccomp::describe(r->action) << " " << r->syscall << "("
        << condition_text(r->syscall, merged) << ")" << gate_text(*r) << "\n";
   }
+}
+
+SyscallText write_syscalls(const std::string& policy_name, const ir::SeccompPolicy& s,
+                           uint64_t kept, unsigned width) {
+  std::ostringstream os, gs;
+  write_section_header(os, s);
+  std::vector<std::string> ignored;
+  std::vector<const ir::SyscallRule*> rules = rules_to_write(s, kept, ignored);
+  for (const std::string& i : ignored)
+    os << "    # ignored, as libseccomp ignores a second rule for the same call: " << i << "\n";
+  write_unconditional(os, gs, rules, s, policy_name, width);
+  write_conditional(os, rules);
   os << "  }\n";
   return {gs.str(), os.str()};
 }
