@@ -68,9 +68,9 @@ class Unpacker {
   // Opens directory `dir` ("" = the layer root) one component at a time, each with
   // O_NOFOLLOW|O_DIRECTORY relative to the previous one, so no symlink is ever followed.
   // Missing components are created (mode 0755) when `create`; `role` words the messages.
-  Fd walk(const std::string& dir, bool create, const std::string& role) {
-    Fd cur(::openat(root_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!cur) refuse_sys("open layer root");
+  UniqueFd walk(const std::string& dir, bool create, const std::string& role) {
+    UniqueFd cur(::openat(root_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!cur.valid()) refuse_sys("open layer root");
     std::string sofar;
     size_t pos = 0;
     while (pos < dir.size()) {
@@ -79,14 +79,15 @@ class Unpacker {
       std::string comp = dir.substr(pos, slash - pos);
       pos = slash + 1;
       sofar += (sofar.empty() ? "" : "/") + comp;
-      Fd next(::openat(cur.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!next && errno == ENOENT && create) {
+      UniqueFd next(
+          ::openat(cur.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!next.valid() && errno == ENOENT && create) {
         if (::mkdirat(cur.get(), comp.c_str(), 0755) != 0 && errno != EEXIST)
           refuse_sys("mkdir '" + sofar + "'");
-        next =
-            Fd(::openat(cur.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        next = UniqueFd(
+            ::openat(cur.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       }
-      if (!next) {
+      if (!next.valid()) {
         int err = errno;
         struct stat st;
         if (err == ENOENT) refuse(role + "'" + sofar + "' does not exist in this layer");
@@ -107,7 +108,7 @@ class Unpacker {
   // The parent directory of the current entry; the last one is kept open because tar entries
   // come grouped by directory. Removals only ever happen below it, so the fd stays valid.
   int parent_fd(const std::string& parent) {
-    if (!cached_ || cached_parent_ != parent) {
+    if (!cached_.valid() || cached_parent_ != parent) {
       cached_ = walk(parent, true, "path component ");
       cached_parent_ = parent;
     }
@@ -124,7 +125,7 @@ class Unpacker {
     }
     if (S_ISDIR(st.st_mode)) {
       if (keep_dir) return true;
-      remove_tree_at(pfd, base, ctx_ + ": " + name_);
+      runtime::remove_tree_at(pfd, base, ctx_ + ": " + name_);
       return false;
     }
     if (::unlinkat(pfd, base.c_str(), 0) != 0) refuse_sys("remove the earlier entry");
@@ -179,8 +180,9 @@ class Unpacker {
         archive_entry_size_is_set(e) ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
     budget_.file_bytes(name_, declared);
     clear_slot(pfd, base, false);
-    Fd f(::openat(pfd, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!f) refuse_sys("create file");
+    UniqueFd f(
+        ::openat(pfd, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!f.valid()) refuse_sys("create file");
     for (;;) {
       const void* buf = nullptr;
       size_t size = 0;
@@ -226,8 +228,8 @@ class Unpacker {
   void directory(archive_entry* e, int pfd, const std::string& base, const std::string& rel) {
     if (!clear_slot(pfd, base, true) && ::mkdirat(pfd, base.c_str(), 0700) != 0)
       refuse_sys("mkdir");
-    Fd d(::openat(pfd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!d) refuse_sys("open directory");
+    UniqueFd d(::openat(pfd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!d.valid()) refuse_sys("open directory");
     set_owner(d.get(), e);
     set_xattrs(d.get(), e);
     defer_dir(e, rel);
@@ -289,7 +291,7 @@ class Unpacker {
     size_t slash = target.rfind('/');
     std::string tparent = slash == std::string::npos ? "" : target.substr(0, slash);
     std::string tbase = slash == std::string::npos ? target : target.substr(slash + 1);
-    Fd tdir = walk(tparent, false, "hardlink target component ");
+    UniqueFd tdir = walk(tparent, false, "hardlink target component ");
     struct stat st;
     if (::fstatat(tdir.get(), tbase.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) refuse("hardlink target '" + target + "' does not exist in this layer");
@@ -395,7 +397,7 @@ class Unpacker {
     for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
       if (!done.insert(it->path).second) continue;
       name_ = it->path.empty() ? "./" : it->path;
-      Fd own;
+      UniqueFd own;
       int fd = root_;
       if (!it->path.empty()) {
         try {
@@ -435,7 +437,7 @@ class Unpacker {
   UnpackBudget& budget_;
   bool is_root_;
   std::string name_;
-  Fd cached_;
+  UniqueFd cached_;
   std::string cached_parent_;
   std::vector<DirMeta> dirs_;
   std::set<std::string> skipped_;

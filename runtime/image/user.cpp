@@ -3,7 +3,6 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <optional>
@@ -18,29 +17,19 @@ namespace {
 
 constexpr size_t kDbLimit = 8u << 20;
 
-// The file's text, or nullopt when it does not exist in the root.
+// The file's text, or nullopt when it does not exist in the root. Every symlink on the way is
+// resolved inside the root, as the container will see it.
 std::optional<std::string> read_in_root(int root_fd, const char* name, const std::string& what) {
-  open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  Fd f(static_cast<int>(::syscall(SYS_openat2, root_fd, name, &how, sizeof how)));
-  if (!f) {
+  UniqueFd f = runtime::openat2(root_fd, name, O_RDONLY | O_NONBLOCK,
+                                RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (!f.valid()) {
     if (errno == ENOENT) return std::nullopt;
     throw sys_error(what + ": open in the container root", name);
   }
   struct stat st;
   if (::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode))
     throw Error(what + ": " + name + " in the container root is not a regular file");
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(f.get(), buf, sizeof buf);
-    if (n < 0) throw sys_error(what + ": read in the container root", name);
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > kDbLimit) throw Error(what + ": " + name + " is too large");
-  }
-  return out;
+  return runtime::read_fd(f.get(), what + ": " + name, kDbLimit);
 }
 
 std::vector<std::vector<std::string>> colon_records(const std::string& text) {

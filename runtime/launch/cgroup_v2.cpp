@@ -14,14 +14,8 @@ namespace {
 
 std::set<std::string> words(const std::string& path) {
   std::set<std::string> out;
-  std::string text;
-  try {
-    text = files::read(path);
-  } catch (const Error&) {
-    return out;
-  }
   std::string w;
-  for (char c : text) {
+  for (char c : files::try_read(path).value_or("")) {
     if (c == ' ' || c == '\n') {
       if (!w.empty()) out.insert(w);
       w.clear();

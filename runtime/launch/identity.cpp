@@ -23,13 +23,8 @@ bool has_key(const std::vector<std::string>& env, const std::string& key) {
   return false;
 }
 
-std::string host_file(const std::string& path) {
-  try {
-    return files::read(path);
-  } catch (const Error&) {
-    return {};  // a host without the file: the container gets the defaults below
-  }
-}
+// A host without the file: the container gets the defaults below.
+std::string host_file(const std::string& path) { return files::try_read(path).value_or(""); }
 
 // Docker's /etc/hosts for a container without a network of its own beyond loopback. The hostname
 // maps to 127.0.1.1, as Debian's installer does for a host without a fixed address: it resolves,

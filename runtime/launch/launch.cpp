@@ -22,6 +22,7 @@
 #include <map>
 #include <sstream>
 
+#include "runtime/common/host.hpp"
 #include "runtime/launch/capabilities.hpp"
 #include "runtime/launch/cgroup.hpp"
 #include "runtime/launch/exit_report.hpp"
@@ -512,7 +513,7 @@ int launch(const LaunchRequest& r) {
     flush(log, r.diagnostics_fd);
   }
   const bool userns = (s.clone_flags & CLONE_NEWUSER) != 0;
-  const std::string run_id = r.run_id.empty() ? files::random_id() : r.run_id;
+  const std::string run_id = r.run_id.empty() ? runtime::random_hex(6) : r.run_id;
   s.hostname = identity::hostname(p.process.hostname, (s.clone_flags & CLONE_NEWUTS) != 0, run_id);
   s.etc = identity::etc_files(s.hostname, (s.clone_flags & CLONE_NEWNET) != 0);
   identity::add_hostname(s.env, s.hostname);

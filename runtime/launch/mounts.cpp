@@ -1,27 +1,17 @@
 #include "runtime/launch/mounts.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <map>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/host.hpp"
 
 namespace policy::launch::mounts {
 namespace {
-
-constexpr uint64_t kResolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-
-long openat2_fd(int dirfd, const std::string& path, int flags, uint64_t resolve) {
-  struct open_how how {};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = resolve;
-  return ::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
-}
 
 std::vector<std::string> components(const std::string& path, const std::string& what) {
   if (path.empty() || path[0] != '/')
@@ -92,8 +82,8 @@ void make_root_private() {
 
 UniqueFd open_in_root(int root, const std::string& path, int flags, const std::string& what) {
   components(path, what);
-  long fd = openat2_fd(root, path, flags, kResolve);
-  if (fd < 0) {
+  UniqueFd fd = runtime::openat2(root, path, flags, kInRoot);
+  if (!fd.valid()) {
     if (errno == ENOENT) return UniqueFd();
     if (errno == ELOOP || errno == EXDEV) throw symlink_error(path, what);
     if (errno == ENOSYS)
@@ -102,7 +92,7 @@ UniqueFd open_in_root(int root, const std::string& path, int flags, const std::s
                   "safely inside the container root)");
     throw sys_error(what + ": open inside the container root", path);
   }
-  return UniqueFd(static_cast<int>(fd));
+  return fd;
 }
 
 UniqueFd ensure_in_root(int root, const std::string& path, Leaf leaf, const std::string& what) {
@@ -113,12 +103,11 @@ UniqueFd ensure_in_root(int root, const std::string& path, Leaf leaf, const std:
   for (size_t i = 0; i < parts.size(); ++i) {
     const bool last = i + 1 == parts.size();
     sofar += "/" + parts[i];
-    long fd = openat2_fd(cur.get(), parts[i], O_PATH, kResolve);
-    if (fd < 0 && errno == ENOENT) {
+    UniqueFd fd = runtime::openat2(cur.get(), parts[i], O_PATH, kInRoot);
+    if (!fd.valid() && errno == ENOENT) {
       if (last && leaf == Leaf::File) {
         // O_PATH fds cannot create files; reopen the directory for real to create the leaf.
-        UniqueFd dir(
-            static_cast<int>(openat2_fd(cur.get(), ".", O_RDONLY | O_DIRECTORY, kResolve)));
+        UniqueFd dir = runtime::openat2(cur.get(), ".", O_RDONLY | O_DIRECTORY, kInRoot);
         int f = dir.valid() ? ::openat(dir.get(), parts[i].c_str(),
                                        O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644)
                             : -1;
@@ -127,13 +116,13 @@ UniqueFd ensure_in_root(int root, const std::string& path, Leaf leaf, const std:
       } else if (::mkdirat(cur.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST) {
         throw sys_error(what + ": create mount point", sofar);
       }
-      fd = openat2_fd(cur.get(), parts[i], O_PATH, kResolve);
+      fd = runtime::openat2(cur.get(), parts[i], O_PATH, kInRoot);
     }
-    if (fd < 0) {
+    if (!fd.valid()) {
       if (errno == ELOOP || errno == EXDEV) throw symlink_error(sofar, what);
       throw sys_error(what + ": open inside the container root", sofar);
     }
-    cur.reset(static_cast<int>(fd));
+    cur = std::move(fd);
   }
   return cur;
 }
