@@ -7,7 +7,6 @@
 
 #include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
 #include <sstream>
 
@@ -77,59 +76,6 @@ const char* kUsage =
     "(docker-save tarball, OCI layout, rootfs tarball or directory), with every layer of the\n"
     "policy enforced: namespaces, cgroup limits, mounts, capabilities, no_new_privs, AppArmor,\n"
     "Landlock and seccomp. Options go before IMAGE; everything after IMAGE is the command.\n";
-
-std::vector<std::string> passwd_lookup(const std::vector<std::string>& layers,
-                                       const std::string& file, const std::string& name) {
-  // The top-most layer that has the file decides (as the merged root would show it).
-  for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
-    std::ifstream in(*it + "/etc/" + file);
-    if (!in) continue;
-    for (std::string line; std::getline(in, line);) {
-      std::vector<std::string> f;
-      std::stringstream ss(line);
-      for (std::string x; std::getline(ss, x, ':');) f.push_back(x);
-      if (!f.empty() && f[0] == name) return f;
-    }
-    return {};
-  }
-  return {};
-}
-
-bool all_digits(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
-}
-
-// "uid", "uid:gid", "name", "name:group" -> ids, names looked up in the image's /etc files.
-void resolve_user(const std::string& spec, const std::vector<std::string>& layers,
-                  policy::launch::LaunchRequest& req) {
-  if (spec.empty()) return;
-  std::string u = spec.substr(0, spec.find(':'));
-  std::string g = spec.find(':') == std::string::npos ? "" : spec.substr(spec.find(':') + 1);
-  if (all_digits(u)) {
-    req.uid = static_cast<uint32_t>(std::stoul(u));
-  } else {
-    auto f = passwd_lookup(layers, "passwd", u);
-    if (f.size() < 4)
-      throw policy::Error("user '" + u +
-                          "' is not in the image's /etc/passwd; give a numeric uid "
-                          "with -u UID[:GID]");
-    req.uid = static_cast<uint32_t>(std::stoul(f[2]));
-    if (g.empty()) req.gid = static_cast<uint32_t>(std::stoul(f[3]));
-  }
-  if (!g.empty()) {
-    if (all_digits(g)) {
-      req.gid = static_cast<uint32_t>(std::stoul(g));
-    } else {
-      auto f = passwd_lookup(layers, "group", g);
-      if (f.size() < 3)
-        throw policy::Error("group '" + g +
-                            "' is not in the image's /etc/group; give a numeric "
-                            "gid with -u UID:GID");
-      req.gid = static_cast<uint32_t>(std::stoul(f[2]));
-    }
-  }
-  if (!req.gid) req.gid = 0;
-}
 
 int run(int argc, char** argv) {
   Args args = split_args(argc, argv);
@@ -257,7 +203,7 @@ int run(int argc, char** argv) {
     req.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
   req.cwd = !workdir.empty() ? workdir : !cfg.working_dir.empty() ? cfg.working_dir : "/";
   if (pol->process.cwd && workdir.empty()) req.cwd = *pol->process.cwd;
-  resolve_user(user.empty() ? cfg.user : user, req.lower_dirs, req);
+  req.user = user.empty() ? cfg.user : user;  // resolved in the container's root (user.hpp)
   req.tty = vm.count("tty") > 0;
   req.init = vm.count("init") > 0;
   req.state_root = root;

@@ -17,19 +17,35 @@ namespace {
 
 constexpr size_t kDbLimit = 8u << 20;
 
-// The file's text, or nullopt when it does not exist in the root. Every symlink on the way is
-// resolved inside the root, as the container will see it.
-std::optional<std::string> read_in_root(int root_fd, const char* name, const std::string& what) {
+// /etc/passwd or /etc/group as the container will see it: every symlink on the way is resolved
+// inside the root. `text` is empty when the file is missing; `unusable` says why a file that is
+// there cannot be read (not a regular file, too large): a name cannot be looked up in it, and a
+// number needs no entry, as Docker's runtimes treat an unreadable database.
+struct Db {
+  std::optional<std::string> text;
+  std::string unusable;
+};
+
+Db read_in_root(int root_fd, const char* name, const std::string& what) {
   UniqueFd f = runtime::openat2(root_fd, name, O_RDONLY | O_NONBLOCK,
                                 RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
   if (!f.valid()) {
-    if (errno == ENOENT) return std::nullopt;
+    if (errno == ENOENT) return {};
     throw sys_error(what + ": open in the container root", name);
   }
   struct stat st;
   if (::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode))
-    throw Error(what + ": " + name + " in the container root is not a regular file");
-  return runtime::read_fd(f.get(), what + ": " + name, kDbLimit);
+    return {std::nullopt, what + ": " + name + " in the container root is not a regular file"};
+  if (static_cast<uint64_t>(st.st_size) > kDbLimit)
+    return {std::nullopt, what + ": " + name + " in the container root is larger than " +
+                              std::to_string(kDbLimit) + " bytes"};
+  return {runtime::read_fd(f.get(), what + ": " + name, kDbLimit), {}};
+}
+
+// A lookup by name in `db`: its text, or an Error when the file is there but unusable.
+const std::optional<std::string>& for_names(const Db& db) {
+  if (!db.unusable.empty()) throw Error(db.unusable);
+  return db.text;
 }
 
 std::vector<std::vector<std::string>> colon_records(const std::string& text) {
@@ -73,9 +89,10 @@ ExecUser resolve_user(int root_fd, const std::string& user, const std::string& w
   if (colon != std::string::npos) group_part = user.substr(colon + 1);
   if (user_part.empty()) throw Error(what + ": User '" + user + "' has no user part");
 
-  auto passwd = read_in_root(root_fd, "/etc/passwd", what);
+  const Db passwd_db = read_in_root(root_fd, "/etc/passwd", what);
   std::string user_name;
   auto uid = parse_id(user_part);
+  const auto& passwd = uid ? passwd_db.text : for_names(passwd_db);
   bool found = false;
   if (passwd) {
     for (auto& f : colon_records(*passwd)) {
@@ -99,7 +116,8 @@ ExecUser resolve_user(int root_fd, const std::string& user, const std::string& w
     out.uid = *uid;
   }
 
-  auto group = read_in_root(root_fd, "/etc/group", what);
+  const Db group_db = read_in_root(root_fd, "/etc/group", what);
+  const auto& group = group_db.text;
   if (group_part) {
     if (group_part->empty()) throw Error(what + ": User '" + user + "' has an empty group part");
     auto gid = parse_id(*group_part);
@@ -107,7 +125,7 @@ ExecUser resolve_user(int root_fd, const std::string& user, const std::string& w
       out.gid = *gid;
     } else {
       bool gfound = false;
-      if (group)
+      if (for_names(group_db))
         for (auto& f : colon_records(*group))
           if (f.size() >= 3 && f[0] == *group_part && parse_id(f[2])) {
             out.gid = *parse_id(f[2]);

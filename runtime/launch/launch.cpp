@@ -90,7 +90,6 @@ struct ChildSetup {
   LandlockPlan landlock;  // compiled before the clone; the child only makes the system calls
   rootfs::RunState state;
   uint64_t clone_flags;
-  user::Ids ids;
   std::vector<std::string> env;
   std::string hostname;    // identity.hpp: the policy's, the short id, or the host's
   identity::EtcFiles etc;  // /etc/hostname, /etc/hosts, /etc/resolv.conf
@@ -270,8 +269,10 @@ void join_cgroups(const std::vector<std::string>& procs) {
     prepare_cwd(root.get(), r.cwd, p.rootfs.readonly);
     if (p.rootfs.readonly) rootfs::make_readonly(root.get());
     if (s.clone_flags & CLONE_NEWUTS) set_hostname(s.hostname);
+    const user::Identity who =
+        user::resolve_identity(root.get(), r.user, p.process, (s.clone_flags & CLONE_NEWUSER) != 0);
     std::vector<std::string> env = s.env;
-    identity::add_home(env, root.get(), s.ids.uid);
+    identity::add_home(env, who.home);
     root.reset();
     rootfs::enter(s.state.merged, p.rootfs.use_chroot, r.diagnostics_fd);
     if (r.tty) tty::setup_child(s.tty_sock);  // opens the container's own /dev/ptmx
@@ -280,7 +281,7 @@ void join_cgroups(const std::vector<std::string>& procs) {
     // Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in before the ids and
     // capabilities change (as runc does); the remaining steps then run under the filter.
     if (!p.process.no_new_privileges) seccomp::install(r.seccomp_filter);
-    user::switch_ids(s.ids, (s.clone_flags & CLONE_NEWUSER) != 0);
+    user::switch_ids(who.ids, (s.clone_flags & CLONE_NEWUSER) != 0);
     capabilities::apply(p.capabilities);
     // Again: the id switch cleared it. Best effort when a filter is already in (no
     // no_new_privileges): it may refuse prctl; the pid namespace and the next gc remain.
@@ -499,8 +500,6 @@ int launch(const LaunchRequest& r) {
   s.req = &r;
   s.policy = &p;
   s.clone_flags = namespaces::clone_flags(p.namespaces);
-  s.ids = {p.process.uid ? *p.process.uid : r.uid.value_or(0),
-           p.process.gid ? *p.process.gid : r.gid.value_or(0), p.process.supplementary_groups};
   s.env = merge_env(r.env, p.process.env);
   s.init = r.init || p.process.init;
   s.forward = forwarded_set();
