@@ -37,6 +37,7 @@
 #include "runtime/launch/rlimits.hpp"
 #include "runtime/launch/rootfs.hpp"
 #include "runtime/launch/seccomp.hpp"
+#include "runtime/launch/spec.hpp"
 #include "runtime/launch/sysctl.hpp"
 #include "runtime/launch/tty.hpp"
 #include "runtime/launch/user.hpp"
@@ -48,7 +49,6 @@ constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
 // After a hangup (the user's terminal closed) the container gets SIGHUP and this long to exit;
 // then it is killed and policyrun exits with 128 + SIGHUP, as a shell's job would.
 constexpr int kHangupGraceMs = 5000;
-constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // ---- the child's report to the parent: errno, exit code, message, over a CLOEXEC pipe ----
 
