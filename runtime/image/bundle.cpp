@@ -177,10 +177,9 @@ void TarBundle::index() {
       // A hardlink leaving the archive is never resolvable; as a rootfs tarball the unpacker
       // refuses it with the entry's name.
       ent.type = 'o';
-      try {
-        ent.link = normalize_entry_name(hl, path);
+      if (auto link = clean_entry_name(hl)) {
+        ent.link = *link;
         ent.type = 'h';
-      } catch (const Error&) {
       }
     } else if (type == AE_IFREG) {
       ent.type = 'f';

@@ -170,6 +170,7 @@ std::string LayerCache::store(const std::function<StoredLayer(int dir_fd)>& unpa
     try {
       runtime::remove_tree_at(tmp_.get(), name, display);
     } catch (...) {
+      // The store's own failure is the one to report; gc_tmp removes what is left.
     }
     throw;
   }

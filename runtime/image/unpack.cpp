@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -275,12 +276,9 @@ class Unpacker {
 
   void hardlink(const std::string& raw_target, int pfd, const std::string& base,
                 const std::string& rel) {
-    std::string target;
-    try {
-      target = normalize_entry_name(raw_target, ctx_);
-    } catch (const Error&) {
-      refuse("hardlink target '" + raw_target + "' escapes the root");
-    }
+    auto clean_target = clean_entry_name(raw_target);
+    if (!clean_target) refuse("hardlink target '" + raw_target + "' escapes the root");
+    const std::string& target = *clean_target;
     if (target.empty()) refuse("hardlink to the layer root");
     if (target == rel) refuse("hardlink to itself");
     if (skipped_.count(target)) {
@@ -400,11 +398,11 @@ class Unpacker {
       UniqueFd own;
       int fd = root_;
       if (!it->path.empty()) {
-        try {
-          own = walk(it->path, false, "directory ");
-        } catch (const Error&) {
-          continue;  // replaced by a later entry (e.g. a symlink of the same name)
-        }
+        // No symlink on the way, as walk() opens it; gone when a later entry replaced it (e.g. a
+        // symlink of the same name).
+        own = runtime::openat2(root_, it->path, O_RDONLY | O_DIRECTORY,
+                               RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+        if (!own.valid()) continue;
         fd = own.get();
       }
       if (::fchmod(fd, it->mode) != 0) refuse_sys("chmod directory");
@@ -449,22 +447,34 @@ class Unpacker {
 
 }  // namespace
 
-std::string normalize_entry_name(const std::string& raw, const std::string& context) {
-  if (raw.empty()) throw Error(entry_message(context, raw, "empty name"));
-  if (raw[0] == '/') throw Error(entry_message(context, raw, "absolute path"));
-  if (raw.size() >= PATH_MAX) throw Error(entry_message(context, raw, "name too long"));
+std::optional<std::string> clean_entry_name(const std::string& raw, const char** why) {
+  const char* problem = nullptr;
+  if (raw.empty())
+    problem = "empty name";
+  else if (raw[0] == '/')
+    problem = "absolute path";
+  else if (raw.size() >= PATH_MAX)
+    problem = "name too long";
   std::string out;
-  size_t pos = 0;
-  while (pos <= raw.size()) {
+  for (size_t pos = 0; !problem && pos <= raw.size();) {
     size_t slash = raw.find('/', pos);
     if (slash == std::string::npos) slash = raw.size();
     std::string comp = raw.substr(pos, slash - pos);
     pos = slash + 1;
     if (comp.empty() || comp == ".") continue;
-    if (comp == "..") throw Error(entry_message(context, raw, "path escapes the root"));
+    if (comp == "..") problem = "path escapes the root";
     out += (out.empty() ? "" : "/") + comp;
   }
+  if (why) *why = problem;
+  if (problem) return std::nullopt;
   return out;
+}
+
+std::string normalize_entry_name(const std::string& raw, const std::string& context) {
+  const char* why = nullptr;
+  auto name = clean_entry_name(raw, &why);
+  if (!name) throw Error(entry_message(context, raw, why));
+  return *name;
 }
 
 void unpack_layer(TarStream& tar, int root_fd, const std::string& context,

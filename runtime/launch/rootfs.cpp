@@ -89,6 +89,7 @@ void remove_state(const RunState& s) noexcept {
   try {
     runtime::remove_tree(s.dir);
   } catch (...) {
+    // Called from a destructor, also while a launch error unwinds: that error is the one to report.
   }
 }
 
