@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <iostream>
 #include <optional>
+#include <utility>
 
 #include "compiler/common/error.hpp"
 #include "compiler/driver/driver.hpp"
@@ -146,27 +147,28 @@ std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
   return std::nullopt;
 }
 
+// The value of `option` among three `choices` (their names, in the order of the message).
+template <class Mode>
+Mode choose(const std::string& option, const std::string& value,
+            const std::pair<const char*, Mode> (&choices)[3]) {
+  for (const auto& [name, mode] : choices)
+    if (value == name) return mode;
+  throw policy::Error(option + " must be " + choices[0].first + ", " + choices[1].first + " or " +
+                      choices[2].first + " (got '" + value + "')");
+}
+
 // --apparmor and --landlock.
 void set_lsm_modes(const Options& o, policy::launch::LaunchRequest& req) {
   using policy::launch::AppArmorMode;
   using policy::launch::LandlockMode;
-  if (o.apparmor == "require")
-    req.apparmor = AppArmorMode::Require;
-  else if (o.apparmor == "auto")
-    req.apparmor = AppArmorMode::Auto;
-  else if (o.apparmor == "off")
-    req.apparmor = AppArmorMode::Off;
-  else
-    throw policy::Error("--apparmor must be require, auto or off (got '" + o.apparmor + "')");
-  if (o.landlock == "require")
-    req.landlock = LandlockMode::Require;
-  else if (o.landlock == "best-effort")
-    req.landlock = LandlockMode::BestEffort;
-  else if (o.landlock == "off")
-    req.landlock = LandlockMode::Off;
-  else
-    throw policy::Error("--landlock must be require, best-effort or off (got '" + o.landlock +
-                        "')");
+  req.apparmor = choose<AppArmorMode>("--apparmor", o.apparmor,
+                                      {{"require", AppArmorMode::Require},
+                                       {"auto", AppArmorMode::Auto},
+                                       {"off", AppArmorMode::Off}});
+  req.landlock = choose<LandlockMode>("--landlock", o.landlock,
+                                      {{"require", LandlockMode::Require},
+                                       {"best-effort", LandlockMode::BestEffort},
+                                       {"off", LandlockMode::Off}});
 }
 
 policy::launch::CompileRequest compile_request(const Options& o) {

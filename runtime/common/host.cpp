@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/text.hpp"
 
 namespace policy::runtime {
 
@@ -106,17 +107,6 @@ std::string random_hex(size_t bytes) {
     got += static_cast<size_t>(n);
   }
   return hex_bytes(b);
-}
-
-std::string hex_bytes(std::string_view bytes) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out += digits[c >> 4];
-    out += digits[c & 15];
-  }
-  return out;
 }
 
 }  // namespace policy::runtime

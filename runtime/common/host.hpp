@@ -6,7 +6,6 @@
 
 #include <cstdint>
 #include <string>
-#include <string_view>
 
 #include "runtime/common/unique_fd.hpp"
 
@@ -31,8 +30,5 @@ inline void remove_tree(const std::string& path) {
 
 // 2 * `bytes` random lowercase hex characters from getrandom(2): temporary names, run ids.
 std::string random_hex(size_t bytes);
-
-// Two lowercase hex digits per byte.
-std::string hex_bytes(std::string_view bytes);
 
 }  // namespace policy::runtime

@@ -10,6 +10,7 @@
 #include <set>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/text.hpp"
 #include "runtime/image/digest.hpp"
 #include "runtime/image/fsutil.hpp"
 #include "runtime/image/limits.hpp"
@@ -90,13 +91,7 @@ std::string parent_of(const std::string& name) {
 std::optional<std::string> join_inside(const std::string& dir, const std::string& target) {
   if (target.empty() || target[0] == '/') return std::nullopt;
   std::vector<std::string> parts;
-  std::string all = dir.empty() ? target : dir + "/" + target;
-  size_t pos = 0;
-  while (pos <= all.size()) {
-    size_t slash = all.find('/', pos);
-    if (slash == std::string::npos) slash = all.size();
-    std::string comp = all.substr(pos, slash - pos);
-    pos = slash + 1;
+  for (auto& comp : runtime::split(dir.empty() ? target : dir + "/" + target, '/')) {
     if (comp.empty() || comp == ".") continue;
     if (comp == "..") {
       if (parts.empty()) return std::nullopt;

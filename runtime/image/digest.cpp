@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/text.hpp"
 #include "runtime/image/fsutil.hpp"
 #include "runtime/image/lazy_library.hpp"
 

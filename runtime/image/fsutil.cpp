@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/text.hpp"
 
 namespace policy::image {
 
@@ -13,12 +14,7 @@ UniqueFd make_dirs(const std::string& path, unsigned mode) {
   UniqueFd cur(::open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!cur.valid()) throw sys_error("open", "/");
   std::string done;
-  size_t pos = 1;
-  while (pos <= path.size()) {
-    size_t next = path.find('/', pos);
-    if (next == std::string::npos) next = path.size();
-    std::string comp = path.substr(pos, next - pos);
-    pos = next + 1;
+  for (const auto& comp : runtime::split(path, '/')) {
     if (comp.empty() || comp == ".") continue;
     done += "/" + comp;
     if (::mkdirat(cur.get(), comp.c_str(), mode) != 0 && errno != EEXIST)

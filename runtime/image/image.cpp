@@ -14,6 +14,7 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/fnv.hpp"
+#include "runtime/common/text.hpp"
 #include "runtime/image/digest.hpp"
 #include "runtime/image/formats.hpp"
 #include "runtime/image/fsutil.hpp"

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/text.hpp"
 #include "runtime/image/fsutil.hpp"
 #include "runtime/image/limits.hpp"
 
@@ -456,15 +457,12 @@ std::optional<std::string> clean_entry_name(const std::string& raw, const char**
   else if (raw.size() >= PATH_MAX)
     problem = "name too long";
   std::string out;
-  for (size_t pos = 0; !problem && pos <= raw.size();) {
-    size_t slash = raw.find('/', pos);
-    if (slash == std::string::npos) slash = raw.size();
-    std::string comp = raw.substr(pos, slash - pos);
-    pos = slash + 1;
-    if (comp.empty() || comp == ".") continue;
-    if (comp == "..") problem = "path escapes the root";
-    out += (out.empty() ? "" : "/") + comp;
-  }
+  if (!problem)
+    for (const auto& comp : runtime::split(raw, '/')) {
+      if (comp.empty() || comp == ".") continue;
+      if (comp == "..") problem = "path escapes the root";
+      out += (out.empty() ? "" : "/") + comp;
+    }
   if (why) *why = problem;
   if (problem) return std::nullopt;
   return out;

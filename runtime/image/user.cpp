@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/text.hpp"
 #include "runtime/image/fsutil.hpp"
 
 namespace policy::image {
@@ -54,15 +55,7 @@ std::vector<std::vector<std::string>> colon_records(const std::string& text) {
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> fields;
-    size_t pos = 0;
-    for (;;) {
-      size_t c = line.find(':', pos);
-      fields.push_back(line.substr(pos, c == std::string::npos ? std::string::npos : c - pos));
-      if (c == std::string::npos) break;
-      pos = c + 1;
-    }
-    out.push_back(std::move(fields));
+    out.push_back(runtime::split(line, ':'));
   }
   return out;
 }
@@ -141,9 +134,7 @@ ExecUser resolve_user(int root_fd, const std::string& user, const std::string& w
       if (f.size() < 4) continue;
       auto gid = parse_id(f[2]);
       if (!gid) continue;
-      std::istringstream members(f[3]);
-      std::string m;
-      while (std::getline(members, m, ','))
+      for (const auto& m : runtime::split(f[3], ','))
         if (m == user_name && *gid != out.gid) out.supplementary_groups.push_back(*gid);
     }
   }

@@ -9,9 +9,12 @@
 #include <thread>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/text.hpp"
 #include "runtime/launch/files.hpp"
 
 namespace policy::launch::cgroup {
+
+using runtime::split;
 
 const char* mode_name(Mode m) {
   switch (m) {
@@ -28,14 +31,6 @@ const char* mode_name(Mode m) {
 }
 
 namespace {
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  std::istringstream in(s);
-  while (std::getline(in, cur, sep)) out.push_back(cur);
-  return out;
-}
 
 // mountinfo escapes space, tab, newline and backslash as \ooo.
 std::string unescape(const std::string& s) {

@@ -9,6 +9,7 @@
 
 #include "compiler/common/error.hpp"
 #include "runtime/common/host.hpp"
+#include "runtime/common/text.hpp"
 
 namespace policy::launch::mounts {
 namespace {
@@ -17,15 +18,10 @@ std::vector<std::string> components(const std::string& path, const std::string& 
   if (path.empty() || path[0] != '/')
     throw Error(what + ": path '" + path + "' must be absolute (as seen inside the container)");
   std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string c = path.substr(i, j - i);
+  for (auto& c : runtime::split(path, '/')) {
     if (c == "..")
       throw Error(what + ": path '" + path + "' contains '..'; write the path without it");
-    if (!c.empty() && c != ".") out.push_back(c);
-    i = j + 1;
+    if (!c.empty() && c != ".") out.push_back(std::move(c));
   }
   return out;
 }
