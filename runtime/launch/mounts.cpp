@@ -265,27 +265,20 @@ void mount_plan(const Context& c, const std::vector<ir::MountSpec>& mounts) {
              o.flags | MS_NOSUID | MS_NODEV, o.recursive, what);
         break;
       }
-      case ir::MountSpec::Proc: {
+      case ir::MountSpec::Proc:
+      case ir::MountSpec::Sysfs:
+      case ir::MountSpec::Mqueue: {  // kernel file systems: never setuid, device nodes or exec
+        const char* fs = m.kind == ir::MountSpec::Proc    ? "proc"
+                         : m.kind == ir::MountSpec::Sysfs ? "sysfs"
+                                                          : "mqueue";
         UniqueFd t = ensure_in_root(c.root, m.target, Leaf::Dir, what);
-        do_mount("proc", t.get(), "proc", o.flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, o.data, what);
-        break;
-      }
-      case ir::MountSpec::Sysfs: {
-        UniqueFd t = ensure_in_root(c.root, m.target, Leaf::Dir, what);
-        do_mount("sysfs", t.get(), "sysfs", o.flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, o.data,
-                 what);
+        do_mount(fs, t.get(), fs, o.flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, o.data, what);
         break;
       }
       case ir::MountSpec::Devpts: {
         UniqueFd t = ensure_in_root(c.root, m.target, Leaf::Dir, what);
         std::string data = "newinstance" + (o.data.empty() ? "" : "," + o.data);
         do_mount("devpts", t.get(), "devpts", o.flags | MS_NOSUID | MS_NOEXEC, data, what);
-        break;
-      }
-      case ir::MountSpec::Mqueue: {
-        UniqueFd t = ensure_in_root(c.root, m.target, Leaf::Dir, what);
-        do_mount("mqueue", t.get(), "mqueue", o.flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, o.data,
-                 what);
         break;
       }
     }
