@@ -127,3 +127,55 @@ TEST_F(UserResolution, SupplementaryGroupsFromEtcGroupAreTheContainers) {
   EXPECT_EQ(g.status, 0) << g.err;
   EXPECT_EQ(g.out, "5003\nGroups:\t \n") << g.err;  // the kernel ends the list with a space
 }
+
+// The policy's ids win over the image's user: a policy uid brings its own passwd entry's gid,
+// groups and HOME; a policy gid and groups join the image user's memberships.
+TEST(UserResolutionPolicy, ThePolicysUidGidAndGroupsWinOverTheImagesUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  std::string image = launch_test::busybox_copy("groups-policy");
+  write(image + "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/sh\nmember:x:4545:4546::/home/member:/bin/sh\n"
+        "other:x:4600:4601::/home/other:/bin/sh\n");
+  write(image + "/etc/group", "root:x:0:\nwheel:x:5001:member\nstaff:x:5005:other\n");
+  const std::string script = "id -u; id -g; grep '^Groups:' /proc/self/status; echo $HOME";
+
+  auto p = launch_test::docker_like_policy();
+  p.process.uid = 4600;
+  auto req = launch_test::busybox_request(p, {"/bin/sh", "-c", script});
+  req.lower_dirs = {image};
+  req.user = "member";
+  auto r = launch_test::run_request(req);
+  EXPECT_EQ(r.status, 0) << r.err << r.diag;
+  EXPECT_EQ(r.out, "4600\n4601\nGroups:\t5005 \n/home/other\n") << r.err;
+
+  auto q = launch_test::docker_like_policy();
+  q.process.gid = 7;
+  q.process.supplementary_groups = {8};
+  auto req2 = launch_test::busybox_request(q, {"/bin/sh", "-c", script});
+  req2.lower_dirs = {image};
+  req2.user = "member";
+  auto r2 = launch_test::run_request(req2);
+  EXPECT_EQ(r2.status, 0) << r2.err << r2.diag;
+  EXPECT_EQ(r2.out, "4545\n7\nGroups:\t8 5001 \n/home/member\n") << r2.err;
+}
+
+// In a new user namespace setgroups is denied: the image user's /etc/group memberships are left
+// out (as runc does) instead of failing the launch; uid and gid still come from /etc/passwd.
+TEST(UserResolutionPolicy, InANewUserNamespaceTheImageUsersGroupsAreLeftOut) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  std::string image = launch_test::busybox_copy("groups-userns");
+  write(image + "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/sh\nmember:x:4545:4546::/home/member:/bin/sh\n");
+  write(image + "/etc/group", "root:x:0:\nwheel:x:5001:member\n");
+  auto p = launch_test::docker_like_policy();
+  p.namespaces.namespaces.push_back({policy::ir::NamespaceKind::User, "", {}});
+  p.namespaces.uid_map = {{0, 100000, 65536}};
+  p.namespaces.gid_map = {{0, 100000, 65536}};
+  auto req =
+      launch_test::busybox_request(p, {"/bin/sh", "-c", "id -u; id -g; cat /proc/self/setgroups"});
+  req.lower_dirs = {image};
+  req.user = "member";
+  auto r = launch_test::run_request(req);
+  EXPECT_EQ(r.status, 0) << r.err << r.diag;
+  EXPECT_EQ(r.out, "4545\n4546\ndeny\n") << r.err;
+}
