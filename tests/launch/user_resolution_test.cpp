@@ -69,6 +69,15 @@ std::string docker_save(const std::string& name, const std::vector<std::string>&
   return tar;
 }
 
+// Runs `script` through launch() in a container of `image` as `user` under `policy`.
+launch_test::Result run_as(const policy::ir::Policy& policy, const std::string& image,
+                           const std::string& user, const std::string& script) {
+  auto req = launch_test::busybox_request(policy, {"/bin/sh", "-c", script});
+  req.lower_dirs = {image};
+  req.user = user;
+  return launch_test::run_request(req);
+}
+
 }  // namespace
 
 // An image whose /etc/passwd is an absolute symlink to a file on the host naming "evil": inside
@@ -141,20 +150,14 @@ TEST(UserResolutionPolicy, ThePolicysUidGidAndGroupsWinOverTheImagesUser) {
 
   auto p = launch_test::docker_like_policy();
   p.process.uid = 4600;
-  auto req = launch_test::busybox_request(p, {"/bin/sh", "-c", script});
-  req.lower_dirs = {image};
-  req.user = "member";
-  auto r = launch_test::run_request(req);
+  auto r = run_as(p, image, "member", script);
   EXPECT_EQ(r.status, 0) << r.err << r.diag;
   EXPECT_EQ(r.out, "4600\n4601\nGroups:\t5005 \n/home/other\n") << r.err;
 
   auto q = launch_test::docker_like_policy();
   q.process.gid = 7;
   q.process.supplementary_groups = {8};
-  auto req2 = launch_test::busybox_request(q, {"/bin/sh", "-c", script});
-  req2.lower_dirs = {image};
-  req2.user = "member";
-  auto r2 = launch_test::run_request(req2);
+  auto r2 = run_as(q, image, "member", script);
   EXPECT_EQ(r2.status, 0) << r2.err << r2.diag;
   EXPECT_EQ(r2.out, "4545\n7\nGroups:\t8 5001 \n/home/member\n") << r2.err;
 }
@@ -171,11 +174,7 @@ TEST(UserResolutionPolicy, InANewUserNamespaceTheImageUsersGroupsAreLeftOut) {
   p.namespaces.namespaces.push_back({policy::ir::NamespaceKind::User, "", {}});
   p.namespaces.uid_map = {{0, 100000, 65536}};
   p.namespaces.gid_map = {{0, 100000, 65536}};
-  auto req =
-      launch_test::busybox_request(p, {"/bin/sh", "-c", "id -u; id -g; cat /proc/self/setgroups"});
-  req.lower_dirs = {image};
-  req.user = "member";
-  auto r = launch_test::run_request(req);
+  auto r = run_as(p, image, "member", "id -u; id -g; cat /proc/self/setgroups");
   EXPECT_EQ(r.status, 0) << r.err << r.diag;
   EXPECT_EQ(r.out, "4545\n4546\ndeny\n") << r.err;
 }
