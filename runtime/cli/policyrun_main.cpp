@@ -5,17 +5,17 @@
 
 #include <unistd.h>
 
-#include <algorithm>
 #include <cstdlib>
-#include <fstream>
 #include <iostream>
-#include <sstream>
+#include <optional>
+#include <utility>
 
 #include "compiler/common/error.hpp"
 #include "compiler/driver/driver.hpp"
 #include "runtime/image/image.hpp"
 #include "runtime/launch/launch.hpp"
 #include "runtime/launch/policy_cache.hpp"
+#include "runtime/launch/spec.hpp"
 
 namespace po = boost::program_options;
 using policy::launch::kExitRuntimeError;
@@ -78,85 +78,46 @@ const char* kUsage =
     "policy enforced: namespaces, cgroup limits, mounts, capabilities, no_new_privs, AppArmor,\n"
     "Landlock and seccomp. Options go before IMAGE; everything after IMAGE is the command.\n";
 
-std::vector<std::string> passwd_lookup(const std::vector<std::string>& layers,
-                                       const std::string& file, const std::string& name) {
-  // The top-most layer that has the file decides (as the merged root would show it).
-  for (auto it = layers.rbegin(); it != layers.rend(); ++it) {
-    std::ifstream in(*it + "/etc/" + file);
-    if (!in) continue;
-    for (std::string line; std::getline(in, line);) {
-      std::vector<std::string> f;
-      std::stringstream ss(line);
-      for (std::string x; std::getline(ss, x, ':');) f.push_back(x);
-      if (!f.empty() && f[0] == name) return f;
-    }
-    return {};
-  }
-  return {};
-}
+// Everything the command line says, checked for form.
+struct Options {
+  std::string image;
+  std::string policy_file, policy_name, root = "/var/lib/policyrun";
+  std::vector<std::string> include_dirs, image_limits;
+  std::string apparmor = "auto", landlock = "best-effort", backend = "default";
+  std::optional<unsigned> error_limit;
+  bool policy_cache = true, tty = false, init = false;
+  policy::launch::CliOverrides container;  // -e, -w, -u, --entrypoint and the command
+};
 
-bool all_digits(const std::string& s) {
-  return !s.empty() && s.find_first_not_of("0123456789") == std::string::npos;
-}
-
-// "uid", "uid:gid", "name", "name:group" -> ids, names looked up in the image's /etc files.
-void resolve_user(const std::string& spec, const std::vector<std::string>& layers,
-                  policy::launch::LaunchRequest& req) {
-  if (spec.empty()) return;
-  std::string u = spec.substr(0, spec.find(':'));
-  std::string g = spec.find(':') == std::string::npos ? "" : spec.substr(spec.find(':') + 1);
-  if (all_digits(u)) {
-    req.uid = static_cast<uint32_t>(std::stoul(u));
-  } else {
-    auto f = passwd_lookup(layers, "passwd", u);
-    if (f.size() < 4)
-      throw policy::Error("user '" + u +
-                          "' is not in the image's /etc/passwd; give a numeric uid "
-                          "with -u UID[:GID]");
-    req.uid = static_cast<uint32_t>(std::stoul(f[2]));
-    if (g.empty()) req.gid = static_cast<uint32_t>(std::stoul(f[3]));
-  }
-  if (!g.empty()) {
-    if (all_digits(g)) {
-      req.gid = static_cast<uint32_t>(std::stoul(g));
-    } else {
-      auto f = passwd_lookup(layers, "group", g);
-      if (f.size() < 3)
-        throw policy::Error("group '" + g +
-                            "' is not in the image's /etc/group; give a numeric "
-                            "gid with -u UID:GID");
-      req.gid = static_cast<uint32_t>(std::stoul(f[2]));
-    }
-  }
-  if (!req.gid) req.gid = 0;
-}
-
-int run(int argc, char** argv) {
+// Fills `o` from argv; returns an exit status when policyrun is done (--help, a usage error).
+std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
   Args args = split_args(argc, argv);
+  o.image = args.image;
+  o.container.command = args.command;
+  std::string entrypoint;
   po::options_description desc("Options");
-  std::string policy_file, root = "/var/lib/policyrun", apparmor = "auto", landlock = "best-effort",
-                           workdir, user, entrypoint, backend = "default", policy_name;
-  std::vector<std::string> env, include_dirs, image_limits;
-  desc.add_options()("help,h", "show this help")("policy", po::value(&policy_file),
+  desc.add_options()("help,h", "show this help")("policy", po::value(&o.policy_file),
                                                  "the policy (.pol) to enforce; required")(
-      "policy-name", po::value(&policy_name), "which policy of the file (default: the last)")(
-      "include-dir,I", po::value(&include_dirs), "search directory for `include` (repeatable)")(
-      "root", po::value(&root), "image cache and run state directory (default /var/lib/policyrun)")(
+      "policy-name", po::value(&o.policy_name), "which policy of the file (default: the last)")(
+      "include-dir,I", po::value(&o.include_dirs), "search directory for `include` (repeatable)")(
+      "root", po::value(&o.root),
+      "image cache and run state directory (default /var/lib/policyrun)")(
       "tty,t", "allocate a pseudo-terminal from the container's own devpts")(
       "interactive,i", "accepted for docker compatibility: stdin is always passed through")(
-      "apparmor", po::value(&apparmor), "require | auto | off (default auto)")(
-      "landlock", po::value(&landlock), "require | best-effort | off (default best-effort)")(
-      "env,e", po::value(&env), "K=V added to the image's environment (repeatable)")(
-      "workdir,w", po::value(&workdir), "working directory inside the container")(
-      "user,u", po::value(&user), "UID[:GID] or NAME[:GROUP] from the image (policy wins)")(
+      "apparmor", po::value(&o.apparmor), "require | auto | off (default auto)")(
+      "landlock", po::value(&o.landlock), "require | best-effort | off (default best-effort)")(
+      "env,e", po::value(&o.container.env), "K=V added to the image's environment (repeatable)")(
+      "workdir,w", po::value(&o.container.workdir), "working directory inside the container")(
+      "user,u", po::value(&o.container.user),
+      "UID[:GID] or NAME[:GROUP] from the image (policy wins)")(
       "entrypoint", po::value(&entrypoint), "replace the image's Entrypoint (and its Cmd)")(
       "init", "run a minimal init as PID 1 that forwards signals and reaps zombies")(
       "name", po::value<std::string>(), "accepted for docker compatibility; ignored")(
       "no-policy-cache", "compile the policy afresh, without reading or writing the compile cache")(
-      "image-limit", po::value(&image_limits),
+      "image-limit", po::value(&o.image_limits),
       "KEY=VALUE[,...]: raise (or lower) a bound on unpacking the image: size, entry-size, "
       "entries, ratio, ratio-floor, path, depth, free, free-inodes (repeatable; docs/images.md)")(
-      "seccomp-backend", po::value(&backend),
+      "seccomp-backend", po::value(&o.backend),
       "default | libseccomp | libseccomp-linear (the filter's code generator)")(
       "error-limit", po::value<unsigned>(),
       "print at most N of the policy's errors (default 20; 0: all)");
@@ -172,95 +133,101 @@ int run(int argc, char** argv) {
     std::cout << kUsage << "\n" << desc;
     return 0;
   }
-  if (policy_file.empty() || args.image.empty()) {
+  if (o.policy_file.empty() || o.image.empty()) {
     std::cerr << "policyrun: error: "
-              << (policy_file.empty() ? "--policy FILE is required" : "no IMAGE given") << "\n"
+              << (o.policy_file.empty() ? "--policy FILE is required" : "no IMAGE given") << "\n"
               << kUsage;
     return kExitRuntimeError;
   }
+  if (vm.count("entrypoint")) o.container.entrypoint = entrypoint;
+  if (vm.count("error-limit")) o.error_limit = vm["error-limit"].as<unsigned>();
+  o.policy_cache = !vm.count("no-policy-cache");
+  o.tty = vm.count("tty") > 0;
+  o.init = vm.count("init") > 0;
+  return std::nullopt;
+}
 
-  // Before any work: the image's limits, and an image or --root the launch could not use.
-  policy::image::CacheOptions cache_options{root};
-  for (const auto& spec : image_limits)
-    policy::image::parse_image_limits(spec, cache_options.limits);
-  policy::image::check_image_ref(args.image, cache_options);
+// The value of `option` among three `choices` (their names, in the order of the message).
+template <class Mode>
+Mode choose(const std::string& option, const std::string& value,
+            const std::pair<const char*, Mode> (&choices)[3]) {
+  for (const auto& [name, mode] : choices)
+    if (value == name) return mode;
+  throw policy::Error(option + " must be " + choices[0].first + ", " + choices[1].first + " or " +
+                      choices[2].first + " (got '" + value + "')");
+}
 
-  policy::launch::LaunchRequest req;
+// --apparmor and --landlock.
+void set_lsm_modes(const Options& o, policy::launch::LaunchRequest& req) {
   using policy::launch::AppArmorMode;
   using policy::launch::LandlockMode;
-  if (apparmor == "require")
-    req.apparmor = AppArmorMode::Require;
-  else if (apparmor == "auto")
-    req.apparmor = AppArmorMode::Auto;
-  else if (apparmor == "off")
-    req.apparmor = AppArmorMode::Off;
-  else
-    throw policy::Error("--apparmor must be require, auto or off (got '" + apparmor + "')");
-  if (landlock == "require")
-    req.landlock = LandlockMode::Require;
-  else if (landlock == "best-effort")
-    req.landlock = LandlockMode::BestEffort;
-  else if (landlock == "off")
-    req.landlock = LandlockMode::Off;
-  else
-    throw policy::Error("--landlock must be require, best-effort or off (got '" + landlock + "')");
-  auto seccomp_backend = policy::driver::parse_backend(backend);
+  req.apparmor = choose<AppArmorMode>("--apparmor", o.apparmor,
+                                      {{"require", AppArmorMode::Require},
+                                       {"auto", AppArmorMode::Auto},
+                                       {"off", AppArmorMode::Off}});
+  req.landlock = choose<LandlockMode>("--landlock", o.landlock,
+                                      {{"require", LandlockMode::Require},
+                                       {"best-effort", LandlockMode::BestEffort},
+                                       {"off", LandlockMode::Off}});
+}
+
+policy::launch::CompileRequest compile_request(const Options& o) {
+  auto seccomp_backend = policy::driver::parse_backend(o.backend);
   if (!seccomp_backend)
     throw policy::Error(
-        "--seccomp-backend must be default, libseccomp or libseccomp-linear (got '" + backend +
+        "--seccomp-backend must be default, libseccomp or libseccomp-linear (got '" + o.backend +
         "')");
+  policy::launch::CompileRequest compile;
+  compile.reserve_heap_on_miss = true;
+  compile.policy_file = o.policy_file;
+  compile.load.include_dirs = o.include_dirs;
+  for (const auto& d : policy::driver::default_include_dirs())
+    compile.load.include_dirs.push_back(d);
+  if (!o.policy_name.empty()) compile.load.policy_name = o.policy_name;
+  if (o.error_limit) compile.load.error_limit = *o.error_limit;
+  compile.seccomp.backend = *seccomp_backend;
+  if (o.policy_cache) compile.cache_dir = o.root + "/policy-cache";
+  return compile;
+}
+
+int run(int argc, char** argv) {
+  Options o;
+  if (auto done = parse_arguments(argc, argv, o)) return *done;
+
+  // Before any work: the image's limits, and an image or --root the launch could not use.
+  policy::image::CacheOptions cache_options{o.root};
+  for (const auto& spec : o.image_limits)
+    policy::image::parse_image_limits(spec, cache_options.limits);
+  policy::image::check_image_ref(o.image, cache_options);
+  policy::launch::LaunchRequest req;
+  set_lsm_modes(o, req);
+  policy::launch::CompileRequest compile = compile_request(o);
 
   // 1. Compile everything before anything runs, or reuse the identical compile of an earlier
   // run (runtime/launch/policy_cache.hpp).
   policy::launch::reserve_heap(policy::launch::kCachedCompileHeap);
-  policy::launch::CompileRequest compile;
-  compile.reserve_heap_on_miss = true;
-  compile.policy_file = policy_file;
-  compile.load.include_dirs = include_dirs;
-  for (const auto& d : policy::driver::default_include_dirs())
-    compile.load.include_dirs.push_back(d);
-  if (!policy_name.empty()) compile.load.policy_name = policy_name;
-  if (vm.count("error-limit")) compile.load.error_limit = vm["error-limit"].as<unsigned>();
-  compile.seccomp.backend = *seccomp_backend;
-  if (!vm.count("no-policy-cache")) compile.cache_dir = root + "/policy-cache";
   std::string diagnostics;
   auto compiled = policy::launch::compile_policy(compile, diagnostics);
   std::cerr << diagnostics;
   if (!compiled) return kExitRuntimeError;
-  const policy::ir::Policy* pol = &compiled->policy;
+  req.policy = &compiled->policy;
   req.seccomp_filter = std::move(compiled->filter);
-  req.policy = pol;
 
   // 2. The image: cached, digest-checked layers and its config.
-  policy::image::PreparedImage image = policy::image::prepare_image(args.image, cache_options);
+  policy::image::PreparedImage image = policy::image::prepare_image(o.image, cache_options);
   for (const auto& w : image.warnings) std::cerr << "policyrun: warning: " << w << "\n";
   req.lower_dirs = image.layer_dirs;
 
-  // 3. The command, as docker run builds it.
-  const auto& cfg = image.config;
-  if (vm.count("entrypoint")) {
-    if (!entrypoint.empty()) req.argv.push_back(entrypoint);
-    req.argv.insert(req.argv.end(), args.command.begin(), args.command.end());
-  } else {
-    req.argv = cfg.entrypoint;
-    const auto& cmd = args.command.empty() ? cfg.cmd : args.command;
-    req.argv.insert(req.argv.end(), cmd.begin(), cmd.end());
-  }
-  req.env = cfg.env;
-  for (const auto& kv : env) {
-    auto key = kv.substr(0, kv.find('='));
-    std::erase_if(req.env, [&](const std::string& e) { return e.substr(0, e.find('=')) == key; });
-    req.env.push_back(kv.find('=') == std::string::npos ? kv + "=" : kv);
-  }
-  if (std::none_of(req.env.begin(), req.env.end(),
-                   [](const std::string& e) { return e.rfind("PATH=", 0) == 0; }))
-    req.env.push_back("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin");
-  req.cwd = !workdir.empty() ? workdir : !cfg.working_dir.empty() ? cfg.working_dir : "/";
-  if (pol->process.cwd && workdir.empty()) req.cwd = *pol->process.cwd;
-  resolve_user(user.empty() ? cfg.user : user, req.lower_dirs, req);
-  req.tty = vm.count("tty") > 0;
-  req.init = vm.count("init") > 0;
-  req.state_root = root;
+  // 3. The container, as docker run builds it from the image and the command line.
+  policy::launch::ContainerSpec spec =
+      policy::launch::make_spec(image.config, o.container, compiled->policy.process);
+  req.argv = std::move(spec.argv);
+  req.env = std::move(spec.env);
+  req.cwd = std::move(spec.cwd);
+  req.user = std::move(spec.user);  // resolved in the container's root (launch/user.hpp)
+  req.tty = o.tty;
+  req.init = o.init;
+  req.state_root = o.root;
 
   // 4. Run it; the exit status is the command's. launch() has removed the run's cgroups and state
   // by the time it returns, so the process ends here without freeing the compiled policy and the

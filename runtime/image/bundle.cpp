@@ -5,12 +5,12 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <set>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/text.hpp"
 #include "runtime/image/digest.hpp"
 #include "runtime/image/fsutil.hpp"
 #include "runtime/image/limits.hpp"
@@ -36,72 +36,50 @@ bool worth_keeping(const std::string& name, uint64_t size) {
 const std::vector<Compression> kOuterCompressions = {
     Compression::None, Compression::Gzip, Compression::Zstd, Compression::Xz, Compression::Bzip2};
 
-// Opens `name` below `dirfd` with every symlink resolved inside it (openat2 RESOLVE_IN_ROOT):
-// reading an image directory can never reach a file outside it.
-int open_in_root(int dirfd, const std::string& name, int flags) {
-  open_how how{};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
-  return static_cast<int>(::syscall(SYS_openat2, dirfd, name.c_str(), &how, sizeof how));
-}
-
-std::string read_all(int fd, size_t limit, const std::string& display) {
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw sys_error("read", display);
-    }
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > limit)
-      throw Error(display + ": larger than " + std::to_string(limit) + " bytes; refusing");
-  }
-  return out;
-}
+// Every name in an image directory is resolved inside it (openat2 RESOLVE_IN_ROOT): reading an
+// image directory can never reach a file outside it.
+constexpr uint64_t kInImage = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS | RESOLVE_NO_XDEV;
 
 class DirectoryBundle : public Bundle {
  public:
   explicit DirectoryBundle(const std::string& path) : Bundle(path) {
-    dir_ = Fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!dir_) throw sys_error("open", path);
+    dir_ = UniqueFd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!dir_.valid()) throw sys_error("open", path);
   }
 
   std::optional<std::string> resolve(const std::string& name) const override {
     std::string rel = normalize_entry_name(name, path_);
-    Fd f(open_in_root(dir_.get(), rel, O_PATH));
+    UniqueFd f = runtime::openat2(dir_.get(), rel, O_PATH, kInImage);
     struct stat st;
-    if (!f || ::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
+    if (!f.valid() || ::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode)) return std::nullopt;
     return rel;
   }
 
   std::string read_file(const std::string& name, size_t limit) override {
-    Fd f = open_regular(name);
-    return read_all(f.get(), limit, path_ + "/" + name);
+    UniqueFd f = open_regular(name);
+    return runtime::read_fd(f.get(), path_ + "/" + name, limit);
   }
 
   void stream_files(const std::vector<std::string>& names,
                     const std::function<void(const std::string&, ByteSource&)>& fn) override {
     for (auto& n : names) {
-      Fd f = open_regular(n);
+      UniqueFd f = open_regular(n);
       FdSource src(f.get(), path_ + "/" + n);
       fn(n, src);
     }
   }
 
  private:
-  Fd open_regular(const std::string& name) {
+  UniqueFd open_regular(const std::string& name) {
     std::string rel = normalize_entry_name(name, path_);
-    Fd f(open_in_root(dir_.get(), rel, O_RDONLY | O_NONBLOCK));
-    if (!f) throw sys_error("open", path_ + "/" + rel);
+    UniqueFd f = runtime::openat2(dir_.get(), rel, O_RDONLY | O_NONBLOCK, kInImage);
+    if (!f.valid()) throw sys_error("open", path_ + "/" + rel);
     struct stat st;
     if (::fstat(f.get(), &st) != 0) throw sys_error("stat", path_ + "/" + rel);
     if (!S_ISREG(st.st_mode)) throw Error(path_ + "/" + rel + ": not a regular file; refusing");
     return f;
   }
-  Fd dir_;
+  UniqueFd dir_;
 };
 
 std::string parent_of(const std::string& name) {
@@ -113,13 +91,7 @@ std::string parent_of(const std::string& name) {
 std::optional<std::string> join_inside(const std::string& dir, const std::string& target) {
   if (target.empty() || target[0] == '/') return std::nullopt;
   std::vector<std::string> parts;
-  std::string all = dir.empty() ? target : dir + "/" + target;
-  size_t pos = 0;
-  while (pos <= all.size()) {
-    size_t slash = all.find('/', pos);
-    if (slash == std::string::npos) slash = all.size();
-    std::string comp = all.substr(pos, slash - pos);
-    pos = slash + 1;
+  for (auto& comp : runtime::split(dir.empty() ? target : dir + "/" + target, '/')) {
     if (comp.empty() || comp == ".") continue;
     if (comp == "..") {
       if (parts.empty()) return std::nullopt;
@@ -133,9 +105,9 @@ std::optional<std::string> join_inside(const std::string& dir, const std::string
   return out;
 }
 
-Fd open_archive_file(const std::string& path) {
-  Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-  if (!f) throw sys_error("open", path);
+UniqueFd open_archive_file(const std::string& path) {
+  UniqueFd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+  if (!f.valid()) throw sys_error("open", path);
   struct stat st;
   if (::fstat(f.get(), &st) != 0) throw sys_error("stat", path);
   if (!S_ISREG(st.st_mode)) throw Error(path + ": not a regular file or directory");
@@ -152,7 +124,7 @@ namespace {
 
 // The sha256 of a file as stored, read without decompressing anything.
 std::string stored_digest(const std::string& path) {
-  Fd f = open_archive_file(path);
+  UniqueFd f = open_archive_file(path);
   FdSource src(f.get(), path);
   Sha256 h;
   std::vector<char> buf(1u << 16);
@@ -179,7 +151,7 @@ TarBundle::TarBundle(const std::string& path, const UnpackLimits& limits)
 
 void TarBundle::index() {
   const std::string& path = path_;
-  Fd f = open_archive_file(path);
+  UniqueFd f = open_archive_file(path);
   FdSource src(f.get(), path);
   TarStream ts(src, kOuterCompressions, path, check_);
   compression_ = ts.compression();
@@ -200,10 +172,9 @@ void TarBundle::index() {
       // A hardlink leaving the archive is never resolvable; as a rootfs tarball the unpacker
       // refuses it with the entry's name.
       ent.type = 'o';
-      try {
-        ent.link = normalize_entry_name(hl, path);
+      if (auto link = clean_entry_name(hl)) {
+        ent.link = *link;
         ent.type = 'h';
-      } catch (const Error&) {
       }
     } else if (type == AE_IFREG) {
       ent.type = 'f';
@@ -288,7 +259,7 @@ void TarBundle::stream_files(const std::vector<std::string>& names,
   std::set<std::string> wanted(names.begin(), names.end());
   // A name stored twice: the last copy is the one tar extraction would leave, and the index.
   std::map<std::string, int> seen;
-  Fd f = open_archive_file(path_);
+  UniqueFd f = open_archive_file(path_);
   FdSource src(f.get(), path_);
   TarStream ts(src, kOuterCompressions, path_, check_);
   std::set<std::string> delivered;

@@ -37,8 +37,8 @@ std::string clean_root(const std::string& root) {
 }
 
 std::string read_small_at(int dirfd, const std::string& name) {
-  Fd f(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
-  if (!f) return {};
+  UniqueFd f(::openat(dirfd, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!f.valid()) return {};
   std::string out;
   char buf[4096];
   for (;;) {
@@ -53,7 +53,7 @@ std::string read_small_at(int dirfd, const std::string& name) {
 }  // namespace
 
 LayerCache::LayerCache(const CacheOptions& options) : root_(clean_root(options.root)) {
-  Fd root = make_dirs(root_, 0700);
+  UniqueFd root = make_dirs(root_, 0700);
   struct stat st;
   if (::fstat(root.get(), &st) != 0) throw sys_error("stat", root_);
   if (st.st_uid != ::geteuid())
@@ -65,7 +65,7 @@ LayerCache::LayerCache(const CacheOptions& options) : root_(clean_root(options.r
   meta_ = make_dirs(root_ + "/meta/sha256", 0700);
   tmp_ = make_dirs(root_ + "/tmp", 0700);
   images_ = make_dirs(root_ + "/images", 0700);
-  Fd layers_top = make_dirs(root_ + "/layers", 0700);
+  UniqueFd layers_top = make_dirs(root_ + "/layers", 0700);
   ::fchmod(layers_top.get(), 0700);
   budget_ = std::make_unique<UnpackBudget>(options.limits, tmp_.get(), root_);
 }
@@ -112,13 +112,13 @@ void LayerCache::write_record(const std::string& name, const std::string& text) 
 // Written in tmp/ and renamed into place: readers see the old record or the new one, whole.
 void LayerCache::write_atomic(int dir_fd, const std::string& dir_display, const std::string& name,
                               const std::string& text) {
-  std::string tmpname = "file-" + random_name();
-  Fd f;
+  std::string tmpname = "file-" + runtime::random_hex(8);
+  UniqueFd f;
   {
     TmpCreateLock creating(tmp_.get());
-    f = Fd(::openat(tmp_.get(), tmpname.c_str(),
-                    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!f) throw sys_error("create", root_ + "/tmp/" + tmpname);
+    f = UniqueFd(::openat(tmp_.get(), tmpname.c_str(),
+                          O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!f.valid()) throw sys_error("create", root_ + "/tmp/" + tmpname);
     ::flock(f.get(), LOCK_EX);
   }
   if (::write(f.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()) ||
@@ -135,14 +135,15 @@ void LayerCache::write_atomic(int dir_fd, const std::string& dir_display, const 
 }
 
 std::string LayerCache::store(const std::function<StoredLayer(int dir_fd)>& unpack) {
-  std::string name = "layer-" + random_name();
+  std::string name = "layer-" + runtime::random_hex(8);
   std::string display = root_ + "/tmp/" + name;
-  Fd dir;
+  UniqueFd dir;
   {
     TmpCreateLock creating(tmp_.get());
     if (::mkdirat(tmp_.get(), name.c_str(), 0700) != 0) throw sys_error("mkdir", display);
-    dir = Fd(::openat(tmp_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!dir) {
+    dir = UniqueFd(
+        ::openat(tmp_.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!dir.valid()) {
       auto err = sys_error("open", display);
       ::unlinkat(tmp_.get(), name.c_str(), AT_REMOVEDIR);
       throw err;
@@ -162,13 +163,14 @@ std::string LayerCache::store(const std::function<StoredLayer(int dir_fd)>& unpa
       if (errno != EEXIST && errno != ENOTEMPTY)
         throw sys_error("rename into", layer_path(layer.digest_hex));
       // Another run stored the same layer first: use theirs.
-      remove_tree_at(tmp_.get(), name, display);
+      runtime::remove_tree_at(tmp_.get(), name, display);
     }
     return layer_path(layer.digest_hex);
   } catch (...) {
     try {
-      remove_tree_at(tmp_.get(), name, display);
+      runtime::remove_tree_at(tmp_.get(), name, display);
     } catch (...) {
+      // The store's own failure is the one to report; gc_tmp removes what is left.
     }
     throw;
   }
@@ -177,8 +179,8 @@ std::string LayerCache::store(const std::function<StoredLayer(int dir_fd)>& unpa
 void gc_tmp(const CacheOptions& options) {
   std::string root = clean_root(options.root);
   std::string tmp_path = root + "/tmp";
-  Fd tmp(::open(tmp_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (!tmp) {
+  UniqueFd tmp(::open(tmp_path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!tmp.valid()) {
     if (errno == ENOENT) return;
     throw sys_error("open", tmp_path);
   }
@@ -199,9 +201,9 @@ void gc_tmp(const CacheOptions& options) {
     struct stat st;
     if (::fstatat(tmp.get(), n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) continue;
     int flags = S_ISDIR(st.st_mode) ? O_RDONLY | O_DIRECTORY : O_RDONLY;
-    Fd f(::openat(tmp.get(), n.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
-    if (f && ::flock(f.get(), LOCK_EX | LOCK_NB) != 0) continue;  // a live writer holds it
-    remove_tree_at(tmp.get(), n, tmp_path + "/" + n);
+    UniqueFd f(::openat(tmp.get(), n.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK));
+    if (f.valid() && ::flock(f.get(), LOCK_EX | LOCK_NB) != 0) continue;  // a live writer holds it
+    runtime::remove_tree_at(tmp.get(), n, tmp_path + "/" + n);
   }
 }
 

@@ -49,7 +49,7 @@ class LayerCache {
   void write_atomic(int dir_fd, const std::string& dir_display, const std::string& name,
                     const std::string& text);
   std::string root_;
-  Fd layers_, meta_, tmp_, images_;
+  UniqueFd layers_, meta_, tmp_, images_;
   std::unique_ptr<UnpackBudget> budget_;
 };
 

@@ -7,6 +7,7 @@
 #include <openssl/evp.h>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/text.hpp"
 #include "runtime/image/fsutil.hpp"
 #include "runtime/image/lazy_library.hpp"
 
@@ -58,7 +59,7 @@ std::string Sha256::hex() {
   unsigned char md[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   if (evp().final(ctx_, md, &len) != 1) throw Error("OpenSSL: sha256 final failed");
-  return hex_bytes(std::string_view(reinterpret_cast<const char*>(md), len));
+  return runtime::hex_bytes(std::string_view(reinterpret_cast<const char*>(md), len));
 }
 
 std::string sha256_hex(std::string_view data) {

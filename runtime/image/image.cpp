@@ -14,6 +14,7 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/fnv.hpp"
+#include "runtime/common/text.hpp"
 #include "runtime/image/digest.hpp"
 #include "runtime/image/formats.hpp"
 #include "runtime/image/fsutil.hpp"
@@ -93,8 +94,8 @@ PreparedImage prepare_rootfs_tarball(const std::string& path, const std::string&
   } else {
     std::string ctx = path;
     dir = cache.store([&](int fd) {
-      Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
-      if (!f) throw sys_error("open", path);
+      UniqueFd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK));
+      if (!f.valid()) throw sys_error("open", path);
       FdSource src(f.get(), path);
       UnpackBudget& budget = cache.budget();
       budget.begin_layer(path + ": layer " + short_digest(file_hex));
@@ -145,7 +146,8 @@ std::optional<PreparedImage> recall(LayerCache& cache, const RecordKey& key) {
   if (!text) return std::nullopt;
   auto j = nlohmann::json::parse(*text, nullptr, false);
   try {
-    if (j.at("id").get<std::string>() != hex_bytes(key.id)) return std::nullopt;  // another file's
+    if (j.at("id").get<std::string>() != runtime::hex_bytes(key.id))
+      return std::nullopt;  // another file's
     PreparedImage out;
     out.kind = static_cast<ImageKind>(j.at("kind").get<int>());
     for (const auto& hex : j.at("layers")) {
@@ -172,7 +174,7 @@ void remember(LayerCache& cache, const RecordKey& key, const PreparedImage& img)
   if (key.name.empty()) return;
   nlohmann::json layers = nlohmann::json::array();
   for (auto& d : img.layer_dirs) layers.push_back(d.substr(d.rfind('/') + 1));
-  nlohmann::json j = {{"id", hex_bytes(key.id)},
+  nlohmann::json j = {{"id", runtime::hex_bytes(key.id)},
                       {"kind", static_cast<int>(img.kind)},
                       {"layers", layers},
                       {"config",

@@ -6,6 +6,8 @@
 #include <limits>
 #include <vector>
 
+#include "runtime/common/text.hpp"
+
 namespace policy::image {
 
 namespace {
@@ -76,12 +78,7 @@ std::string limit_text(uint64_t value, bool size) {
 }
 
 void parse_image_limits(const std::string& spec, UnpackLimits& limits) {
-  size_t pos = 0;
-  while (pos <= spec.size()) {
-    size_t comma = spec.find(',', pos);
-    if (comma == std::string::npos) comma = spec.size();
-    std::string item = spec.substr(pos, comma - pos);
-    pos = comma + 1;
+  for (const auto& item : runtime::split(spec, ',')) {
     size_t eq = item.find('=');
     if (eq == std::string::npos || eq == 0)
       throw Error("--image-limit '" + spec + "': expected KEY=VALUE[,KEY=VALUE...], got '" + item +

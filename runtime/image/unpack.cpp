@@ -4,6 +4,7 @@
 #include <archive_entry.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -13,6 +14,7 @@
 #include <set>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/text.hpp"
 #include "runtime/image/fsutil.hpp"
 #include "runtime/image/limits.hpp"
 
@@ -68,9 +70,9 @@ class Unpacker {
   // Opens directory `dir` ("" = the layer root) one component at a time, each with
   // O_NOFOLLOW|O_DIRECTORY relative to the previous one, so no symlink is ever followed.
   // Missing components are created (mode 0755) when `create`; `role` words the messages.
-  Fd walk(const std::string& dir, bool create, const std::string& role) {
-    Fd cur(::openat(root_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-    if (!cur) refuse_sys("open layer root");
+  UniqueFd walk(const std::string& dir, bool create, const std::string& role) {
+    UniqueFd cur(::openat(root_, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!cur.valid()) refuse_sys("open layer root");
     std::string sofar;
     size_t pos = 0;
     while (pos < dir.size()) {
@@ -79,14 +81,15 @@ class Unpacker {
       std::string comp = dir.substr(pos, slash - pos);
       pos = slash + 1;
       sofar += (sofar.empty() ? "" : "/") + comp;
-      Fd next(::openat(cur.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-      if (!next && errno == ENOENT && create) {
+      UniqueFd next(
+          ::openat(cur.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!next.valid() && errno == ENOENT && create) {
         if (::mkdirat(cur.get(), comp.c_str(), 0755) != 0 && errno != EEXIST)
           refuse_sys("mkdir '" + sofar + "'");
-        next =
-            Fd(::openat(cur.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+        next = UniqueFd(
+            ::openat(cur.get(), comp.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
       }
-      if (!next) {
+      if (!next.valid()) {
         int err = errno;
         struct stat st;
         if (err == ENOENT) refuse(role + "'" + sofar + "' does not exist in this layer");
@@ -107,7 +110,7 @@ class Unpacker {
   // The parent directory of the current entry; the last one is kept open because tar entries
   // come grouped by directory. Removals only ever happen below it, so the fd stays valid.
   int parent_fd(const std::string& parent) {
-    if (!cached_ || cached_parent_ != parent) {
+    if (!cached_.valid() || cached_parent_ != parent) {
       cached_ = walk(parent, true, "path component ");
       cached_parent_ = parent;
     }
@@ -124,7 +127,7 @@ class Unpacker {
     }
     if (S_ISDIR(st.st_mode)) {
       if (keep_dir) return true;
-      remove_tree_at(pfd, base, ctx_ + ": " + name_);
+      runtime::remove_tree_at(pfd, base, ctx_ + ": " + name_);
       return false;
     }
     if (::unlinkat(pfd, base.c_str(), 0) != 0) refuse_sys("remove the earlier entry");
@@ -179,8 +182,9 @@ class Unpacker {
         archive_entry_size_is_set(e) ? static_cast<uint64_t>(archive_entry_size(e)) : 0;
     budget_.file_bytes(name_, declared);
     clear_slot(pfd, base, false);
-    Fd f(::openat(pfd, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
-    if (!f) refuse_sys("create file");
+    UniqueFd f(
+        ::openat(pfd, base.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
+    if (!f.valid()) refuse_sys("create file");
     for (;;) {
       const void* buf = nullptr;
       size_t size = 0;
@@ -226,8 +230,8 @@ class Unpacker {
   void directory(archive_entry* e, int pfd, const std::string& base, const std::string& rel) {
     if (!clear_slot(pfd, base, true) && ::mkdirat(pfd, base.c_str(), 0700) != 0)
       refuse_sys("mkdir");
-    Fd d(::openat(pfd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-    if (!d) refuse_sys("open directory");
+    UniqueFd d(::openat(pfd, base.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!d.valid()) refuse_sys("open directory");
     set_owner(d.get(), e);
     set_xattrs(d.get(), e);
     defer_dir(e, rel);
@@ -273,12 +277,9 @@ class Unpacker {
 
   void hardlink(const std::string& raw_target, int pfd, const std::string& base,
                 const std::string& rel) {
-    std::string target;
-    try {
-      target = normalize_entry_name(raw_target, ctx_);
-    } catch (const Error&) {
-      refuse("hardlink target '" + raw_target + "' escapes the root");
-    }
+    auto clean_target = clean_entry_name(raw_target);
+    if (!clean_target) refuse("hardlink target '" + raw_target + "' escapes the root");
+    const std::string& target = *clean_target;
     if (target.empty()) refuse("hardlink to the layer root");
     if (target == rel) refuse("hardlink to itself");
     if (skipped_.count(target)) {
@@ -289,7 +290,7 @@ class Unpacker {
     size_t slash = target.rfind('/');
     std::string tparent = slash == std::string::npos ? "" : target.substr(0, slash);
     std::string tbase = slash == std::string::npos ? target : target.substr(slash + 1);
-    Fd tdir = walk(tparent, false, "hardlink target component ");
+    UniqueFd tdir = walk(tparent, false, "hardlink target component ");
     struct stat st;
     if (::fstatat(tdir.get(), tbase.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) refuse("hardlink target '" + target + "' does not exist in this layer");
@@ -395,14 +396,14 @@ class Unpacker {
     for (auto it = dirs_.rbegin(); it != dirs_.rend(); ++it) {
       if (!done.insert(it->path).second) continue;
       name_ = it->path.empty() ? "./" : it->path;
-      Fd own;
+      UniqueFd own;
       int fd = root_;
       if (!it->path.empty()) {
-        try {
-          own = walk(it->path, false, "directory ");
-        } catch (const Error&) {
-          continue;  // replaced by a later entry (e.g. a symlink of the same name)
-        }
+        // No symlink on the way, as walk() opens it; gone when a later entry replaced it (e.g. a
+        // symlink of the same name).
+        own = runtime::openat2(root_, it->path, O_RDONLY | O_DIRECTORY,
+                               RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS);
+        if (!own.valid()) continue;
         fd = own.get();
       }
       if (::fchmod(fd, it->mode) != 0) refuse_sys("chmod directory");
@@ -435,7 +436,7 @@ class Unpacker {
   UnpackBudget& budget_;
   bool is_root_;
   std::string name_;
-  Fd cached_;
+  UniqueFd cached_;
   std::string cached_parent_;
   std::vector<DirMeta> dirs_;
   std::set<std::string> skipped_;
@@ -447,22 +448,31 @@ class Unpacker {
 
 }  // namespace
 
-std::string normalize_entry_name(const std::string& raw, const std::string& context) {
-  if (raw.empty()) throw Error(entry_message(context, raw, "empty name"));
-  if (raw[0] == '/') throw Error(entry_message(context, raw, "absolute path"));
-  if (raw.size() >= PATH_MAX) throw Error(entry_message(context, raw, "name too long"));
+std::optional<std::string> clean_entry_name(const std::string& raw, const char** why) {
+  const char* problem = nullptr;
+  if (raw.empty())
+    problem = "empty name";
+  else if (raw[0] == '/')
+    problem = "absolute path";
+  else if (raw.size() >= PATH_MAX)
+    problem = "name too long";
   std::string out;
-  size_t pos = 0;
-  while (pos <= raw.size()) {
-    size_t slash = raw.find('/', pos);
-    if (slash == std::string::npos) slash = raw.size();
-    std::string comp = raw.substr(pos, slash - pos);
-    pos = slash + 1;
-    if (comp.empty() || comp == ".") continue;
-    if (comp == "..") throw Error(entry_message(context, raw, "path escapes the root"));
-    out += (out.empty() ? "" : "/") + comp;
-  }
+  if (!problem)
+    for (const auto& comp : runtime::split(raw, '/')) {
+      if (comp.empty() || comp == ".") continue;
+      if (comp == "..") problem = "path escapes the root";
+      out += (out.empty() ? "" : "/") + comp;
+    }
+  if (why) *why = problem;
+  if (problem) return std::nullopt;
   return out;
+}
+
+std::string normalize_entry_name(const std::string& raw, const std::string& context) {
+  const char* why = nullptr;
+  auto name = clean_entry_name(raw, &why);
+  if (!name) throw Error(entry_message(context, raw, why));
+  return *name;
 }
 
 void unpack_layer(TarStream& tar, int root_fd, const std::string& context,

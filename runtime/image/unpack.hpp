@@ -4,6 +4,7 @@
 // layer, whiteouts converted to overlayfs form. See docs/images.md for the full rule set.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,9 @@ void unpack_layer(TarStream& tar, int root_fd, const std::string& context,
                   std::vector<std::string>& warnings, UnpackBudget& budget);
 
 // The entry name made relative and canonical ("./a//b/" -> "a/b", "./" -> ""), or throws for an
-// absolute name or a ".." component. Exposed for tests.
+// empty or absolute name, one too long or with a ".." component. Exposed for tests.
 std::string normalize_entry_name(const std::string& raw, const std::string& context);
+// The same without throwing: nullopt, and `why` says what is wrong with the name.
+std::optional<std::string> clean_entry_name(const std::string& raw, const char** why = nullptr);
 
 }  // namespace policy::image

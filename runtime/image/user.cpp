@@ -3,13 +3,13 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <optional>
 #include <sstream>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/text.hpp"
 #include "runtime/image/fsutil.hpp"
 
 namespace policy::image {
@@ -18,29 +18,35 @@ namespace {
 
 constexpr size_t kDbLimit = 8u << 20;
 
-// The file's text, or nullopt when it does not exist in the root.
-std::optional<std::string> read_in_root(int root_fd, const char* name, const std::string& what) {
-  open_how how{};
-  how.flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
-  how.resolve = RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS;
-  Fd f(static_cast<int>(::syscall(SYS_openat2, root_fd, name, &how, sizeof how)));
-  if (!f) {
-    if (errno == ENOENT) return std::nullopt;
+// /etc/passwd or /etc/group as the container will see it: every symlink on the way is resolved
+// inside the root. `text` is empty when the file is missing; `unusable` says why a file that is
+// there cannot be read (not a regular file, too large): a name cannot be looked up in it, and a
+// number needs no entry, as Docker's runtimes treat an unreadable database.
+struct Db {
+  std::optional<std::string> text;
+  std::string unusable;
+};
+
+Db read_in_root(int root_fd, const char* name, const std::string& what) {
+  UniqueFd f = runtime::openat2(root_fd, name, O_RDONLY | O_NONBLOCK,
+                                RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+  if (!f.valid()) {
+    if (errno == ENOENT) return {};
     throw sys_error(what + ": open in the container root", name);
   }
   struct stat st;
   if (::fstat(f.get(), &st) != 0 || !S_ISREG(st.st_mode))
-    throw Error(what + ": " + name + " in the container root is not a regular file");
-  std::string out;
-  char buf[65536];
-  for (;;) {
-    ssize_t n = ::read(f.get(), buf, sizeof buf);
-    if (n < 0) throw sys_error(what + ": read in the container root", name);
-    if (n == 0) break;
-    out.append(buf, static_cast<size_t>(n));
-    if (out.size() > kDbLimit) throw Error(what + ": " + name + " is too large");
-  }
-  return out;
+    return {std::nullopt, what + ": " + name + " in the container root is not a regular file"};
+  if (static_cast<uint64_t>(st.st_size) > kDbLimit)
+    return {std::nullopt, what + ": " + name + " in the container root is larger than " +
+                              std::to_string(kDbLimit) + " bytes"};
+  return {runtime::read_fd(f.get(), what + ": " + name, kDbLimit), {}};
+}
+
+// A lookup by name in `db`: its text, or an Error when the file is there but unusable.
+const std::optional<std::string>& for_names(const Db& db) {
+  if (!db.unusable.empty()) throw Error(db.unusable);
+  return db.text;
 }
 
 std::vector<std::vector<std::string>> colon_records(const std::string& text) {
@@ -49,15 +55,7 @@ std::vector<std::vector<std::string>> colon_records(const std::string& text) {
   std::string line;
   while (std::getline(in, line)) {
     if (line.empty() || line[0] == '#') continue;
-    std::vector<std::string> fields;
-    size_t pos = 0;
-    for (;;) {
-      size_t c = line.find(':', pos);
-      fields.push_back(line.substr(pos, c == std::string::npos ? std::string::npos : c - pos));
-      if (c == std::string::npos) break;
-      pos = c + 1;
-    }
-    out.push_back(std::move(fields));
+    out.push_back(runtime::split(line, ':'));
   }
   return out;
 }
@@ -84,9 +82,10 @@ ExecUser resolve_user(int root_fd, const std::string& user, const std::string& w
   if (colon != std::string::npos) group_part = user.substr(colon + 1);
   if (user_part.empty()) throw Error(what + ": User '" + user + "' has no user part");
 
-  auto passwd = read_in_root(root_fd, "/etc/passwd", what);
+  const Db passwd_db = read_in_root(root_fd, "/etc/passwd", what);
   std::string user_name;
   auto uid = parse_id(user_part);
+  const auto& passwd = uid ? passwd_db.text : for_names(passwd_db);
   bool found = false;
   if (passwd) {
     for (auto& f : colon_records(*passwd)) {
@@ -110,7 +109,8 @@ ExecUser resolve_user(int root_fd, const std::string& user, const std::string& w
     out.uid = *uid;
   }
 
-  auto group = read_in_root(root_fd, "/etc/group", what);
+  const Db group_db = read_in_root(root_fd, "/etc/group", what);
+  const auto& group = group_db.text;
   if (group_part) {
     if (group_part->empty()) throw Error(what + ": User '" + user + "' has an empty group part");
     auto gid = parse_id(*group_part);
@@ -118,7 +118,7 @@ ExecUser resolve_user(int root_fd, const std::string& user, const std::string& w
       out.gid = *gid;
     } else {
       bool gfound = false;
-      if (group)
+      if (for_names(group_db))
         for (auto& f : colon_records(*group))
           if (f.size() >= 3 && f[0] == *group_part && parse_id(f[2])) {
             out.gid = *parse_id(f[2]);
@@ -134,9 +134,7 @@ ExecUser resolve_user(int root_fd, const std::string& user, const std::string& w
       if (f.size() < 4) continue;
       auto gid = parse_id(f[2]);
       if (!gid) continue;
-      std::istringstream members(f[3]);
-      std::string m;
-      while (std::getline(members, m, ','))
+      for (const auto& m : runtime::split(f[3], ','))
         if (m == user_name && *gid != out.gid) out.supplementary_groups.push_back(*gid);
     }
   }

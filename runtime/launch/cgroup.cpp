@@ -9,9 +9,12 @@
 #include <thread>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/text.hpp"
 #include "runtime/launch/files.hpp"
 
 namespace policy::launch::cgroup {
+
+using runtime::split;
 
 const char* mode_name(Mode m) {
   switch (m) {
@@ -28,14 +31,6 @@ const char* mode_name(Mode m) {
 }
 
 namespace {
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  std::istringstream in(s);
-  while (std::getline(in, cur, sep)) out.push_back(cur);
-  return out;
-}
 
 // mountinfo escapes space, tab, newline and backslash as \ooo.
 std::string unescape(const std::string& s) {
@@ -98,13 +93,11 @@ Layout detect() {
                           files::exists("/proc/cgroups") ? files::read("/proc/cgroups") : "");
   if (filesystems.find("\tcgroup2\n") == std::string::npos) l.v2_mount.clear();
   if (!l.v2_mount.empty()) {
-    try {
-      for (const auto& c : split(files::read(l.v2_mount + "/cgroup.controllers"), ' ')) {
-        std::string t = c;
-        while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
-        if (!t.empty()) l.v2_controllers.insert(t);
-      }
-    } catch (const Error&) {
+    const auto controllers = files::try_read(l.v2_mount + "/cgroup.controllers");
+    for (const auto& c : split(controllers.value_or(""), ' ')) {
+      std::string t = c;
+      while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+      if (!t.empty()) l.v2_controllers.insert(t);
     }
   }
   if (l.v1_mounts.empty() && l.v2_mount.empty()) l.mode = Mode::None;
@@ -143,13 +136,9 @@ uint64_t weight_to_shares(uint64_t weight) {
 }
 
 uint64_t read_key(const std::string& file, const std::string& key) {
-  std::string text;
-  try {
-    text = files::read(file);
-  } catch (const Error&) {
-    return 0;
-  }
-  std::istringstream in(text);
+  const auto text = files::try_read(file);
+  if (!text) return 0;
+  std::istringstream in(*text);
   for (std::string k; in >> k;) {
     std::string v;
     in >> v;
@@ -159,21 +148,13 @@ uint64_t read_key(const std::string& file, const std::string& key) {
 }
 
 void kill_and_remove(const std::string& dir) noexcept {
-  try {
-    if (!files::exists(dir)) return;
-    if (files::exists(dir + "/cgroup.kill")) files::try_write(dir + "/cgroup.kill", "1");
-    for (int attempt = 0; attempt < 400; ++attempt) {
-      std::string procs;
-      try {
-        procs = files::read(dir + "/cgroup.procs");
-      } catch (const Error&) {
-      }
-      std::istringstream in(procs);
-      for (pid_t p; in >> p;) ::kill(p, SIGKILL);  // only processes of our own run's cgroup
-      if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-  } catch (...) {
+  if (!files::exists(dir)) return;
+  if (files::exists(dir + "/cgroup.kill")) files::try_write(dir + "/cgroup.kill", "1");
+  for (int attempt = 0; attempt < 400; ++attempt) {
+    std::istringstream in(files::try_read(dir + "/cgroup.procs").value_or(""));
+    for (pid_t p; in >> p;) ::kill(p, SIGKILL);  // only processes of our own run's cgroup
+    if (::rmdir(dir.c_str()) == 0 || errno == ENOENT) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
 }
 
@@ -216,13 +197,7 @@ Events RunCgroup::events() const {
 std::vector<pid_t> RunCgroup::pids() const {
   std::vector<pid_t> out;
   for (const auto& d : dirs_) {
-    std::string text;
-    try {
-      text = files::read(d + "/cgroup.procs");
-    } catch (const Error&) {
-      continue;
-    }
-    std::istringstream in(text);
+    std::istringstream in(files::try_read(d + "/cgroup.procs").value_or(""));
     for (pid_t p; in >> p;) out.push_back(p);
   }
   return out;

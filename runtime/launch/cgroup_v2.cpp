@@ -5,6 +5,7 @@
 #include <set>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/text.hpp"
 #include "runtime/launch/cgroup.hpp"
 #include "runtime/launch/devices.hpp"
 #include "runtime/launch/files.hpp"
@@ -14,22 +15,9 @@ namespace {
 
 std::set<std::string> words(const std::string& path) {
   std::set<std::string> out;
-  std::string text;
-  try {
-    text = files::read(path);
-  } catch (const Error&) {
-    return out;
-  }
-  std::string w;
-  for (char c : text) {
-    if (c == ' ' || c == '\n') {
-      if (!w.empty()) out.insert(w);
-      w.clear();
-    } else {
-      w += c;
-    }
-  }
-  if (!w.empty()) out.insert(w);
+  for (const auto& line : runtime::split(files::try_read(path).value_or(""), '\n'))
+    for (auto& w : runtime::split(line, ' '))
+      if (!w.empty()) out.insert(std::move(w));
   return out;
 }
 

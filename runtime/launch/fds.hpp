@@ -1,42 +1,14 @@
 // File descriptors: ownership, hygiene before clone (CLOEXEC) and before execve (close_range).
 #pragma once
 
-#include <unistd.h>
-
 #include <string>
-#include <utility>
 #include <vector>
+
+#include "runtime/common/unique_fd.hpp"
 
 namespace policy::launch {
 
-// Owns one file descriptor; closes it when destroyed.
-class UniqueFd {
- public:
-  UniqueFd() = default;
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  UniqueFd(UniqueFd&& o) noexcept : fd_(std::exchange(o.fd_, -1)) {}
-  UniqueFd& operator=(UniqueFd&& o) noexcept {
-    if (this != &o) {
-      reset();
-      fd_ = std::exchange(o.fd_, -1);
-    }
-    return *this;
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  ~UniqueFd() { reset(); }
-
-  int get() const { return fd_; }
-  bool valid() const { return fd_ >= 0; }
-  int release() { return std::exchange(fd_, -1); }
-  void reset(int fd = -1) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_ = -1;
-};
+using runtime::UniqueFd;  // runtime/common/unique_fd.hpp
 
 namespace fds {
 

@@ -1,6 +1,7 @@
 // Small host-file helpers shared by the launch steps (cgroup files, /proc files, state dirs).
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,12 +16,11 @@ void write_each(const std::string& path, const std::vector<std::string>& records
 // Like write() but returns false instead of throwing (errno set).
 bool try_write(const std::string& path, const std::string& content);
 std::string read(const std::string& path);
+// The file's contents, or nothing when it cannot be opened (missing, no permission, a cgroup file
+// a controller does not have): for files whose absence is an answer, not a failure.
+std::optional<std::string> try_read(const std::string& path);
 bool exists(const std::string& path);
 // mkdir that tolerates EEXIST.
 void make_dir(const std::string& path, unsigned mode);
-// Removes a directory tree without following symlinks and without crossing mounts.
-void remove_tree(const std::string& path);
-// 12 hex characters from getrandom().
-std::string random_id();
 
 }  // namespace policy::launch::files

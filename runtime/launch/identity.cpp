@@ -9,7 +9,6 @@
 #include <sstream>
 
 #include "compiler/common/error.hpp"
-#include "runtime/image/user.hpp"
 #include "runtime/launch/fds.hpp"
 #include "runtime/launch/files.hpp"
 #include "runtime/launch/mounts.hpp"
@@ -23,12 +22,9 @@ bool has_key(const std::vector<std::string>& env, const std::string& key) {
   return false;
 }
 
+// A host without the file: the container gets the defaults below.
 std::string host_file(const std::string& path) {
-  try {
-    return files::read(path);
-  } catch (const Error&) {
-    return {};  // a host without the file: the container gets the defaults below
-  }
+  return files::try_read(path).value_or("");
 }
 
 // Docker's /etc/hosts for a container without a network of its own beyond loopback. The hostname
@@ -174,15 +170,8 @@ void provide_etc_files(int root, const EtcFiles& files, bool readonly, std::ostr
   }
 }
 
-void add_home(std::vector<std::string>& env, int root, uint32_t uid) {
-  if (has_key(env, "HOME")) return;
-  std::string home = "/";
-  try {
-    home = image::resolve_user(root, std::to_string(uid), "HOME").home;
-  } catch (const Error&) {
-    // An unreadable /etc/passwd (a directory, a FIFO, too large): "/" as for an unknown user.
-  }
-  env.push_back("HOME=" + home);
+void add_home(std::vector<std::string>& env, const std::string& home) {
+  if (!has_key(env, "HOME")) env.push_back("HOME=" + home);
 }
 
 void add_hostname(std::vector<std::string>& env, const std::string& hostname) {

@@ -34,9 +34,8 @@ std::string container_resolv_conf(const std::string& host_resolv_conf);
 // image made it, with a warning on `log`: nothing is ever mounted through an image's symlink.
 void provide_etc_files(int root, const EtcFiles& files, bool readonly, std::ostream& log);
 
-// Child: adds HOME (the home directory of `uid` in the image's /etc/passwd, else "/") and
-// HOSTNAME to `env` unless it has them already.
-void add_home(std::vector<std::string>& env, int root, uint32_t uid);
+// Adds HOME (the user's home, user::resolve_identity) and HOSTNAME to `env` unless it has them.
+void add_home(std::vector<std::string>& env, const std::string& home);
 void add_hostname(std::vector<std::string>& env, const std::string& hostname);
 
 }  // namespace policy::launch::identity

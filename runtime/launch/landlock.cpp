@@ -13,6 +13,7 @@
 #include "compiler/common/error.hpp"
 #include "compiler/landlock/abi.hpp"
 #include "compiler/landlock/ruleset.hpp"
+#include "runtime/launch/fds.hpp"
 
 namespace policy::launch {
 namespace {
@@ -28,20 +29,6 @@ long add_rule(int fd, int type, const void* attr) {
 long restrict_self(int fd) {
   return ::syscall(SYS_landlock_restrict_self, fd, 0);
 }
-
-class Fd {
- public:
-  explicit Fd(int fd) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
 
 std::string where(const SourceLoc& loc) {
   return loc.known() ? loc.str() + ": " : "";
@@ -108,7 +95,7 @@ void apply_landlock(const LandlockPlan& plan, std::ostream& log) {
   attr.scoped = rs.scoped;
   long rfd = create_ruleset(&attr, landlock::ruleset_attr_size(rs.abi), 0);
   if (rfd < 0) throw sys_error("landlock_create_ruleset (ABI " + std::to_string(rs.abi) + ")");
-  Fd ruleset(static_cast<int>(rfd));
+  UniqueFd ruleset(static_cast<int>(rfd));
 
   for (auto& g : rs.paths) {
     int fd = ::open(g.path.c_str(), O_PATH | O_CLOEXEC);
@@ -123,7 +110,7 @@ void apply_landlock(const LandlockPlan& plan, std::ostream& log) {
       log << "policyrun: note: Landlock skips " << what << "\n";
       continue;
     }
-    Fd path(fd);
+    UniqueFd path(fd);
     struct stat st {};
     if (::fstat(path.get(), &st) != 0) throw sys_error("Landlock: fstat", g.path);
     landlock_path_beneath_attr pb{};

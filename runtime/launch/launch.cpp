@@ -22,6 +22,7 @@
 #include <map>
 #include <sstream>
 
+#include "runtime/common/host.hpp"
 #include "runtime/launch/capabilities.hpp"
 #include "runtime/launch/cgroup.hpp"
 #include "runtime/launch/exit_report.hpp"
@@ -36,6 +37,7 @@
 #include "runtime/launch/rlimits.hpp"
 #include "runtime/launch/rootfs.hpp"
 #include "runtime/launch/seccomp.hpp"
+#include "runtime/launch/spec.hpp"
 #include "runtime/launch/sysctl.hpp"
 #include "runtime/launch/tty.hpp"
 #include "runtime/launch/user.hpp"
@@ -47,7 +49,6 @@ constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2
 // After a hangup (the user's terminal closed) the container gets SIGHUP and this long to exit;
 // then it is killed and policyrun exits with 128 + SIGHUP, as a shell's job would.
 constexpr int kHangupGraceMs = 5000;
-constexpr const char* kDefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 // ---- the child's report to the parent: errno, exit code, message, over a CLOEXEC pipe ----
 
@@ -89,7 +90,6 @@ struct ChildSetup {
   LandlockPlan landlock;  // compiled before the clone; the child only makes the system calls
   rootfs::RunState state;
   uint64_t clone_flags;
-  user::Ids ids;
   std::vector<std::string> env;
   std::string hostname;    // identity.hpp: the policy's, the short id, or the host's
   identity::EtcFiles etc;  // /etc/hostname, /etc/hosts, /etc/resolv.conf
@@ -269,8 +269,10 @@ void join_cgroups(const std::vector<std::string>& procs) {
     prepare_cwd(root.get(), r.cwd, p.rootfs.readonly);
     if (p.rootfs.readonly) rootfs::make_readonly(root.get());
     if (s.clone_flags & CLONE_NEWUTS) set_hostname(s.hostname);
+    const user::Identity who =
+        user::resolve_identity(root.get(), r.user, p.process, (s.clone_flags & CLONE_NEWUSER) != 0);
     std::vector<std::string> env = s.env;
-    identity::add_home(env, root.get(), s.ids.uid);
+    identity::add_home(env, who.home);
     root.reset();
     rootfs::enter(s.state.merged, p.rootfs.use_chroot, r.diagnostics_fd);
     if (r.tty) tty::setup_child(s.tty_sock);  // opens the container's own /dev/ptmx
@@ -279,7 +281,7 @@ void join_cgroups(const std::vector<std::string>& procs) {
     // Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in before the ids and
     // capabilities change (as runc does); the remaining steps then run under the filter.
     if (!p.process.no_new_privileges) seccomp::install(r.seccomp_filter);
-    user::switch_ids(s.ids, (s.clone_flags & CLONE_NEWUSER) != 0);
+    user::switch_ids(who.ids, (s.clone_flags & CLONE_NEWUSER) != 0);
     capabilities::apply(p.capabilities);
     // Again: the id switch cleared it. Best effort when a filter is already in (no
     // no_new_privileges): it may refuse prctl; the pid namespace and the next gc remain.
@@ -498,8 +500,6 @@ int launch(const LaunchRequest& r) {
   s.req = &r;
   s.policy = &p;
   s.clone_flags = namespaces::clone_flags(p.namespaces);
-  s.ids = {p.process.uid ? *p.process.uid : r.uid.value_or(0),
-           p.process.gid ? *p.process.gid : r.gid.value_or(0), p.process.supplementary_groups};
   s.env = merge_env(r.env, p.process.env);
   s.init = r.init || p.process.init;
   s.forward = forwarded_set();
@@ -512,7 +512,7 @@ int launch(const LaunchRequest& r) {
     flush(log, r.diagnostics_fd);
   }
   const bool userns = (s.clone_flags & CLONE_NEWUSER) != 0;
-  const std::string run_id = r.run_id.empty() ? files::random_id() : r.run_id;
+  const std::string run_id = r.run_id.empty() ? runtime::random_hex(6) : r.run_id;
   s.hostname = identity::hostname(p.process.hostname, (s.clone_flags & CLONE_NEWUTS) != 0, run_id);
   s.etc = identity::etc_files(s.hostname, (s.clone_flags & CLONE_NEWNET) != 0);
   identity::add_hostname(s.env, s.hostname);

@@ -40,7 +40,7 @@ struct LaunchRequest {
   std::vector<std::string> argv;            // argv[0] is looked up as given (absolute or PATH)
   std::vector<std::string> env;             // "K=V", exactly the environment of the command
   std::string cwd = "/";                    // inside the container
-  std::optional<uint32_t> uid, gid;         // from the image's User; the policy's win
+  std::string user;  // the image's User or -u: NAME|UID[:GROUP|GID]; the policy's ids win
   bool tty = false;                         // allocate a pty in the container's devpts
   bool init = false;                        // or-ed with policy->process.init
   std::string state_root = "/var/lib/policyrun";  // per-run state lives in <state_root>/run/<id>

@@ -1,41 +1,27 @@
 #include "runtime/launch/mounts.hpp"
 
 #include <fcntl.h>
-#include <linux/openat2.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <map>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/host.hpp"
+#include "runtime/common/text.hpp"
 
 namespace policy::launch::mounts {
 namespace {
-
-constexpr uint64_t kResolve = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
-
-long openat2_fd(int dirfd, const std::string& path, int flags, uint64_t resolve) {
-  struct open_how how {};
-  how.flags = static_cast<uint64_t>(flags | O_CLOEXEC);
-  how.resolve = resolve;
-  return ::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how);
-}
 
 std::vector<std::string> components(const std::string& path, const std::string& what) {
   if (path.empty() || path[0] != '/')
     throw Error(what + ": path '" + path + "' must be absolute (as seen inside the container)");
   std::vector<std::string> out;
-  size_t i = 0;
-  while (i < path.size()) {
-    size_t j = path.find('/', i);
-    if (j == std::string::npos) j = path.size();
-    std::string c = path.substr(i, j - i);
+  for (auto& c : runtime::split(path, '/')) {
     if (c == "..")
       throw Error(what + ": path '" + path + "' contains '..'; write the path without it");
-    if (!c.empty() && c != ".") out.push_back(c);
-    i = j + 1;
+    if (!c.empty() && c != ".") out.push_back(std::move(c));
   }
   return out;
 }
@@ -92,8 +78,8 @@ void make_root_private() {
 
 UniqueFd open_in_root(int root, const std::string& path, int flags, const std::string& what) {
   components(path, what);
-  long fd = openat2_fd(root, path, flags, kResolve);
-  if (fd < 0) {
+  UniqueFd fd = runtime::openat2(root, path, flags, kInRoot);
+  if (!fd.valid()) {
     if (errno == ENOENT) return UniqueFd();
     if (errno == ELOOP || errno == EXDEV) throw symlink_error(path, what);
     if (errno == ENOSYS)
@@ -102,7 +88,7 @@ UniqueFd open_in_root(int root, const std::string& path, int flags, const std::s
                   "safely inside the container root)");
     throw sys_error(what + ": open inside the container root", path);
   }
-  return UniqueFd(static_cast<int>(fd));
+  return fd;
 }
 
 UniqueFd ensure_in_root(int root, const std::string& path, Leaf leaf, const std::string& what) {
@@ -113,12 +99,11 @@ UniqueFd ensure_in_root(int root, const std::string& path, Leaf leaf, const std:
   for (size_t i = 0; i < parts.size(); ++i) {
     const bool last = i + 1 == parts.size();
     sofar += "/" + parts[i];
-    long fd = openat2_fd(cur.get(), parts[i], O_PATH, kResolve);
-    if (fd < 0 && errno == ENOENT) {
+    UniqueFd fd = runtime::openat2(cur.get(), parts[i], O_PATH, kInRoot);
+    if (!fd.valid() && errno == ENOENT) {
       if (last && leaf == Leaf::File) {
         // O_PATH fds cannot create files; reopen the directory for real to create the leaf.
-        UniqueFd dir(
-            static_cast<int>(openat2_fd(cur.get(), ".", O_RDONLY | O_DIRECTORY, kResolve)));
+        UniqueFd dir = runtime::openat2(cur.get(), ".", O_RDONLY | O_DIRECTORY, kInRoot);
         int f = dir.valid() ? ::openat(dir.get(), parts[i].c_str(),
                                        O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644)
                             : -1;
@@ -127,13 +112,13 @@ UniqueFd ensure_in_root(int root, const std::string& path, Leaf leaf, const std:
       } else if (::mkdirat(cur.get(), parts[i].c_str(), 0755) != 0 && errno != EEXIST) {
         throw sys_error(what + ": create mount point", sofar);
       }
-      fd = openat2_fd(cur.get(), parts[i], O_PATH, kResolve);
+      fd = runtime::openat2(cur.get(), parts[i], O_PATH, kInRoot);
     }
-    if (fd < 0) {
+    if (!fd.valid()) {
       if (errno == ELOOP || errno == EXDEV) throw symlink_error(sofar, what);
       throw sys_error(what + ": open inside the container root", sofar);
     }
-    cur.reset(static_cast<int>(fd));
+    cur = std::move(fd);
   }
   return cur;
 }
@@ -280,27 +265,20 @@ void mount_plan(const Context& c, const std::vector<ir::MountSpec>& mounts) {
              o.flags | MS_NOSUID | MS_NODEV, o.recursive, what);
         break;
       }
-      case ir::MountSpec::Proc: {
+      case ir::MountSpec::Proc:
+      case ir::MountSpec::Sysfs:
+      case ir::MountSpec::Mqueue: {  // kernel file systems: never setuid, device nodes or exec
+        const char* fs = m.kind == ir::MountSpec::Proc    ? "proc"
+                         : m.kind == ir::MountSpec::Sysfs ? "sysfs"
+                                                          : "mqueue";
         UniqueFd t = ensure_in_root(c.root, m.target, Leaf::Dir, what);
-        do_mount("proc", t.get(), "proc", o.flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, o.data, what);
-        break;
-      }
-      case ir::MountSpec::Sysfs: {
-        UniqueFd t = ensure_in_root(c.root, m.target, Leaf::Dir, what);
-        do_mount("sysfs", t.get(), "sysfs", o.flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, o.data,
-                 what);
+        do_mount(fs, t.get(), fs, o.flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, o.data, what);
         break;
       }
       case ir::MountSpec::Devpts: {
         UniqueFd t = ensure_in_root(c.root, m.target, Leaf::Dir, what);
         std::string data = "newinstance" + (o.data.empty() ? "" : "," + o.data);
         do_mount("devpts", t.get(), "devpts", o.flags | MS_NOSUID | MS_NOEXEC, data, what);
-        break;
-      }
-      case ir::MountSpec::Mqueue: {
-        UniqueFd t = ensure_in_root(c.root, m.target, Leaf::Dir, what);
-        do_mount("mqueue", t.get(), "mqueue", o.flags | MS_NOSUID | MS_NODEV | MS_NOEXEC, o.data,
-                 what);
         break;
       }
     }

@@ -4,6 +4,9 @@
 // masked and read-only paths, and the policy's own tmpfs and bind mounts.
 #pragma once
 
+#include <linux/openat2.h>
+
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -15,6 +18,10 @@ namespace policy::launch::mounts {
 // `/` of the new mount namespace becomes recursively private: nothing mounted here propagates
 // back to the host, and nothing the host mounts later appears in the container.
 void make_root_private();
+
+// How every path inside the container's root is resolved (openat2): below the root, without
+// following a symlink or a /proc magic link.
+inline constexpr uint64_t kInRoot = RESOLVE_IN_ROOT | RESOLVE_NO_SYMLINKS | RESOLVE_NO_MAGICLINKS;
 
 // Opens `path` (absolute, as seen in the container) below `root` with `flags` (O_PATH...), never
 // following a symlink. Returns an invalid fd when it does not exist; throws policy::Error naming

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/host.hpp"
 #include "runtime/launch/files.hpp"
 
 namespace policy::launch::reaper {
@@ -32,11 +33,7 @@ bool valid_id(const std::string& id) {
 // The parents a run's policyrun/<id> cgroups can be under: the caller's own cgroup and the root
 // of every hierarchy (cgroup_v1.cpp, cgroup_v2.cpp).
 std::set<std::string> policyrun_parents(const cgroup::Layout& layout) {
-  std::string self;
-  try {
-    self = files::read("/proc/self/cgroup");
-  } catch (const Error&) {
-  }
+  const std::string self = files::try_read("/proc/self/cgroup").value_or("");
   std::set<std::string> out;
   auto add = [&](const std::string& mount, const std::string& root, const std::string& ctrl) {
     out.insert(cgroup::own_dir(mount, root, cgroup::own_path(self, ctrl)) + "/policyrun");
@@ -111,8 +108,10 @@ void remove_run(int run_dir, const std::string& run_path, const std::string& id,
     cgroup::kill_and_remove(d);  // what is left of the container first (no pid namespace)
     ::rmdir(d.substr(0, d.rfind('/')).c_str());  // policyrun/, when no other run uses it
   }
+  // Never follows symlinks, never crosses a mount. A run whose state cannot be removed must not
+  // keep the other dead runs from being collected: its failure stops here.
   try {
-    files::remove_tree(run_path + "/" + id);  // never follows symlinks, never crosses a mount
+    runtime::remove_tree(run_path + "/" + id);
   } catch (const Error&) {
   }
   ::unlinkat(run_dir, (id + kSuffix).c_str(), 0);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/host.hpp"
 #include "runtime/launch/files.hpp"
 #include "runtime/launch/mounts.hpp"
 
@@ -15,16 +16,12 @@ namespace policy::launch::rootfs {
 namespace {
 
 // True when `path` exists below `root` as a directory (or a non-directory when !directory),
-// reached the way the mounts will reach it (mounts::open_in_root: no symlinks, no magic links,
-// never out of `root`).
+// reached the way the mounts will reach it (mounts::kInRoot). A symlink on the way: false, and
+// the overlay path reports it.
 bool exists_in(int root, const std::string& path, bool directory) {
-  try {
-    UniqueFd fd = mounts::open_in_root(root, path, O_PATH | O_CLOEXEC, "rootfs");
-    struct stat st {};
-    return fd.valid() && ::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode) == directory;
-  } catch (const Error&) {
-    return false;  // a symlink on the way: the overlay path reports it
-  }
+  UniqueFd fd = runtime::openat2(root, path, O_PATH, mounts::kInRoot);
+  struct stat st {};
+  return fd.valid() && ::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode) == directory;
 }
 
 }  // namespace
@@ -90,8 +87,9 @@ RunState create_state(const std::string& state_root, const std::string& run_id,
 void remove_state(const RunState& s) noexcept {
   if (s.dir.empty()) return;
   try {
-    files::remove_tree(s.dir);
+    runtime::remove_tree(s.dir);
   } catch (...) {
+    // Called from a destructor, also while a launch error unwinds: that error is the one to report.
   }
 }
 

@@ -11,6 +11,27 @@
 #include "compiler/common/error.hpp"
 
 namespace policy::launch::tty {
+namespace {
+
+// One byte and room for one fd (SCM_RIGHTS): the pty master passed from the child to the parent.
+struct FdMessage {
+  char byte = 't';
+  struct iovec iov {
+    &byte, 1
+  };
+  alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(int))] = {};
+  struct msghdr msg {};
+  FdMessage() {
+    msg.msg_iov = &iov;
+    msg.msg_iovlen = 1;
+    msg.msg_control = buf;
+    msg.msg_controllen = sizeof buf;
+  }
+  FdMessage(const FdMessage&) = delete;
+  FdMessage& operator=(const FdMessage&) = delete;
+};
+
+}  // namespace
 
 void new_session() {
   if (::setsid() < 0) throw sys_error("tty: setsid (leaving the host's terminal session)");
@@ -28,39 +49,21 @@ void setup_child(int sock) {
   for (int i = 0; i < 3; ++i)
     if (::dup2(slave.get(), i) < 0) throw sys_error("tty: dup2 slave onto stdio");
 
-  char byte = 't';
-  struct iovec iov {
-    &byte, 1
-  };
-  alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = buf;
-  msg.msg_controllen = sizeof buf;
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  FdMessage m;
+  struct cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
   int fd = master.get();
   std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
-  if (::sendmsg(sock, &msg, MSG_NOSIGNAL) != 1) throw sys_error("tty: send the pty master");
+  if (::sendmsg(sock, &m.msg, MSG_NOSIGNAL) != 1) throw sys_error("tty: send the pty master");
 }
 
 UniqueFd receive_master(int sock) {
-  char byte;
-  struct iovec iov {
-    &byte, 1
-  };
-  alignas(struct cmsghdr) char buf[CMSG_SPACE(sizeof(int))] = {};
-  struct msghdr msg {};
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = buf;
-  msg.msg_controllen = sizeof buf;
-  ssize_t n = ::recvmsg(sock, &msg, MSG_CMSG_CLOEXEC);
+  FdMessage m;
+  ssize_t n = ::recvmsg(sock, &m.msg, MSG_CMSG_CLOEXEC);
   if (n <= 0) return UniqueFd();
-  struct cmsghdr* c = CMSG_FIRSTHDR(&msg);
+  struct cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
   if (!c || c->cmsg_type != SCM_RIGHTS) return UniqueFd();
   int fd;
   std::memcpy(&fd, CMSG_DATA(c), sizeof fd);

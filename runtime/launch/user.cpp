@@ -5,9 +5,11 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <string>
 
 #include "compiler/common/error.hpp"
+#include "runtime/image/user.hpp"
 #include "runtime/launch/files.hpp"
 
 namespace policy::launch::user {
@@ -52,6 +54,30 @@ int set_groups(size_t n, const gid_t* g) { return static_cast<int>(::syscall(SYS
 void become_namespace_root() {
   if (set_resgid(0) != 0 || set_resuid(0) != 0)
     throw sys_error("become root of the new user namespace (is id 0 mapped by uidmap/gidmap?)");
+}
+
+Identity resolve_identity(int root, const std::string& image_user, const ir::ProcessPlan& process,
+                          bool in_new_userns) {
+  // An empty User is root, whose passwd entry still gives HOME (Docker's /root).
+  std::string spec = image_user.empty() ? "0" : image_user;
+  image::ExecUser u = image::resolve_user(root, spec, "container user");
+  if (process.uid && *process.uid != u.uid) {
+    const size_t colon = spec.find(':');
+    u = image::resolve_user(
+        root, std::to_string(*process.uid) + (colon == std::string::npos ? "" : spec.substr(colon)),
+        "the policy's uid");
+  }
+  Identity out;
+  out.home = u.home;
+  out.ids.uid = u.uid;
+  out.ids.gid = process.gid ? *process.gid : u.gid;
+  out.ids.groups = process.supplementary_groups;
+  if (!in_new_userns)
+    for (uint32_t g : u.supplementary_groups)
+      if (g != out.ids.gid &&
+          std::find(out.ids.groups.begin(), out.ids.groups.end(), g) == out.ids.groups.end())
+        out.ids.groups.push_back(g);
+  return out;
 }
 
 void switch_ids(const Ids& ids, bool in_new_userns) {

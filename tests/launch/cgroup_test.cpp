@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "launch/launch_fixture.hpp"
+#include "runtime/common/host.hpp"
 #include "runtime/launch/cgroup.hpp"
 #include "runtime/launch/files.hpp"
 
@@ -126,7 +127,7 @@ TEST(CgroupLimits, V1LimitFilesHoldThePolicysValuesInsideTheRun) {
           "/sys/fs/cgroup/memory$m/memory.memsw.limit_in_bytes /sys/fs/cgroup/pids$p/pids.max "
           "/sys/fs/cgroup/cpu$c/cpu.shares /sys/fs/cgroup/cpu$c/cpu.cfs_quota_us; "
           "echo 1 > /sys/fs/cgroup/pids$p/pids.max || echo cannot-raise"});
-  req.run_id = "limits-" + policy::launch::files::random_id();
+  req.run_id = "limits-" + policy::runtime::random_hex(6);
   auto r = launch_test::run_request(req);
   ASSERT_EQ(r.status, 0) << r.err;
   std::string memsw = fs::exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
@@ -198,7 +199,7 @@ TEST(CgroupV2, RunCgroupInTheUnifiedHierarchyHoldsTheProcessAndIsRemoved) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
   auto l = unified_only();
   if (l.v2_mount.empty()) GTEST_SKIP() << "no cgroup2 mounted on this host";
-  std::string id = "v2-" + policy::launch::files::random_id();
+  std::string id = "v2-" + policy::runtime::random_hex(6);
   auto rc = cg::create(l, id, {});
   ASSERT_TRUE(rc);
   ASSERT_EQ(rc->dirs().size(), 1u);
@@ -254,7 +255,7 @@ TEST(CgroupDevices, V1DevicesListHoldsExactlyThePolicysRules) {
   if (::geteuid() != 0) GTEST_SKIP() << "needs root";
   auto l = cg::detect();
   if (!l.v1_mounts.count("devices")) GTEST_SKIP() << "no v1 devices controller on this host";
-  std::string id = "dev-" + policy::launch::files::random_id();
+  std::string id = "dev-" + policy::runtime::random_hex(6);
   auto rc = cg::create(l, id, {});  // no devices section: Docker's list
   ASSERT_TRUE(rc);
   std::string dir;
@@ -277,7 +278,7 @@ TEST(CgroupDevices, NoControllerAndNoCgroup2FailsClosed) {
   v1_only.mode = cg::Mode::V1;
   v1_only.v1_mounts.erase("devices");
   v1_only.v2_mount.clear();
-  std::string id = "dev-" + policy::launch::files::random_id();
+  std::string id = "dev-" + policy::runtime::random_hex(6);
   try {
     cg::create(v1_only, id, {});
     ADD_FAILURE() << "a run without any device restriction was accepted";

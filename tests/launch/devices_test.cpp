@@ -18,6 +18,7 @@
 
 #include "compiler/common/error.hpp"
 #include "launch/launch_fixture.hpp"
+#include "runtime/common/host.hpp"
 #include "runtime/launch/cgroup.hpp"
 #include "runtime/launch/devices.hpp"
 #include "runtime/launch/files.hpp"
@@ -128,7 +129,7 @@ TEST(Devices, V2DeviceProgramRefusesOpeningInTheRunsCgroup) {
   lim.devices.specified = true;
   lim.devices.rules = {{DeviceRule::Char, -1, -1, DeviceRule::Mknod, {}},
                        {DeviceRule::Char, 1, 3, kRwm, {}}};
-  std::string id = "devices-" + policy::launch::files::random_id();
+  std::string id = "devices-" + policy::runtime::random_hex(6);
   std::unique_ptr<cg::RunCgroup> rc;
   try {
     rc = cg::create(l, id, lim);

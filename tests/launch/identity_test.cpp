@@ -140,7 +140,7 @@ TEST(Identity, HomeAndHostnameInTheEnvironment) {
   EXPECT_EQ(root.out, "/root abcabcabcabc\n") << root.err;
 
   auto req = launch_test::busybox_request(p, {"/bin/sh", "-c", "echo $HOME; id -u"});
-  req.uid = 4321;  // in no /etc/passwd entry
+  req.user = "4321";  // in no /etc/passwd entry
   req.apparmor = policy::launch::AppArmorMode::Off;
   req.landlock = policy::launch::LandlockMode::Off;
   auto nobody = launch_test::run_request(std::move(req));

@@ -1,0 +1,34 @@
+// The runtime's base room: host-file-system helpers that the image cache and the launch both need,
+// written once. None of them follows a symlink it was not asked to follow.
+#pragma once
+
+#include <fcntl.h>
+
+#include <cstdint>
+#include <string>
+
+#include "runtime/common/unique_fd.hpp"
+
+namespace policy::runtime {
+
+// openat2(2): opens `path` below `dirfd` with `flags` (O_CLOEXEC is added) and the RESOLVE_*
+// bits in `resolve`. Returns an invalid fd with errno set on failure (ENOSYS: Linux < 5.6).
+UniqueFd openat2(int dirfd, const std::string& path, int flags, uint64_t resolve);
+
+// Reads what is left of `fd` to its end. Throws policy::Error naming `display` on a read error,
+// or when more than `limit` bytes arrive.
+std::string read_fd(int fd, const std::string& display, size_t limit = SIZE_MAX);
+
+// Removes `name` below `dirfd` (AT_FDCWD: a path) and everything under it, never following a
+// symlink and never descending into another mount (whose mount point then stays, and the
+// removal fails). A directory of mode 0000 is emptied too. Missing is not an error. Throws
+// policy::Error naming `display` on failure.
+void remove_tree_at(int dirfd, const std::string& name, const std::string& display);
+inline void remove_tree(const std::string& path) {
+  remove_tree_at(AT_FDCWD, path, path);
+}
+
+// 2 * `bytes` random lowercase hex characters from getrandom(2): temporary names, run ids.
+std::string random_hex(size_t bytes);
+
+}  // namespace policy::runtime

@@ -1,0 +1,17 @@
+// Text helpers of the runtime's base room.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace policy::runtime {
+
+// The fields of `text` between each `sep`, empty ones included ("a::b:" -> a, "", b, ""); one
+// empty field for empty text. For paths, /etc/passwd lines, comma lists, mountinfo lines.
+std::vector<std::string> split(std::string_view text, char sep);
+
+// Two lowercase hex digits per byte.
+std::string hex_bytes(std::string_view bytes);
+
+}  // namespace policy::runtime
