@@ -16,6 +16,7 @@
 #include <set>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/files.hpp"
@@ -126,6 +127,47 @@ const std::string& probe_rootfs() {
   return dir;
 }
 
+// `<hierarchy>/<this process's cgroup>/policyrun` in every cgroup hierarchy mounted here (v1, named
+// and v2): runc joins every hierarchy, not only those policyrun uses.
+std::vector<std::string> policyrun_parent_dirs() {
+  std::vector<std::string> out;
+  const std::string self = launch_test::slurp("/proc/self/cgroup");
+  std::istringstream mounts(launch_test::slurp("/proc/self/mountinfo"));
+  for (std::string line; std::getline(mounts, line);) {
+    // "ID PARENT MAJ:MIN ROOT MOUNTPOINT OPTS ... - FSTYPE SOURCE SUPEROPTS"
+    std::istringstream f(line);
+    std::string id, parent, dev, root, point;
+    f >> id >> parent >> dev >> root >> point;
+    const auto dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    std::istringstream tail(line.substr(dash + 3));
+    std::string type, source, super;
+    tail >> type >> source >> super;
+    std::string key;  // the /proc/self/cgroup controller field of this hierarchy
+    if (type == "cgroup2") {
+      key = "";
+    } else if (type == "cgroup") {
+      std::istringstream opts(super);
+      for (std::string o; std::getline(opts, o, ',');)
+        if (o != "rw" && o != "ro" && o != "xattr" && o.rfind("release_agent", 0) != 0 &&
+            o != "noprefix" && o != "clone_children" && o != "cpuset_v2_mode")
+          key += (key.empty() ? "" : ",") + o;
+    } else {
+      continue;
+    }
+    std::istringstream lines(self);
+    for (std::string l; std::getline(lines, l);) {
+      const auto a = l.find(':'), b = l.find(':', a + 1);
+      if (a == std::string::npos || b == std::string::npos || l.substr(a + 1, b - a - 1) != key)
+        continue;
+      std::string own = l.substr(b + 1);
+      if (root != "/" && own.rfind(root, 0) == 0) own = own.substr(root.size());
+      out.push_back(point + (own == "/" ? "" : own) + "/policyrun");
+    }
+  }
+  return out;
+}
+
 // The probe under real runc, Docker's profile in its config.json; its own --root, bundle and
 // cgroup (relative: under this process's cgroup, in the policyrun/ subtree), all removed after.
 launch_test::CliResult run_under_runc(const std::string& runc) {
@@ -147,6 +189,9 @@ launch_test::CliResult run_under_runc(const std::string& runc) {
   config["linux"]["seccomp"] = oci_seccomp(json::parse(launch_test::slurp(docker_profile_path())));
   config["linux"]["cgroupsPath"] = "policyrun/" + id;
   std::ofstream(bundle + "/config.json") << config.dump(2);
+  std::vector<std::string> created;  // policyrun/ directories runc will make
+  for (const auto& d : policyrun_parent_dirs())
+    if (!fs::exists(d)) created.push_back(d);
   const std::string base = launch_test::scratch() + "/" + id;
   const int rc = std::system((runc + " --root " + root + " run --bundle " + bundle + " " + id +
                               " </dev/null >" + base + ".out 2>" + base + ".err")
@@ -159,6 +204,7 @@ launch_test::CliResult run_under_runc(const std::string& runc) {
   fs::remove_all(bundle, ec);
   for (const auto& d : launch_test::policyrun_cgroup_dirs())
     EXPECT_EQ(d.find(id), std::string::npos) << "runc left its cgroup " << d;
+  for (const auto& d : created) ::rmdir(d.c_str());  // when empty (no run of anyone else in it)
   return r;
 }
 
