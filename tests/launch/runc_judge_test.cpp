@@ -39,18 +39,13 @@ std::string runc_binary() {
   return "";
 }
 
-std::string shared_dir() {
-  const char* s = std::getenv("POLICY_SHARED_DIR");
-  return s ? s : "/work/shared";
-}
-
+// The test binary sets POLICY_SOURCE_DIR and POLICY_SHARED_DIR (tests/test_environment.cpp).
 std::string source_dir() {
-  const char* s = std::getenv("POLICY_SOURCE_DIR");
-  return s ? s : ".";
+  return std::getenv("POLICY_SOURCE_DIR");
 }
 
 std::string docker_profile_path() {
-  return shared_dir() + "/data/profiles/moby-default.seccomp.json";
+  return std::string(std::getenv("POLICY_SHARED_DIR")) + "/data/profiles/moby-default.seccomp.json";
 }
 
 // "6.1.0-13-amd64" -> {6, 1}

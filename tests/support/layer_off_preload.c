@@ -111,24 +111,17 @@ static int open_common(int (*real)(const char*, int, ...), const char* path, int
   return real(path, flags, mode);
 }
 
-int open(const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (flags & (O_CREAT | O_TMPFILE)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = (mode_t)va_arg(ap, int);
-    va_end(ap);
+/* open's mode argument is there only with O_CREAT or O_TMPFILE. */
+#define OPEN_WRAPPER(name, real)                 \
+  int name(const char* path, int flags, ...) {   \
+    mode_t mode = 0;                             \
+    if (flags & (O_CREAT | O_TMPFILE)) {         \
+      va_list ap;                                \
+      va_start(ap, flags);                       \
+      mode = (mode_t)va_arg(ap, int);            \
+      va_end(ap);                                \
+    }                                            \
+    return open_common(real, path, flags, mode); \
   }
-  return open_common(real_open, path, flags, mode);
-}
-
-int open64(const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (flags & (O_CREAT | O_TMPFILE)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = (mode_t)va_arg(ap, int);
-    va_end(ap);
-  }
-  return open_common(real_open64, path, flags, mode);
-}
+OPEN_WRAPPER(open, real_open)
+OPEN_WRAPPER(open64, real_open64)
