@@ -1,6 +1,7 @@
 // The policyrun CLI, run as users run it: a .pol file, an image directory, a command.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -146,10 +147,14 @@ std::string maps_while_running(const std::string& image) {
   std::string out;
   char buf[256];
   ssize_t n = 0;
-  while (out.find("ready\n") == std::string::npos &&
+  // A minute without output is a failure (the maps are then not read), never a cue to go on.
+  struct pollfd pfd {
+    from_container[0], POLLIN, 0
+  };
+  while (out.size() < 6 && ::poll(&pfd, 1, 60000) > 0 &&
          (n = ::read(from_container[0], buf, sizeof buf)) > 0)
     out.append(buf, static_cast<size_t>(n));
-  const bool ready = out.find("ready\n") != std::string::npos;
+  const bool ready = out.rfind("ready\n", 0) == 0;
   std::string maps = ready ? slurp("/proc/" + std::to_string(pid) + "/maps") : "";
   ::close(to_container[1]);  // the container's `read` ends
   while ((n = ::read(from_container[0], buf, sizeof buf)) > 0) {
