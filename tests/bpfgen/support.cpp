@@ -15,6 +15,7 @@
 #include "compiler/frontend/frontend.hpp"
 #include "compiler/seccomp/equivalence.hpp"
 #include "compiler/seccomp/interpreter.hpp"
+#include "compiler/seccomp/libseccomp_backend.hpp"
 
 namespace policy::bpfgen::testing {
 
@@ -43,6 +44,23 @@ ir::SeccompPolicy load_seccomp(const std::string& pol_file, std::vector<uint32_t
     throw Error("cannot load " + pol_file + ":\n" + os.str());
   }
   return p->seccomp;
+}
+
+namespace {
+
+uint64_t env_number(const char* name, uint64_t fallback) {
+  const char* s = std::getenv(name);
+  return s && *s ? std::strtoull(s, nullptr, 0) : fallback;
+}
+
+}  // namespace
+
+size_t property_draws() {
+  return static_cast<size_t>(env_number("POLICY_PROPERTY_DRAWS", 509));
+}
+
+uint64_t property_seed() {
+  return env_number("POLICY_PROPERTY_SEED", 20261127);
 }
 
 uint32_t arch(const char* name) {
@@ -300,6 +318,87 @@ std::optional<std::string> compare_programs(const seccomp::Program& a, const sec
             }
     }
   }
+  return std::nullopt;
+}
+
+std::vector<std::string> unjudged_multiplexers(const ir::SeccompPolicy& policy, uint32_t arch) {
+  std::vector<std::string> out;
+  for (const char* mux : {"socketcall", "ipc"}) {
+    bool own = false, behind = false;
+    for (const ir::SyscallRule& r : policy.rules) {
+      own = own || r.syscall == mux;
+      behind = behind || seccomp::multiplexer_of(r.syscall, arch) == mux;
+    }
+    if (own && behind) out.push_back(mux);
+  }
+  return out;
+}
+
+std::optional<std::string> first_difference_from_decide(const seccomp::Program& prog,
+                                                        const ir::SeccompPolicy& policy,
+                                                        std::mt19937_64& rng) {
+  const ir::KernelVersion kernel = *policy.target_kernel;
+  const std::vector<uint64_t> values = seccomp::probe_values(seccomp::policy_constants(policy));
+  auto check = [&](uint32_t arch_token, uint32_t audit, uint32_t nr, const seccomp::Args& args,
+                   uint32_t want) -> std::optional<std::string> {
+    struct seccomp_data d {};
+    d.arch = audit;
+    d.nr = static_cast<int>(nr);
+    for (size_t i = 0; i < 6; ++i) d.args[i] = args[i];
+    const uint32_t got = seccomp::run_filter_unchecked(prog, d).ret;
+    if (got == want) return std::nullopt;
+    std::ostringstream os;
+    os << names::arch_name(arch_token) << " nr " << hex(nr) << " args=[";
+    for (size_t i = 0; i < 6; ++i) os << (i ? "," : "") << hex(args[i]);
+    os << "]: the program gives " << seccomp::describe(got) << ", the policy says "
+       << seccomp::describe(want);
+    return os.str();
+  };
+  std::set<uint32_t> audits;
+  for (uint32_t t : policy.arches) {
+    const uint32_t audit = seccomp::audit_arch(t);
+    audits.insert(audit);
+    std::set<uint32_t> numbers;
+    std::vector<unsigned> compared;  // arguments some rule compares
+    for (const ir::SyscallRule& r : policy.rules) {
+      if (auto nr = names::syscall_number(r.syscall, t); nr && *nr >= 0)
+        numbers.insert(static_cast<uint32_t>(*nr));
+      for (const ir::Conjunction& conj : r.args)
+        for (const ir::Comparison& c : conj)
+          if (std::find(compared.begin(), compared.end(), c.arg) == compared.end())
+            compared.push_back(c.arg);
+    }
+    const uint32_t base = t == arch("x32") ? 0x40000000U : 0;
+    const auto highest = static_cast<uint32_t>(names::highest_syscall_number(t) & 0x3fffffff);
+    for (int k = 0; k < 24; ++k)
+      numbers.insert(base + std::uniform_int_distribution<uint32_t>(0, highest + 64)(rng));
+    for (const std::string& mux : unjudged_multiplexers(policy, t))
+      if (auto nr = names::syscall_number(mux, t)) numbers.erase(static_cast<uint32_t>(*nr));
+    for (uint32_t nr : numbers) {
+      auto want = [&](const seccomp::Args& args) {
+        return seccomp::ret_of(seccomp::decide(policy, t, nr, args, kernel));
+      };
+      seccomp::Args zero{};
+      if (auto d = check(t, audit, nr, zero, want(zero))) return d;
+      for (unsigned a : compared)
+        for (uint64_t v : values) {
+          seccomp::Args args{};
+          args[a] = v;
+          if (auto d = check(t, audit, nr, args, want(args))) return d;
+        }
+      if (compared.empty()) continue;
+      for (int k = 0; k < 64; ++k) {
+        seccomp::Args args{};
+        for (unsigned a : compared) args[a] = pick(rng, values);
+        if (auto d = check(t, audit, nr, args, want(args))) return d;
+      }
+    }
+  }
+  const ir::Action bad =
+      policy.bad_arch_action ? *policy.bad_arch_action : ir::Action{ir::ActionKind::KillThread, 0};
+  for (uint32_t foreign : {static_cast<uint32_t>(AUDIT_ARCH_X86_64),
+                           static_cast<uint32_t>(AUDIT_ARCH_AARCH64), 0x12345678U})
+    if (!audits.count(foreign)) return check(arch("x86_64"), foreign, 39, {}, seccomp::ret_of(bad));
   return std::nullopt;
 }
 

@@ -20,6 +20,12 @@ ir::SeccompPolicy load_seccomp(const std::string& pol_file, std::vector<uint32_t
 
 uint32_t arch(const char* name);
 
+// How many random policies the property tests draw (POLICY_PROPERTY_DRAWS, else 509: the draws the
+// property test made before it judged every one, so its coverage is kept) and from which seed
+// (POLICY_PROPERTY_SEED, else 20261127).
+size_t property_draws();
+uint64_t property_seed();
+
 // A random policy over real syscalls with random actions and conditions (every operator, masks,
 // u32(), several conjunctions), on random arches among x86_64, x86, x32, aarch64 and arm.
 ir::SeccompPolicy random_policy(std::mt19937_64& rng);
@@ -30,5 +36,23 @@ ir::SeccompPolicy random_policy(std::mt19937_64& rng);
 // words. nullopt when they agree everywhere, else the first difference in words.
 std::optional<std::string> compare_programs(const seccomp::Program& a, const seccomp::Program& b,
                                             const ir::SeccompPolicy& policy);
+
+// A program against the IR's own verdict (seccomp::decide) on the calls a policy is about, on each
+// target arch: every syscall number a rule names and 24 others drawn at random (the x32 range too
+// on x86_64), with all arguments 0, each argument a rule compares swept over probe_values of the
+// policy's constants, and 64 random combinations of those values; plus a foreign arch value, which
+// must get the bad-arch action. nullopt when they agree, else the first difference in words.
+// (seccomp::first_difference_from_policy explores further, too slowly for hundreds of policies.)
+// Calls of a multiplexer (x86 socketcall, ipc) are not judged on an arch where the policy has
+// rules both for the multiplexer and for a call behind it: there seccomp::decide disagrees with
+// bpfgen and libseccomp (an unconditional rule on the multiplexer overrides the calls behind it
+// in both, docs/bpfgen.md; when no rule of the call behind it matches, decide falls to the
+// default instead of the multiplexer's own rules).
+std::optional<std::string> first_difference_from_decide(const seccomp::Program& prog,
+                                                        const ir::SeccompPolicy& policy,
+                                                        std::mt19937_64& rng);
+// The multiplexer ("socketcall", "ipc") on `arch` whose calls first_difference_from_decide does not
+// judge for this policy, if any.
+std::vector<std::string> unjudged_multiplexers(const ir::SeccompPolicy& policy, uint32_t arch);
 
 }  // namespace policy::bpfgen::testing

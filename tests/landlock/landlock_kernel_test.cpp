@@ -111,17 +111,34 @@ std::string try_exec(const std::string& path) {
   return "exit " + std::to_string(WEXITSTATUS(status));
 }
 
-uint16_t free_port() {
-  int s = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  close(s);
-  return ntohs(a.sin_port);
-}
+// A loopback TCP port held for the test's lifetime: bound (SO_REUSEADDR, never listening) to a
+// port the kernel picked, so no other process can take it between the pick and the test's binds,
+// while try_bind's own SO_REUSEADDR binds to it still succeed.
+class HeldPort {
+ public:
+  HeldPort() : fd_(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t len = sizeof a;
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+      port_ = ntohs(a.sin_port);
+  }
+  ~HeldPort() { close(fd_); }
+  HeldPort(const HeldPort&) = delete;
+  HeldPort& operator=(const HeldPort&) = delete;
+  uint16_t port() const {
+    EXPECT_NE(port_, 0) << "no loopback port could be bound";
+    return port_;
+  }
+
+ private:
+  int fd_;
+  uint16_t port_ = 0;
+};
 
 class LandlockKernel : public ::testing::Test {
  protected:
@@ -163,7 +180,8 @@ class LandlockKernel : public ::testing::Test {
 };
 
 TEST_F(LandlockKernel, WriteOutsideAllowedPathsIsRefused) {
-  ir::Policy p = policy(free_port());
+  const HeldPort port;
+  ir::Policy p = policy(port.port());
   std::string r = in_child([&](std::ostream& out) {
     apply_landlock(p, LandlockMode::Require, out);
     out << "allowed-create=" << try_open(dir_ + "/allowed/new", O_CREAT | O_WRONLY)
@@ -181,7 +199,8 @@ TEST_F(LandlockKernel, WriteOutsideAllowedPathsIsRefused) {
 }
 
 TEST_F(LandlockKernel, ExecOfABinaryNotAllowedIsRefused) {
-  ir::Policy p = policy(free_port());
+  const HeldPort port;
+  ir::Policy p = policy(port.port());
   // without Landlock the copy runs (the test would be meaningless otherwise)
   ASSERT_EQ(try_exec(dir_ + "/allowed/true"), "exit 0");
   std::string r = in_child([&](std::ostream& out) {
@@ -208,8 +227,8 @@ TEST_F(LandlockKernel, AnExecOnlyRuleIsEnoughToRunTheBinary) {
 
 TEST_F(LandlockKernel, BindToAPortNotAllowedIsRefused) {
   if (abi_ < 4) GTEST_SKIP() << "TCP port rules need Landlock ABI 4; this kernel has " << abi_;
-  uint16_t allowed = free_port(), other = free_port();
-  if (other == allowed) other = static_cast<uint16_t>(allowed + 1);
+  const HeldPort held_allowed, held_other;  // two held ports are two different ports
+  const uint16_t allowed = held_allowed.port(), other = held_other.port();
   ir::Policy p = policy(allowed);
   ASSERT_EQ(try_bind(other), "ok");
   std::string r = in_child([&](std::ostream& out) {
@@ -221,8 +240,8 @@ TEST_F(LandlockKernel, BindToAPortNotAllowedIsRefused) {
 
 TEST_F(LandlockKernel, DenyOnlyPortRuleRefusesJustThatPort) {
   if (abi_ < 4) GTEST_SKIP() << "TCP port rules need Landlock ABI 4; this kernel has " << abi_;
-  uint16_t denied = free_port(), other = free_port();
-  if (other == denied) other = static_cast<uint16_t>(denied + 1);
+  const HeldPort held_denied, held_other;
+  const uint16_t denied = held_denied.port(), other = held_other.port();
   ir::Policy p;
   p.name = "deny-port";
   p.network.specified = true;
@@ -236,7 +255,8 @@ TEST_F(LandlockKernel, DenyOnlyPortRuleRefusesJustThatPort) {
 }
 
 TEST_F(LandlockKernel, OffModeRestrictsNothing) {
-  ir::Policy p = policy(free_port());
+  const HeldPort port;
+  ir::Policy p = policy(port.port());
   std::string r = in_child([&](std::ostream& out) {
     apply_landlock(p, LandlockMode::Off, out);
     out << "write=" << try_open(dir_ + "/elsewhere/file", O_WRONLY);
@@ -245,7 +265,8 @@ TEST_F(LandlockKernel, OffModeRestrictsNothing) {
 }
 
 TEST_F(LandlockKernel, MissingPathBestEffortSkipsRequireFails) {
-  ir::Policy p = policy(free_port());
+  const HeldPort port;
+  ir::Policy p = policy(port.port());
   p.filesystem.rules.push_back(
       {false, ir::kWrite, dir_ + "/missing/**", "", SourceLoc{"t.pol", 4, 9}});
   std::string best = in_child([&](std::ostream& out) {
@@ -305,7 +326,8 @@ TEST_F(LandlockKernel, ScopesConfineAbstractSocketsAndSignals) {
 }
 
 TEST_F(LandlockKernel, WithoutNoNewPrivsOrSysAdminTheMessageSaysWhy) {
-  ir::Policy p = policy(free_port());
+  const HeldPort port;
+  ir::Policy p = policy(port.port());
   std::string r = in_child(
       [&](std::ostream& out) {
         cap_t caps = cap_get_proc();

@@ -1,6 +1,7 @@
 // The policyrun CLI, run as users run it: a .pol file, an image directory, a command.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -123,27 +124,45 @@ TEST(PolicyrunCli, RootfsTarballImageEntrypointAndUserNames) {
 
 namespace {
 
-// /proc/PID/maps of policyrun while the container of `image` runs (read when it prints "ready").
+// /proc/PID/maps of policyrun while the container of `image` runs: read once the container has
+// printed "ready" (so policyrun compiled, prepared the image and launched), while the container
+// waits for its stdin, which is closed only after the read.
 std::string maps_while_running(const std::string& image) {
   std::string pol = write_policy("box", kPolicy);
-  std::string out = launch_test::scratch() + "/maps-test.out";
-  std::ofstream(out).close();
+  int to_container[2], from_container[2];
+  if (::pipe2(to_container, O_CLOEXEC) != 0 || ::pipe2(from_container, O_CLOEXEC) != 0)
+    return "pipe failed";
   pid_t pid = ::fork();
   if (pid < 0) return "fork failed";
   if (pid == 0) {
-    int fd = ::open(out.c_str(), O_WRONLY | O_TRUNC);
-    ::dup2(fd, 1);
+    ::dup2(to_container[0], 0);
+    ::dup2(from_container[1], 1);
     std::string bin = policyrun_binary(), state = launch_test::scratch() + "/cli-state";
     ::execl(bin.c_str(), bin.c_str(), "--policy", pol.c_str(), "--root", state.c_str(),
-            "--apparmor=off", image.c_str(), "sh", "-c", "echo ready; sleep 2", nullptr);
+            "--apparmor=off", image.c_str(), "sh", "-c", "echo ready; read line; exit 0", nullptr);
     ::_exit(127);
   }
-  // The container printing "ready" means policyrun compiled, prepared the image and launched.
-  for (int i = 0; i < 200 && slurp(out).find("ready") == std::string::npos; ++i) ::usleep(20000);
-  std::string maps = slurp("/proc/" + std::to_string(pid) + "/maps");
+  ::close(to_container[0]);
+  ::close(from_container[1]);
+  std::string out;
+  char buf[256];
+  ssize_t n = 0;
+  // A minute without output is a failure (the maps are then not read), never a cue to go on.
+  struct pollfd pfd {
+    from_container[0], POLLIN, 0
+  };
+  while (out.size() < 6 && ::poll(&pfd, 1, 60000) > 0 &&
+         (n = ::read(from_container[0], buf, sizeof buf)) > 0)
+    out.append(buf, static_cast<size_t>(n));
+  const bool ready = out.rfind("ready\n", 0) == 0;
+  std::string maps = ready ? slurp("/proc/" + std::to_string(pid) + "/maps") : "";
+  ::close(to_container[1]);  // the container's `read` ends
+  while ((n = ::read(from_container[0], buf, sizeof buf)) > 0) {
+  }
+  ::close(from_container[0]);
   int status = 0;
   ::waitpid(pid, &status, 0);
-  EXPECT_NE(slurp(out).find("ready"), std::string::npos) << "the container never started";
+  EXPECT_TRUE(ready) << "the container never started: " << out;
   EXPECT_EQ(WIFEXITED(status) ? WEXITSTATUS(status) : -1, 0);
   EXPECT_NE(maps.find(fs::path(policyrun_binary()).filename().string()), std::string::npos) << maps;
   return maps;

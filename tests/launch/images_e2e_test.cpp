@@ -1,8 +1,9 @@
 // The "done when", end to end through the real policyrun binary: a multi-layer image made
 // by umoci (a file deleted in the upper layer: a real whiteout) and converted by skopeo runs as an
 // OCI layout and as a docker-archive under policies/docker-default.pol, and shows Docker's bounding
-// set, seccomp filter mode and its own pid namespace; a plain busybox rootfs tarball runs
-// `cat /release`.
+// set, seccomp filter mode and its own pid namespace, and its filter refuses what Docker's refuses
+// (unshare(CLONE_NEWUSER), which needs no capability: only the filter stops it); a plain busybox
+// rootfs tarball runs `cat /release`.
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -67,9 +68,11 @@ class ImagesEndToEnd : public ::testing::Test {
   static void TearDownTestSuite() { fs::remove_all(dir); }
 
   // policyrun under docker-default.pol; returns the command's stdout.
-  std::string run(const std::string& image, const std::string& command, int* status) {
+  // `env` (VAR=value ...) is put before the policyrun command.
+  std::string run(const std::string& image, const std::string& command, int* status,
+                  const std::string& env = "") {
     std::string src = env_or_fail("POLICY_SOURCE_DIR");
-    std::string cmd = env_or_fail("POLICYRUN") + " --policy " + src +
+    std::string cmd = env + " " + env_or_fail("POLICYRUN") + " --policy " + src +
                       "/policies/docker-default.pol --root " + dir + "/state " + image + " " +
                       command + " 2>" + dir + "/stderr";
     std::string out;
@@ -92,6 +95,9 @@ void expect_docker_posture(const std::string& out) {
   EXPECT_NE(out.find("pidns=pid:["), std::string::npos) << out;
   EXPECT_EQ(out.find(std::string("pidns=") + host_pid_ns), std::string::npos) << out;
   EXPECT_NE(out.find("self=1\n"), std::string::npos) << out;
+  // Docker's filter refuses unshare without CAP_SYS_ADMIN: EPERM, although creating a user
+  // namespace needs no capability (`Seccomp: 2` alone would also hold for an allow-all filter).
+  EXPECT_NE(out.find("unshare=1\n"), std::string::npos) << out;
   // Layer 2 deleted etc/f1: the whiteout is applied; etc/f2 of layer 1 shows through.
   EXPECT_NE(out.find("f2"), std::string::npos) << out;
   EXPECT_EQ(out.find("f1"), std::string::npos) << out;
@@ -99,7 +105,8 @@ void expect_docker_posture(const std::string& out) {
 
 const char* kPosture =
     "/bin/sh -c 'grep -E \"^(CapBnd|Seccomp):\" /proc/self/status; "
-    "echo pidns=$(readlink /proc/self/ns/pid); echo self=$$; ls /etc'";
+    "echo pidns=$(readlink /proc/self/ns/pid); echo self=$$; ls /etc; "
+    "busybox unshare -U true 2>/dev/null; echo unshare=$?'";
 
 }  // namespace
 
@@ -115,6 +122,27 @@ TEST_F(ImagesEndToEnd, MultiLayerDockerArchiveRunsUnderDockerDefault) {
   std::string out = run(dir + "/docker.tar", kPosture, &status);
   ASSERT_EQ(status, 0) << last_stderr();
   expect_docker_posture(out);
+}
+
+// The denial above comes from the filter: with seccomp switched off in policyrun (a test-only
+// preload makes the install a no-op), the same command creates the namespace.
+TEST_F(ImagesEndToEnd, DockerDefaultsUnshareDenialIsTheSeccompFilters) {
+  for (const char* knob :
+       {"/proc/sys/kernel/unprivileged_userns_clone", "/proc/sys/user/max_user_namespaces"}) {
+    std::ifstream in(knob);
+    int value = 1;
+    if (in >> value && value == 0)
+      GTEST_SKIP() << knob << " is 0: this host refuses the user namespace without any filter";
+  }
+  int status = -1;
+  std::string out = run(dir + "/oci:v1",
+                        "/bin/sh -c 'grep ^Seccomp: /proc/self/status; busybox unshare -U true; "
+                        "echo unshare=$?'",
+                        &status,
+                        std::string("LD_PRELOAD=") + POLICY_TEST_LAYER_OFF_PRELOAD +
+                            " POLICY_TEST_LAYER_OFF=seccomp");
+  ASSERT_EQ(status, 0) << last_stderr();
+  EXPECT_EQ(out, "Seccomp:\t0\nunshare=0\n") << last_stderr();
 }
 
 TEST_F(ImagesEndToEnd, BusyboxRootfsTarballRunsCatRelease) {

@@ -1,5 +1,7 @@
 // The launch engine, end to end: real containers on the real kernel, checked from inside.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <sched.h>
 #include <seccomp.h>
 #include <sys/capability.h>
@@ -420,26 +422,41 @@ TEST(Launch, SignalsAreForwardedToTheContainer) {
   require_root();
   if (::testing::Test::IsSkipped()) return;
   // A helper process (not a thread: launch() refuses to run multi-threaded) sends SIGTERM to
-  // the runtime once the container is ready; the runtime forwards it, the trap exits 7.
+  // the runtime once the container is ready (its trap is set: the marker exists), and only
+  // then; the runtime forwards it, the trap exits 7. The helper gives up without signalling when
+  // the run is over (the pipe's write end, held by the runtime, closes), never on a timer.
   std::string marker = launch_test::scratch() + "/signal-ready";
+  ::unlink(marker.c_str());
+  int run_over[2];
+  ASSERT_EQ(::pipe2(run_over, O_CLOEXEC), 0);
   pid_t runtime = ::getpid();
   pid_t helper = ::fork();
   ASSERT_GE(helper, 0);
   if (helper == 0) {
-    for (int i = 0; i < 500 && ::access(marker.c_str(), F_OK) != 0; ++i) ::usleep(10000);
-    ::usleep(50000);
+    ::close(run_over[1]);
+    struct pollfd pfd {
+      run_over[0], POLLIN, 0
+    };
+    while (::access(marker.c_str(), F_OK) != 0)
+      if (::poll(&pfd, 1, 10) != 0) ::_exit(1);  // the run ended (or failed) before it was ready
     ::kill(runtime, SIGTERM);
     ::_exit(0);
   }
+  ::close(run_over[0]);
   auto p = docker_like_policy();
   policy::ir::MountSpec bind;
   bind.kind = policy::ir::MountSpec::Bind;
   bind.source = launch_test::scratch();
   bind.target = "/scratch";
   p.rootfs.mounts.push_back(bind);
-  auto r =
-      run(p, "trap 'exit 7' TERM; touch /scratch/signal-ready; while true; do sleep 0.05; done");
-  ::waitpid(helper, nullptr, 0);
+  auto r = run(
+      p,
+      "trap 'exit 7' TERM; touch /scratch/signal-ready || exit 9; while true; do sleep 0.05; done");
+  ::close(run_over[1]);
+  int helper_status = 0;
+  ::waitpid(helper, &helper_status, 0);
+  EXPECT_EQ(WIFEXITED(helper_status) ? WEXITSTATUS(helper_status) : -1, 0)
+      << "the container never became ready";
   EXPECT_EQ(r.status, 7) << r.err;
 }
 
