@@ -325,7 +325,7 @@ launch_test::Result run_v2(policy::ir::Policy p, const std::string& script) {
   auto req = launch_test::busybox_request(
       p, {"/bin/sh", "-c",
           "d=/sys/fs/cgroup$(grep '^0::' /proc/self/cgroup | cut -d: -f3); " + script});
-  req.run_id = "v2limits-" + policy::launch::files::random_id();
+  req.run_id = "v2limits-" + policy::runtime::random_hex(6);
   req.apparmor = policy::launch::AppArmorMode::Off;
   req.landlock = policy::launch::LandlockMode::Off;
   auto r = launch_test::run_request(req);

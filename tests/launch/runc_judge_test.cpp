@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "launch/launch_fixture.hpp"
+#include "runtime/common/host.hpp"
 #include "runtime/launch/files.hpp"
 
 namespace fs = std::filesystem;
@@ -166,7 +167,7 @@ std::vector<std::string> policyrun_parent_dirs() {
 // The probe under real runc, Docker's profile in its config.json; its own --root, bundle and
 // cgroup (relative: under this process's cgroup, in the policyrun/ subtree), all removed after.
 launch_test::CliResult run_under_runc(const std::string& runc) {
-  const std::string id = "runc-judge-" + policy::launch::files::random_id();
+  const std::string id = "runc-judge-" + policy::runtime::random_hex(6);
   const std::string bundle = launch_test::scratch() + "/" + id, root = bundle + "-state";
   fs::create_directories(bundle);
   int status = 0;
