@@ -15,14 +15,6 @@ namespace policy::bpfgen {
 
 namespace {
 
-bool applies(const ir::SyscallRule& r, uint32_t arch, const ir::KernelVersion& kernel) {
-  if (!r.arches.empty() && std::find(r.arches.begin(), r.arches.end(), arch) == r.arches.end())
-    return false;
-  if (std::find(r.not_arches.begin(), r.not_arches.end(), arch) != r.not_arches.end()) return false;
-  if (r.min_kernel && kernel < *r.min_kernel) return false;
-  return true;
-}
-
 // The number libseccomp places a socket/IPC call at on an arch that also multiplexes it (x86:
 // socket is 359 there, while seccomp_syscall_resolve_name_arch answers a pseudo number).
 std::optional<uint32_t> direct_number(const std::string& name, uint32_t arch) {
@@ -117,7 +109,7 @@ PolicyModel build_model(const ir::SeccompPolicy& policy, std::optional<ir::Kerne
       }
     };
     for (const ir::SyscallRule& r : policy.rules) {
-      if (!applies(r, arch, k)) continue;
+      if (!ir::applies(r, arch, k)) continue;
       if (std::optional<int> nr = names::syscall_number(r.syscall, arch)) {
         add(r, static_cast<uint32_t>(*nr));
         continue;

@@ -220,14 +220,6 @@ scmp_compare scmp_op(ir::CmpOp op) {
 
 using Planned = LibseccompRule;
 
-bool applies(const ir::SyscallRule& r, uint32_t arch, const ir::KernelVersion& kernel) {
-  if (!r.arches.empty() && std::find(r.arches.begin(), r.arches.end(), arch) == r.arches.end())
-    return false;
-  if (std::find(r.not_arches.begin(), r.not_arches.end(), arch) != r.not_arches.end()) return false;
-  if (r.min_kernel && kernel < *r.min_kernel) return false;
-  return true;
-}
-
 // The values of one argument that no conditional rule picks, as masked equalities for `action`:
 // when every rule is one `arg & M == v` (or `arg == v`) on the same argument and mask, the other
 // values of the masked bits are covered by at most (bits of M) x (number of values) disjoint
@@ -505,7 +497,7 @@ LibseccompPlan plan_libseccomp(const ir::SeccompPolicy& policy, const ir::Kernel
     std::map<std::string, std::vector<const ir::SyscallRule*>> by_syscall;
     std::vector<std::string> order;
     for (const ir::SyscallRule& r : policy.rules) {
-      if (!applies(r, arch, kernel)) continue;
+      if (!ir::applies(r, arch, kernel)) continue;
       if (!libseccomp_has_syscall(r.syscall, arch)) continue;  // absent on this arch
       auto& v = by_syscall[r.syscall];
       if (v.empty()) order.push_back(r.syscall);
