@@ -8,6 +8,7 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
+#include "compiler/ir/describe.hpp"
 #include "compiler/seccomp/interpreter.hpp"
 #include "compiler/seccomp/libseccomp_backend.hpp"
 
@@ -40,7 +41,7 @@ bool never_holds(const ir::Comparison& c, bool narrow) {
 }
 
 std::string rule_where(const ir::SyscallRule& r) {
-  std::string s = seccomp::describe(r.action);
+  std::string s = ir::describe(r.action);
   if (r.loc.known()) s += " at " + r.loc.str();
   return s;
 }
@@ -101,7 +102,7 @@ PolicyModel build_model(const ir::SeccompPolicy& policy, std::optional<ir::Kerne
           d.fallback = r.action;
         } else if (seccomp::ret_of(d.fallback) != seccomp::ret_of(r.action)) {
           throw Error("seccomp: conflicting actions for '" + r.syscall +
-                      "': " + seccomp::describe(d.fallback) + " and " + rule_where(r) +
+                      "': " + ir::describe(d.fallback) + " and " + rule_where(r) +
                       " (both unconditional); keep one of them");
         }
       } else {

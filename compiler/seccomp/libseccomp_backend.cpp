@@ -13,6 +13,7 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
+#include "compiler/ir/describe.hpp"
 #include "compiler/seccomp/enosys.hpp"
 #include "compiler/seccomp/equivalence.hpp"
 #include "compiler/seccomp/interpreter.hpp"
@@ -48,7 +49,7 @@ struct Cmp {
 using Conj = std::vector<Cmp>;
 
 std::string where(const ir::SyscallRule& r) {
-  std::string s = describe(r.action);
+  std::string s = ir::describe(r.action);
   if (r.loc.known())
     s += " at " + r.loc.str();
   else if (!r.via.empty())
@@ -529,7 +530,7 @@ Program compile_with_libseccomp(const ir::SeccompPolicy& policy, const Libseccom
     Ctx ctx(seccomp_init(def));
     if (!ctx)
       throw Error("libseccomp: seccomp_init failed (default action " +
-                  describe(policy.default_action) + ")");
+                  ir::describe(policy.default_action) + ")");
     if (arch != seccomp_arch_native()) {
       check(seccomp_arch_add(ctx.get(), arch), "seccomp_arch_add " + names::arch_name(arch));
       check(seccomp_arch_remove(ctx.get(), SCMP_ARCH_NATIVE), "seccomp_arch_remove native");
