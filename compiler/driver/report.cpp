@@ -13,6 +13,7 @@
 #include "compiler/common/syscall_args.hpp"
 #include "compiler/driver/plan_json.hpp"
 #include "compiler/importer/pol_writer.hpp"
+#include "compiler/ir/describe.hpp"
 #include "compiler/landlock/ruleset.hpp"
 #include "compiler/seccomp/interpreter.hpp"
 
