@@ -1,6 +1,6 @@
 #include "compiler/driver/plan_json.hpp"
 
-#include "compiler/caps/capabilities.hpp"
+#include "compiler/caps/capability_formats.hpp"
 
 namespace policy::driver {
 

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "compiler/apparmor/coverage.hpp"
-#include "compiler/caps/capabilities.hpp"
+#include "compiler/caps/capability_formats.hpp"
 #include "compiler/common/syscall_args.hpp"
 #include "compiler/driver/plan_json.hpp"
 #include "compiler/importer/pol_writer.hpp"

@@ -22,7 +22,7 @@
 #include <map>
 #include <sstream>
 
-#include "runtime/launch/capabilities.hpp"
+#include "runtime/launch/apply_capabilities.hpp"
 #include "runtime/launch/cgroup.hpp"
 #include "runtime/launch/exit_report.hpp"
 #include "runtime/launch/fds.hpp"

@@ -11,7 +11,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "compiler/caps/capabilities.hpp"
+#include "compiler/caps/capability_formats.hpp"
 #include "compiler/common/names.hpp"
 #include "compiler/seccomp/equivalence.hpp"
 #include "compiler/seccomp/json.hpp"
