@@ -1,5 +1,5 @@
 // What policyrun builds around the process: namespaces, root filesystem, mounts, cgroup limits,
-// process attributes. Pure data; runtime/ turns it into system calls.
+// process attributes, and the names of a namespace; runtime/ turns it into system calls.
 #pragma once
 
 #include <cstdint>
