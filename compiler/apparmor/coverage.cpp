@@ -1,6 +1,7 @@
 #include "compiler/apparmor/coverage.hpp"
 
-#include "compiler/apparmor/variables.hpp"
+#include "compiler/ir/describe.hpp"
+#include "compiler/ir/path_variables.hpp"
 
 namespace policy::apparmor {
 
@@ -13,8 +14,8 @@ std::vector<RuleCoverage> apparmor_coverage(const ir::Policy& p) {
   if (fs.allow_all_files) add(fs.allow_all_loc, "allow all", Enforcement::Enforced);
   for (auto& r : fs.rules) {
     std::string unknown;
-    for (auto& v : variables_in(r.pattern))
-      if (!variable_value(v)) unknown = v;
+    for (auto& v : ir::variables_in(r.pattern))
+      if (!ir::variable_value(v)) unknown = v;
     if (!unknown.empty()) {
       add(r.loc, describe(r), Enforcement::NotEnforced,
           "unknown variable @{" + unknown + "}: the profile cannot be written");

@@ -4,8 +4,8 @@
 
 #include <vector>
 
-#include "compiler/apparmor/rule_coverage.hpp"
 #include "compiler/ir/policy.hpp"
+#include "compiler/ir/rule_coverage.hpp"
 
 namespace policy::apparmor {
 

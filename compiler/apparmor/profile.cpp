@@ -5,8 +5,8 @@
 #include <set>
 #include <sstream>
 
-#include "compiler/apparmor/variables.hpp"
 #include "compiler/common/error.hpp"
+#include "compiler/ir/path_variables.hpp"
 
 namespace policy::apparmor {
 namespace {
@@ -90,7 +90,7 @@ class ProfileWriter {
     os << "# Deny rules come first; each rule's comment names the policy line it comes from.\n";
     if (opt.pin_abi) os << "abi <abi/3.0>,\n";
     os << "\n";
-    for (auto& v : variables_) os << "@{" << v << "}=" << *variable_value(v) << "\n";
+    for (auto& v : variables_) os << "@{" << v << "}=" << *ir::variable_value(v) << "\n";
     if (!variables_.empty()) os << "\n";
     os << "profile " << quoted(profile_name(p_))
        << " flags=(attach_disconnected,mediate_deleted) {\n";
@@ -123,8 +123,8 @@ class ProfileWriter {
   }
 
   void use_variables(const std::string& pattern, const SourceLoc& loc) {
-    for (auto& v : variables_in(pattern)) {
-      if (!variable_value(v))
+    for (auto& v : ir::variables_in(pattern)) {
+      if (!ir::variable_value(v))
         throw Error("AppArmor profile for '" + p_.name + "': unknown variable @{" + v +
                     "} in path '" + pattern + "'" + (loc.known() ? " at " + loc.str() : "") +
                     "; the known variables are @{PROC} and @{sys}: write the path out instead");

@@ -8,20 +8,13 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
+#include "compiler/ir/describe.hpp"
 #include "compiler/seccomp/interpreter.hpp"
 #include "compiler/seccomp/libseccomp_backend.hpp"
 
 namespace policy::bpfgen {
 
 namespace {
-
-bool applies(const ir::SyscallRule& r, uint32_t arch, const ir::KernelVersion& kernel) {
-  if (!r.arches.empty() && std::find(r.arches.begin(), r.arches.end(), arch) == r.arches.end())
-    return false;
-  if (std::find(r.not_arches.begin(), r.not_arches.end(), arch) != r.not_arches.end()) return false;
-  if (r.min_kernel && kernel < *r.min_kernel) return false;
-  return true;
-}
 
 // The number libseccomp places a socket/IPC call at on an arch that also multiplexes it (x86:
 // socket is 359 there, while seccomp_syscall_resolve_name_arch answers a pseudo number).
@@ -48,7 +41,7 @@ bool never_holds(const ir::Comparison& c, bool narrow) {
 }
 
 std::string rule_where(const ir::SyscallRule& r) {
-  std::string s = seccomp::describe(r.action);
+  std::string s = ir::describe(r.action);
   if (r.loc.known()) s += " at " + r.loc.str();
   return s;
 }
@@ -109,7 +102,7 @@ PolicyModel build_model(const ir::SeccompPolicy& policy, std::optional<ir::Kerne
           d.fallback = r.action;
         } else if (seccomp::ret_of(d.fallback) != seccomp::ret_of(r.action)) {
           throw Error("seccomp: conflicting actions for '" + r.syscall +
-                      "': " + seccomp::describe(d.fallback) + " and " + rule_where(r) +
+                      "': " + ir::describe(d.fallback) + " and " + rule_where(r) +
                       " (both unconditional); keep one of them");
         }
       } else {
@@ -117,7 +110,7 @@ PolicyModel build_model(const ir::SeccompPolicy& policy, std::optional<ir::Kerne
       }
     };
     for (const ir::SyscallRule& r : policy.rules) {
-      if (!applies(r, arch, k)) continue;
+      if (!ir::applies(r, arch, k)) continue;
       if (std::optional<int> nr = names::syscall_number(r.syscall, arch)) {
         add(r, static_cast<uint32_t>(*nr));
         continue;

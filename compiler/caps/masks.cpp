@@ -2,7 +2,7 @@
 #include <cctype>
 #include <cstdio>
 
-#include "compiler/caps/capabilities.hpp"
+#include "compiler/caps/capability_formats.hpp"
 #include "compiler/common/names.hpp"
 
 namespace policy::caps {

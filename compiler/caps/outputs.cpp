@@ -1,7 +1,7 @@
 // Capability sets for other tools (OCI runtime-spec JSON) and for people (a review text).
 #include <bit>
 
-#include "compiler/caps/capabilities.hpp"
+#include "compiler/caps/capability_formats.hpp"
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
 

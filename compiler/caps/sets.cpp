@@ -2,7 +2,7 @@
 #include <array>
 #include <utility>
 
-#include "compiler/caps/capabilities.hpp"
+#include "compiler/caps/capability_formats.hpp"
 
 namespace policy::caps {
 

@@ -10,7 +10,7 @@
 #include <sstream>
 
 #include "compiler/bpfgen/bpfgen.hpp"
-#include "compiler/caps/capabilities.hpp"
+#include "compiler/caps/capability_formats.hpp"
 #include "compiler/common/error.hpp"
 #include "compiler/common/json_text.hpp"
 #include "compiler/common/names.hpp"

@@ -8,7 +8,7 @@
 
 #include "compiler/apparmor/profile.hpp"
 #include "compiler/bpfgen/bpfgen.hpp"
-#include "compiler/caps/capabilities.hpp"
+#include "compiler/caps/capability_formats.hpp"
 #include "compiler/common/error.hpp"
 #include "compiler/common/json_text.hpp"
 #include "compiler/driver/output_files.hpp"

@@ -1,30 +1,8 @@
 #include "compiler/driver/plan_json.hpp"
 
-#include "compiler/caps/capabilities.hpp"
+#include "compiler/caps/capability_formats.hpp"
 
 namespace policy::driver {
-
-const char* namespace_name(ir::NamespaceKind kind) {
-  switch (kind) {
-    case ir::NamespaceKind::Mount:
-      return "mount";
-    case ir::NamespaceKind::Pid:
-      return "pid";
-    case ir::NamespaceKind::Uts:
-      return "uts";
-    case ir::NamespaceKind::Ipc:
-      return "ipc";
-    case ir::NamespaceKind::Net:
-      return "net";
-    case ir::NamespaceKind::Cgroup:
-      return "cgroup";
-    case ir::NamespaceKind::User:
-      return "user";
-    case ir::NamespaceKind::Time:
-      return "time";
-  }
-  return "?";
-}
 
 namespace {
 
@@ -58,7 +36,7 @@ nlohmann::json plan_to_json(const ir::Policy& p) {
   j["policy"] = p.name;
   auto& ns = j["namespaces"] = nlohmann::json::array();
   for (auto& n : p.namespaces.namespaces) {
-    nlohmann::json e{{"type", namespace_name(n.kind)}};
+    nlohmann::json e{{"type", ir::namespace_name(n.kind)}};
     if (!n.join_path.empty()) e["path"] = n.join_path;
     ns.push_back(e);
   }

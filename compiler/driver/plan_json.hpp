@@ -9,6 +9,5 @@
 namespace policy::driver {
 
 nlohmann::json plan_to_json(const ir::Policy& policy);
-const char* namespace_name(ir::NamespaceKind kind);  // "mount", "pid", ...
 
 }  // namespace policy::driver

@@ -9,10 +9,11 @@
 #include <sstream>
 
 #include "compiler/apparmor/coverage.hpp"
-#include "compiler/caps/capabilities.hpp"
+#include "compiler/caps/capability_formats.hpp"
 #include "compiler/common/syscall_args.hpp"
 #include "compiler/driver/plan_json.hpp"
 #include "compiler/importer/pol_writer.hpp"
+#include "compiler/ir/describe.hpp"
 #include "compiler/landlock/ruleset.hpp"
 #include "compiler/seccomp/interpreter.hpp"
 

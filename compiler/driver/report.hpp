@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "compiler/apparmor/rule_coverage.hpp"
 #include "compiler/ir/policy.hpp"
+#include "compiler/ir/rule_coverage.hpp"
 
 namespace policy::driver {
 

@@ -14,6 +14,7 @@
 
 #include "compiler/common/names.hpp"
 #include "compiler/frontend/parse.hpp"
+#include "compiler/ir/describe.hpp"
 
 namespace policy::frontend {
 
@@ -126,30 +127,6 @@ std::optional<ir::Action> action(const ast::ActionSpec& a, DiagnosticEngine& dia
     out.value = static_cast<uint32_t>(*n);
   }
   return out;
-}
-
-std::string action_text(const ir::Action& a) {
-  switch (a.kind) {
-    case ir::ActionKind::Allow:
-      return "allow";
-    case ir::ActionKind::Errno: {
-      auto n = names::errno_name(static_cast<int>(a.value));
-      return "errno(" + (n ? *n : std::to_string(a.value)) + ")";
-    }
-    case ir::ActionKind::KillProcess:
-      return "kill";
-    case ir::ActionKind::KillThread:
-      return "kill-thread";
-    case ir::ActionKind::Trap:
-      return "trap";
-    case ir::ActionKind::Log:
-      return "log";
-    case ir::ActionKind::Trace:
-      return "trace(" + std::to_string(a.value) + ")";
-    case ir::ActionKind::UserNotify:
-      return "user-notify";
-  }
-  return "?";
 }
 
 // libseccomp gives socketcall(2)/ipc(2)-multiplexed calls (socket on x86: socketcall(SYS_SOCKET)
@@ -579,7 +556,7 @@ class PolicyResolver {
     if (!last) return;
     diags_.warning(warn::kNoSyscallAllowed, last->loc,
                    "the seccomp filter allows no system call (default " +
-                       action_text(sc.default_action) +
+                       ir::describe(sc.default_action) +
                        "): it is installed just before execve, which it refuses, so the command "
                        "never starts and the launch dies at its next system call; allow the "
                        "calls the program needs");
@@ -649,9 +626,9 @@ class PolicyResolver {
     if (c.direct && !e.direct) return replace();  // naming a syscall overrides its group
     if (!c.direct && e.direct) return;
     std::string what =
-        "conflicting actions for '" + c.rule.syscall + "': " + action_text(c.rule.action) +
+        "conflicting actions for '" + c.rule.syscall + "': " + ir::describe(c.rule.action) +
         (c.rule.via.empty() ? "" : " (via " + c.rule.via + ")") + " and " +
-        action_text(e.rule.action) + (e.rule.via.empty() ? "" : " (via " + e.rule.via + ")");
+        ir::describe(e.rule.action) + (e.rule.via.empty() ? "" : " (via " + e.rule.via + ")");
     diags_.error(
         c.rule.loc, what,
         {DiagnosticEngine::note(e.rule.loc, "previous rule for '" + e.rule.syscall + "' is here")});

@@ -206,12 +206,6 @@ void apply_network(const ast::NetworkSection& s, ir::NetworkPolicy& out, Diagnos
 
 void apply_namespaces(const ast::NamespacesSection& s, ir::NamespacePlan& out,
                       DiagnosticEngine& diags) {
-  static const std::vector<std::pair<std::string, ir::NamespaceKind>> kKinds = {
-      {"mount", ir::NamespaceKind::Mount}, {"pid", ir::NamespaceKind::Pid},
-      {"uts", ir::NamespaceKind::Uts},     {"ipc", ir::NamespaceKind::Ipc},
-      {"net", ir::NamespaceKind::Net},     {"cgroup", ir::NamespaceKind::Cgroup},
-      {"user", ir::NamespaceKind::User},   {"time", ir::NamespaceKind::Time},
-      {"mnt", ir::NamespaceKind::Mount}};  // as /proc/PID/ns/mnt names it
   for (const ast::NsItem& item : s.items) {
     if (item.kind != ast::NsItem::Namespace) {
       uint64_t v[3] = {0, 0, 0};
@@ -229,23 +223,21 @@ void apply_namespaces(const ast::NamespacesSection& s, ir::NamespacePlan& out,
       (item.kind == ast::NsItem::UidMap ? out.uid_map : out.gid_map).push_back(m);
       continue;
     }
-    auto it = std::find_if(kKinds.begin(), kKinds.end(),
-                           [&](auto& p) { return p.first == item.name.text; });
-    if (it == kKinds.end()) {
-      std::vector<std::string> cands;
-      for (auto& [n, _] : kKinds) cands.push_back(n);
-      diags.error(item.name.loc, unknown_message("namespace", item.name.text, cands));
+    std::optional<ir::NamespaceKind> kind = ir::namespace_kind(item.name.text);
+    if (!kind) {
+      diags.error(item.name.loc,
+                  unknown_message("namespace", item.name.text, ir::namespace_spellings()));
       continue;
     }
     std::string join = item.join ? item.join->text : "";
     if (item.join && !check_path(*item.join, diags)) continue;
     auto existing = std::find_if(out.namespaces.begin(), out.namespaces.end(),
-                                 [&](auto& n) { return n.kind == it->second; });
+                                 [&](auto& n) { return n.kind == *kind; });
     if (existing != out.namespaces.end()) {
       existing->join_path = join;
       existing->loc = item.loc;
     } else {
-      out.namespaces.push_back({it->second, join, item.loc});
+      out.namespaces.push_back({*kind, join, item.loc});
     }
   }
 }

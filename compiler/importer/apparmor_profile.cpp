@@ -4,9 +4,9 @@
 #include <cctype>
 #include <map>
 
-#include "compiler/apparmor/variables.hpp"
 #include "compiler/common/names.hpp"
 #include "compiler/ir/apparmor_perms.hpp"
+#include "compiler/ir/path_variables.hpp"
 
 namespace policy::importer {
 namespace {
@@ -278,9 +278,9 @@ class Importer {
   // defined in this file are substituted. nullopt when a variable is undefined.
   std::optional<std::string> resolve_path(const std::string& word, const SourceLoc& loc) {
     std::string path = unquote(word);
-    for (auto& v : apparmor::variables_in(path)) {
+    for (auto& v : ir::variables_in(path)) {
       auto it = vars_.find(v);
-      auto known = apparmor::variable_value(v);
+      auto known = ir::variable_value(v);
       if (known && (it == vars_.end() || (it->second.size() == 1 && it->second[0] == *known)))
         continue;
       if (it == vars_.end() || it->second.empty()) {

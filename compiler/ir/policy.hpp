@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "compiler/common/source.hpp"
-#include "compiler/ir/capabilities.hpp"
+#include "compiler/ir/capability_sets.hpp"
 #include "compiler/ir/filesystem.hpp"
 #include "compiler/ir/network.hpp"
 #include "compiler/ir/runtime_plan.hpp"

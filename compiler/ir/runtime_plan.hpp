@@ -1,11 +1,12 @@
 // What policyrun builds around the process: namespaces, root filesystem, mounts, cgroup limits,
-// process attributes. Pure data; runtime/ turns it into system calls.
+// process attributes, and the names of a namespace; runtime/ turns it into system calls.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "compiler/common/source.hpp"
@@ -13,6 +14,16 @@
 namespace policy::ir {
 
 enum class NamespaceKind { Mount, Pid, Uts, Ipc, Net, Cgroup, User, Time };
+
+// A namespace's names: the policy language's and the plan JSON's ("mount"), the kernel's entry in
+// /proc/PID/ns/ ("mnt"), and its CLONE_NEW* flag (from <sched.h>; also setns's nstype).
+const char* namespace_name(NamespaceKind kind);
+const char* namespace_proc_name(NamespaceKind kind);
+int clone_flag(NamespaceKind kind);
+// The kind a policy names: by its language name or its /proc/PID/ns/ name ("mnt"); nullopt when
+// neither. namespace_spellings() lists every accepted name (for "did you mean").
+std::optional<NamespaceKind> namespace_kind(std::string_view name);
+std::vector<std::string> namespace_spellings();
 
 struct NamespaceSpec {
   NamespaceKind kind;

@@ -63,6 +63,10 @@ struct SyscallRule {
   std::vector<std::string> unless_caps;
 };
 
+// Whether `rule` is in force on `arch` for a target `kernel`: `arch` is among its arches (all of
+// them when none are named) and not among its not_arches, and `kernel` is at least its min_kernel.
+bool applies(const SyscallRule& rule, uint32_t arch, const KernelVersion& kernel);
+
 // Semantics (docs/language.md, "Which rule decides"): for a call of syscall S on arch A, the rules
 // for S that apply on A are tried in this order: rules with argument conditions in policy order,
 // then the unconditional rule; the first that matches decides, else default_action.

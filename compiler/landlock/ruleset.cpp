@@ -1,12 +1,11 @@
 #include "compiler/landlock/ruleset.hpp"
 
-#include "compiler/common/json_text.hpp"
-
 #include <algorithm>
 #include <nlohmann/json.hpp>
 
-#include "compiler/apparmor/variables.hpp"
 #include "compiler/common/json_text.hpp"
+#include "compiler/ir/describe.hpp"
+#include "compiler/ir/path_variables.hpp"
 #include "compiler/landlock/abi.hpp"
 
 namespace policy::landlock {
@@ -228,7 +227,7 @@ class Compiler {
           "");  // no allow rule reaches it: Landlock's default denial covers it
   }
 
-  static std::string apparmor_access(uint32_t access) { return access_words(access); }
+  static std::string apparmor_access(uint32_t access) { return ir::access_words(access); }
 
   void network() {
     const auto& net = p_.network;
@@ -290,7 +289,7 @@ size_t Ruleset::port_rule_count() const {
 }
 
 PatternBase pattern_base(const std::string& pattern) {
-  std::string p = apparmor::expand_variables(pattern);
+  std::string p = ir::expand_variables(pattern);
   size_t glob = std::string::npos;
   for (size_t i = 0; i < p.size(); ++i)
     if (is_glob_char(p[i])) {

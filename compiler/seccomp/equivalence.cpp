@@ -112,14 +112,6 @@ Judge program_judge(const Program& prog) {
   };
 }
 
-bool applies(const ir::SyscallRule& r, uint32_t arch, const ir::KernelVersion& kernel) {
-  if (!r.arches.empty() && std::find(r.arches.begin(), r.arches.end(), arch) == r.arches.end())
-    return false;
-  if (std::find(r.not_arches.begin(), r.not_arches.end(), arch) != r.not_arches.end()) return false;
-  if (r.min_kernel && kernel < *r.min_kernel) return false;
-  return true;
-}
-
 bool comparison_holds(const ir::Comparison& c, uint64_t arg, bool narrow) {
   uint64_t v = arg, value = c.value, mask = c.mask;
   if (narrow || c.width == ir::ArgWidth::Bits32) v &= 0xffffffffULL;
@@ -230,7 +222,7 @@ ir::Action decide(const ir::SeccompPolicy& policy, uint32_t arch, uint32_t nr, c
         const std::string s = sub;
         std::free(sub);
         for (const ir::SyscallRule& r : policy.rules)
-          if (r.syscall == s && applies(r, arch, kernel)) {
+          if (r.syscall == s && ir::applies(r, arch, kernel)) {
             name = s;
             through_mux = true;
             break;
@@ -240,7 +232,7 @@ ir::Action decide(const ir::SeccompPolicy& policy, uint32_t arch, uint32_t nr, c
   }
   const ir::SyscallRule* uncond = nullptr;
   for (const ir::SyscallRule& r : policy.rules) {
-    if (r.syscall != *name || !applies(r, arch, kernel)) continue;
+    if (r.syscall != *name || !ir::applies(r, arch, kernel)) continue;
     if (r.args.empty()) {
       if (!uncond) uncond = &r;
       continue;

@@ -239,32 +239,8 @@ uint32_t ret_of(const ir::Action& a) {
   return SECCOMP_RET_KILL_PROCESS;
 }
 
-std::string describe(const ir::Action& a) {
-  switch (a.kind) {
-    case ir::ActionKind::Allow:
-      return "allow";
-    case ir::ActionKind::Errno: {
-      auto n = names::errno_name(static_cast<int>(a.value));
-      return "errno(" + (n ? *n : std::to_string(a.value)) + ")";
-    }
-    case ir::ActionKind::KillProcess:
-      return "kill-process";
-    case ir::ActionKind::KillThread:
-      return "kill-thread";
-    case ir::ActionKind::Trap:
-      return a.value ? "trap(" + std::to_string(a.value) + ")" : std::string("trap");
-    case ir::ActionKind::Log:
-      return "log";
-    case ir::ActionKind::Trace:
-      return "trace(" + std::to_string(a.value) + ")";
-    case ir::ActionKind::UserNotify:
-      return "user-notify";
-  }
-  return "kill-process";
-}
-
 std::string describe(uint32_t ret) {
-  return describe(action_of(ret));
+  return ir::describe(action_of(ret));
 }
 
 uint32_t audit_arch(uint32_t arch_token) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 
+#include "compiler/ir/describe.hpp"
 #include "compiler/ir/seccomp.hpp"
 #include "compiler/seccomp/program.hpp"
 
@@ -32,10 +33,10 @@ RunResult run_filter_unchecked(const Program& prog, const struct seccomp_data& d
 ir::Action action_of(uint32_t ret);
 // The SECCOMP_RET_* value of an action (errno and trace/trap data in the low 16 bits).
 uint32_t ret_of(const ir::Action& action);
-// In the policy language's words: "allow", "errno(EPERM)", "errno(4095)", "kill-process",
-// "kill-thread", "trap", "trap(3)", "log", "trace(7)", "user-notify".
+// The action of a SECCOMP_RET_* value in the policy language's words (ir::describe).
 std::string describe(uint32_t ret);
-std::string describe(const ir::Action& action);
+// Callers that name both RET values and IR actions write seccomp::describe for either.
+using ir::describe;
 
 // AUDIT_ARCH_* value the kernel puts in seccomp_data.arch for a libseccomp arch token (they are the
 // same except x32, whose calls arrive as x86_64 with __X32_SYSCALL_BIT in the number).

@@ -13,6 +13,7 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
+#include "compiler/ir/describe.hpp"
 #include "compiler/seccomp/enosys.hpp"
 #include "compiler/seccomp/equivalence.hpp"
 #include "compiler/seccomp/interpreter.hpp"
@@ -48,7 +49,7 @@ struct Cmp {
 using Conj = std::vector<Cmp>;
 
 std::string where(const ir::SyscallRule& r) {
-  std::string s = describe(r.action);
+  std::string s = ir::describe(r.action);
   if (r.loc.known())
     s += " at " + r.loc.str();
   else if (!r.via.empty())
@@ -219,14 +220,6 @@ scmp_compare scmp_op(ir::CmpOp op) {
 }
 
 using Planned = LibseccompRule;
-
-bool applies(const ir::SyscallRule& r, uint32_t arch, const ir::KernelVersion& kernel) {
-  if (!r.arches.empty() && std::find(r.arches.begin(), r.arches.end(), arch) == r.arches.end())
-    return false;
-  if (std::find(r.not_arches.begin(), r.not_arches.end(), arch) != r.not_arches.end()) return false;
-  if (r.min_kernel && kernel < *r.min_kernel) return false;
-  return true;
-}
 
 // The values of one argument that no conditional rule picks, as masked equalities for `action`:
 // when every rule is one `arg & M == v` (or `arg == v`) on the same argument and mask, the other
@@ -505,7 +498,7 @@ LibseccompPlan plan_libseccomp(const ir::SeccompPolicy& policy, const ir::Kernel
     std::map<std::string, std::vector<const ir::SyscallRule*>> by_syscall;
     std::vector<std::string> order;
     for (const ir::SyscallRule& r : policy.rules) {
-      if (!applies(r, arch, kernel)) continue;
+      if (!ir::applies(r, arch, kernel)) continue;
       if (!libseccomp_has_syscall(r.syscall, arch)) continue;  // absent on this arch
       auto& v = by_syscall[r.syscall];
       if (v.empty()) order.push_back(r.syscall);
@@ -537,7 +530,7 @@ Program compile_with_libseccomp(const ir::SeccompPolicy& policy, const Libseccom
     Ctx ctx(seccomp_init(def));
     if (!ctx)
       throw Error("libseccomp: seccomp_init failed (default action " +
-                  describe(policy.default_action) + ")");
+                  ir::describe(policy.default_action) + ")");
     if (arch != seccomp_arch_native()) {
       check(seccomp_arch_add(ctx.get(), arch), "seccomp_arch_add " + names::arch_name(arch));
       check(seccomp_arch_remove(ctx.get(), SCMP_ARCH_NATIVE), "seccomp_arch_remove native");

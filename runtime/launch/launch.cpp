@@ -23,7 +23,7 @@
 #include <sstream>
 
 #include "runtime/common/host.hpp"
-#include "runtime/launch/capabilities.hpp"
+#include "runtime/launch/apply_capabilities.hpp"
 #include "runtime/launch/cgroup.hpp"
 #include "runtime/launch/exit_report.hpp"
 #include "runtime/launch/fds.hpp"

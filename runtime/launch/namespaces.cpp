@@ -11,59 +11,11 @@
 #include "compiler/common/error.hpp"
 
 namespace policy::launch::namespaces {
-namespace {
-
-int flag_of(ir::NamespaceKind k) {
-  switch (k) {
-    case ir::NamespaceKind::Mount:
-      return CLONE_NEWNS;
-    case ir::NamespaceKind::Pid:
-      return CLONE_NEWPID;
-    case ir::NamespaceKind::Uts:
-      return CLONE_NEWUTS;
-    case ir::NamespaceKind::Ipc:
-      return CLONE_NEWIPC;
-    case ir::NamespaceKind::Net:
-      return CLONE_NEWNET;
-    case ir::NamespaceKind::Cgroup:
-      return CLONE_NEWCGROUP;
-    case ir::NamespaceKind::User:
-      return CLONE_NEWUSER;
-    case ir::NamespaceKind::Time:
-      return CLONE_NEWTIME;
-  }
-  return 0;
-}
-
-}  // namespace
-
-const char* proc_name(ir::NamespaceKind k) {
-  switch (k) {
-    case ir::NamespaceKind::Mount:
-      return "mnt";
-    case ir::NamespaceKind::Pid:
-      return "pid";
-    case ir::NamespaceKind::Uts:
-      return "uts";
-    case ir::NamespaceKind::Ipc:
-      return "ipc";
-    case ir::NamespaceKind::Net:
-      return "net";
-    case ir::NamespaceKind::Cgroup:
-      return "cgroup";
-    case ir::NamespaceKind::User:
-      return "user";
-    case ir::NamespaceKind::Time:
-      return "time";
-  }
-  return "?";
-}
-
 uint64_t clone_flags(const ir::NamespacePlan& plan) {
   uint64_t flags = CLONE_NEWNS;
   for (const auto& ns : plan.namespaces)
     if (ns.join_path.empty() && ns.kind != ir::NamespaceKind::Cgroup)
-      flags |= static_cast<uint64_t>(flag_of(ns.kind));
+      flags |= static_cast<uint64_t>(ir::clone_flag(ns.kind));
   return flags;
 }
 
@@ -81,15 +33,16 @@ Joins::Joins(const ir::NamespacePlan& plan) {
   for (const auto& ns : plan.namespaces) {
     if (ns.join_path.empty()) continue;
     if (ns.kind == ir::NamespaceKind::Mount || ns.kind == ir::NamespaceKind::User)
-      throw Error(std::string("namespaces: joining an existing ") + proc_name(ns.kind) +
-                  " namespace (" + ns.join_path + ") is not supported by policyrun: " +
+      throw Error(std::string("namespaces: joining an existing ") +
+                  ir::namespace_proc_name(ns.kind) + " namespace (" + ns.join_path +
+                  ") is not supported by policyrun: " +
                   (ns.loc.known() ? ns.loc.str() + ": " : "") + "remove 'join' to get a new one");
     Target t;
-    t.nstype = flag_of(ns.kind);
+    t.nstype = ir::clone_flag(ns.kind);
     t.path = ns.join_path;
     t.target.reset(::open(ns.join_path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!t.target.valid()) throw sys_error("namespaces: open the namespace to join", ns.join_path);
-    std::string own = std::string("/proc/self/ns/") + proc_name(ns.kind);
+    std::string own = std::string("/proc/self/ns/") + ir::namespace_proc_name(ns.kind);
     if (ns.kind == ir::NamespaceKind::Pid) own = "/proc/self/ns/pid_for_children";
     if (ns.kind == ir::NamespaceKind::Time) own = "/proc/self/ns/time_for_children";
     t.saved.reset(::open(own.c_str(), O_RDONLY | O_CLOEXEC));

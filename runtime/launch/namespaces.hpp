@@ -20,8 +20,6 @@ uint64_t clone_flags(const ir::NamespacePlan& plan);
 bool new_cgroup_ns(const ir::NamespacePlan& plan);
 void enter_new_cgroup_ns();
 
-const char* proc_name(ir::NamespaceKind kind);  // "net", "mnt", ...
-
 // Namespaces to join, opened before anything runs so that a bad path fails early. enter() moves
 // the calling thread into them just before clone (so the child is created inside them), leave()
 // moves it back right after. Joining a mount or user namespace is refused: the rootfs is built

@@ -25,7 +25,7 @@
 #include <tuple>
 
 #include "compiler/bpfgen/bpfgen.hpp"
-#include "compiler/caps/capabilities.hpp"
+#include "compiler/caps/capability_formats.hpp"
 #include "compiler/common/names.hpp"
 #include "compiler/frontend/frontend.hpp"
 #include "compiler/frontend/parse.hpp"

@@ -12,7 +12,7 @@
 #include <nlohmann/json.hpp>
 #include <sstream>
 
-#include "compiler/caps/capabilities.hpp"
+#include "compiler/caps/capability_formats.hpp"
 #include "compiler/common/names.hpp"
 #include "compiler/driver/driver.hpp"
 #include "compiler/seccomp/equivalence.hpp"

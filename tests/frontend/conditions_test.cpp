@@ -176,8 +176,8 @@ TEST(Conditions, SameConditionTwoActionsConflicts) {
       "== 1)\n allow socket(domain == 3)\n} }");
   EXPECT_FALSE(c.policy);
   EXPECT_EQ(c.errors, 1u);
-  EXPECT_NE(c.diagnostics.find("test.pol:3:7: error: conflicting actions for 'socket': kill and "
-                               "allow\n"),
+  EXPECT_NE(c.diagnostics.find("test.pol:3:7: error: conflicting actions for 'socket': "
+                               "kill-process and allow\n"),
             std::string::npos)
       << c.diagnostics;
 }

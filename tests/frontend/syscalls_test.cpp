@@ -1,7 +1,10 @@
 // Syscall rules: actions, targets, groups, gates, conflicts and the headline diagnostics.
 #include <gtest/gtest.h>
 
+#include <cerrno>
+
 #include "compiler/common/names.hpp"
+#include "compiler/ir/describe.hpp"
 #include "tests/frontend/test_util.hpp"
 
 namespace policy {
@@ -114,12 +117,41 @@ TEST(Syscalls, ConflictingActionsIsAnError) {
   auto c = compile("policy p {\n  syscalls {\n    allow read\n    kill read\n  }\n}\n");
   EXPECT_FALSE(c.policy);
   EXPECT_EQ(c.diagnostics,
-            "test.pol:4:10: error: conflicting actions for 'read': kill and allow\n"
+            "test.pol:4:10: error: conflicting actions for 'read': kill-process and allow\n"
             "    kill read\n"
             "         ^\n"
             "test.pol:3:11: note: previous rule for 'read' is here\n"
             "    allow read\n"
             "          ^\n");
+}
+
+// ir::describe writes each action in words the language reads back as that same action.
+TEST(Syscalls, DescribedActionsReadBack) {
+  using K = ir::ActionKind;
+  const ir::Action actions[] = {{K::Allow, 0},    {K::Errno, EPERM},   {K::Errno, 0},
+                                {K::Errno, 4095}, {K::KillProcess, 0}, {K::KillThread, 0},
+                                {K::Trap, 0},     {K::Trap, 3},        {K::Log, 0},
+                                {K::Trace, 7},    {K::UserNotify, 0}};
+  for (const ir::Action& a : actions) {
+    std::string text = "policy p { syscalls default " + ir::describe(a) + " {\n allow write\n " +
+                       ir::describe(a) + " read\n} }";
+    auto c = compile(text);
+    ASSERT_TRUE(c.policy) << text << "\n" << c.diagnostics;
+    EXPECT_EQ(c.policy->seccomp.default_action, a) << text;
+    ASSERT_NE(find_rule(*c.policy, "read"), nullptr) << text;
+    EXPECT_EQ(find_rule(*c.policy, "read")->action, a) << text;
+  }
+}
+
+// The message names each action as the language writes it, data included: trap(1) and trap(2)
+// are different actions, and a message that said "trap and trap" would not say why they conflict.
+TEST(Syscalls, ConflictingActionsAreNamedWithTheirData) {
+  auto c = compile("policy p {\n  syscalls {\n    trap(1) read\n    trap(2) read\n  }\n}\n");
+  EXPECT_FALSE(c.policy);
+  EXPECT_NE(c.diagnostics.find("test.pol:4:13: error: conflicting actions for 'read': trap(2) and "
+                               "trap(1)\n"),
+            std::string::npos)
+      << c.diagnostics;
 }
 
 TEST(Syscalls, DuplicateRuleWarns) {
@@ -206,8 +238,8 @@ TEST(Syscalls, TwoGroupsConflict) {
       "group @a { read }\ngroup @b { read }\npolicy p { syscalls {\n allow @a\n kill @b\n} }");
   EXPECT_FALSE(c.policy);
   EXPECT_EQ(c.diagnostics,
-            "test.pol:5:7: error: conflicting actions for 'read': kill (via @b) and allow (via "
-            "@a)\n"
+            "test.pol:5:7: error: conflicting actions for 'read': kill-process (via @b) and allow "
+            "(via @a)\n"
             " kill @b\n"
             "      ^\n"
             "test.pol:4:8: note: previous rule for 'read' is here\n"

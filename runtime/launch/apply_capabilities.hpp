@@ -2,7 +2,7 @@
 // after the uid change, the permitted/effective/inheritable sets and the ambient set are set.
 #pragma once
 
-#include "compiler/ir/capabilities.hpp"
+#include "compiler/ir/capability_sets.hpp"
 
 namespace policy::launch::capabilities {
 

@@ -1,4 +1,4 @@
-#include "runtime/launch/capabilities.hpp"
+#include "runtime/launch/apply_capabilities.hpp"
 
 #include <sys/capability.h>
 

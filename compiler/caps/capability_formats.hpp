@@ -11,7 +11,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "compiler/ir/capabilities.hpp"
+#include "compiler/ir/capability_sets.hpp"
 
 namespace policy::caps {
 

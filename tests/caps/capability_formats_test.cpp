@@ -1,6 +1,6 @@
 // The capability backend against the kernel (/proc/self/status of a real process that dropped
 // its capabilities) and against libcap's own capsh.
-#include "compiler/caps/capabilities.hpp"
+#include "compiler/caps/capability_formats.hpp"
 
 #include <gtest/gtest.h>
 #include <sys/capability.h>
