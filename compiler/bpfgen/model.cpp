@@ -31,15 +31,6 @@ std::optional<uint32_t> direct_number(const std::string& name, uint32_t arch) {
   return found->second;
 }
 
-// libseccomp's "never" for one comparison on one arch (after cutting to 32 bits on narrow arches):
-// such a conjunction is dropped before the multiplexer rewrite.
-bool never_holds(const ir::Comparison& c, bool narrow) {
-  uint64_t v = c.value, m = c.mask;
-  if (narrow) v &= 0xffffffffULL, m &= 0xffffffffULL;
-  if (!narrow && c.width == ir::ArgWidth::Bits32 && v > 0xffffffffULL) return true;
-  return c.op == ir::CmpOp::MaskedEq && (v & ~m) != 0;
-}
-
 std::string rule_where(const ir::SyscallRule& r) {
   std::string s = ir::describe(r.action);
   if (r.loc.known()) s += " at " + r.loc.str();
@@ -87,6 +78,7 @@ PolicyModel build_model(const ir::SeccompPolicy& policy, std::optional<ir::Kerne
     struct Derived {
       uint32_t mux_nr;
       ConditionalRule rule;
+      bool unconditional;  // from a rule without conditions: tried after the conditional ones
     };
     std::vector<Derived> derived;
     auto add = [&](const ir::SyscallRule& r, uint32_t nr) {
@@ -132,7 +124,7 @@ PolicyModel build_model(const ir::SeccompPolicy& policy, std::optional<ir::Kerne
       if (r.args.empty()) cond.push_back({call});
       for (const ir::Conjunction& conj : r.args) {
         if (std::any_of(conj.begin(), conj.end(),
-                        [&](const ir::Comparison& c) { return never_holds(c, am.narrow); }))
+                        [&](const ir::Comparison& c) { return ir::never_holds(c, am.narrow); }))
           continue;
         ir::Conjunction rewritten{call};
         for (const ir::Comparison& c : conj)
@@ -140,8 +132,13 @@ PolicyModel build_model(const ir::SeccompPolicy& policy, std::optional<ir::Kerne
         cond.push_back(std::move(rewritten));
       }
       if (auto mux_nr = names::syscall_number(*mux, arch); mux_nr && !cond.empty())
-        derived.push_back({static_cast<uint32_t>(*mux_nr), ConditionalRule{cond, r.action}});
+        derived.push_back(
+            {static_cast<uint32_t>(*mux_nr), ConditionalRule{cond, r.action}, r.args.empty()});
     }
+    // As for a direct call, a call's conditional rules come before its unconditional one (the
+    // sub-call numbers of different calls never overlap, so one partition orders them all).
+    std::stable_partition(derived.begin(), derived.end(),
+                          [](const Derived& x) { return !x.unconditional; });
     for (Derived& x : derived) {
       auto [it, fresh] = am.syscalls.try_emplace(x.mux_nr);
       SyscallDecision& d = it->second;

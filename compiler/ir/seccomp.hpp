@@ -67,6 +67,12 @@ struct SyscallRule {
 // them when none are named) and not among its not_arches, and `kernel` is at least its min_kernel.
 bool applies(const SyscallRule& rule, uint32_t arch, const KernelVersion& kernel);
 
+// Whether comparison `c` can hold for no argument value at all on an arch (`narrow`: one that
+// libseccomp treats as 32-bit, where values and masks are cut to 32 bits): `u32(x) == V` with V
+// above 32 bits, or `x & M == V` with bits of V outside M. libseccomp drops such a conjunction
+// before it rewrites a rule onto the x86 multiplexers; bpfgen and decide() do the same.
+bool never_holds(const Comparison& c, bool narrow);
+
 // Semantics (docs/language.md, "Which rule decides"): for a call of syscall S on arch A, the rules
 // for S that apply on A are tried in this order: rules with argument conditions in policy order,
 // then the unconditional rule; the first that matches decides, else default_action.

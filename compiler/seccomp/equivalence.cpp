@@ -198,6 +198,50 @@ std::optional<std::string> first_difference(const Program& a, const Program& b,
   return explore(program_judge(a), program_judge(b), arches, interesting_values);
 }
 
+namespace {
+
+// The rules for `name` that apply on `arch`: the first conditional rule that matches, else the
+// unconditional one, else nothing. `through_mux`: the call came through x86's socketcall/ipc, so
+// a condition on arg0 stands for the sub-call number (already matched) and is left out, unless it
+// can never hold on the arch, in which case its conjunction is dropped as libseccomp drops it.
+std::optional<ir::Action> rules_decide(const ir::SeccompPolicy& policy, const std::string& name,
+                                       uint32_t arch, const Args& args,
+                                       const ir::KernelVersion& kernel, bool through_mux) {
+  const bool narrow = arch_is_32bit(arch);
+  const ir::SyscallRule* uncond = nullptr;
+  for (const ir::SyscallRule& r : policy.rules) {
+    if (r.syscall != name || !ir::applies(r, arch, kernel)) continue;
+    if (r.args.empty()) {
+      if (!uncond) uncond = &r;
+      continue;
+    }
+    for (const ir::Conjunction& conj : r.args) {
+      const bool all = std::all_of(conj.begin(), conj.end(), [&](const ir::Comparison& c) {
+        if (through_mux && c.arg == 0) return !ir::never_holds(c, narrow);
+        return c.arg <= 5 && comparison_holds(c, args[c.arg], narrow);
+      });
+      if (all) return r.action;
+    }
+  }
+  if (uncond) return uncond->action;
+  return std::nullopt;
+}
+
+// The call behind x86's socketcall/ipc that `args[0]` selects, if it is one libseccomp knows.
+std::optional<std::string> call_behind(const std::string& mux, uint32_t arch, const Args& args) {
+  const int base = mux == "socketcall" ? 100 : 200;
+  const uint32_t call = static_cast<uint32_t>(args[0]);
+  if (call >= 100) return std::nullopt;
+  char* sub = seccomp_syscall_resolve_num_arch(arch, -(base + static_cast<int>(call)));
+  if (!sub) return std::nullopt;
+  std::string s = sub;
+  std::free(sub);
+  if (multiplexer_of(s, arch) != mux) return std::nullopt;
+  return s;
+}
+
+}  // namespace
+
 ir::Action decide(const ir::SeccompPolicy& policy, uint32_t arch, uint32_t nr, const Args& args,
                   const ir::KernelVersion& kernel) {
   auto name = names::syscall_name(static_cast<int>(nr), arch);
@@ -207,46 +251,16 @@ ir::Action decide(const ir::SeccompPolicy& policy, uint32_t arch, uint32_t nr, c
       return enosys_action();
     return policy.default_action;
   }
-  const bool narrow = arch_is_32bit(arch);
-  // A socket or IPC call made through the arch's multiplexer (x86 socketcall(SYS_SOCKET, argv)):
-  // the rules of that call decide, as libseccomp places them. The call's own arguments are in
-  // memory the filter cannot read: a condition on arg0 is replaced by the sub-call number and the
-  // other conditions compare the multiplexer's own arguments (libseccomp's widening).
-  bool through_mux = false;
-  if (*name == "socketcall" || *name == "ipc") {
-    const int base = *name == "socketcall" ? 100 : 200;
-    const uint32_t call = static_cast<uint32_t>(args[0]);
-    if (call < 100) {
-      char* sub = seccomp_syscall_resolve_num_arch(arch, -(base + static_cast<int>(call)));
-      if (sub) {
-        const std::string s = sub;
-        std::free(sub);
-        for (const ir::SyscallRule& r : policy.rules)
-          if (r.syscall == s && ir::applies(r, arch, kernel)) {
-            name = s;
-            through_mux = true;
-            break;
-          }
-      }
-    }
-  }
-  const ir::SyscallRule* uncond = nullptr;
-  for (const ir::SyscallRule& r : policy.rules) {
-    if (r.syscall != *name || !ir::applies(r, arch, kernel)) continue;
-    if (r.args.empty()) {
-      if (!uncond) uncond = &r;
-      continue;
-    }
-    for (const ir::Conjunction& conj : r.args) {
-      bool all = true;
-      for (const ir::Comparison& c : conj) {
-        if (through_mux && c.arg == 0) continue;
-        if (c.arg > 5 || !comparison_holds(c, args[c.arg], narrow)) all = false;
-      }
-      if (all) return r.action;
-    }
-  }
-  return uncond ? uncond->action : policy.default_action;
+  if (auto own = rules_decide(policy, *name, arch, args, kernel, false)) return *own;
+  // A socket or IPC call made through the arch's multiplexer (x86 socketcall(SYS_SOCKET, argv)),
+  // when the multiplexer's own rules did not decide: the rules of that call decide, as libseccomp
+  // places them. The call's own arguments are in memory the filter cannot read: a condition on
+  // arg0 is replaced by the sub-call number and the other conditions compare the multiplexer's
+  // own arguments (libseccomp's widening).
+  if (*name == "socketcall" || *name == "ipc")
+    if (auto sub = call_behind(*name, arch, args))
+      if (auto behind = rules_decide(policy, *sub, arch, args, kernel, true)) return *behind;
+  return policy.default_action;
 }
 
 std::optional<std::string> first_difference_from_policy(const Program& prog,

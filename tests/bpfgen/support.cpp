@@ -321,19 +321,6 @@ std::optional<std::string> compare_programs(const seccomp::Program& a, const sec
   return std::nullopt;
 }
 
-std::vector<std::string> unjudged_multiplexers(const ir::SeccompPolicy& policy, uint32_t arch) {
-  std::vector<std::string> out;
-  for (const char* mux : {"socketcall", "ipc"}) {
-    bool own = false, behind = false;
-    for (const ir::SyscallRule& r : policy.rules) {
-      own = own || r.syscall == mux;
-      behind = behind || seccomp::multiplexer_of(r.syscall, arch) == mux;
-    }
-    if (own && behind) out.push_back(mux);
-  }
-  return out;
-}
-
 std::optional<std::string> first_difference_from_decide(const seccomp::Program& prog,
                                                         const ir::SeccompPolicy& policy,
                                                         std::mt19937_64& rng) {
@@ -372,8 +359,6 @@ std::optional<std::string> first_difference_from_decide(const seccomp::Program& 
     const auto highest = static_cast<uint32_t>(names::highest_syscall_number(t) & 0x3fffffff);
     for (int k = 0; k < 24; ++k)
       numbers.insert(base + std::uniform_int_distribution<uint32_t>(0, highest + 64)(rng));
-    for (const std::string& mux : unjudged_multiplexers(policy, t))
-      if (auto nr = names::syscall_number(mux, t)) numbers.erase(static_cast<uint32_t>(*nr));
     for (uint32_t nr : numbers) {
       auto want = [&](const seccomp::Args& args) {
         return seccomp::ret_of(seccomp::decide(policy, t, nr, args, kernel));

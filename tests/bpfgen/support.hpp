@@ -43,16 +43,8 @@ std::optional<std::string> compare_programs(const seccomp::Program& a, const sec
 // policy's constants, and 64 random combinations of those values; plus a foreign arch value, which
 // must get the bad-arch action. nullopt when they agree, else the first difference in words.
 // (seccomp::first_difference_from_policy explores further, too slowly for hundreds of policies.)
-// Calls of a multiplexer (x86 socketcall, ipc) are not judged on an arch where the policy has
-// rules both for the multiplexer and for a call behind it: there seccomp::decide disagrees with
-// bpfgen and libseccomp (an unconditional rule on the multiplexer overrides the calls behind it
-// in both, docs/bpfgen.md; when no rule of the call behind it matches, decide falls to the
-// default instead of the multiplexer's own rules).
 std::optional<std::string> first_difference_from_decide(const seccomp::Program& prog,
                                                         const ir::SeccompPolicy& policy,
                                                         std::mt19937_64& rng);
-// The multiplexer ("socketcall", "ipc") on `arch` whose calls first_difference_from_decide does not
-// judge for this policy, if any.
-std::vector<std::string> unjudged_multiplexers(const ir::SeccompPolicy& policy, uint32_t arch);
 
 }  // namespace policy::bpfgen::testing
