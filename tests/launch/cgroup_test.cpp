@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "kernel_skip.hpp"
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/cgroup.hpp"
 #include "runtime/launch/files.hpp"
@@ -87,13 +88,14 @@ TEST(CgroupLayout, SharesToWeightAsRuncConverts) {
 
 namespace {
 
-void require_v1_controllers() {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+// Why this host cannot run the v1 limit tests ("" when it can).
+std::string v1_controllers_missing() {
   auto l = cg::detect();
   for (const char* c : {"memory", "pids", "cpu"})
     if (!l.v1_mounts.count(c))
-      GTEST_SKIP() << "this host has no cgroup v1 '" << c
-                   << "' hierarchy (the v2 path is exercised on v2 hosts)";
+      return std::string("this host has no cgroup v1 '") + c +
+             "' hierarchy (the v2 path is exercised on v2 hosts)";
+  return "";
 }
 
 policy::ir::Policy shared_net_policy() {
@@ -109,8 +111,7 @@ policy::ir::Policy shared_net_policy() {
 }  // namespace
 
 TEST(CgroupLimits, V1LimitFilesHoldThePolicysValuesInsideTheRun) {
-  require_v1_controllers();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), v1_controllers_missing());
   auto p = shared_net_policy();
   p.resources.memory_bytes = 64ull << 20;
   p.resources.pids = 32;
@@ -145,8 +146,7 @@ TEST(CgroupLimits, V1LimitFilesHoldThePolicysValuesInsideTheRun) {
 }
 
 TEST(CgroupLimits, ForkBombIsStoppedByThePidsLimitAndReported) {
-  require_v1_controllers();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), v1_controllers_missing());
   auto p = launch_test::docker_like_policy();
   p.resources.pids = 8;
   auto r = launch_test::run(p, "i=0; while [ $i -lt 20 ]; do sleep 1 & i=$((i+1)); done; exit 0");
@@ -155,8 +155,7 @@ TEST(CgroupLimits, ForkBombIsStoppedByThePidsLimitAndReported) {
 }
 
 TEST(CgroupLimits, MemoryHogIsOomKilledAndReported) {
-  require_v1_controllers();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), v1_controllers_missing());
   auto p = launch_test::docker_like_policy();
   p.resources.memory_bytes = 32ull << 20;
   auto r = launch_test::run(p, "dd if=/dev/zero of=/dev/null bs=128M count=1; echo survived");
@@ -165,7 +164,7 @@ TEST(CgroupLimits, MemoryHogIsOomKilledAndReported) {
 }
 
 TEST(CgroupLimits, UnavailableControllerFailsClosed) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  SKIP_UNLESS(needs::root());
   auto l = cg::detect();
   if (l.mode != cg::Mode::Hybrid && l.mode != cg::Mode::V1) GTEST_SKIP() << "v1 host only";
   // hugetlb is not something the policy language can ask for; use a layout without pids.
@@ -195,7 +194,7 @@ cg::Layout unified_only() {
 }  // namespace
 
 TEST(CgroupV2, RunCgroupInTheUnifiedHierarchyHoldsTheProcessAndIsRemoved) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  SKIP_UNLESS(needs::root());
   auto l = unified_only();
   if (l.v2_mount.empty()) GTEST_SKIP() << "no cgroup2 mounted on this host";
   std::string id = "v2-" + policy::launch::files::random_id();
@@ -234,7 +233,7 @@ TEST(CgroupV2, RunCgroupInTheUnifiedHierarchyHoldsTheProcessAndIsRemoved) {
 }
 
 TEST(CgroupV2, LimitWithoutADelegatedControllerFailsClosedNamingTheFile) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  SKIP_UNLESS(needs::root());
   auto l = unified_only();
   if (l.v2_mount.empty()) GTEST_SKIP() << "no cgroup2 mounted on this host";
   if (l.v2_controllers.count("pids"))
@@ -251,7 +250,7 @@ TEST(CgroupV2, LimitWithoutADelegatedControllerFailsClosedNamingTheFile) {
 }
 
 TEST(CgroupDevices, V1DevicesListHoldsExactlyThePolicysRules) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  SKIP_UNLESS(needs::root());
   auto l = cg::detect();
   if (!l.v1_mounts.count("devices")) GTEST_SKIP() << "no v1 devices controller on this host";
   std::string id = "dev-" + policy::launch::files::random_id();
@@ -270,7 +269,7 @@ TEST(CgroupDevices, V1DevicesListHoldsExactlyThePolicysRules) {
 }
 
 TEST(CgroupDevices, NoControllerAndNoCgroup2FailsClosed) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  SKIP_UNLESS(needs::root());
   auto l = cg::detect();
   if (l.mode != cg::Mode::Hybrid && l.mode != cg::Mode::V1) GTEST_SKIP() << "v1 host only";
   cg::Layout v1_only = l;
