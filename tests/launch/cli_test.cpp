@@ -51,6 +51,7 @@ TEST(PolicyrunCli, RunsTheCommandAfterTheImageUnderThePolicy) {
   std::string state = launch_test::scratch() + "/cli-state";
   auto r = policyrun({"--policy", pol, "--root", state, "--apparmor=off", "-e", "FOO=bar", "-w",
                       "/tmp", "-u", "1000:1000", launch_test::busybox_layer(), "sh", "-c",
+                      // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one script, two lines
                       "hostname; id -u; pwd; echo $FOO; grep -E '^(CapBnd|NoNewPrivs|Seccomp):' "
                       "/proc/self/status; mkdir /tmp/x; touch /etc/y; exit 3"});
   EXPECT_EQ(r.status, 3) << r.err;
