@@ -16,7 +16,7 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
-#include "kernel_skip.hpp"
+#include "support/kernel_skip.hpp"
 
 using namespace policy;
 

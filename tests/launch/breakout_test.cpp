@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <fstream>
 
-#include "kernel_skip.hpp"
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/launch.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 

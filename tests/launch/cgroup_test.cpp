@@ -8,10 +8,10 @@
 #include <fstream>
 #include <sstream>
 
-#include "kernel_skip.hpp"
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/cgroup.hpp"
 #include "runtime/launch/files.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 namespace cg = policy::launch::cgroup;

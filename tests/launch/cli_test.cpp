@@ -9,8 +9,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "kernel_skip.hpp"
 #include "launch/launch_fixture.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 

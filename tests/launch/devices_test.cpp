@@ -17,11 +17,11 @@
 #include <sstream>
 
 #include "compiler/common/error.hpp"
-#include "kernel_skip.hpp"
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/cgroup.hpp"
 #include "runtime/launch/devices.hpp"
 #include "runtime/launch/files.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 namespace cg = policy::launch::cgroup;

@@ -19,9 +19,9 @@
 #include <thread>
 
 #include "compiler/common/names.hpp"
-#include "kernel_skip.hpp"
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/exit_report.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 using policy::launch::exit_report::describe_kill;

@@ -14,9 +14,9 @@
 #include <sstream>
 #include <thread>
 
-#include "kernel_skip.hpp"
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/launch.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 using launch_test::docker_like_policy;

@@ -19,9 +19,9 @@
 #include <sstream>
 #include <thread>
 
-#include "kernel_skip.hpp"
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/cgroup.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 

@@ -19,8 +19,8 @@
 #include <filesystem>
 #include <fstream>
 
-#include "kernel_skip.hpp"
 #include "launch/launch_fixture.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 
