@@ -12,8 +12,9 @@ namespace policy {
 
 class Error : public std::runtime_error {
  public:
-  explicit Error(std::string message, int sys_errno = 0)
-      : std::runtime_error(std::move(message)), sys_errno_(sys_errno) {}
+  // (std::runtime_error copies the message whatever it is given: a move would be none.)
+  explicit Error(const std::string& message, int sys_errno = 0)
+      : std::runtime_error(message), sys_errno_(sys_errno) {}
   int sys_errno() const { return sys_errno_; }
 
  private:

@@ -25,8 +25,8 @@ inline constexpr int kExitNotFound = 127;      // the command was not found in t
 // with: 125, or 126/127 when execve itself failed.
 class LaunchError : public Error {
  public:
-  LaunchError(std::string message, int sys_errno, int exit_code)
-      : Error(std::move(message), sys_errno), exit_code_(exit_code) {}
+  LaunchError(const std::string& message, int sys_errno, int exit_code)
+      : Error(message, sys_errno), exit_code_(exit_code) {}
   int exit_code() const { return exit_code_; }
 
  private:

@@ -16,6 +16,7 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
+#include "support/kernel_skip.hpp"
 
 using namespace policy;
 
@@ -156,7 +157,7 @@ TEST(CapsSets, StatusLinesAndParseRoundTrip) {
 // The real thing: a child drops to Docker's sets with libcap and prctl, then reads what the kernel
 // says in /proc/self/status; our rendering of the same sets must match it line for line.
 TEST(CapsSets, KernelShowsTheSetsAsWeRenderThem) {
-  if (geteuid() != 0) GTEST_SKIP() << "needs root to drop capabilities in a child";
+  SKIP_UNLESS(needs::root());  // drops capabilities in a child
   ir::CapabilitySets want = keep(kDockerMask);
   int fds[2];
   ASSERT_EQ(pipe(fds), 0);

@@ -11,14 +11,11 @@
 
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/launch.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 
 namespace {
-
-void require_root() {
-  if (::geteuid() != 0) GTEST_SKIP() << "launch tests need root";
-}
 
 // A copy of the busybox layer with one hostile change.
 std::string hostile_layer(const std::string& name, const std::string& path,
@@ -46,8 +43,7 @@ void expect_refused(const std::string& layer, const std::string& what) {
 }  // namespace
 
 TEST(Breakout, FdsOpenInTheRuntimeDoNotReachTheContainer) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   int fd = ::open("/etc", O_RDONLY | O_DIRECTORY);  // deliberately without O_CLOEXEC
   ASSERT_GE(fd, 0);
   ASSERT_EQ(::dup2(fd, 57), 57);
@@ -60,8 +56,7 @@ TEST(Breakout, FdsOpenInTheRuntimeDoNotReachTheContainer) {
 }
 
 TEST(Breakout, WorkingDirectoryThroughALeakedFdIsRefused) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   // CVE-2024-21626: cwd /proc/self/fd/N naming a host directory fd still open in the runtime.
   int fd = ::open("/", O_RDONLY | O_DIRECTORY);
   ASSERT_GE(fd, 0);
@@ -79,8 +74,7 @@ TEST(Breakout, WorkingDirectoryThroughALeakedFdIsRefused) {
 }
 
 TEST(Breakout, TheRuntimeBinaryIsNotReachableFromInside) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   std::string self = fs::read_symlink("/proc/self/exe").string();
   // Without init, PID 1 is the command itself; with init, PID 1 is non-dumpable.
   auto r = launch_test::run(launch_test::docker_like_policy(),
@@ -95,32 +89,27 @@ TEST(Breakout, TheRuntimeBinaryIsNotReachableFromInside) {
 }
 
 TEST(Breakout, ImageWithProcAsSymlinkIsRefused) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   expect_refused(hostile_layer("proc-link", "/proc", "/"), "/proc");
 }
 
 TEST(Breakout, ImageWithSysAsSymlinkIsRefused) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   expect_refused(hostile_layer("sys-link", "/sys", "/etc"), "/sys");
 }
 
 TEST(Breakout, ImageWithDevNullAsSymlinkIsRefused) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   expect_refused(hostile_layer("devnull-link", "/dev/null", "/etc/passwd"), "/dev/null");
 }
 
 TEST(Breakout, ImageWithDevAsSymlinkIsRefused) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   expect_refused(hostile_layer("dev-link", "/dev", "/tmp"), "/dev");
 }
 
 TEST(Breakout, NothingIsLeftBehindAfterAFailedLaunch) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = launch_test::docker_like_policy();
   p.resources.pids = 10;
   policy::launch::LaunchRequest req;
@@ -184,8 +173,7 @@ std::string chmod_every_mask(const policy::ir::Policy& p, const std::string& mod
 // host's own mode and owner (harmless even if the hole were open: only the ctime would change),
 // then, when that held, the real attack, with the host's node restored if it ever changed.
 TEST(Breakout, MasksAreNotTheHostsDevNull) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   const NodeState before = host_dev_null();
   auto p = launch_test::docker_like_policy();
   char mode[8];

@@ -12,6 +12,7 @@
 #include "runtime/common/host.hpp"
 #include "runtime/launch/cgroup.hpp"
 #include "runtime/launch/files.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 namespace cg = policy::launch::cgroup;
@@ -88,13 +89,14 @@ TEST(CgroupLayout, SharesToWeightAsRuncConverts) {
 
 namespace {
 
-void require_v1_controllers() {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+// Why this host cannot run the v1 limit tests ("" when it can).
+std::string v1_controllers_missing() {
   auto l = cg::detect();
   for (const char* c : {"memory", "pids", "cpu"})
     if (!l.v1_mounts.count(c))
-      GTEST_SKIP() << "this host has no cgroup v1 '" << c
-                   << "' hierarchy (the v2 path is exercised on v2 hosts)";
+      return std::string("this host has no cgroup v1 '") + c +
+             "' hierarchy (the v2 path is exercised on v2 hosts)";
+  return "";
 }
 
 policy::ir::Policy shared_net_policy() {
@@ -110,8 +112,7 @@ policy::ir::Policy shared_net_policy() {
 }  // namespace
 
 TEST(CgroupLimits, V1LimitFilesHoldThePolicysValuesInsideTheRun) {
-  require_v1_controllers();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), v1_controllers_missing());
   auto p = shared_net_policy();
   p.resources.memory_bytes = 64ull << 20;
   p.resources.pids = 32;
@@ -146,8 +147,7 @@ TEST(CgroupLimits, V1LimitFilesHoldThePolicysValuesInsideTheRun) {
 }
 
 TEST(CgroupLimits, ForkBombIsStoppedByThePidsLimitAndReported) {
-  require_v1_controllers();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), v1_controllers_missing());
   auto p = launch_test::docker_like_policy();
   p.resources.pids = 8;
   auto r = launch_test::run(p, "i=0; while [ $i -lt 20 ]; do sleep 1 & i=$((i+1)); done; exit 0");
@@ -156,8 +156,7 @@ TEST(CgroupLimits, ForkBombIsStoppedByThePidsLimitAndReported) {
 }
 
 TEST(CgroupLimits, MemoryHogIsOomKilledAndReported) {
-  require_v1_controllers();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), v1_controllers_missing());
   auto p = launch_test::docker_like_policy();
   p.resources.memory_bytes = 32ull << 20;
   auto r = launch_test::run(p, "dd if=/dev/zero of=/dev/null bs=128M count=1; echo survived");
@@ -166,7 +165,7 @@ TEST(CgroupLimits, MemoryHogIsOomKilledAndReported) {
 }
 
 TEST(CgroupLimits, UnavailableControllerFailsClosed) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  SKIP_UNLESS(needs::root());
   auto l = cg::detect();
   if (l.mode != cg::Mode::Hybrid && l.mode != cg::Mode::V1) GTEST_SKIP() << "v1 host only";
   // hugetlb is not something the policy language can ask for; use a layout without pids.
@@ -196,7 +195,7 @@ cg::Layout unified_only() {
 }  // namespace
 
 TEST(CgroupV2, RunCgroupInTheUnifiedHierarchyHoldsTheProcessAndIsRemoved) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  SKIP_UNLESS(needs::root());
   auto l = unified_only();
   if (l.v2_mount.empty()) GTEST_SKIP() << "no cgroup2 mounted on this host";
   std::string id = "v2-" + policy::runtime::random_hex(6);
@@ -235,7 +234,7 @@ TEST(CgroupV2, RunCgroupInTheUnifiedHierarchyHoldsTheProcessAndIsRemoved) {
 }
 
 TEST(CgroupV2, LimitWithoutADelegatedControllerFailsClosedNamingTheFile) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  SKIP_UNLESS(needs::root());
   auto l = unified_only();
   if (l.v2_mount.empty()) GTEST_SKIP() << "no cgroup2 mounted on this host";
   if (l.v2_controllers.count("pids"))
@@ -252,7 +251,7 @@ TEST(CgroupV2, LimitWithoutADelegatedControllerFailsClosedNamingTheFile) {
 }
 
 TEST(CgroupDevices, V1DevicesListHoldsExactlyThePolicysRules) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  SKIP_UNLESS(needs::root());
   auto l = cg::detect();
   if (!l.v1_mounts.count("devices")) GTEST_SKIP() << "no v1 devices controller on this host";
   std::string id = "dev-" + policy::runtime::random_hex(6);
@@ -271,7 +270,7 @@ TEST(CgroupDevices, V1DevicesListHoldsExactlyThePolicysRules) {
 }
 
 TEST(CgroupDevices, NoControllerAndNoCgroup2FailsClosed) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  SKIP_UNLESS(needs::root());
   auto l = cg::detect();
   if (l.mode != cg::Mode::Hybrid && l.mode != cg::Mode::V1) GTEST_SKIP() << "v1 host only";
   cg::Layout v1_only = l;
@@ -308,16 +307,16 @@ TEST(CgroupDevices, NoControllerAndNoCgroup2FailsClosed) {
 // ----------
 namespace {
 
-// Skips unless launch() will put limits in cgroup v2 with `controller` there.
-void require_v2_controller(const char* controller) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+// "" when launch() will put limits in cgroup v2 with `controller` there, else why not.
+std::string v2_controller(const char* controller) {
   const auto l = cg::detect();
   if (l.mode != cg::Mode::V2)
-    GTEST_SKIP() << "this host's cgroup layout is " << cg::mode_name(l.mode)
-                 << ": its limits go to cgroup v1 (the controllers are bound to v1 hierarchies), "
-                 << "so the v2 limit files are not used";
+    return "this host's cgroup layout is " + std::string(cg::mode_name(l.mode)) +
+           ": its limits go to cgroup v1 (the controllers are bound to v1 hierarchies), so the v2 "
+           "limit files are not used";
   if (!l.v2_controllers.count(controller))
-    GTEST_SKIP() << "cgroup2 at " << l.v2_mount << " has no '" << controller << "' controller";
+    return "cgroup2 at " + l.v2_mount + " has no '" + controller + "' controller";
+  return "";
 }
 
 // Prints the run's v2 directory as the container sees it (no cgroup namespace) then runs `script`.
@@ -337,8 +336,7 @@ launch_test::Result run_v2(policy::ir::Policy p, const std::string& script) {
 }  // namespace
 
 TEST(CgroupV2Limits, MemoryMaxOomKillsTheHogAndIsReported) {
-  require_v2_controller("memory");
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), v2_controller("memory"));
   auto p = shared_net_policy();
   p.resources.memory_bytes = 32ull << 20;
   auto r = run_v2(p,
@@ -351,8 +349,7 @@ TEST(CgroupV2Limits, MemoryMaxOomKillsTheHogAndIsReported) {
 }
 
 TEST(CgroupV2Limits, PidsMaxRefusesForksAndIsReported) {
-  require_v2_controller("pids");
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), v2_controller("pids"));
   auto p = shared_net_policy();
   p.resources.pids = 8;
   auto r = run_v2(p,
@@ -364,8 +361,7 @@ TEST(CgroupV2Limits, PidsMaxRefusesForksAndIsReported) {
 }
 
 TEST(CgroupV2Limits, CpuMaxThrottlesABusyLoop) {
-  require_v2_controller("cpu");
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), v2_controller("cpu"));
   auto p = shared_net_policy();
   p.resources.cpu_quota_us = 10000;  // 10% of one CPU
   p.resources.cpu_period_us = 100000;

@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "launch/launch_fixture.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 
@@ -43,21 +44,15 @@ const char* kPolicy = R"(policy box {
 }
 )";
 
-void require_root_and_binary() {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-  if (!fs::exists(policyrun_binary()))
-    GTEST_SKIP() << "no policyrun binary at " << policyrun_binary();
-}
-
 }  // namespace
 
 TEST(PolicyrunCli, RunsTheCommandAfterTheImageUnderThePolicy) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string pol = write_policy("box", kPolicy);
   std::string state = launch_test::scratch() + "/cli-state";
   auto r = policyrun({"--policy", pol, "--root", state, "--apparmor=off", "-e", "FOO=bar", "-w",
                       "/tmp", "-u", "1000:1000", launch_test::busybox_layer(), "sh", "-c",
+                      // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one script, two lines
                       "hostname; id -u; pwd; echo $FOO; grep -E '^(CapBnd|NoNewPrivs|Seccomp):' "
                       "/proc/self/status; mkdir /tmp/x; touch /etc/y; exit 3"});
   EXPECT_EQ(r.status, 3) << r.err;
@@ -71,8 +66,7 @@ TEST(PolicyrunCli, RunsTheCommandAfterTheImageUnderThePolicy) {
 }
 
 TEST(PolicyrunCli, ArgumentsAfterTheImageBelongToTheCommand) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string pol = write_policy("box", kPolicy);
   auto r =
       policyrun({"--policy", pol, "--root", launch_test::scratch() + "/cli-state", "--apparmor=off",
@@ -82,8 +76,7 @@ TEST(PolicyrunCli, ArgumentsAfterTheImageBelongToTheCommand) {
 }
 
 TEST(PolicyrunCli, ExitCodesFollowDockersConventions) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string pol = write_policy("box", kPolicy);
   std::string root = launch_test::scratch() + "/cli-state";
   auto missing = policyrun({"--policy", pol, "--root", root, "--apparmor=off",
@@ -104,8 +97,7 @@ TEST(PolicyrunCli, ExitCodesFollowDockersConventions) {
 }
 
 TEST(PolicyrunCli, RootfsTarballImageEntrypointAndUserNames) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string pol = write_policy("box", kPolicy);
   std::string tar = launch_test::scratch() + "/busybox-rootfs.tar";
   std::string cmd =
@@ -174,8 +166,7 @@ std::string maps_while_running(const std::string& image) {
 // archives (runtime/image/lazy_library.hpp): a launch from a rootfs directory maps neither, nor
 // any other shared library than libc's (POLICY_STATIC_LIBS).
 TEST(PolicyrunCli, DirectoryImageLaunchMapsNoLibarchiveNorLibcrypto) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string maps = maps_while_running(launch_test::busybox_layer());
   EXPECT_NE(maps.find("libc.so"), std::string::npos) << maps;
   EXPECT_EQ(maps.find("libarchive"), std::string::npos) << maps;
@@ -187,8 +178,7 @@ TEST(PolicyrunCli, DirectoryImageLaunchMapsNoLibarchiveNorLibcrypto) {
 // The first launch of a tarball unpacks and verifies it (both libraries loaded); the next one is
 // answered by the image record (runtime/image/image.cpp) and the layer cache: neither is loaded.
 TEST(PolicyrunCli, RememberedTarballLaunchMapsNoLibarchiveNorLibcrypto) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string tar = launch_test::scratch() + "/busybox-maps.tar";
   std::string cmd =
       "tar -C " + shell_quote(launch_test::busybox_layer()) + " -cf " + shell_quote(tar) + " .";
@@ -220,8 +210,7 @@ bool empty_or_missing(const std::string& dir) {
 // of zeros passes a 64 MiB limit. Refused by the entry's header with the option that raises the
 // limit, nothing left in the cache; with the limit raised the same image runs.
 TEST(PolicyrunCli, ImageLimitsRefuseABombAndTheOptionRaisesThem) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string pol = write_policy("box", kPolicy);
   std::string src = launch_test::scratch() + "/bomb-src",
               tar = launch_test::scratch() + "/bomb.tar.zst";
@@ -265,8 +254,7 @@ TEST(PolicyrunCli, ImageLimitsRefuseABombAndTheOptionRaisesThem) {
 // A --root overlayfs cannot name: refused before the policy is compiled or the image unpacked,
 // and nothing is created (the backslash used to fail at the overlay mount, after unpacking).
 TEST(PolicyrunCli, ACacheRootWithABackslashIsRefusedBeforeAnyWork) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string pol = writable_policy();
   std::string tar = launch_test::scratch() + "/busybox-paths.tar";
   ASSERT_EQ(std::system(("tar -C " + shell_quote(launch_test::busybox_layer()) + " -cf " +
@@ -287,8 +275,7 @@ TEST(PolicyrunCli, ACacheRootWithABackslashIsRefusedBeforeAnyWork) {
 }
 
 TEST(PolicyrunCli, BadRootfsDirectoriesAreRefusedBeforeAnyWork) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string pol = writable_policy();
   std::string base = launch_test::scratch() + "/bad-images";
   fs::remove_all(base);

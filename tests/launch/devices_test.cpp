@@ -22,6 +22,7 @@
 #include "runtime/launch/cgroup.hpp"
 #include "runtime/launch/devices.hpp"
 #include "runtime/launch/files.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 namespace cg = policy::launch::cgroup;
@@ -30,10 +31,6 @@ using launch_test::run;
 using policy::ir::DeviceRule;
 
 namespace {
-
-void require_root() {
-  if (::geteuid() != 0) GTEST_SKIP() << "launch tests need root (namespaces, mounts, cgroups)";
-}
 
 std::string host_file(const std::string& path) {
   std::ifstream in(path);
@@ -58,7 +55,7 @@ constexpr uint8_t kRwm = DeviceRule::Read | DeviceRule::Write | DeviceRule::Mkno
 // Item 2 of issue 10: under Docker's defaults, container root can create host devices in its
 // /dev (CAP_MKNOD and `c *:* m` allow that) but cannot open them.
 TEST(Devices, DockerDefaultsRefuseOpeningHostDevicesThatRootCanCreate) {
-  require_root();
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();  // no devices section: Docker's allowlist
   std::string script = probe("/dev/tun", 'c', 10, 200) + probe("/dev/fuse2", 'c', 10, 229) +
                        probe("/dev/tty1", 'c', 4, 1) + probe("/dev/loop0", 'b', 7, 0) +
@@ -80,7 +77,7 @@ TEST(Devices, DockerDefaultsRefuseOpeningHostDevicesThatRootCanCreate) {
 }
 
 TEST(Devices, APolicyThatAllowsTunCanOpenIt) {
-  require_root();
+  SKIP_UNLESS(needs::root());
   struct stat st;
   if (::stat("/dev/net/tun", &st) != 0 || !S_ISCHR(st.st_mode))
     GTEST_SKIP() << "this host has no /dev/net/tun";
@@ -101,7 +98,7 @@ TEST(Devices, APolicyThatAllowsTunCanOpenIt) {
 }
 
 TEST(Devices, AnEmptyDevicesSectionRefusesEvenTheMknodOfDev) {
-  require_root();
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.resources.devices.specified = true;
   p.resources.devices.rules.clear();  // `devices { }`: every device refused
@@ -119,7 +116,7 @@ TEST(Devices, AnEmptyDevicesSectionRefusesEvenTheMknodOfDev) {
 // unified hierarchy gets the BPF device program; a process in it may mknod (c *:* m) but not
 // open a refused node, and may open an allowed one.
 TEST(Devices, V2DeviceProgramRefusesOpeningInTheRunsCgroup) {
-  require_root();
+  SKIP_UNLESS(needs::root());
   cg::Layout l = cg::detect();
   if (l.v2_mount.empty()) GTEST_SKIP() << "no cgroup2 mounted on this host";
   l.mode = cg::Mode::V2;  // the v2 backend alone, even on a hybrid host
@@ -186,7 +183,7 @@ TEST(Devices, V1LinesAndProgramShape) {
 
 // Item 13: Docker mounts the root neither nodev nor nosuid; the devices rules decide instead.
 TEST(RootFlags, DockerLikeRootAllowsItsOwnNullNodeButNotARefusedOne) {
-  require_root();
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   auto r = run(p, "busybox mknod /tmp/n c 1 3 && head -c1 /tmp/n && echo tmp-null-read; " +
                       probe("/tmp/tun", 'c', 10, 200));
@@ -195,7 +192,7 @@ TEST(RootFlags, DockerLikeRootAllowsItsOwnNullNodeButNotARefusedOne) {
 }
 
 TEST(RootFlags, NodevRootRefusesDeviceNodesOnIt) {
-  require_root();
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.rootfs.nodev = true;
   p.rootfs.nosuid = true;
@@ -211,7 +208,7 @@ TEST(RootFlags, NodevRootRefusesDeviceNodesOnIt) {
 
 // Item 12: Docker's two namespaced sysctls, in the container's own network namespace.
 TEST(Sysctl, DockersNetSysctlsApplyInsideAndNotOnTheHost) {
-  require_root();
+  SKIP_UNLESS(needs::root());
   const std::string host_port = host_file("/proc/sys/net/ipv4/ip_unprivileged_port_start");
   const std::string host_ping = host_file("/proc/sys/net/ipv4/ping_group_range");
   auto p = docker_like_policy();
@@ -228,7 +225,7 @@ TEST(Sysctl, DockersNetSysctlsApplyInsideAndNotOnTheHost) {
 }
 
 TEST(Sysctl, ANonRootProcessBindsPort80OnlyWithTheSysctl) {
-  require_root();
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.process.uid = 33;
   p.process.gid = 33;
@@ -243,7 +240,7 @@ TEST(Sysctl, ANonRootProcessBindsPort80OnlyWithTheSysctl) {
 }
 
 TEST(Sysctl, AMissingSysctlFailsTheLaunchNamingIt) {
-  require_root();
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.sysctls = {{"net.ipv4.no_such_knob", "1", {}}};
   try {

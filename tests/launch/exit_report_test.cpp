@@ -21,6 +21,7 @@
 #include "compiler/common/names.hpp"
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/exit_report.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 using policy::launch::exit_report::describe_kill;
@@ -130,8 +131,7 @@ TEST(ExitReport, CountsTheSyscallsAFilterAllows) {
 // The container's command is killed by its filter at uname(2): policyrun's diagnostics name the
 // syscall and the rule, with its file:line:col and text.
 TEST(ExitReport, SeccompKillNamesTheSyscallAndTheRule) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-  if (!fs::exists(policyrun_binary())) GTEST_SKIP() << "no policyrun at " << policyrun_binary();
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   if (const std::string why = kernel_logs_seccomp_kills(); !why.empty()) GTEST_SKIP() << why;
   const std::string pol = launch_test::scratch() + "/exit-report.pol";
   std::ofstream(pol) << "policy killer {\n"
@@ -166,8 +166,7 @@ TEST(ExitReport, SeccompKillNamesTheSyscallAndTheRule) {
 // A policy that allows (almost) no syscalls: busybox dies of SIGSEGV at once, and policyrun says
 // that the filter allows only two syscalls.
 TEST(ExitReport, CrashAtStartUnderATinyFilterIsExplained) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-  if (!fs::exists(policyrun_binary())) GTEST_SKIP() << "no policyrun at " << policyrun_binary();
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   const std::string pol = launch_test::scratch() + "/exit-report-tiny.pol";
   std::ofstream(pol) << "policy tiny {\n"
                         "  syscalls default errno(EPERM) { allow execve, exit_group }\n"
@@ -189,8 +188,7 @@ TEST(ExitReport, CrashAtStartUnderATinyFilterIsExplained) {
 // A crash status under a filter that allows most syscalls, or a status of another signal, is not
 // the filter's doing: nothing is said.
 TEST(ExitReport, OtherDeathsSayNothing) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-  if (!fs::exists(policyrun_binary())) GTEST_SKIP() << "no policyrun at " << policyrun_binary();
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   const std::string pol = launch_test::scratch() + "/exit-report-quiet.pol";
   std::ofstream(pol) << "policy quiet {\n"
                         "  syscalls default allow { errno(EPERM) acct }\n"

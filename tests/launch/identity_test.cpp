@@ -13,6 +13,7 @@
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/identity.hpp"
 #include "runtime/launch/launch.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 using launch_test::docker_like_policy;
@@ -20,10 +21,6 @@ using launch_test::docker_like_policy;
 using launch_test::slurp;
 
 namespace {
-
-void require_root() {
-  if (::geteuid() != 0) GTEST_SKIP() << "launch tests need root (namespaces, mounts)";
-}
 
 launch_test::Result run_script(const policy::ir::Policy& p, const std::string& script,
                                const std::string& run_id = "", std::vector<std::string> layers = {},
@@ -57,8 +54,7 @@ std::string layer_with_symlink(const std::string& name, const std::string& path,
 
 // Docker names a container's host after its short id; the host's own name must not leak in.
 TEST(Identity, HostnameIsTheShortIdOfTheRun) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto r = run_script(docker_like_policy(), "hostname; cat /etc/hostname; echo $HOSTNAME",
                       "0123456789abcdef");
   ASSERT_EQ(r.status, 0) << r.err;
@@ -72,8 +68,7 @@ TEST(Identity, HostnameIsTheShortIdOfTheRun) {
 }
 
 TEST(Identity, PolicyHostnameWinsEverywhere) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.process.hostname = "web";
   auto r = run_script(p, "hostname; cat /etc/hostname; echo $HOSTNAME; grep -c web /etc/hosts");
@@ -83,8 +78,7 @@ TEST(Identity, PolicyHostnameWinsEverywhere) {
 // Docker's /etc/hosts for a container with only its loopback: localhost, the IPv6 names, and the
 // hostname on 127.0.1.1 (reachable: lo is up).
 TEST(Identity, EtcHostsMapsLocalhostAndTheHostname) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto r = run_script(docker_like_policy(), "cat /etc/hosts", "feedbeef0042");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out,
@@ -108,8 +102,7 @@ TEST(Identity, ResolvConfDropsTheHostsLoopbackNameservers) {
   EXPECT_NE(fallback.find("nameserver 8.8.8.8\nnameserver 8.8.4.4\n"), std::string::npos);
   EXPECT_EQ(fallback.find("127.0.0.53"), std::string::npos);
 
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto r = run_script(docker_like_policy(), "cat /etc/resolv.conf");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, container_resolv_conf(slurp("/etc/resolv.conf")));
@@ -117,8 +110,7 @@ TEST(Identity, ResolvConfDropsTheHostsLoopbackNameservers) {
 
 // Sharing the host's network namespace, the container sees the host's hosts and resolv.conf.
 TEST(Identity, SharedNetworkNamespaceGetsTheHostsFiles) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   std::erase_if(p.namespaces.namespaces, [](const policy::ir::NamespaceSpec& n) {
     return n.kind == policy::ir::NamespaceKind::Net;
@@ -133,8 +125,7 @@ TEST(Identity, SharedNetworkNamespaceGetsTheHostsFiles) {
 // HOME comes from the image's /etc/passwd entry of the user (root: /root), else "/"; HOSTNAME
 // is always set; a value the caller (image, -e, policy) gives wins.
 TEST(Identity, HomeAndHostnameInTheEnvironment) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   auto root = run_script(p, "echo $HOME $HOSTNAME", "abcabcabcabc");
   EXPECT_EQ(root.out, "/root abcabcabcabc\n") << root.err;
@@ -154,8 +145,7 @@ TEST(Identity, HomeAndHostnameInTheEnvironment) {
 // With a read-only root the files are read-only too; on a writable root they can be edited (in
 // the run only), as in Docker.
 TEST(Identity, EtcFilesAreReadOnlyOnAReadOnlyRoot) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.rootfs.readonly = true;
   auto ro = run_script(p,
@@ -172,8 +162,7 @@ TEST(Identity, EtcFilesAreReadOnlyOnAReadOnlyRoot) {
 // A hostile image whose /etc/hosts (or /etc itself) is a symlink to a host file: nothing is
 // mounted on or written through it; the host's file is untouched, and the launch says so.
 TEST(Identity, SymlinkedEtcFilesNeverReachTheHost) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   std::string host_file = launch_test::scratch() + "/host-secret";
   std::ofstream(host_file) << "host secret\n";
   struct stat before {};
@@ -213,8 +202,7 @@ TEST(Identity, SymlinkedEtcFilesNeverReachTheHost) {
 // In a user namespace the image's /etc belongs to an id outside it: files the image has are
 // covered as usual, a missing one cannot be created there and is left out with a warning.
 TEST(Identity, UserNamespaceCoversTheImagesFilesAndWarnsAboutMissingOnes) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.namespaces.namespaces.push_back({policy::ir::NamespaceKind::User, "", {}});
   p.namespaces.uid_map = {{0, 100000, 65536}};

@@ -9,8 +9,10 @@
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -40,14 +42,21 @@ int sh(const std::string& cmd, std::string* out = nullptr) {
 
 class ImagesEndToEnd : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
+  // A set-up that fails must fail every test: an ASSERT here would only skip them (gtest skips a
+  // suite whose SetUpTestSuite failed, and CTest counts skips as passed).
+  static void SetUpTestSuite() { setup_error = build_images(); }
+  void SetUp() override {
+    if (!setup_error.empty()) FAIL() << setup_error;
+  }
+  // Builds the images under `dir`; returns what went wrong ("" when all was built).
+  static std::string build_images() {
     char tmpl[] = "/tmp/policyrun-e2e-XXXXXX";
-    ASSERT_NE(mkdtemp(tmpl), nullptr);
+    if (!mkdtemp(tmpl)) return std::string("mkdtemp: ") + std::strerror(errno);
     dir = tmpl;
     for (const char* tool : {"umoci", "skopeo", "tar"})
-      ASSERT_EQ(sh(std::string("command -v ") + tool + " >/dev/null"), 0)
-          << tool << " is missing: run tools/install-deps";
-    ASSERT_TRUE(fs::exists("/bin/busybox")) << "busybox-static is missing: run tools/install-deps";
+      if (sh(std::string("command -v ") + tool + " >/dev/null") != 0)
+        return std::string(tool) + " is missing: run tools/install-deps";
+    if (!fs::exists("/bin/busybox")) return "busybox-static is missing: run tools/install-deps";
     std::string script =
         "set -e; cd " + dir +
         "; mkdir -p rootfs/bin rootfs/etc rootfs/proc rootfs/sys rootfs/dev;"
@@ -63,9 +72,13 @@ class ImagesEndToEnd : public ::testing::Test {
         "skopeo copy -q oci:oci:v1 docker-archive:docker.tar:busybox:latest;"
         "rm -rf b1 b2";
     std::ofstream(dir + "/build.sh") << script << "\n";
-    ASSERT_EQ(sh("sh " + dir + "/build.sh >&2"), 0) << "building the test images failed";
+    if (sh("sh " + dir + "/build.sh >&2") != 0)
+      return "building the test images failed (" + dir + "/build.sh; its errors are above)";
+    return "";
   }
-  static void TearDownTestSuite() { fs::remove_all(dir); }
+  static void TearDownTestSuite() {
+    if (!dir.empty()) fs::remove_all(dir);
+  }
 
   // policyrun under docker-default.pol; returns the command's stdout.
   // `env` (VAR=value ...) is put before the policyrun command.
@@ -85,6 +98,7 @@ class ImagesEndToEnd : public ::testing::Test {
   }
 
   static inline std::string dir;
+  static inline std::string setup_error;
 };
 
 void expect_docker_posture(const std::string& out) {

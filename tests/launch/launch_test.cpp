@@ -18,16 +18,13 @@
 
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/launch.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 using launch_test::docker_like_policy;
 using launch_test::run;
 
 namespace {
-
-void require_root() {
-  if (::geteuid() != 0) GTEST_SKIP() << "launch tests need root (namespaces, mounts, cgroups)";
-}
 
 std::string status_field(const std::string& status, const std::string& key) {
   auto pos = status.find("\n" + key + ":");
@@ -57,16 +54,14 @@ policy::ir::MountSpec tmpfs_at(const std::string& target, std::vector<std::strin
 }  // namespace
 
 TEST(Launch, RunsCommandAndPassesStdout) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto r = run(docker_like_policy(), "echo hello from the container");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "hello from the container\n");
 }
 
 TEST(Launch, ExitStatusIsTheCommandsAnd128PlusSignal) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   EXPECT_EQ(run(docker_like_policy(), "exit 42").status, 42);
   // PID 1 ignores signals it has no handler for, even SIGKILL from inside its namespace: with
   // init the command is PID 2 and dies of the signal; without, seccomp's kill action kills PID 1.
@@ -78,8 +73,7 @@ TEST(Launch, ExitStatusIsTheCommandsAnd128PlusSignal) {
 }
 
 TEST(Launch, CommandNotFoundIs127AndNotExecutableIs126) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   auto req = launch_test::busybox_request(p, {"no-such-command"});
   try {
@@ -99,8 +93,7 @@ TEST(Launch, CommandNotFoundIs127AndNotExecutableIs126) {
 }
 
 TEST(Launch, CapabilitiesNoNewPrivsAndSeccompAsSeenInProcSelfStatus) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   auto r = run(p, "cat /proc/self/status", {}, launch_test::seccomp_deny({"mkdir"}, EXDEV));
   ASSERT_EQ(r.status, 0) << r.err;
@@ -115,8 +108,7 @@ TEST(Launch, CapabilitiesNoNewPrivsAndSeccompAsSeenInProcSelfStatus) {
 }
 
 TEST(Launch, NonRootUserHasNoCapabilities) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.process.uid = 1000;
   p.process.gid = 1000;
@@ -126,8 +118,7 @@ TEST(Launch, NonRootUserHasNoCapabilities) {
 }
 
 TEST(Launch, SeccompDeniedSyscallReturnsThePolicysErrno) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto r = run(docker_like_policy(), "mkdir /tmp/x", {},
                launch_test::seccomp_deny({"mkdir", "mkdirat"}, EXDEV));
   EXPECT_NE(r.status, 0);
@@ -137,8 +128,7 @@ TEST(Launch, SeccompDeniedSyscallReturnsThePolicysErrno) {
 }
 
 TEST(Launch, EveryNamespaceOfThePlanIsNew) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto r = run(docker_like_policy(),
                "for n in mnt pid uts ipc net cgroup user; do readlink /proc/self/ns/$n; done");
   ASSERT_EQ(r.status, 0) << r.err;
@@ -154,16 +144,14 @@ TEST(Launch, EveryNamespaceOfThePlanIsNew) {
 }
 
 TEST(Launch, CgroupNamespaceIsRootedAtTheRunsOwnCgroup) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto r = run(docker_like_policy(), "cut -d: -f3 /proc/self/cgroup | sort -u");
   ASSERT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "/\n") << "the container must not see the runtime's cgroup paths";
 }
 
 TEST(Launch, JoinsAnExistingNetworkNamespace) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   for (auto& ns : p.namespaces.namespaces)
     if (ns.kind == policy::ir::NamespaceKind::Net) ns.join_path = "/proc/self/ns/net";
@@ -174,8 +162,7 @@ TEST(Launch, JoinsAnExistingNetworkNamespace) {
 }
 
 TEST(Launch, CommandIsPid1AndHostnameIsThePolicys) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.process.hostname = "web";
   char host[256] = {};
@@ -189,8 +176,7 @@ TEST(Launch, CommandIsPid1AndHostnameIsThePolicys) {
 }
 
 TEST(Launch, HostnameWithoutUtsNamespaceIsRefused) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.process.hostname = "web";
   std::erase_if(p.namespaces.namespaces,
@@ -199,16 +185,14 @@ TEST(Launch, HostnameWithoutUtsNamespaceIsRefused) {
 }
 
 TEST(Launch, MountIsRefusedWithoutSysAdmin) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto r = run(docker_like_policy(), "mount -t tmpfs none /tmp");
   EXPECT_NE(r.status, 0);
   EXPECT_NE(r.err.find("ermission denied"), std::string::npos) << r.err;
 }
 
 TEST(Launch, ReadOnlyAndMaskedPaths) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   // /proc/keys and /proc/timer_list have content on this host (463 bytes of keys here); inside
   // they must read empty. Paths this kernel lacks (/proc/kcore...) are simply not there.
   ASSERT_TRUE(fs::exists("/proc/keys") && fs::exists("/proc/timer_list"));
@@ -222,8 +206,7 @@ TEST(Launch, ReadOnlyAndMaskedPaths) {
 }
 
 TEST(Launch, ReadOnlyRootWithWritableTmpfs) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.rootfs.readonly = true;
   p.rootfs.mounts.push_back(tmpfs_at("/tmp", {"size=1M", "mode=1777"}));
@@ -237,8 +220,7 @@ TEST(Launch, ReadOnlyRootWithWritableTmpfs) {
 // A read-only root of one layer whose mount points all exist is the layer itself, bound
 // read-only: no overlay, and no state directory on the host.
 TEST(Launch, ReadOnlyRootOfOneLayerIsTheLayerBoundReadOnly) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.rootfs.readonly = true;
   p.rootfs.nosuid = p.rootfs.nodev = true;  // `root nosuid nodev` reaches the direct root too
@@ -269,8 +251,7 @@ TEST(Launch, ReadOnlyRootOfOneLayerIsTheLayerBoundReadOnly) {
 // A mount point missing from the image (here the policy's tmpfs /scratch) needs the overlay: it
 // is created in the run's upper layer, never in the image, and the root is still read-only.
 TEST(Launch, ReadOnlyRootNeedingAMountPointUsesTheOverlay) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.rootfs.readonly = true;
   p.rootfs.mounts.push_back(tmpfs_at("/scratch"));
@@ -283,8 +264,7 @@ TEST(Launch, ReadOnlyRootNeedingAMountPointUsesTheOverlay) {
 }
 
 TEST(Launch, WritesGoToTheRunNotToTheImageLayers) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto r = run(docker_like_policy(), "echo changed > /etc/passwd && rm /bin/cat && echo ok");
   EXPECT_EQ(r.out, "ok\n") << r.err;
   std::ifstream in(launch_test::busybox_layer() + "/etc/passwd");
@@ -298,8 +278,7 @@ TEST(Launch, WritesGoToTheRunNotToTheImageLayers) {
 // namespace's end does not sync the host's file system. Its work dir (incompat/volatile inside)
 // goes with the rest of the run's state.
 TEST(Launch, WritableRootIsAVolatileOverlayRemovedAtExit) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   auto req = launch_test::busybox_request(
       p, {"/bin/sh", "-c",
@@ -318,8 +297,7 @@ TEST(Launch, WritableRootIsAVolatileOverlayRemovedAtExit) {
 }
 
 TEST(Launch, UpperLayerWinsOverLowerLayer) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   std::string top = launch_test::new_layer("top");
   fs::create_directories(top + "/etc");
   std::ofstream(top + "/etc/motd") << "from the top layer\n";
@@ -329,8 +307,7 @@ TEST(Launch, UpperLayerWinsOverLowerLayer) {
 }
 
 TEST(Launch, DevHasOnlyTheMinimalNodes) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto r = run(docker_like_policy(),
                "ls /dev | tr '\\n' ' '; echo; echo x > /dev/null && head -c 4 /dev/zero | wc -c");
   ASSERT_EQ(r.status, 0) << r.err;
@@ -343,8 +320,7 @@ TEST(Launch, DevHasOnlyTheMinimalNodes) {
 // not bind mounts of the host's: a chmod inside could otherwise change the host's /dev/null.
 // Checked without changing anything: each node is on the /dev tmpfs and none is a mount point.
 TEST(Launch, DeviceNodesAreTheContainersOwn) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto r = run(docker_like_policy(),
                "for n in null zero full random urandom; do "
                "[ \"$(stat -c %d /dev/$n)\" = \"$(stat -c %d /dev)\" ] && echo own; done; "
@@ -355,8 +331,7 @@ TEST(Launch, DeviceNodesAreTheContainersOwn) {
 }
 
 TEST(Launch, RlimitsApply) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.process.rlimits.push_back({RLIMIT_NOFILE, 64, 128, {}});
   auto r = run(p, "ulimit -n; ulimit -Hn");
@@ -364,8 +339,7 @@ TEST(Launch, RlimitsApply) {
 }
 
 TEST(Launch, EnvAndWorkingDirectory) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.process.env["FROM_POLICY"] = "yes";
   auto r = run(p, "pwd; echo $FROM_POLICY $HOME", {}, {}, false, "/var/app");
@@ -373,16 +347,14 @@ TEST(Launch, EnvAndWorkingDirectory) {
 }
 
 TEST(Launch, InitIsPid1ReapsAndPassesTheExitStatus) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto r = run(docker_like_policy(), "echo $$; (sleep 0 &) ; exit 3", {}, {}, true);
   EXPECT_EQ(r.status, 3) << r.err;
   EXPECT_EQ(r.out, "2\n");
 }
 
 TEST(Launch, ChrootWhenAskedWarnsThatItIsEscapable) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.rootfs.use_chroot = true;
   auto r = run(p, "cat /etc/passwd");
@@ -391,8 +363,7 @@ TEST(Launch, ChrootWhenAskedWarnsThatItIsEscapable) {
 }
 
 TEST(Launch, TtyGivesTheCommandATerminal) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   auto req =
       launch_test::busybox_request(p, {"/bin/sh", "-c", "tty; test -t 0 && echo stdin-is-tty"});
@@ -404,8 +375,7 @@ TEST(Launch, TtyGivesTheCommandATerminal) {
 }
 
 TEST(Launch, UserNamespaceMapsRootToAnUnprivilegedRange) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto p = docker_like_policy();
   p.namespaces.namespaces.push_back({policy::ir::NamespaceKind::User, "", {}});
   p.namespaces.uid_map = {{0, 100000, 65536}};
@@ -419,8 +389,7 @@ TEST(Launch, UserNamespaceMapsRootToAnUnprivilegedRange) {
 }
 
 TEST(Launch, SignalsAreForwardedToTheContainer) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   // A helper process (not a thread: launch() refuses to run multi-threaded) sends SIGTERM to
   // the runtime once the container is ready (its trap is set: the marker exists), and only
   // then; the runtime forwards it, the trap exits 7. The helper gives up without signalling when
@@ -461,8 +430,7 @@ TEST(Launch, SignalsAreForwardedToTheContainer) {
 }
 
 TEST(Launch, RefusesToCloneFromAMultiThreadedProcess) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   std::atomic<bool> stop{false};
   std::thread t([&] {
     while (!stop) ::usleep(1000);
@@ -473,8 +441,7 @@ TEST(Launch, RefusesToCloneFromAMultiThreadedProcess) {
 }
 
 TEST(Launch, LandlockRulesOfThePolicyAreEnforcedInTheContainer) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   if (policy::launch::landlock_abi() == 0) GTEST_SKIP() << "this kernel has no Landlock";
   auto p = docker_like_policy();
   p.filesystem.specified = true;
@@ -502,8 +469,7 @@ TEST(Launch, LandlockRulesOfThePolicyAreEnforcedInTheContainer) {
 // A new network namespace starts with lo down ("Network is unreachable" even for 127.0.0.1);
 // Docker brings it up, so does the launch: a TCP round trip over 127.0.0.1 inside the container.
 TEST(Launch, LoopbackIsUpInANewNetworkNamespace) {
-  require_root();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root());
   auto r = run(docker_like_policy(),
                "busybox ifconfig lo | grep -o 'UP LOOPBACK RUNNING'; "
                "busybox nc -l -p 9000 > /tmp/got & sleep 0.3; "

@@ -21,6 +21,7 @@
 
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/cgroup.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 
@@ -222,12 +223,6 @@ void expect_next_launch_cleans(const std::string& policy, const std::string& roo
   EXPECT_TRUE(after.mounts.empty()) << join(after.mounts);
 }
 
-void require_root_and_binary() {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-  if (!fs::exists(policyrun_binary()))
-    GTEST_SKIP() << "no policyrun binary at " << policyrun_binary();
-}
-
 std::string fresh_root(const std::string& name) {
   std::string root = launch_test::scratch() + "/lifecycle-" + name;
   fs::remove_all(root);
@@ -240,8 +235,7 @@ std::string fresh_root(const std::string& name) {
 // with it every process in the namespace) is killed by the kernel at once; the run's record,
 // state directory and cgroups stay until the next policyrun removes them.
 TEST(Lifecycle, ContainerDiesWithPolicyrunWhileRunning) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string pol = docker_default(), root = fresh_root("running");
   PolicyrunProcess r =
       start(pol, root, launch_test::busybox_layer(), {"sh", "-c", "sleep 1000 & exec sleep 1001"});
@@ -259,8 +253,7 @@ TEST(Lifecycle, ContainerDiesWithPolicyrunWhileRunning) {
 // With --init the container's PID 1 is policyrun's own init, which forks the command: the init
 // dies with policyrun, and the namespace with it.
 TEST(Lifecycle, ContainerWithInitDiesWithPolicyrun) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string pol = write_policy("lifecycle", kPolicy), root = fresh_root("init");
   PolicyrunProcess r = start(pol, root, launch_test::busybox_layer(),
                              {"sh", "-c", "sleep 1000 & exec sleep 1001"}, {"--init"});
@@ -275,8 +268,7 @@ TEST(Lifecycle, ContainerWithInitDiesWithPolicyrun) {
 // Without a pid namespace the parent-death signal reaches only the container's first process;
 // what it started is killed through the run's cgroup by the next policyrun.
 TEST(Lifecycle, ProcessesLeftWithoutPidNamespaceAreKilledByTheNextLaunch) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string pol = write_policy("lifecycle-nopid", kPolicyNoPid), root = fresh_root("nopid");
   PolicyrunProcess r =
       start(pol, root, launch_test::busybox_layer(), {"sh", "-c", "sleep 1000 & exec sleep 1001"});
@@ -304,8 +296,7 @@ TEST(Lifecycle, ProcessesLeftWithoutPidNamespaceAreKilledByTheNextLaunch) {
 // setup, the command): each time the container's processes are gone within seconds, and the
 // next launch removes every record, state directory and cgroup left.
 TEST(Lifecycle, KilledDuringSetupLeavesNothingBehind) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string pol = write_policy("lifecycle", kPolicy), root = fresh_root("setup");
   // Warm the compile cache, so that the delays below fall into the launch itself, and time a
   // whole launch: the kills are spread from 0 to 1.5 times that.
@@ -335,8 +326,7 @@ TEST(Lifecycle, KilledDuringSetupLeavesNothingBehind) {
 // SIGKILL while a tarball image is unpacked into <root>/tmp: the next launch, of a directory
 // image, removes the half-unpacked layer.
 TEST(Lifecycle, KilledDuringImageUnpackLeavesNoPartialLayer) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string pol = write_policy("lifecycle", kPolicy), root = fresh_root("unpack");
   std::string tree = launch_test::scratch() + "/lifecycle-bigtree";
   std::string tar = launch_test::scratch() + "/lifecycle-big.tar";
@@ -367,8 +357,7 @@ TEST(Lifecycle, KilledDuringImageUnpackLeavesNoPartialLayer) {
 // A run whose policyrun lives is never touched by another launch's collection, even with the
 // same --root.
 TEST(Lifecycle, TheNextLaunchNeverTouchesALiveRun) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string pol = write_policy("lifecycle", kPolicy), root = fresh_root("live");
   PolicyrunProcess a =
       start(pol, root, launch_test::busybox_layer(), {"sh", "-c", "sleep 3; echo alive"});
@@ -391,8 +380,7 @@ TEST(Lifecycle, TheNextLaunchNeverTouchesALiveRun) {
 // one that ignores it (here `sleep`, pid 1 of its namespace, where SIGHUP's default action does
 // not apply) is killed after a grace period, and policyrun exits with 128 + SIGHUP.
 TEST(Lifecycle, HangupEndsTheRun) {
-  require_root_and_binary();
-  if (::testing::Test::IsSkipped()) return;
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   std::string pol = write_policy("lifecycle", kPolicy), root = fresh_root("hangup");
   PolicyrunProcess handles = start(pol, root, launch_test::busybox_layer(),
                                    {"sh", "-c",

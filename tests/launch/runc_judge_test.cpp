@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "launch/launch_fixture.hpp"
+#include "support/kernel_skip.hpp"
 #include "runtime/common/host.hpp"
 #include "runtime/launch/files.hpp"
 
@@ -228,7 +229,7 @@ std::string differences(const std::string& runc, const std::string& ours) {
 class RuncJudges : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (runc and policyrun create containers)";
+    SKIP_UNLESS(needs::root());
     runc_ = runc_binary();
     if (runc_.empty()) GTEST_SKIP() << "runc is not installed: nothing to judge against";
 #if !defined(__x86_64__)

@@ -14,6 +14,7 @@
 #include <string>
 
 #include "launch/launch_fixture.hpp"
+#include "support/kernel_skip.hpp"
 #include "runtime/launch/landlock.hpp"
 
 namespace fs = std::filesystem;
@@ -106,9 +107,7 @@ int forks_made(const std::string& out) {
 class ShippedPolicyDenials : public ::testing::TestWithParam<DenialProbe> {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root (namespaces, mounts, cgroups)";
-    if (!fs::exists(launch_test::policyrun_binary()))
-      GTEST_SKIP() << "no policyrun binary at " << launch_test::policyrun_binary();
+    SKIP_UNLESS(needs::root(), needs::program(launch_test::policyrun_binary()));
     if (std::string(GetParam().layer) == "landlock" && policy::launch::landlock_abi() == 0)
       GTEST_SKIP() << "this kernel has no Landlock (policyrun's best-effort mode runs without it)";
   }
@@ -146,7 +145,7 @@ INSTANTIATE_TEST_SUITE_P(Probes, ShippedPolicyDenials, ::testing::ValuesIn(kProb
 // which the kernel allows only under no_new_privs: without it, the launch must stop (fail closed)
 // rather than run the command with neither.
 TEST(ShippedPolicyNoNewPrivs, SetUnderWebAndTheLaunchFailsClosedWithoutIt) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root (namespaces, mounts, cgroups)";
+  SKIP_UNLESS(needs::root());
   const auto on = run_probe("web.pol", "nnp");
   EXPECT_EQ(on.status, 0) << on.err;
   EXPECT_EQ(on.out, "nnp=1\n") << on.err;

@@ -20,6 +20,7 @@
 #include <fstream>
 
 #include "launch/launch_fixture.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 
@@ -137,8 +138,7 @@ void expect_no_injection(const std::string& policy_file) {
 }  // namespace
 
 TEST(TerminalInjection, WithoutSeccompTheKernelRefusesTiocsti) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-  if (!fs::exists(policyrun_binary())) GTEST_SKIP() << "no policyrun at " << policyrun_binary();
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   // Docker's namespaces and capabilities (root, no CAP_SYS_ADMIN), and no seccomp filter.
   std::string pol = launch_test::scratch() + "/tty-noseccomp.pol";
   // (A policy without a syscalls section allows no syscall at all: "default allow" is no filter.)
@@ -154,8 +154,7 @@ TEST(TerminalInjection, WithoutSeccompTheKernelRefusesTiocsti) {
 }
 
 TEST(TerminalInjection, DockerDefaultPolicyFromATerminal) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-  if (!fs::exists(policyrun_binary())) GTEST_SKIP() << "no policyrun at " << policyrun_binary();
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   const char* src = std::getenv("POLICY_SOURCE_DIR");
   ASSERT_NE(src, nullptr);
   expect_no_injection(std::string(src) + "/policies/docker-default.pol");

@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "launch/launch_fixture.hpp"
+#include "support/kernel_skip.hpp"
 
 namespace fs = std::filesystem;
 
@@ -27,9 +28,7 @@ const char* kPolicy = R"(policy box {
 class UserResolution : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (::geteuid() != 0) GTEST_SKIP() << "needs root";
-    if (!fs::exists(launch_test::policyrun_binary()))
-      GTEST_SKIP() << "no policyrun binary at " << launch_test::policyrun_binary();
+    SKIP_UNLESS(needs::root(), needs::program(launch_test::policyrun_binary()));
     pol_ = launch_test::scratch() + "/user-resolution.pol";
     std::ofstream(pol_) << kPolicy;
   }
@@ -140,7 +139,7 @@ TEST_F(UserResolution, SupplementaryGroupsFromEtcGroupAreTheContainers) {
 // The policy's ids win over the image's user: a policy uid brings its own passwd entry's gid,
 // groups and HOME; a policy gid and groups join the image user's memberships.
 TEST(UserResolutionPolicy, ThePolicysUidGidAndGroupsWinOverTheImagesUser) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  SKIP_UNLESS(needs::root());
   std::string image = launch_test::busybox_copy("groups-policy");
   write(image + "/etc/passwd",
         "root:x:0:0:root:/root:/bin/sh\nmember:x:4545:4546::/home/member:/bin/sh\n"
@@ -165,7 +164,7 @@ TEST(UserResolutionPolicy, ThePolicysUidGidAndGroupsWinOverTheImagesUser) {
 // In a new user namespace setgroups is denied: the image user's /etc/group memberships are left
 // out (as runc does) instead of failing the launch; uid and gid still come from /etc/passwd.
 TEST(UserResolutionPolicy, InANewUserNamespaceTheImageUsersGroupsAreLeftOut) {
-  if (::geteuid() != 0) GTEST_SKIP() << "needs root";
+  SKIP_UNLESS(needs::root());
   std::string image = launch_test::busybox_copy("groups-userns");
   write(image + "/etc/passwd",
         "root:x:0:0:root:/root:/bin/sh\nmember:x:4545:4546::/home/member:/bin/sh\n");
