@@ -182,7 +182,8 @@ TEST(BpfgenStats, LongJumpsAreRoutedAndEquivalent) {
       ++e;
       continue;
     }
-    p.rules.push_back(rule(*name, ir::Action{ir::ActionKind::Errno, e++}, {{eq(1, e)}}));
+    const auto value = e++;
+    p.rules.push_back(rule(*name, ir::Action{ir::ActionKind::Errno, value}, {{eq(1, value)}}));
   }
   const seccomp::Program prog = generate(p);
   EXPECT_GT(prog.size(), 600u);
