@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <utility>
 #include <vector>
 
@@ -22,21 +23,28 @@ UniqueFd openat2(int dirfd, const std::string& path, int flags, uint64_t resolve
   return UniqueFd(static_cast<int>(::syscall(SYS_openat2, dirfd, path.c_str(), &how, sizeof how)));
 }
 
-std::string read_fd(int fd, const std::string& display, size_t limit) {
+std::optional<std::string> try_read_fd(int fd, size_t limit) {
   std::string out;
   char buf[65536];
   for (;;) {
     ssize_t n = ::read(fd, buf, sizeof buf);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw sys_error("read", display);
-    }
-    if (n == 0) break;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return std::nullopt;
+    if (n == 0) return out;
     out.append(buf, static_cast<size_t>(n));
-    if (out.size() > limit)
-      throw Error(display + ": larger than " + std::to_string(limit) + " bytes; refusing");
+    if (out.size() > limit) {
+      errno = EFBIG;
+      return std::nullopt;
+    }
   }
-  return out;
+}
+
+std::string read_fd(int fd, const std::string& display, size_t limit) {
+  std::optional<std::string> out = try_read_fd(fd, limit);
+  if (out) return *std::move(out);
+  if (errno == EFBIG)
+    throw Error(display + ": larger than " + std::to_string(limit) + " bytes; refusing");
+  throw sys_error("read", display);
 }
 
 namespace {

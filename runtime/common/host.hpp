@@ -5,6 +5,7 @@
 #include <fcntl.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "runtime/common/unique_fd.hpp"
@@ -15,8 +16,12 @@ namespace policy::runtime {
 // bits in `resolve`. Returns an invalid fd with errno set on failure (ENOSYS: Linux < 5.6).
 UniqueFd openat2(int dirfd, const std::string& path, int flags, uint64_t resolve);
 
-// Reads what is left of `fd` to its end. Throws policy::Error naming `display` on a read error,
-// or when more than `limit` bytes arrive.
+// Reads what is left of `fd` to its end. Nothing on a read error (errno set), or when more than
+// `limit` bytes arrive (errno EFBIG): for files whose absence or failure is an answer.
+std::optional<std::string> try_read_fd(int fd, size_t limit = SIZE_MAX);
+
+// The same, throwing policy::Error naming `display` on a read error, or when more than `limit`
+// bytes arrive.
 std::string read_fd(int fd, const std::string& display, size_t limit = SIZE_MAX);
 
 // Removes `name` below `dirfd` (AT_FDCWD: a path) and everything under it, never following a

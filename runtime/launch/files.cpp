@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/host.hpp"
 #include "runtime/launch/fds.hpp"
 
 namespace policy::launch::files {
@@ -31,20 +32,11 @@ void write_each(const std::string& path, const std::vector<std::string>& records
 std::optional<std::string> try_read(const std::string& path) {
   UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return std::nullopt;
-  std::string out;
-  char buf[4096];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int saved = errno;
-      fd.reset();
-      errno = saved;
-      return std::nullopt;
-    }
-    if (n == 0) return out;
-    out.append(buf, static_cast<size_t>(n));
-  }
+  std::optional<std::string> out = runtime::try_read_fd(fd.get());
+  const int saved = errno;  // closing the fd must not change what read() reports
+  fd.reset();
+  errno = saved;
+  return out;
 }
 
 std::string read(const std::string& path) {
