@@ -1,0 +1,70 @@
+// Seccomp user notification (SECCOMP_RET_USER_NOTIF): the kernel's way for a supervisor outside
+// the container to see a system call before it runs and to answer it. policyrun uses it twice:
+// - explain mode (runtime/launch/denials.hpp): the filter answers USER_NOTIF where the policy
+//   refuses with an errno, and for the file calls that Landlock may refuse; the supervisor names
+//   the rule (file:line:col), replies with the policy's errno or lets the call run (CONTINUE);
+// - learn mode (runtime/launch/learn.hpp): the filter answers USER_NOTIF for every call; the
+//   supervisor records the call and lets it run.
+// The filter is installed in the child with SECCOMP_FILTER_FLAG_NEW_LISTENER as the last step
+// before execve, as always; the parent takes the listener with pidfd_getfd (docs/runtime.md,
+// "Explained refusals"), so no syscall of the child has to be allowed for the hand-over.
+#pragma once
+
+#include <linux/filter.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "runtime/common/unique_fd.hpp"
+
+namespace policy::launch::notify {
+
+// One notified system call, decoded by the supervisor.
+struct Call {
+  uint64_t id = 0;     // the kernel's cookie (seccomp_notif.id)
+  pid_t pid = 0;       // in the supervisor's pid namespace
+  uint32_t arch = 0;   // AUDIT_ARCH_* as seccomp_data.arch
+  int nr = 0;          // as the filter saw it (x32 calls carry the x32 bit)
+  std::string name;    // libseccomp's name for (arch, nr), or "syscall_<nr>"
+  uint64_t args[6] = {};
+  // The path arguments of file calls (open, openat, openat2, execve, execveat, mkdir*, unlink*,
+  // rename*, link*, symlink*, chmod*, chown*, truncate, stat-family, access-family...), read
+  // from the caller's memory and made absolute against its cwd or dirfd, as the container sees
+  // them. Empty when the call has none or the memory could not be read.
+  std::string path, path2;
+  // bind/connect: the socket address, when AF_INET/AF_INET6/AF_UNIX ("127.0.0.1:80", "[::]:80",
+  // "/run/x.sock", "@abstract"); family is sa_family (0 when not read).
+  int family = 0;
+  std::string address;
+  int port = -1;
+};
+
+// The supervisor's answer to one call.
+struct Reply {
+  enum Kind { Continue, Error } kind = Continue;
+  int error = 0;  // errno for Error (positive)
+};
+
+// The child's side, called where seccomp::install is: installs `program` with
+// SECCOMP_FILTER_FLAG_NEW_LISTENER, then waits on `handoff_fd` until the parent has taken the
+// listener (a byte 'k'), and closes handoff_fd. Before installing, it writes the listener's fd
+// number (the lowest free descriptor) to handoff_fd as a native int.
+void install_with_listener(const std::vector<sock_filter>& program, int handoff_fd);
+
+// The parent's side: reads the fd number from `handoff_fd`, takes the listener from the child
+// with pidfd_getfd once the child has installed its filter (polling every millisecond, up to
+// `timeout_ms`), and writes 'k'. Throws LaunchError when the child dies or the time is up.
+UniqueFd take_listener(int pidfd, int handoff_fd, int timeout_ms = 5000);
+
+// Receives one notification from `listener` (non-blocking: nullopt when none is pending or the
+// call's process died before it was read) and decodes it into a Call.
+std::optional<Call> receive(int listener);
+
+// Sends `reply` for `call`. A call whose process died in between is not an error.
+void respond(int listener, const Call& call, const Reply& reply);
+
+}  // namespace policy::launch::notify
