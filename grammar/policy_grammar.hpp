@@ -319,7 +319,11 @@ struct resources_section
 struct nnp_false : POLICY_KW("false"), node {};
 struct proc_nnp : seq<POLICY_KW("no_new_privileges"), opt<nnp_false>>, node {};
 struct id_number : tok<number> {};
-struct proc_user : seq<POLICY_KW("user"), must<id_number>, opt<tok<one<':'>>, must<id_number>>>,
+// `user 101:101` or `user redis[:redis]`: a name is looked up in the image's /etc/passwd and
+// /etc/group when the container starts (Debian's system users have no fixed ids).
+struct user_name : ident, node {};
+struct id_or_name : sor<id_number, tok<user_name>> {};
+struct proc_user : seq<POLICY_KW("user"), must<id_or_name>, opt<tok<one<':'>>, must<id_or_name>>>,
                    node {};
 struct proc_groups : seq<POLICY_KW("groups"), must<id_number>, star<comma, must<id_number>>>,
                      node {};
@@ -527,6 +531,7 @@ POLICY_EXPECT(res_close,
               "expected a resource (memory, memory.swap, cpu.shares, cpu.weight, cpu.quota, "
               "cpus, pids, cpuset.cpus, cpuset.mems) or '}'");
 POLICY_EXPECT(id_number, "expected a numeric id");
+POLICY_EXPECT(id_or_name, "expected a numeric id or a user or group name");
 POLICY_EXPECT(hostname_value, "expected a host name");
 POLICY_EXPECT(cwd_path, "expected an absolute path after 'cwd'");
 POLICY_EXPECT(tok<env_name>, "expected a variable name after 'env'");

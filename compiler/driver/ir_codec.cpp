@@ -53,13 +53,13 @@ static_assert(sizeof(ir::DevicePlan) == 32);
 static_assert(sizeof(ir::Sysctl) == 104);
 static_assert(sizeof(ir::ResourceLimits) == 264);
 static_assert(sizeof(ir::Rlimit) == 64);
-static_assert(sizeof(ir::ProcessPlan) == 248);
+static_assert(sizeof(ir::ProcessPlan) == 288);
 static_assert(sizeof(ir::Action) == 8);
 static_assert(sizeof(ir::Comparison) == 112);
 static_assert(sizeof(ir::KernelVersion) == 8);
 static_assert(sizeof(ir::SyscallRule) == 248);
 static_assert(sizeof(ir::SeccompPolicy) == 104);
-static_assert(sizeof(ir::Policy) == 1232);
+static_assert(sizeof(ir::Policy) == 1272);
 #endif
 
 struct Malformed {};
@@ -119,8 +119,12 @@ void io_enum(Reader& r, E& v, E last) {
   if (u < 0 || u > static_cast<std::underlying_type_t<E>>(last)) throw Malformed{};
   v = static_cast<E>(u);
 }
-void io(Writer& w, const std::string& s) { w.str(s); }
-void io(Reader& r, std::string& s) { s = r.str(); }
+void io(Writer& w, const std::string& s) {
+  w.str(s);
+}
+void io(Reader& r, std::string& s) {
+  s = r.str();
+}
 template <typename T>
 void io(Writer& w, const std::vector<T>& v) {
   w.raw<uint32_t>(static_cast<uint32_t>(v.size()));
@@ -166,7 +170,9 @@ void io(Reader& r, std::map<std::string, std::string>& m) {
     m[k] = r.str();
   }
 }
-void io(Writer& w, const bool& b) { w.raw<uint8_t>(b ? 1 : 0); }
+void io(Writer& w, const bool& b) {
+  w.raw<uint8_t>(b ? 1 : 0);
+}
 void io(Reader& r, bool& b) {
   const auto v = r.raw<uint8_t>();
   if (v > 1) throw Malformed{};
@@ -174,9 +180,13 @@ void io(Reader& r, bool& b) {
 }
 
 // Struct coders: FIELDS lists the members once; an enum member needs its last enumerator.
-#define PC_STRUCT(T, FIELDS)                      \
-  void io(Writer& w, const T& x) { FIELDS(w, x) } \
-  void io(Reader& r, T& x) { FIELDS(r, x) }
+#define PC_STRUCT(T, FIELDS)       \
+  void io(Writer& w, const T& x) { \
+    FIELDS(w, x)                   \
+  }                                \
+  void io(Reader& r, T& x) {       \
+    FIELDS(r, x)                   \
+  }
 #define F(c, x, m) io(c, x.m);
 #define E(c, x, m, last) pc_enum(c, x.m, last);
 
@@ -195,26 +205,31 @@ PC_STRUCT(SourceLoc, LOC_FIELDS)
 using namespace ir;
 
 #define CAPS_FIELDS(c, x) \
-  F(c, x, bounding) F(c, x, permitted) F(c, x, effective) F(c, x, inheritable) F(c, x, ambient) F(c, x, loc)
+  F(c, x, bounding)       \
+  F(c, x, permitted) F(c, x, effective) F(c, x, inheritable) F(c, x, ambient) F(c, x, loc)
 PC_STRUCT(CapabilitySets, CAPS_FIELDS)
-#define PATH_FIELDS(c, x) F(c, x, deny) F(c, x, access) F(c, x, pattern) F(c, x, exec_mode) F(c, x, loc)
+#define PATH_FIELDS(c, x) \
+  F(c, x, deny) F(c, x, access) F(c, x, pattern) F(c, x, exec_mode) F(c, x, loc)
 PC_STRUCT(PathRule, PATH_FIELDS)
 #define MOUNTRULE_FIELDS(c, x) F(c, x, deny) F(c, x, kind) F(c, x, text) F(c, x, loc)
 PC_STRUCT(MountRule, MOUNTRULE_FIELDS)
 #define SIGNAL_FIELDS(c, x) F(c, x, deny) F(c, x, perms) F(c, x, peer) F(c, x, loc)
 PC_STRUCT(SignalRule, SIGNAL_FIELDS)
 PC_STRUCT(PtraceRule, SIGNAL_FIELDS)
-#define FS_FIELDS(c, x)                                                                      \
-  F(c, x, allow_all_files) F(c, x, allow_all_loc) F(c, x, rules) F(c, x, mount_rules)        \
-  F(c, x, signal_rules) F(c, x, ptrace_rules) F(c, x, specified)
+#define FS_FIELDS(c, x)                                                            \
+  F(c, x, allow_all_files)                                                         \
+  F(c, x, allow_all_loc) F(c, x, rules) F(c, x, mount_rules) F(c, x, signal_rules) \
+      F(c, x, ptrace_rules) F(c, x, specified)
 PC_STRUCT(FilesystemPolicy, FS_FIELDS)
 #define SOCKET_FIELDS(c, x) F(c, x, deny) F(c, x, family) F(c, x, type) F(c, x, loc)
 PC_STRUCT(SocketRule, SOCKET_FIELDS)
 #define PORT_FIELDS(c, x) \
-  F(c, x, deny) E(c, x, kind, PortRule::Connect) F(c, x, protocol) F(c, x, first) F(c, x, last) F(c, x, loc)
+  F(c, x, deny)           \
+  E(c, x, kind, PortRule::Connect) F(c, x, protocol) F(c, x, first) F(c, x, last) F(c, x, loc)
 PC_STRUCT(PortRule, PORT_FIELDS)
 #define NET_FIELDS(c, x) \
-  F(c, x, specified) F(c, x, sockets) F(c, x, ports) F(c, x, scope_abstract_unix) F(c, x, scope_signals)
+  F(c, x, specified)     \
+  F(c, x, sockets) F(c, x, ports) F(c, x, scope_abstract_unix) F(c, x, scope_signals)
 PC_STRUCT(NetworkPolicy, NET_FIELDS)
 #define NSSPEC_FIELDS(c, x) E(c, x, kind, NamespaceKind::Time) F(c, x, join_path) F(c, x, loc)
 PC_STRUCT(NamespaceSpec, NSSPEC_FIELDS)
@@ -225,12 +240,15 @@ PC_STRUCT(NamespacePlan, NSPLAN_FIELDS)
 #define MOUNTSPEC_FIELDS(c, x) \
   E(c, x, kind, MountSpec::Mqueue) F(c, x, source) F(c, x, target) F(c, x, options) F(c, x, loc)
 PC_STRUCT(MountSpec, MOUNTSPEC_FIELDS)
-#define ROOTFS_FIELDS(c, x)                                                                   \
-  F(c, x, readonly) F(c, x, use_chroot) F(c, x, mounts) F(c, x, masked_paths)                 \
-  F(c, x, readonly_paths) F(c, x, nosuid) F(c, x, nodev) F(c, x, loc)
+#define ROOTFS_FIELDS(c, x)                                                         \
+  F(c, x, readonly)                                                                 \
+  F(c, x, use_chroot) F(c, x, mounts) F(c, x, masked_paths) F(c, x, readonly_paths) \
+      F(c, x, nosuid) F(c, x, nodev) F(c, x, loc)
 PC_STRUCT(RootfsPlan, ROOTFS_FIELDS)
 // The device type is a letter (a, b, c), checked by hand as no enumerator range covers it.
-void io(Writer& w, const DeviceRule::Type& t) { w.raw(static_cast<char>(t)); }
+void io(Writer& w, const DeviceRule::Type& t) {
+  w.raw(static_cast<char>(t));
+}
 void io(Reader& r, DeviceRule::Type& t) {
   const char c = r.raw<char>();
   if (c != DeviceRule::All && c != DeviceRule::Char && c != DeviceRule::Block) throw Malformed{};
@@ -243,37 +261,43 @@ PC_STRUCT(DeviceRule, DEVRULE_FIELDS)
 PC_STRUCT(DevicePlan, DEVPLAN_FIELDS)
 #define SYSCTL_FIELDS(c, x) F(c, x, key) F(c, x, value) F(c, x, loc)
 PC_STRUCT(Sysctl, SYSCTL_FIELDS)
-#define RES_FIELDS(c, x)                                                                      \
-  F(c, x, memory_bytes) F(c, x, memory_swap_bytes) F(c, x, cpu_shares) F(c, x, cpu_weight)    \
-  F(c, x, cpu_quota_us) F(c, x, cpu_period_us) F(c, x, pids) F(c, x, cpuset_cpus)             \
-  F(c, x, cpuset_mems) F(c, x, devices) F(c, x, loc)
+#define RES_FIELDS(c, x)                                                                   \
+  F(c, x, memory_bytes)                                                                    \
+  F(c, x, memory_swap_bytes) F(c, x, cpu_shares) F(c, x, cpu_weight) F(c, x, cpu_quota_us) \
+      F(c, x, cpu_period_us) F(c, x, pids) F(c, x, cpuset_cpus) F(c, x, cpuset_mems)       \
+          F(c, x, devices) F(c, x, loc)
 PC_STRUCT(ResourceLimits, RES_FIELDS)
 #define RLIMIT_FIELDS(c, x) F(c, x, resource) F(c, x, soft) F(c, x, hard) F(c, x, loc)
 PC_STRUCT(Rlimit, RLIMIT_FIELDS)
-#define PROCESS_FIELDS(c, x)                                                                  \
-  F(c, x, no_new_privileges) F(c, x, uid) F(c, x, gid) F(c, x, supplementary_groups)          \
-  F(c, x, hostname) F(c, x, rlimits) F(c, x, env) F(c, x, cwd) F(c, x, init) F(c, x, loc)
+#define PROCESS_FIELDS(c, x)                                                              \
+  F(c, x, no_new_privileges)                                                              \
+  F(c, x, uid) F(c, x, gid) F(c, x, user) F(c, x, supplementary_groups) F(c, x, hostname) \
+      F(c, x, rlimits) F(c, x, env) F(c, x, cwd) F(c, x, init) F(c, x, loc)
 PC_STRUCT(ProcessPlan, PROCESS_FIELDS)
 #define ACTION_FIELDS(c, x) E(c, x, kind, ActionKind::UserNotify) F(c, x, value)
 PC_STRUCT(Action, ACTION_FIELDS)
-#define CMP_FIELDS(c, x)                                                                      \
-  F(c, x, arg) F(c, x, arg_name) E(c, x, op, CmpOp::MaskedEq) F(c, x, value) F(c, x, mask)   \
-  E(c, x, width, ArgWidth::Bits32) F(c, x, loc)
+#define CMP_FIELDS(c, x)                                                      \
+  F(c, x, arg)                                                                \
+  F(c, x, arg_name) E(c, x, op, CmpOp::MaskedEq) F(c, x, value) F(c, x, mask) \
+      E(c, x, width, ArgWidth::Bits32) F(c, x, loc)
 PC_STRUCT(Comparison, CMP_FIELDS)
 #define KV_FIELDS(c, x) F(c, x, major) F(c, x, minor)
 PC_STRUCT(KernelVersion, KV_FIELDS)
-#define RULE_FIELDS(c, x)                                                                     \
-  F(c, x, syscall) F(c, x, action) F(c, x, args) F(c, x, arches) F(c, x, not_arches)          \
-  F(c, x, min_kernel) F(c, x, loc) F(c, x, via) F(c, x, requires_caps) F(c, x, unless_caps)
+#define RULE_FIELDS(c, x)                                                               \
+  F(c, x, syscall)                                                                      \
+  F(c, x, action) F(c, x, args) F(c, x, arches) F(c, x, not_arches) F(c, x, min_kernel) \
+      F(c, x, loc) F(c, x, via) F(c, x, requires_caps) F(c, x, unless_caps)
 PC_STRUCT(SyscallRule, RULE_FIELDS)
-#define SECCOMP_FIELDS(c, x)                                                                  \
-  F(c, x, default_action) F(c, x, arches) F(c, x, rules) F(c, x, inactive_rules)              \
-  F(c, x, target_kernel) F(c, x, bad_arch_action)
+#define SECCOMP_FIELDS(c, x)                                                    \
+  F(c, x, default_action)                                                       \
+  F(c, x, arches) F(c, x, rules) F(c, x, inactive_rules) F(c, x, target_kernel) \
+      F(c, x, bad_arch_action)
 PC_STRUCT(SeccompPolicy, SECCOMP_FIELDS)
-#define POLICY_FIELDS(c, x)                                                                   \
-  F(c, x, name) F(c, x, loc) F(c, x, bases) F(c, x, seccomp) F(c, x, capabilities)            \
-  F(c, x, filesystem) F(c, x, network) F(c, x, namespaces) F(c, x, resources)                 \
-  F(c, x, process) F(c, x, rootfs) F(c, x, sysctls)
+#define POLICY_FIELDS(c, x)                                                                    \
+  F(c, x, name)                                                                                \
+  F(c, x, loc) F(c, x, bases) F(c, x, seccomp) F(c, x, capabilities) F(c, x, filesystem)       \
+      F(c, x, network) F(c, x, namespaces) F(c, x, resources) F(c, x, process) F(c, x, rootfs) \
+          F(c, x, sysctls)
 PC_STRUCT(Policy, POLICY_FIELDS)
 
 }  // namespace

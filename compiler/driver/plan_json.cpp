@@ -98,6 +98,7 @@ nlohmann::json plan_to_json(const ir::Policy& p) {
   proc["noNewPrivileges"] = p.process.no_new_privileges;
   put(proc, "uid", p.process.uid);
   put(proc, "gid", p.process.gid);
+  put(proc, "user", p.process.user);
   if (!p.process.supplementary_groups.empty())
     proc["additionalGids"] = p.process.supplementary_groups;
   put(proc, "hostname", p.process.hostname);

@@ -188,6 +188,7 @@ void add_runtime(Report& rep, const ir::Policy& p) {
   if (pr.uid)
     rt("process", "user " + std::to_string(*pr.uid) + (pr.gid ? ":" + std::to_string(*pr.gid) : ""),
        pr.loc);
+  if (pr.user) rt("process", "user " + *pr.user + "  (looked up in the image's /etc/passwd)", pr.loc);
   if (pr.hostname) rt("process", "hostname \"" + *pr.hostname + "\"  (uts namespace)", pr.loc);
   for (const ir::Rlimit& l : pr.rlimits)
     rt("process", "rlimit " + std::to_string(l.resource), l.loc);

@@ -296,9 +296,21 @@ void apply_process(const ast::SettingsSection& s, ir::ProcessPlan& out, Diagnost
     } else if (k == "init") {
       out.init = true;
     } else if (k == "user") {
-      auto uid = number(item.values.at(0), diags, UINT32_MAX);
+      auto is_name = [](const ast::Token& t) {
+        return !t.text.empty() && !std::isdigit(static_cast<unsigned char>(t.text[0]));
+      };
+      const ast::Token& first = item.values.at(0);
+      if (is_name(first) || (item.values.size() > 1 && is_name(item.values[1]))) {
+        // Resolved in the image when the container starts (runtime/launch/user.cpp).
+        out.uid.reset();
+        out.gid.reset();
+        out.user = first.text + (item.values.size() > 1 ? ":" + item.values[1].text : "");
+        continue;
+      }
+      auto uid = number(first, diags, UINT32_MAX);
       auto gid = item.values.size() > 1 ? number(item.values[1], diags, UINT32_MAX) : uid;
       if (uid && gid) {
+        out.user.reset();
         out.uid = static_cast<uint32_t>(*uid);
         out.gid = static_cast<uint32_t>(*gid);
       }

@@ -133,7 +133,10 @@ struct Rlimit {
 
 struct ProcessPlan {
   bool no_new_privileges = true;
-  std::optional<uint32_t> uid, gid;      // unset: the image's User, else 0
+  std::optional<uint32_t> uid, gid;      // unset: `user`, else the image's User, else 0
+  // `user redis` or `user redis:redis`: looked up in the image when the container starts; set
+  // only when uid and gid are not.
+  std::optional<std::string> user;
   std::vector<uint32_t> supplementary_groups;
   std::optional<std::string> hostname;
   std::vector<Rlimit> rlimits;

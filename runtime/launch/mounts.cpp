@@ -5,11 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cctype>
+#include <cstdio>
 #include <map>
 
 #include "compiler/common/error.hpp"
 #include "runtime/common/host.hpp"
 #include "runtime/common/text.hpp"
+#include "runtime/image/user.hpp"
 
 namespace policy::launch::mounts {
 namespace {
@@ -242,6 +245,42 @@ void mount_sys(const Context& c) {
   }
 }
 
+// The data of a tmpfs mount. `uid=NAME` and `gid=NAME` name a user and a group of the image
+// (looked up in its /etc/passwd and /etc/group, as `user NAME` is). A tmpfs over a directory of
+// the image takes that directory's mode, owner and group, as a Docker volume does, unless the
+// options say otherwise (docs/language.md, rootfs): Debian's /var/lib/redis belongs to a redis
+// user whose id differs from image to image.
+static std::string tmpfs_data(int root, int dir, bool in_image, const std::string& data,
+                              const std::string& what) {
+  std::string out;
+  bool mode = false, uid = false, gid = false;
+  auto add = [&](const std::string& item) { out += (out.empty() ? "" : ",") + item; };
+  for (const auto& item : runtime::split(data, ',')) {
+    if (item.empty()) continue;
+    const bool is_uid = item.rfind("uid=", 0) == 0, is_gid = item.rfind("gid=", 0) == 0;
+    mode |= item.rfind("mode=", 0) == 0;
+    uid |= is_uid;
+    gid |= is_gid;
+    const std::string value = item.substr(4);
+    if ((is_uid || is_gid) && !value.empty() &&
+        !std::isdigit(static_cast<unsigned char>(value[0]))) {
+      image::ExecUser u = image::resolve_user(root, is_uid ? value : "0:" + value, what);
+      add(is_uid ? "uid=" + std::to_string(u.uid) : "gid=" + std::to_string(u.gid));
+    } else {
+      add(item);
+    }
+  }
+  struct stat st {};
+  if (!in_image || ::fstat(dir, &st) != 0) return out;
+  char text[16];
+  std::snprintf(text, sizeof text, "mode=%o", static_cast<unsigned>(st.st_mode & 07777));
+  if (!mode) add(text);
+  // An id the current user namespace cannot map shows as the overflow id: leave it to tmpfs.
+  if (!uid && st.st_uid != 65534) add("uid=" + std::to_string(st.st_uid));
+  if (!gid && st.st_gid != 65534) add("gid=" + std::to_string(st.st_gid));
+  return out;
+}
+
 void mount_plan(const Context& c, const std::vector<ir::MountSpec>& mounts) {
   for (const auto& m : mounts) {
     std::string what = "mount " + m.target;
@@ -249,10 +288,13 @@ void mount_plan(const Context& c, const std::vector<ir::MountSpec>& mounts) {
     ParsedOptions o = parse_options(m.options);
     switch (m.kind) {
       case ir::MountSpec::Tmpfs: {
-        UniqueFd t = ensure_in_root(c.root, m.target, Leaf::Dir, what);
+        UniqueFd t = open_in_root(c.root, m.target, O_PATH | O_DIRECTORY, what);
+        const bool in_image = t.valid();
+        if (!in_image) t = ensure_in_root(c.root, m.target, Leaf::Dir, what);
         unsigned long f = o.flags;
         if (!(f & MS_NOSUID) && !(f & MS_NODEV)) f |= MS_NOSUID | MS_NODEV;
-        do_mount("tmpfs", t.get(), "tmpfs", f, o.data, what);
+        do_mount("tmpfs", t.get(), "tmpfs", f, tmpfs_data(c.root, t.get(), in_image, o.data, what),
+                 what);
         break;
       }
       case ir::MountSpec::Bind: {

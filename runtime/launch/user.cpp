@@ -60,7 +60,9 @@ Identity resolve_identity(int root, const std::string& image_user, const ir::Pro
                           bool in_new_userns) {
   // An empty User is root, whose passwd entry still gives HOME (Docker's /root).
   std::string spec = image_user.empty() ? "0" : image_user;
-  image::ExecUser u = image::resolve_user(root, spec, "container user");
+  if (process.user) spec = *process.user;  // the policy's `user NAME` wins over the image's
+  image::ExecUser u =
+      image::resolve_user(root, spec, process.user ? "the policy's user" : "container user");
   if (process.uid && *process.uid != u.uid) {
     const size_t colon = spec.find(':');
     u = image::resolve_user(

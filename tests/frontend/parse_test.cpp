@@ -148,9 +148,11 @@ TEST(Syntax, OtherSections) {
             "s.pol:1:30: error: expected a path (starting with '/' or '@{', or a quoted string)\n"
             "policy p { filesystem { read etc } }\n"
             "                             ^\n");
-  EXPECT_EQ(syntax_error("policy p { process { user root } }"),
-            "s.pol:1:27: error: expected a numeric id\n"
-            "policy p { process { user root } }\n"
+  // `user root` is a name (looked up in the image); a quoted string is neither id nor name.
+  EXPECT_EQ(syntax_error("policy p { process { user root } }"), "PARSED");
+  EXPECT_EQ(syntax_error("policy p { process { user \"root\" } }"),
+            "s.pol:1:27: error: expected a numeric id or a user or group name\n"
+            "policy p { process { user \"root\" } }\n"
             "                          ^\n");
   EXPECT_EQ(syntax_error("policy p { rootfs { tmpfs } }"),
             "s.pol:1:27: error: expected a path\n"

@@ -264,6 +264,32 @@ TEST(Process, EverySetting) {
             "                            ^\n");
 }
 
+TEST(Process, UserByNameIsLookedUpInTheImage) {
+  auto c = compile("policy p { process { user redis } }");
+  ASSERT_TRUE(c.policy) << c.diagnostics;
+  EXPECT_EQ(c.policy->process.user, "redis");
+  EXPECT_FALSE(c.policy->process.uid);
+  auto g = compile("policy p { process { user postgres:ssl-cert } }");
+  ASSERT_TRUE(g.policy) << g.diagnostics;
+  EXPECT_EQ(g.policy->process.user, "postgres:ssl-cert");
+  // A derived policy's numeric user replaces the base's name, and the other way round.
+  auto d =
+      compile("policy b { process { user redis } }\npolicy p extends b { process { user 7 } }");
+  ASSERT_TRUE(d.policy) << d.diagnostics;
+  EXPECT_FALSE(d.policy->process.user);
+  EXPECT_EQ(d.policy->process.uid, 7u);
+  auto e =
+      compile("policy b { process { user 7 } }\npolicy p extends b { process { user www-data } }");
+  ASSERT_TRUE(e.policy) << e.diagnostics;
+  EXPECT_EQ(e.policy->process.user, "www-data");
+  EXPECT_FALSE(e.policy->process.uid);
+  EXPECT_FALSE(e.policy->process.gid);
+  auto bad = compile("policy p { process { user : } }");
+  EXPECT_NE(bad.diagnostics.find("expected a numeric id or a user or group name"),
+            std::string::npos)
+      << bad.diagnostics;
+}
+
 TEST(Rootfs, EverySetting) {
   auto c = compile(R"(policy p {
   rootfs { readonly; tmpfs /tmp size=64M mode=1777

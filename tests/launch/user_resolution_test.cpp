@@ -1,6 +1,7 @@
 // `policyrun -u NAME`: the user is resolved in the image as the container sees it (merged layers,
 // symlinks resolved inside the root), and its supplementary groups are the container's.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -125,8 +126,8 @@ TEST_F(UserResolution, SupplementaryGroupsFromEtcGroupAreTheContainers) {
         "root:x:0:\nmember:x:4546:\nwheel:x:5001:member\nvideo:x:5002:other,member\n"
         "audio:x:5003:other\n");
 
-  auto r = run("member", image,
-               "id -u; id -g; grep '^Groups:' /proc/self/status; echo \"HOME=$HOME\"");
+  auto r =
+      run("member", image, "id -u; id -g; grep '^Groups:' /proc/self/status; echo \"HOME=$HOME\"");
   EXPECT_EQ(r.status, 0) << r.err;
   EXPECT_EQ(r.out, "4545\n4546\nGroups:\t5001 5002 \nHOME=/home/member\n") << r.err;
 
@@ -159,6 +160,79 @@ TEST(UserResolutionPolicy, ThePolicysUidGidAndGroupsWinOverTheImagesUser) {
   auto r2 = run_as(q, image, "member", script);
   EXPECT_EQ(r2.status, 0) << r2.err << r2.diag;
   EXPECT_EQ(r2.out, "4545\n7\nGroups:\t8 5001 \n/home/member\n") << r2.err;
+}
+
+// `user other` in the policy names a user of the image: its uid, gid, groups and HOME come from
+// the image's /etc/passwd and /etc/group (Debian's system users have no fixed ids), and it wins
+// over the image's User; a name the image does not have stops the launch.
+TEST(UserResolutionPolicy, ThePolicysUserNameIsLookedUpInTheImage) {
+  SKIP_UNLESS(needs::root());
+  std::string image = launch_test::busybox_copy("groups-policy-name");
+  write(image + "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/sh\nmember:x:4545:4546::/home/member:/bin/sh\n"
+        "other:x:4600:4601::/home/other:/bin/sh\n");
+  write(image + "/etc/group", "root:x:0:\nwheel:x:5001:member\nstaff:x:5005:other\n");
+  const std::string script = "id -u; id -g; grep '^Groups:' /proc/self/status; echo $HOME";
+
+  auto p = launch_test::docker_like_policy();
+  p.process.user = "other";
+  auto r = run_as(p, image, "member", script);
+  EXPECT_EQ(r.status, 0) << r.err << r.diag;
+  EXPECT_EQ(r.out, "4600\n4601\nGroups:\t5005 \n/home/other\n") << r.err;
+
+  auto q = launch_test::docker_like_policy();
+  q.process.user = "other:wheel";
+  auto r2 = run_as(q, image, "", script);
+  EXPECT_EQ(r2.status, 0) << r2.err << r2.diag;
+  // With a group named, the user's own memberships are left out, as `-u user:group` does.
+  EXPECT_EQ(r2.out, "4600\n5001\nGroups:\t \n/home/other\n") << r2.err;
+
+  auto missing = launch_test::docker_like_policy();
+  missing.process.user = "redis";
+  try {
+    run_as(missing, image, "", script);
+    ADD_FAILURE() << "a policy user the image does not have must stop the launch";
+  } catch (const policy::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the policy's user: User 'redis' is not in the image's"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
+// A tmpfs over a directory of the image keeps that directory's owner and mode (a Docker volume's
+// rule), so a service user whose id the image chose can write its own directory; `uid=NAME` and
+// `gid=NAME` name the image's users; over a missing path the tmpfs is tmpfs's 1777 root.
+TEST(UserResolutionPolicy, TmpfsTakesTheImageDirectorysOwnerAndNamedIds) {
+  SKIP_UNLESS(needs::root());
+  std::string image = launch_test::busybox_copy("tmpfs-owner");
+  write(image + "/etc/passwd",
+        "root:x:0:0:root:/root:/bin/sh\nother:x:4600:4601::/home/other:/bin/sh\n");
+  write(image + "/etc/group", "root:x:0:\nwheel:x:5001:\n");
+  fs::create_directories(image + "/srv/data");
+  ASSERT_EQ(::chown((image + "/srv/data").c_str(), 4600, 4601), 0);
+  ASSERT_EQ(::chmod((image + "/srv/data").c_str(), 0750), 0);
+  auto p = launch_test::docker_like_policy();
+  using policy::ir::MountSpec;
+  p.rootfs.mounts.push_back({MountSpec::Tmpfs, "", "/srv/data", {"size=1M"}, {}});
+  p.rootfs.mounts.push_back(
+      {MountSpec::Tmpfs, "", "/srv/named", {"uid=other", "gid=wheel", "mode=0700"}, {}});
+  p.rootfs.mounts.push_back({MountSpec::Tmpfs, "", "/srv/new", {"size=1M"}, {}});
+  auto r = run_as(p, image, "",
+                  "stat -c '%u %g %a' /srv/data /srv/named /srv/new; "
+                  "grep -c ' /srv/data tmpfs ' /proc/self/mounts");
+  EXPECT_EQ(r.status, 0) << r.err << r.diag;
+  EXPECT_EQ(r.out, "4600 4601 750\n4600 5001 700\n0 0 1777\n1\n") << r.err;
+
+  auto bad = launch_test::docker_like_policy();
+  bad.rootfs.mounts.push_back({MountSpec::Tmpfs, "", "/srv/x", {"uid=nobody-here"}, {}});
+  try {
+    run_as(bad, image, "", "true");
+    ADD_FAILURE() << "a tmpfs owner the image does not have must stop the launch";
+  } catch (const policy::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("mount /srv/x: User 'nobody-here' is not in the image's"),
+              std::string::npos)
+        << e.what();
+  }
 }
 
 // In a new user namespace setgroups is denied: the image user's /etc/group memberships are left
