@@ -325,16 +325,18 @@ bool notifies(const std::vector<sock_filter>& filter) {
 }
 
 Explainer::Explainer(const ir::Policy& policy, int landlock_abi, Format format, int fd)
-    : policy_(policy), format_(format), fd_(fd) {
+    : policy_(policy),
+      kernel_(seccomp::target_kernel(policy.seccomp, std::nullopt)),
+      format_(format),
+      fd_(fd) {
   if (landlock_abi > 0) ruleset_ = landlock::compile_ruleset(policy, landlock_abi);
 }
 
 notify::Reply Explainer::on_call(const notify::Call& call) {
   seccomp::Args args;
   std::copy(std::begin(call.args), std::end(call.args), args.begin());
-  const seccomp::Decision d =
-      seccomp::decide_rule(policy_.seccomp, call.arch, static_cast<uint32_t>(call.nr), args,
-                           seccomp::target_kernel(policy_.seccomp, std::nullopt));
+  const seccomp::Decision d = seccomp::decide_rule(policy_.seccomp, call.arch,
+                                                   static_cast<uint32_t>(call.nr), args, kernel_);
   switch (d.action.kind) {
     case ir::ActionKind::Errno:
       return seccomp_refusal(call, static_cast<int>(d.action.value), d.rule);

@@ -53,6 +53,7 @@ class Explainer : public notify::Handler {
   void report(const std::string& key, const std::string& message, const std::string& json);
 
   const ir::Policy& policy_;
+  ir::KernelVersion kernel_;  // for the rules' `when kernel >=`, as the filter was compiled
   landlock::Ruleset ruleset_;
   bool grants_resolved_ = false;
   Format format_;

@@ -331,7 +331,9 @@ Resolved resolve_in_container(pid_t pid, const std::string& given) {
 }
 
 void serve_pending(int listener, Handler& handler) {
-  while (auto call = receive(listener)) respond(listener, *call, handler.on_call(*call));
+  // One call: the caller's poll reports the next (a second receive would poll once more for
+  // nothing in the common case of one waiting call).
+  if (auto call = receive(listener)) respond(listener, *call, handler.on_call(*call));
 }
 
 }  // namespace policy::launch::notify

@@ -94,9 +94,9 @@ class Handler {
   virtual Reply on_call(const Call& call) = 0;
 };
 
-// Receives, answers and responds to every notification pending on `listener` (call it when poll
-// reports POLLIN). POLLHUP on the listener means every process under the filter has exited: the
-// caller stops polling it.
+// Receives, answers and responds to a notification pending on `listener` (call it each time poll
+// reports POLLIN: a further pending one makes poll report again). POLLHUP on the listener means
+// every process under the filter has exited: the caller stops polling it.
 void serve_pending(int listener, Handler& handler);
 
 }  // namespace policy::launch::notify
