@@ -278,3 +278,18 @@ TEST(ExplainedRefusals, JsonLinesParseAndNameTheLayerAndTheRule) {
   }
   EXPECT_TRUE(rule_named);
 }
+
+// Landlock judges the file a symlink leads to, inside the container's root: a link to a readable
+// file is no refusal, and a refused read through a link names the file it reaches.
+TEST(ExplainedRefusals, LandlockFollowsSymlinksInsideTheContainer) {
+  if (!have_landlock()) GTEST_SKIP() << "this kernel has no Landlock";
+  auto r = explain_run(
+      {},
+      "echo x > /tmp/f; busybox ln -s /etc/passwd /tmp/ok; "
+      "busybox ln -s /tmp/f /tmp/bad; cat /tmp/ok >/dev/null; cat /tmp/bad 2>&1; echo done");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Permission denied"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("\"/tmp/ok\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("openat(AT_FDCWD, \"/tmp/bad\", O_RDONLY"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("allows read on /tmp/f "), std::string::npos) << r.err;
+}
