@@ -19,17 +19,17 @@
 #include <string>
 #include <vector>
 
-#include "runtime/common/unique_fd.hpp"
+#include "runtime/launch/fds.hpp"  // UniqueFd
 
 namespace policy::launch::notify {
 
 // One notified system call, decoded by the supervisor.
 struct Call {
-  uint64_t id = 0;     // the kernel's cookie (seccomp_notif.id)
-  pid_t pid = 0;       // in the supervisor's pid namespace
-  uint32_t arch = 0;   // AUDIT_ARCH_* as seccomp_data.arch
-  int nr = 0;          // as the filter saw it (x32 calls carry the x32 bit)
-  std::string name;    // libseccomp's name for (arch, nr), or "syscall_<nr>"
+  uint64_t id = 0;    // the kernel's cookie (seccomp_notif.id)
+  pid_t pid = 0;      // in the supervisor's pid namespace
+  uint32_t arch = 0;  // AUDIT_ARCH_* as seccomp_data.arch
+  int nr = 0;         // as the filter saw it (x32 calls carry the x32 bit)
+  std::string name;   // libseccomp's name for (arch, nr), or "syscall_<nr>"
   uint64_t args[6] = {};
   // The path arguments of file calls (open, openat, openat2, execve, execveat, mkdir*, unlink*,
   // rename*, link*, symlink*, chmod*, chown*, truncate, stat-family, access-family...), read
@@ -57,14 +57,31 @@ void install_with_listener(const std::vector<sock_filter>& program, int handoff_
 
 // The parent's side: reads the fd number from `handoff_fd`, takes the listener from the child
 // with pidfd_getfd once the child has installed its filter (polling every millisecond, up to
-// `timeout_ms`), and writes 'k'. Throws LaunchError when the child dies or the time is up.
+// `timeout_ms`), and writes 'k'. Returns an invalid fd when the child exits (or closes
+// `handoff_fd`) before its listener could be taken: the child failed a step of its setup and its
+// own report (the launch's error pipe) says why. Throws LaunchError when the time is up or the
+// kernel refuses pidfd_getfd.
 UniqueFd take_listener(int pidfd, int handoff_fd, int timeout_ms = 5000);
 
 // Receives one notification from `listener` (non-blocking: nullopt when none is pending or the
 // call's process died before it was read) and decodes it into a Call.
 std::optional<Call> receive(int listener);
 
-// Sends `reply` for `call`. A call whose process died in between is not an error.
+// Sends `reply` for `call`. A call whose process died in between is not an error. An Error
+// reply needs a positive errno (an Error with 0 would make the call "succeed" without running).
 void respond(int listener, const Call& call, const Reply& reply);
+
+// What the supervisor does with each call: explain mode (denials.hpp) and learn mode (learn.hpp)
+// each implement one. on_call runs in the supervising parent while the calling thread waits.
+class Handler {
+ public:
+  virtual ~Handler() = default;
+  virtual Reply on_call(const Call& call) = 0;
+};
+
+// Receives, answers and responds to every notification pending on `listener` (call it when poll
+// reports POLLIN). POLLHUP on the listener means every process under the filter has exited: the
+// caller stops polling it.
+void serve_pending(int listener, Handler& handler);
 
 }  // namespace policy::launch::notify

@@ -10,15 +10,16 @@
 
 namespace policy::launch::seccomp {
 
-void install(const std::vector<sock_filter>& program) {
-  if (program.empty()) return;
+int install(const std::vector<sock_filter>& program, unsigned flags) {
+  if (program.empty()) return 0;
   if (program.size() > BPF_MAXINSNS)
     throw Error("seccomp: the compiled filter has " + std::to_string(program.size()) +
                 " instructions, more than the kernel's limit of " + std::to_string(BPF_MAXINSNS));
   struct sock_fprog prog {
     static_cast<unsigned short>(program.size()), const_cast<sock_filter*>(program.data())
   };
-  if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) {
+  const long result = ::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, flags, &prog);
+  if (result < 0) {
     int e = errno;
     std::string hint = e == EACCES   ? " (needs no_new_privileges or CAP_SYS_ADMIN)"
                        : e == EINVAL ? " (the kernel rejected the BPF program as invalid)"
@@ -26,6 +27,7 @@ void install(const std::vector<sock_filter>& program) {
     errno = e;
     throw sys_error("seccomp: install the filter" + hint);
   }
+  return static_cast<int>(result);
 }
 
 }  // namespace policy::launch::seccomp
