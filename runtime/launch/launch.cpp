@@ -33,6 +33,7 @@
 #include "runtime/launch/mounts.hpp"
 #include "runtime/launch/namespaces.hpp"
 #include "runtime/launch/net.hpp"
+#include "runtime/launch/notify.hpp"
 #include "runtime/launch/reaper.hpp"
 #include "runtime/launch/rlimits.hpp"
 #include "runtime/launch/rootfs.hpp"
@@ -66,11 +67,21 @@ void report_failure(int fd, int sys_errno, int exit_code, const std::string& mes
   }
 }
 
-// Reads until EOF: nothing means the execve succeeded (the pipe was CLOEXEC).
-bool read_failure(int fd, ReportHeader& h, std::string& message) {
+// Reads until EOF: nothing means the execve succeeded (the pipe was CLOEXEC). Notifications
+// that arrive meanwhile (the setup's own calls under the filter, the execve) are answered.
+bool read_failure(int fd, ReportHeader& h, std::string& message, int listener,
+                  notify::Handler* handler) {
   std::string buf;
   char chunk[4096];
   for (;;) {
+    struct pollfd pf[2] = {{fd, POLLIN, 0}, {listener, POLLIN, 0}};
+    if (::poll(pf, 2, -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (pf[1].revents & POLLIN) notify::serve_pending(listener, *handler);
+    if (pf[1].revents & (POLLHUP | POLLERR)) listener = -1;
+    if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
     ssize_t n = ::read(fd, chunk, sizeof chunk);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
@@ -99,6 +110,7 @@ struct ChildSetup {
   bool shared_memory = false;
   std::vector<std::string> cgroup_procs;
   int sync_read, error_write, tty_sock;
+  int handoff = -1;  // the notification listener's hand-over (notify.hpp), when r.notify is set
   int sync_write, error_read, record_fd;  // the parent's ends and its run record: closed first
   sigset_t forward;
 };
@@ -204,6 +216,14 @@ void die_with_parent(int error_write, bool must_arm) {
   if (::poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR)) ::_exit(kExitRuntimeError);
 }
 
+// The filter, with a listener handed to the parent when the run is supervised (notify.hpp).
+void install_filter(const ChildSetup& s) {
+  if (s.req->notify && !s.req->seccomp_filter.empty())
+    notify::install_with_listener(s.req->seccomp_filter, s.handoff);
+  else
+    seccomp::install(s.req->seccomp_filter);
+}
+
 void wait_for_parent(int fd) {
   char go = 0;
   ssize_t n;
@@ -252,7 +272,7 @@ void join_cgroups(const std::vector<std::string>& procs) {
     if (s.clone_flags & CLONE_NEWNET) net::bring_up_loopback();
     if (!r.tty) tty::new_session();  // never the host's controlling terminal (TIOCSTI)
     if (!r.tty) fds::install_stdio(r.stdin_fd, r.stdout_fd, r.stderr_fd);
-    fds::close_all_except({s.error_write, s.tty_sock, r.diagnostics_fd});
+    fds::close_all_except({s.error_write, s.tty_sock, s.handoff, r.diagnostics_fd});
     mounts::make_root_private();
     UniqueFd root =
         rootfs::mount_root(s.state, r.lower_dirs, (s.clone_flags & CLONE_NEWUSER) != 0, p.rootfs);
@@ -280,7 +300,7 @@ void join_cgroups(const std::vector<std::string>& procs) {
     capabilities::drop_bounding(p.capabilities);
     // Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in before the ids and
     // capabilities change (as runc does); the remaining steps then run under the filter.
-    if (!p.process.no_new_privileges) seccomp::install(r.seccomp_filter);
+    if (!p.process.no_new_privileges) install_filter(s);
     user::switch_ids(who.ids, (s.clone_flags & CLONE_NEWUSER) != 0);
     capabilities::apply(p.capabilities);
     // Again: the id switch cleared it. Best effort when a filter is already in (no
@@ -291,7 +311,7 @@ void join_cgroups(const std::vector<std::string>& procs) {
     if (p.process.no_new_privileges) no_new_privs();
     apply_landlock(s.landlock, lsm_log);  // runtime/launch/landlock.*
     flush(lsm_log, r.diagnostics_fd);
-    if (p.process.no_new_privileges) seccomp::install(r.seccomp_filter);  // the very last step
+    if (p.process.no_new_privileges) install_filter(s);  // the very last step
     if (s.init) {
       ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // keep /proc/1/exe (the runtime binary) closed
       const pid_t init_pid = ::getpid();
@@ -323,17 +343,18 @@ int spawned_child(void* setup) { child_main(*static_cast<const ChildSetup*>(setu
 // The parent: waits, forwards signals, relays the tty.
 // ---------------------------------------------------------------------------------------------
 int supervise(namespaces::Child& c, const sigset_t& forward, int tty_master, int tty_in,
-              int tty_out) {
+              int tty_out, int listener, notify::Handler* handler) {
   UniqueFd sfd(::signalfd(-1, &forward, SFD_CLOEXEC));
   if (!sfd.valid()) throw sys_error("signalfd for forwarding signals to the container");
   bool relay_in = tty_master >= 0;
   bool hung_up = false, killed = false;
   struct timespec deadline {};
   for (;;) {
-    struct pollfd pf[4] = {{c.pidfd.get(), POLLIN, 0},
+    struct pollfd pf[5] = {{c.pidfd.get(), POLLIN, 0},
                            {sfd.get(), POLLIN, 0},
                            {tty_master, POLLIN, 0},
-                           {relay_in ? tty_in : -1, POLLIN, 0}};
+                           {relay_in ? tty_in : -1, POLLIN, 0},
+                           {listener, POLLIN, 0}};
     int timeout = -1;
     if (hung_up && !killed) {
       struct timespec now;
@@ -341,7 +362,7 @@ int supervise(namespaces::Child& c, const sigset_t& forward, int tty_master, int
       long ms = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
       timeout = ms > 0 ? static_cast<int>(ms) : 0;
     }
-    int n = ::poll(pf, 4, timeout);
+    int n = ::poll(pf, 5, timeout);
     if (n == 0 && hung_up && !killed) {  // the grace after a hangup is over
       ::syscall(SYS_pidfd_send_signal, c.pidfd.get(), SIGKILL, nullptr, 0);
       killed = true;
@@ -351,6 +372,8 @@ int supervise(namespaces::Child& c, const sigset_t& forward, int tty_master, int
       if (errno == EINTR) continue;
       throw sys_error("poll while supervising the container");
     }
+    if (pf[4].revents & POLLIN) notify::serve_pending(listener, *handler);
+    if (pf[4].revents & (POLLHUP | POLLERR)) listener = -1;  // every caller has exited
     if (pf[1].revents & POLLIN) {
       struct signalfd_siginfo si;
       if (::read(sfd.get(), &si, sizeof si) == sizeof si) {
@@ -537,12 +560,17 @@ int launch(const LaunchRequest& r) {
   if (r.tty && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_pair) != 0)
     throw sys_error("socketpair for the tty");
   UniqueFd tty_parent(tty_pair[0]), tty_child(tty_pair[1]);
+  int handoff_pair[2] = {-1, -1};
+  if (r.notify && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, handoff_pair) != 0)
+    throw sys_error("socketpair for the seccomp listener's hand-over");
+  UniqueFd handoff_parent(handoff_pair[0]), handoff_child(handoff_pair[1]);
   s.sync_read = sync_r.get();
   s.error_write = err_w.get();
   s.sync_write = sync_w.get();
   s.error_read = err_r.get();
   s.record_fd = record.fd();
   s.tty_sock = tty_child.get();
+  s.handoff = handoff_child.get();
 
   fds::mark_cloexec_from(3);
   sigset_t block = s.forward;
@@ -554,7 +582,8 @@ int launch(const LaunchRequest& r) {
   // namespace needs the parent to write the id maps first, --init never calls execve (the parent
   // would wait for ever), and clone() cannot pass flags in its exit-signal byte (CLONE_NEWTIME):
   // those fork.
-  const bool spawn = !userns && !s.init && (s.clone_flags & 0xffULL) == 0 &&
+  // A supervised filter forks too: the parent takes the listener while the child waits for it.
+  const bool spawn = !userns && !s.init && !r.notify && (s.clone_flags & 0xffULL) == 0 &&
                      s.clone_flags <= 0x7fffffffULL;
   if (spawn) {
     s.shared_memory = true;
@@ -578,6 +607,7 @@ int launch(const LaunchRequest& r) {
   sync_r.reset();
   err_w.reset();
   tty_child.reset();
+  handoff_child.reset();
 
   auto abort_child = [&]() {
     ::syscall(SYS_pidfd_send_signal, child.pidfd.get(), SIGKILL, nullptr, 0);
@@ -602,9 +632,18 @@ int launch(const LaunchRequest& r) {
 
   UniqueFd master;
   if (r.tty) master = tty::receive_master(tty_parent.get());
+  UniqueFd listener;  // invalid: no supervised filter, or the child failed before installing it
+  if (r.notify) {
+    try {
+      listener = notify::take_listener(child.pidfd.get(), handoff_parent.get());
+    } catch (...) {
+      abort_child();
+      throw;
+    }
+  }
   ReportHeader h{};
   std::string message;
-  if (read_failure(err_r.get(), h, message)) {
+  if (read_failure(err_r.get(), h, message, listener.get(), r.notify)) {
     abort_child();
     throw LaunchError(message, h.sys_errno, h.exit_code);
   }
@@ -612,8 +651,8 @@ int launch(const LaunchRequest& r) {
   {
     tty::RawMode raw(master.valid() ? r.stdin_fd : -1);
     if (master.valid()) tty::copy_window_size(r.stdin_fd, master.get());
-    status =
-        supervise(child, s.forward, master.valid() ? master.get() : -1, r.stdin_fd, r.stdout_fd);
+    status = supervise(child, s.forward, master.valid() ? master.get() : -1, r.stdin_fd,
+                       r.stdout_fd, listener.get(), r.notify);
   }
   if (cg) {
     std::ostringstream out;

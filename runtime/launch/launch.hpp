@@ -13,6 +13,7 @@
 #include "compiler/ir/policy.hpp"
 #include "runtime/launch/apparmor.hpp"
 #include "runtime/launch/landlock.hpp"
+#include "runtime/launch/notify.hpp"
 
 namespace policy::launch {
 
@@ -49,6 +50,11 @@ struct LaunchRequest {
   LandlockMode landlock = LandlockMode::BestEffort;  // CLI --landlock (runtime/launch/landlock.hpp)
   int stdin_fd = 0, stdout_fd = 1, stderr_fd = 2;    // the container's stdio (ignored with tty)
   int diagnostics_fd = 2;  // where the runtime reports OOM kills, warnings
+  // Seccomp user notification (runtime/launch/notify.hpp): when set, seccomp_filter is installed
+  // with a listener (its USER_NOTIF actions reach this handler) and policyrun answers every
+  // notification with the handler's reply while the command runs. Explain mode (denials.hpp)
+  // and learn mode each provide one; the filter is theirs to build.
+  notify::Handler* notify = nullptr;
 };
 
 // Must be called from a single-threaded process (it clones like fork() without glibc's fork

@@ -111,3 +111,20 @@ TEST(NotifyCore, ContinueRunsTheCallAndBindsAddressIsDecoded) {
   EXPECT_EQ(rec.calls[0].family, AF_INET);
   EXPECT_EQ(rec.calls[0].address, "127.0.0.1:0");
 }
+
+// launch() with a handler: the container's calls reach the supervisor, with paths as the
+// container sees them, and the container sees the supervisor's errno; the run still ends.
+TEST(NotifyLaunch, ContainerCallsReachTheHandlerWithContainerPaths) {
+  Recorder rec;
+  rec.reply = {notify::Reply::Error, EXDEV};
+  auto policy = launch_test::docker_like_policy();
+  auto req = launch_test::busybox_request(policy, {"sh", "-c", "cd /tmp && mkdir sub; echo $?"});
+  req.seccomp_filter = launch_test::seccomp_filter({"mkdir", "mkdirat"}, SCMP_ACT_NOTIFY);
+  req.notify = &rec;
+  auto r = launch_test::run_request(req);
+  EXPECT_EQ(r.status, 0) << r.err << r.diag;
+  EXPECT_EQ(r.out, "1\n");
+  EXPECT_NE(r.err.find("Invalid cross-device link"), std::string::npos) << r.err;
+  ASSERT_EQ(rec.calls.size(), 1u);
+  EXPECT_EQ(rec.calls[0].path, "/tmp/sub");
+}
