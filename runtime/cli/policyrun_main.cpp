@@ -16,6 +16,7 @@
 #include "runtime/launch/launch.hpp"
 #include "runtime/launch/policy_cache.hpp"
 #include "runtime/launch/spec.hpp"
+#include "runtime/learn/learn.hpp"
 
 namespace po = boost::program_options;
 using policy::launch::kExitRuntimeError;
@@ -46,7 +47,8 @@ bool takes_value(const std::string& a) {
                                            "--seccomp-backend",
                                            "--error-limit",
                                            "--name",
-                                           "--image-limit"};
+                                           "--image-limit",
+                                           "--learn"};
   for (const char* o : with_value)
     if (a == o) return true;
   return false;
@@ -82,6 +84,7 @@ const char* kUsage =
 struct Options {
   std::string image;
   std::string policy_file, policy_name, root = "/var/lib/policyrun";
+  std::string learn;  // --learn OUT.pol (docs/learn.md)
   std::vector<std::string> include_dirs, image_limits;
   std::string apparmor = "auto", landlock = "best-effort", backend = "default";
   std::optional<unsigned> error_limit;
@@ -120,7 +123,10 @@ std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
       "seccomp-backend", po::value(&o.backend),
       "default | libseccomp | libseccomp-linear (the filter's code generator)")(
       "error-limit", po::value<unsigned>(),
-      "print at most N of the policy's errors (default 20; 0: all)");
+      "print at most N of the policy's errors (default 20; 0: all)")(
+      "learn", po::value(&o.learn),
+      "record what the command does under the policy's isolation and write a policy that "
+      "extends it to OUT.pol (merged with an earlier learn run there; docs/learn.md)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args.options).options(desc).run(), vm);
@@ -212,6 +218,10 @@ int run(int argc, char** argv) {
   if (!compiled) return kExitRuntimeError;
   req.policy = &compiled->policy;
   req.seccomp_filter = std::move(compiled->filter);
+  std::optional<policy::learn::LearnSession> learn;
+  if (!o.learn.empty())
+    learn.emplace(policy::learn::LearnOptions{o.learn, o.policy_file, compile.load.include_dirs},
+                  compiled->policy);
 
   // 2. The image: cached, digest-checked layers and its config.
   policy::image::PreparedImage image = policy::image::prepare_image(o.image, cache_options);
@@ -228,11 +238,13 @@ int run(int argc, char** argv) {
   req.tty = o.tty;
   req.init = o.init;
   req.state_root = o.root;
+  if (learn) learn->prepare(req, std::cerr);
 
   // 4. Run it; the exit status is the command's. launch() has removed the run's cgroups and state
   // by the time it returns, so the process ends here without freeing the compiled policy and the
   // image description one object at a time (that took ~1 ms of every launch).
   const int status = policy::launch::launch(req);
+  if (learn) learn->finish(std::cerr);
   std::cout.flush();
   std::cerr.flush();
   std::_Exit(status);

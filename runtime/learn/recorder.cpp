@@ -113,9 +113,9 @@ CallMeaning meaning_of(const Call& c, const std::string& mapped, const std::stri
   if (s == "creat") file(c.path, kWrite | kCreate);
   if (is_one_of(s, {"execve", "execveat"})) file(c.path, kExec);
   if (is_one_of(s, {"mkdir", "mkdirat", "mknod", "mknodat"})) file(c.path, kWrite | kCreate);
-  if (is_one_of(s, {"unlink", "unlinkat", "rmdir", "truncate", "truncate64", "chmod",
-                    "fchmodat", "fchmodat2", "chown", "lchown", "fchownat", "utime", "utimes",
-                    "utimensat", "futimesat"}))
+  if (is_one_of(s, {"unlink", "unlinkat", "rmdir", "truncate", "truncate64", "chmod", "fchmodat",
+                    "fchmodat2", "chown", "lchown", "fchownat", "utime", "utimes", "utimensat",
+                    "futimesat"}))
     file(c.path, kWrite);
   // symlink's target is the link's text, not a path it uses: its path is the link made.
   if (is_one_of(s, {"symlink", "symlinkat"})) file(c.path, kWrite | kCreate);
@@ -149,8 +149,7 @@ Recorder::Recorder(const ir::Policy& base) : base_(base) {
 const std::string& Recorder::command(pid_t pid) {
   auto it = commands_.find(pid);
   if (it != commands_.end()) return it->second;
-  std::string comm =
-      launch::files::try_read("/proc/" + std::to_string(pid) + "/comm").value_or("");
+  std::string comm = launch::files::try_read("/proc/" + std::to_string(pid) + "/comm").value_or("");
   while (!comm.empty() && comm.back() == '\n') comm.pop_back();
   return commands_[pid] = comm;
 }
@@ -160,7 +159,13 @@ Reply Recorder::on_call(const Call& c) {
   const std::string arch = token ? names::arch_name(*token) : "arch_" + std::to_string(c.arch);
   const bool exec = c.name == "execve" || c.name == "execveat";
   if (!started_ && !exec) {  // the runtime's own calls between the filter and the execve
-    seen_.runtime_syscalls[arch].insert(c.name);
+    std::set<std::string>& runtime = seen_.runtime_syscalls[arch];
+    runtime.insert(c.name);
+    // And those of the steps learn mode leaves out, which run under the filter when the policy
+    // keeps no_new_privileges off (docs/runtime.md, step 19): Landlock's ruleset, and the
+    // AppArmor exec label (a write to /proc/self/attr/.../exec).
+    runtime.insert({"landlock_create_ruleset", "landlock_add_rule", "landlock_restrict_self",
+                    "open", "openat", "write", "close"});
     return {};
   }
   started_ = true;
@@ -170,7 +175,8 @@ Reply Recorder::on_call(const Call& c) {
     static const ir::KernelVersion kernel = base_.seccomp.target_kernel
                                                 ? *base_.seccomp.target_kernel
                                                 : frontend::host_kernel_version();
-    ir::Action a = seccomp::decide(base_.seccomp, *token, static_cast<uint32_t>(c.nr), args, kernel);
+    ir::Action a =
+        seccomp::decide(base_.seccomp, *token, static_cast<uint32_t>(c.nr), args, kernel);
     if (a.kind == ir::ActionKind::Errno && a.value == ENOSYS) {
       ++seen_.enosys[c.name];
       return {Reply::Error, ENOSYS};
@@ -189,8 +195,7 @@ Reply Recorder::on_call(const Call& c) {
                              ports ? socket_protocol(c.pid, c.args[0]) : std::string());
   for (const auto& [path, use] : m.files) add_file(seen_, path, use, first);
   if (m.socket_family >= 0) add_socket(seen_, m.socket_family, m.socket_type, first);
-  if (m.port >= 0)
-    add_port(seen_, m.port_kind, m.port_protocol, m.port, first);
+  if (m.port >= 0) add_port(seen_, m.port_kind, m.port_protocol, m.port, first);
   if (exec) commands_.erase(c.pid);  // its comm changes with the new program
   return {};
 }

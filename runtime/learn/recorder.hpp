@@ -25,8 +25,8 @@ std::vector<sock_filter> notify_everything_filter();
 struct CallMeaning {
   std::vector<std::pair<std::string, uint32_t>> files;  // path, FileUse bits
   int socket_family = -1, socket_type = -1;             // socket(), socketpair()
-  std::string port_kind;      // "bind" or "connect"
-  std::string port_protocol;  // "tcp" or "udp"
+  std::string port_kind;                                // "bind" or "connect"
+  std::string port_protocol;                            // "tcp" or "udp"
   int port = -1;
 };
 CallMeaning meaning_of(const launch::notify::Call& call, const std::string& fd_path,
@@ -44,8 +44,8 @@ class Recorder : public launch::notify::Handler {
  private:
   const ir::Policy& base_;
   Observations seen_;
-  bool started_ = false;                    // the program's first execve was seen
-  std::map<pid_t, std::string> commands_;   // /proc/PID/comm, until the process execs
+  bool started_ = false;                     // the program's first execve was seen
+  std::map<pid_t, std::string> commands_;    // /proc/PID/comm, until the process execs
   std::map<std::string, int> checked_args_;  // syscall -> the argument whose values are kept
   const std::string& command(pid_t pid);
 };

@@ -355,11 +355,30 @@ class Writer {
     return os.str();
   }
 
+  // Landlock needs no_new_privs or CAP_SYS_ADMIN (docs/landlock.md): a base that keeps neither
+  // can enforce no rule that only Landlock enforces, and the launch would fail on one.
+  bool landlock_possible() const {
+    auto sys_admin = names::capability_number("SYS_ADMIN");
+    return base_.process.no_new_privileges ||
+           (sys_admin && (base_.capabilities.effective >> *sys_admin) & 1);
+  }
+  std::string no_landlock_reason() const {
+    return base_.name +
+           " keeps no_new_privileges off and drops SYS_ADMIN, so Landlock, which "
+           "enforces this, cannot be applied";
+  }
+
   std::string filesystem_section() const {
     std::vector<std::string> skipped;
     auto paths = learned_paths(seen_.files, &skipped);
     if (paths.empty() && skipped.empty()) return "";
     std::ostringstream os;
+    if (!landlock_possible() && !base_.filesystem.allow_all_files) {
+      os << "\n  # Files seen (not written as rules: " << no_landlock_reason() << "):\n";
+      for (const LearnedPath& p : paths)
+        os << "  #   " << access_words(p.use) << " " << p.pattern << "\n";
+      return os.str();
+    }
     os << "\n  filesystem {\n";
     os << "    # " << plural(seen_.files.size(), "file", "files")
        << " opened; globs by the rules of docs/learn.md (\"Globs\").\n";
@@ -402,10 +421,13 @@ class Writer {
       const auto& [kind, protocol, port] = key;
       std::string text = kind + " " + protocol + " " + std::to_string(port);
       std::string comment = plural(p.count, "call", "calls") + ", " + seen_by(p.first);
-      if (protocol == "tcp")
-        rules << with_comment("    " + text, comment);
-      else
+      if (protocol != "tcp")
         rules << "    # " << text << ": " << comment << " (port rules are TCP only)\n";
+      else if (!landlock_possible())
+        rules << "    # " << text << ": " << comment << " (not a rule: " << no_landlock_reason()
+              << ")\n";
+      else
+        rules << with_comment("    " + text, comment);
     }
     if (rules.str().empty()) return "";
     return "\n  network {\n" + rules.str() + "  }\n";

@@ -57,8 +57,8 @@ TEST(LearnKernel, LearnThenEnforceThenMerge) {
   EXPECT_NE(text.find("\"runs\":1"), std::string::npos) << text;
 
   // 2. policyc compiles it without a warning.
-  const std::string compile = "\"" + std::string(std::getenv("POLICYC")) + "\" compile " + out +
-                              " -o " + dir + " 2>&1";
+  const std::string compile =
+      "\"" + std::string(std::getenv("POLICYC")) + "\" compile " + out + " -o " + dir + " 2>&1";
   FILE* f = popen(compile.c_str(), "r");
   std::string diag;
   char buf[4096];
