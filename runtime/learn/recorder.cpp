@@ -66,12 +66,11 @@ std::optional<uint32_t> arch_of(const Call& c) {
   return std::nullopt;
 }
 
-// The path behind a descriptor of the calling process, as the container sees it.
-std::string fd_path(pid_t pid, uint64_t fd) {
-  if (static_cast<int64_t>(fd) < 0) return {};
+// The path behind /proc/PID/<link> (fd/N, exe) as the container sees it.
+std::string process_path(pid_t pid, const std::string& link) {
   const std::string proc = "/proc/" + std::to_string(pid);
   char target[4096], root[4096];
-  ssize_t n = ::readlink((proc + "/fd/" + std::to_string(fd)).c_str(), target, sizeof target);
+  ssize_t n = ::readlink((proc + "/" + link).c_str(), target, sizeof target);
   ssize_t r = ::readlink((proc + "/root").c_str(), root, sizeof root);
   if (n <= 0 || static_cast<size_t>(n) >= sizeof target || target[0] != '/') return {};
   std::string path(target, static_cast<size_t>(n));
@@ -81,6 +80,11 @@ std::string fd_path(pid_t pid, uint64_t fd) {
     if (path.rfind(prefix + "/", 0) == 0) path = path.substr(prefix.size());
   }
   return path;
+}
+
+std::string fd_path(pid_t pid, uint64_t fd) {
+  return static_cast<int64_t>(fd) < 0 ? std::string()
+                                      : process_path(pid, "fd/" + std::to_string(fd));
 }
 
 // "tcp" or "udp" for a socket of the calling process (taken with pidfd_getfd and asked).
@@ -182,7 +186,10 @@ Reply Recorder::on_call(const Call& c) {
       return {Reply::Error, ENOSYS};
     }
   }
-  const First first{c.pid, command(c.pid)};
+  // An execve is made by the old program: name the new one.
+  const std::string& path = c.path;
+  const First first{c.pid,
+                    exec && !path.empty() ? path.substr(path.rfind('/') + 1) : command(c.pid)};
   auto checked = checked_args_.find(c.name);
   if (checked != checked_args_.end())
     add_syscall(seen_, arch, c.name, first, checked->second, c.args[checked->second]);
@@ -191,8 +198,13 @@ Reply Recorder::on_call(const Call& c) {
 
   const bool maps = (c.name == "mmap" || c.name == "mmap2") && (c.args[2] & PROT_EXEC);
   const bool ports = c.name == "bind" || c.name == "connect";
+  // /proc/self/exe (busybox and others re-exec themselves) is the program the caller runs.
+  const bool self_exec = exec && c.path == "/proc/self/exe";
   CallMeaning m = meaning_of(c, maps ? fd_path(c.pid, c.args[4]) : std::string(),
                              ports ? socket_protocol(c.pid, c.args[0]) : std::string());
+  if (self_exec)
+    for (auto& [file, use] : m.files)
+      if (file == "/proc/self/exe") file = process_path(c.pid, "exe");
   for (const auto& [path, use] : m.files) add_file(seen_, path, use, first);
   if (m.socket_family >= 0) add_socket(seen_, m.socket_family, m.socket_type, first);
   if (m.port >= 0) add_port(seen_, m.port_kind, m.port_protocol, m.port, first);

@@ -1,7 +1,9 @@
 // Learn mode's pure half: observations, globs, groups, merge, and the learned policy's text, which
 // the real policyc must compile without a warning and which must refuse what was not seen.
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <linux/seccomp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 
 #include <cstdio>
@@ -16,6 +18,7 @@
 #include "compiler/seccomp/equivalence.hpp"
 #include "runtime/learn/groups.hpp"
 #include "runtime/learn/paths.hpp"
+#include "runtime/learn/recorder.hpp"
 #include "runtime/learn/values.hpp"
 #include "runtime/learn/writer.hpp"
 
@@ -116,14 +119,15 @@ struct Written {
   std::string file, text;
 };
 
-void write_policy(const Observations& seen, Written& w) {
-  static const ir::Policy base = load(policies_dir() + "/docker-default.pol");
+void write_policy(const Observations& seen, Written& w, const std::string& base_file = "") {
+  static const ir::Policy docker_default = load(policies_dir() + "/docker-default.pol");
   static const SyscallGroups groups = load_groups(policies_dir() + "/groups");
+  const ir::Policy base = base_file.empty() ? docker_default : load(base_file);
   w.file = (w.dir.path / "shell.pol").string();
   WriterInput in;
   in.seen = &seen;
   in.base = &base;
-  in.base_file = policies_dir() + "/docker-default.pol";
+  in.base_file = base_file.empty() ? policies_dir() + "/docker-default.pol" : base_file;
   in.out_file = w.file;
   in.groups = &groups;
   w.text = write_learned_policy(in);
@@ -227,7 +231,9 @@ TEST(LearnWriter, CompilesWithoutWarningsAndIsStable) {
   EXPECT_EQ(w.text.find("allow io_uring_setup"), std::string::npos) << w.text;
   EXPECT_NE(w.text.find("allow socket(domain in {AF_UNIX, AF_INET})"), std::string::npos) << w.text;
   EXPECT_NE(w.text.find("read+map /usr/lib/**"), std::string::npos) << w.text;
-  EXPECT_NE(w.text.find("bind tcp 8080"), std::string::npos) << w.text;
+  // docker-default keeps no_new_privileges off and drops SYS_ADMIN: no Landlock, so the port is
+  // a comment, not a rule that would make the launch fail.
+  EXPECT_NE(w.text.find("    # bind tcp 8080: 1 call"), std::string::npos) << w.text;
   EXPECT_NE(w.text.find("# 1 call, first by sh (pid 7)"), std::string::npos) << w.text;
 }
 
@@ -263,4 +269,62 @@ TEST(LearnWriter, ASecondRunMergesIntoTheSameFile) {
   ir::Policy learned = load(merged.file);
   EXPECT_EQ(decide(learned, "mkdir"), (ir::Action{ir::ActionKind::Allow, 0}));
   EXPECT_EQ(decide(learned, "read"), (ir::Action{ir::ActionKind::Allow, 0}));
+}
+
+TEST(LearnWriter, PortAndFileRulesAreWrittenWhenTheBaseCanApplyLandlock) {
+  Written w;
+  TempDir base_dir;
+  const std::string base = (base_dir.path / "nnp.pol").string();
+  std::ofstream(base) << "include \"" << policies_dir()
+                      << "/docker-default.pol\"\npolicy nnp extends docker-default {\n"
+                         "  process { no_new_privileges }\n  filesystem { read /etc/** }\n}\n";
+  write_policy(shell_workload(), w, base);
+  EXPECT_NE(w.text.find("\n    bind tcp 8080 "), std::string::npos) << w.text;
+  EXPECT_NE(w.text.find("\n    read+map /usr/lib/**"), std::string::npos) << w.text;
+  auto [status, out] = run(std::string("\"") + std::getenv("POLICYC") + "\" compile " + w.file +
+                           " -o " + (w.dir.path / "out").string());
+  EXPECT_EQ(status, 0) << out << "\n" << w.text;
+  EXPECT_EQ(out.find("warning"), std::string::npos) << out << "\n" << w.text;
+}
+
+TEST(LearnRecorder, WhatACallMeans) {
+  launch::notify::Call c;
+  c.name = "openat";
+  c.path = "/etc/passwd";
+  c.args[2] = O_RDONLY;
+  EXPECT_EQ(meaning_of(c, "", "").files,
+            (std::vector<std::pair<std::string, uint32_t>>{{"/etc/passwd", kRead}}));
+  c.args[2] = O_WRONLY | O_CREAT | O_TRUNC;
+  EXPECT_EQ(meaning_of(c, "", "").files[0].second, kWrite | kCreate);
+  c.args[2] = O_PATH;
+  EXPECT_TRUE(meaning_of(c, "", "").files.empty());  // a handle: no access
+  c = {};
+  c.name = "mmap";
+  c.args[2] = PROT_READ | PROT_EXEC;
+  EXPECT_EQ(meaning_of(c, "/usr/lib/libc.so.6", "").files[0].second, kMap);
+  c.args[2] = PROT_READ;
+  EXPECT_TRUE(meaning_of(c, "/usr/lib/libc.so.6", "").files.empty());
+  c = {};
+  c.name = "socket";
+  c.args[0] = AF_INET6;
+  c.args[1] = SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK;
+  CallMeaning m = meaning_of(c, "", "");
+  EXPECT_EQ(m.socket_family, AF_INET6);
+  EXPECT_EQ(m.socket_type, SOCK_STREAM);
+  c = {};
+  c.name = "bind";
+  c.family = AF_INET;
+  c.port = 80;
+  m = meaning_of(c, "", "tcp");
+  EXPECT_EQ(m.port_kind, "bind");
+  EXPECT_EQ(m.port_protocol, "tcp");
+  EXPECT_EQ(m.port, 80);
+  c.family = AF_UNIX;
+  EXPECT_EQ(meaning_of(c, "", "").port, -1);
+  c = {};
+  c.name = "renameat2";
+  c.path = "/tmp/a";
+  c.path2 = "/tmp/b";
+  EXPECT_EQ(meaning_of(c, "", "").files, (std::vector<std::pair<std::string, uint32_t>>{
+                                             {"/tmp/a", kWrite}, {"/tmp/b", kWrite | kCreate}}));
 }
