@@ -74,22 +74,6 @@ struct Learned {
   bool conditional() const { return arg >= 0 && !too_many_values && !values.empty(); }
 };
 
-// Gates that take part in a rule's identity (docs/language.md, "extends"): arches and kernel.
-std::string identity_gates(const ir::SyscallRule& r) {
-  std::vector<std::string> g;
-  auto arch_list = [](const std::vector<uint32_t>& v) {
-    std::vector<std::string> n;
-    for (uint32_t a : v) n.push_back(names::arch_name(a));
-    return join(n, ", ");
-  };
-  if (!r.arches.empty()) g.push_back("arch " + arch_list(r.arches));
-  if (!r.not_arches.empty()) g.push_back("not arch " + arch_list(r.not_arches));
-  if (r.min_kernel)
-    g.push_back("kernel >= " + std::to_string(r.min_kernel->major) + "." +
-                std::to_string(r.min_kernel->minor));
-  return g.empty() ? "" : " when " + join(g, " and ");
-}
-
 bool permits(const ir::Action& a) {
   return a.kind == ir::ActionKind::Allow || a.kind == ir::ActionKind::Log;
 }
@@ -332,13 +316,14 @@ class Writer {
           group.insert(r.syscall);
           continue;
         }
-        direct << with_comment("    " + action + " " + r.syscall + identity_gates(r),
+        direct << with_comment("    " + action + " " + r.syscall + importer::gate_text(r),
                                seen ? "only the values above" : "never called");
         continue;
       }
       if (seen && same_condition(r.args, learned_condition(it->second))) continue;
       direct << "    " << action << " " << r.syscall << "("
-             << importer::condition_text(r.syscall, r.args) << ")" << identity_gates(r) << "\n";
+             << importer::condition_text(r.syscall, r.args) << ")" << importer::gate_text(r)
+             << "\n";
     }
     std::ostringstream os;
     if (group.empty() && direct.str().empty()) return "";
