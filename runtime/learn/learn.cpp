@@ -98,9 +98,13 @@ void LearnSession::finish(std::ostream& err) {
   uint64_t calls = 0;
   for (const auto& [arch, names] : seen.syscalls)
     for (const auto& [name, s] : names) ++syscalls, calls += s.count;
-  err << "policyrun: learned " << syscalls << " syscalls (" << calls << " calls), "
-      << seen.files.size() << " files, " << seen.sockets.size() << " kinds of socket and "
-      << seen.ports.size() << " ports from this run";
+  auto n = [](size_t k, const char* one, const char* many) {
+    return std::to_string(k) + " " + (k == 1 ? one : many);
+  };
+  err << "policyrun: learned " << n(syscalls, "syscall", "syscalls") << " ("
+      << n(calls, "call", "calls") << "), " << n(seen.files.size(), "file", "files") << ", "
+      << n(seen.sockets.size(), "kind of socket", "kinds of socket") << " and "
+      << n(seen.ports.size(), "port", "ports") << " from this run";
   if (all.runs > 1) err << " (" << all.runs << " runs merged)";
   err << "; the policy is in " << out << " (policy " << learned_policy_name(out, base_.name)
       << " extends " << base_.name << "): review it, then run with --policy " << out << "\n";
