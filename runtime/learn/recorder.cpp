@@ -1,6 +1,8 @@
 #include "runtime/learn/recorder.hpp"
 
+#include <elf.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <sys/mman.h>
@@ -8,10 +10,13 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstring>
+
 #include "compiler/common/names.hpp"
 #include "compiler/frontend/frontend.hpp"
 #include "compiler/seccomp/equivalence.hpp"
 #include "compiler/seccomp/interpreter.hpp"
+#include "runtime/common/host.hpp"
 #include "runtime/launch/fds.hpp"
 #include "runtime/launch/files.hpp"
 #include "runtime/learn/values.hpp"
@@ -80,6 +85,34 @@ std::string process_path(pid_t pid, const std::string& link) {
     if (path.rfind(prefix + "/", 0) == 0) path = path.substr(prefix.size());
   }
   return path;
+}
+
+// The ELF interpreter (PT_INTERP) of the program at `path` in the caller's root: the kernel maps
+// it for the execve without a system call the filter could see.
+std::string elf_interpreter(pid_t pid, const std::string& path) {
+  launch::UniqueFd root(
+      ::open(("/proc/" + std::to_string(pid) + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid() || path.empty()) return {};
+  launch::UniqueFd f = runtime::openat2(root.get(), path, O_RDONLY, RESOLVE_IN_ROOT);
+  Elf64_Ehdr eh;
+  if (!f.valid() || ::pread(f.get(), &eh, sizeof eh, 0) != sizeof eh ||
+      std::memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
+      eh.e_phentsize != sizeof(Elf64_Phdr))
+    return {};
+  for (unsigned i = 0; i < eh.e_phnum && i < 64; ++i) {
+    Elf64_Phdr ph;
+    if (::pread(f.get(), &ph, sizeof ph, static_cast<off_t>(eh.e_phoff + i * sizeof ph)) !=
+        sizeof ph)
+      return {};
+    if (ph.p_type != PT_INTERP || ph.p_filesz < 2 || ph.p_filesz > 4096) continue;
+    std::string interp(ph.p_filesz, '\0');
+    if (::pread(f.get(), interp.data(), interp.size(), static_cast<off_t>(ph.p_offset)) !=
+        static_cast<ssize_t>(interp.size()))
+      return {};
+    interp.resize(interp.find('\0'));
+    return interp.empty() || interp[0] != '/' ? std::string() : interp;
+  }
+  return {};
 }
 
 std::string fd_path(pid_t pid, uint64_t fd) {
@@ -206,6 +239,10 @@ Reply Recorder::on_call(const Call& c) {
     for (auto& [file, use] : m.files)
       if (file == "/proc/self/exe") file = process_path(c.pid, "exe");
   for (const auto& [path, use] : m.files) add_file(seen_, path, use, first);
+  if (exec && !m.files.empty()) {
+    std::string interp = elf_interpreter(c.pid, m.files.front().first);
+    if (!interp.empty()) add_file(seen_, interp, kRead | kMap, first);
+  }
   if (m.socket_family >= 0) add_socket(seen_, m.socket_family, m.socket_type, first);
   if (m.port >= 0) add_port(seen_, m.port_kind, m.port_protocol, m.port, first);
   if (exec) commands_.erase(c.pid);  // its comm changes with the new program

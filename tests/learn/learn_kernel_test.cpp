@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "launch/launch_fixture.hpp"
 #include "runtime/learn/writer.hpp"
@@ -106,4 +107,50 @@ TEST(LearnKernel, AnExistingPolicyThatWasNotLearnedIsNeverOverwritten) {
   EXPECT_EQ(r.out, "");  // refused before anything ran
   EXPECT_NE(r.err.find("is not a learned policy"), std::string::npos) << r.err;
   EXPECT_EQ(launch_test::slurp(out), launch_test::slurp(docker_default()));
+}
+
+// Under a base that keeps no_new_privileges and has no filesystem section, the learned file and
+// port rules are Landlock rules: the workload still runs, a write elsewhere and a bind to another
+// port are refused by the kernel, although the base alone allows both.
+TEST(LearnKernel, FileAndPortRulesUnderABaseThatAppliesLandlock) {
+  const std::string dir = launch_test::scratch() + "/learn-landlock";
+  fs::create_directories(dir);
+  const std::string base = dir + "/lockable.pol";
+  std::ofstream(base) << "include \"" << std::getenv("POLICY_SOURCE_DIR")
+                      << "/policies/groups/docker.pol\"\n"
+                         "policy lockable {\n"
+                         "  syscalls default errno(EPERM) {\n"
+                         "    allow @docker, arch_prctl\n"
+                         "    allow socket(domain in {AF_UNIX, AF_INET, AF_INET6})\n"
+                         "    errno(ENOSYS) clone3\n"
+                         "  }\n"
+                         "  namespaces { mount, pid, ipc, uts, net }\n"
+                         "  process { no_new_privileges }\n"
+                         "}\n";
+  const std::string out = dir + "/busybox.pol";
+  fs::remove(out);
+  // Write a file, listen on port 8080 for a moment.
+  const char* kWorkload =
+      "echo learned > /tmp/f && cat /tmp/f && busybox timeout 1 busybox nc -l -p 8080; echo ok";
+  CliResult learned = run_under(base, kWorkload, out);
+  ASSERT_EQ(learned.status, 0) << learned.err;
+  const std::string text = launch_test::slurp(out);
+  EXPECT_NE(text.find("\n    bind tcp 8080 "), std::string::npos) << text;
+  EXPECT_NE(text.find("\n    read+write /tmp/** "), std::string::npos) << text;
+
+  CliResult enforced = run_under(out, kWorkload);
+  EXPECT_EQ(enforced.status, 0) << enforced.err << "\n" << text;
+  EXPECT_EQ(enforced.out, learned.out) << enforced.err << "\n" << text;
+
+  const char* kElsewhere = "echo x > /etc/x && echo wrote";
+  const char* kOtherPort = "busybox timeout 1 busybox nc -l -p 8081; echo nc=$?";
+  CliResult base_writes = run_under(base, kElsewhere);
+  EXPECT_EQ(base_writes.out, "wrote\n") << base_writes.err;
+  CliResult write_refused = run_under(out, kElsewhere);
+  EXPECT_EQ(write_refused.out, "");
+  EXPECT_NE(write_refused.err.find("Permission denied"), std::string::npos) << write_refused.err;
+  CliResult bind_refused = run_under(out, kOtherPort);
+  EXPECT_NE(bind_refused.err.find("Permission denied"), std::string::npos)
+      << bind_refused.out << bind_refused.err;
+  EXPECT_EQ(run_under(base, kOtherPort).err.find("Permission denied"), std::string::npos);
 }
