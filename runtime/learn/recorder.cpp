@@ -174,7 +174,10 @@ CallMeaning meaning_of(const Call& c, const std::string& mapped, const std::stri
   return m;
 }
 
-Recorder::Recorder(const ir::Policy& base) : base_(base) {
+Recorder::Recorder(const ir::Policy& base)
+    : base_(base),
+      kernel_(base.seccomp.target_kernel ? *base.seccomp.target_kernel
+                                         : frontend::host_kernel_version()) {
   // The arguments the base's conditions check (their first comparison), then learn mode's own.
   for (const ir::SyscallRule& r : base.seccomp.rules)
     if (!r.args.empty() && !r.args[0].empty() && !checked_args_.count(r.syscall))
@@ -209,11 +212,8 @@ Reply Recorder::on_call(const Call& c) {
   if (token) {
     seccomp::Args args;
     std::copy(std::begin(c.args), std::end(c.args), args.begin());
-    static const ir::KernelVersion kernel = base_.seccomp.target_kernel
-                                                ? *base_.seccomp.target_kernel
-                                                : frontend::host_kernel_version();
     ir::Action a =
-        seccomp::decide(base_.seccomp, *token, static_cast<uint32_t>(c.nr), args, kernel);
+        seccomp::decide(base_.seccomp, *token, static_cast<uint32_t>(c.nr), args, kernel_);
     if (a.kind == ir::ActionKind::Errno && a.value == ENOSYS) {
       ++seen_.enosys[c.name];
       return {Reply::Error, ENOSYS};

@@ -43,6 +43,7 @@ class Recorder : public launch::notify::Handler {
 
  private:
   const ir::Policy& base_;
+  ir::KernelVersion kernel_;  // what the base's `when kernel >=` gates are decided against
   Observations seen_;
   bool started_ = false;                     // the program's first execve was seen
   std::map<pid_t, std::string> commands_;    // /proc/PID/comm, until the process execs

@@ -378,7 +378,8 @@ class Writer {
                          comment + ", " + seen_by(p.first));
     }
     for (const std::string& s : skipped)
-      os << "    # not written (glob characters in the name): " << s << "\n";
+      os << "    # not a rule (not a plain absolute path: glob characters, spaces, relative): " << s
+         << "\n";
     os << "  }\n";
     return os.str();
   }

@@ -6,6 +6,8 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -16,6 +18,7 @@
 #include "compiler/common/names.hpp"
 #include "compiler/frontend/frontend.hpp"
 #include "compiler/seccomp/equivalence.hpp"
+#include "compiler/seccomp/interpreter.hpp"
 #include "runtime/learn/groups.hpp"
 #include "runtime/learn/paths.hpp"
 #include "runtime/learn/recorder.hpp"
@@ -327,4 +330,35 @@ TEST(LearnRecorder, WhatACallMeans) {
   c.path2 = "/tmp/b";
   EXPECT_EQ(meaning_of(c, "", "").files, (std::vector<std::pair<std::string, uint32_t>>{
                                              {"/tmp/a", kWrite}, {"/tmp/b", kWrite | kCreate}}));
+}
+
+TEST(LearnRecorder, RecordsFromTheFirstExecveAndAnswersEnosysWhereTheBaseDoes) {
+  static const ir::Policy base = load(policies_dir() + "/docker-default.pol");
+  Recorder r(base);
+  const uint32_t x86_64 = *names::arch_token("x86_64");
+  auto call = [&](const std::string& name, uint64_t arg0 = 0) {
+    launch::notify::Call c;
+    c.pid = getpid();
+    c.arch = seccomp::audit_arch(x86_64);
+    c.nr = *names::syscall_number(name, x86_64);
+    c.name = name;
+    c.args[0] = arg0;
+    if (name == "execve") c.path = "/bin/prog";
+    return r.on_call(c);
+  };
+  using launch::notify::Reply;
+  EXPECT_EQ(call("close_range").kind, Reply::Continue);  // the runtime's, before the execve
+  EXPECT_EQ(call("execve").kind, Reply::Continue);
+  EXPECT_EQ(call("socket", AF_INET).kind, Reply::Continue);
+  Reply clone3 = call("clone3");  // docker-default: errno(ENOSYS) clone3, the libc's fallback cue
+  EXPECT_EQ(clone3.kind, Reply::Error);
+  EXPECT_EQ(clone3.error, ENOSYS);
+  const Observations& o = r.observations();
+  EXPECT_TRUE(o.runtime_syscalls.at("x86_64").count("close_range"));
+  EXPECT_FALSE(o.syscalls.at("x86_64").count("close_range"));
+  EXPECT_EQ(o.syscalls.at("x86_64").at("execve").first.command, "prog");
+  EXPECT_EQ(o.syscalls.at("x86_64").at("socket").values, std::set<uint64_t>{AF_INET});
+  EXPECT_EQ(o.enosys.at("clone3"), 1u);
+  EXPECT_FALSE(o.syscalls.at("x86_64").count("clone3"));
+  EXPECT_EQ(o.files.at("/bin/prog").use, kExec);
 }
