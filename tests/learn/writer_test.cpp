@@ -362,3 +362,17 @@ TEST(LearnRecorder, RecordsFromTheFirstExecveAndAnswersEnosysWhereTheBaseDoes) {
   EXPECT_FALSE(o.syscalls.at("x86_64").count("clone3"));
   EXPECT_EQ(o.files.at("/bin/prog").use, kExec);
 }
+
+// Every shipped policy can be a base: the learned policy compiles without a warning.
+TEST(LearnWriter, EveryShippedPolicyCanBeTheBase) {
+  for (const auto& e : fs::directory_iterator(policies_dir())) {
+    if (e.path().extension() != ".pol") continue;
+    SCOPED_TRACE(e.path().string());
+    Written w;
+    write_policy(shell_workload(), w, e.path().string());
+    auto [status, out] = run(std::string("\"") + std::getenv("POLICYC") + "\" compile " + w.file +
+                             " -o " + (w.dir.path / "out").string());
+    EXPECT_EQ(status, 0) << out << "\n" << w.text;
+    EXPECT_EQ(out.find("warning"), std::string::npos) << out << "\n" << w.text;
+  }
+}
