@@ -204,9 +204,9 @@ namespace {
 // unconditional one, else nothing. `through_mux`: the call came through x86's socketcall/ipc, so
 // a condition on arg0 stands for the sub-call number (already matched) and is left out, unless it
 // can never hold on the arch, in which case its conjunction is dropped as libseccomp drops it.
-std::optional<ir::Action> rules_decide(const ir::SeccompPolicy& policy, const std::string& name,
-                                       uint32_t arch, const Args& args,
-                                       const ir::KernelVersion& kernel, bool through_mux) {
+const ir::SyscallRule* rules_decide(const ir::SeccompPolicy& policy, const std::string& name,
+                                    uint32_t arch, const Args& args,
+                                    const ir::KernelVersion& kernel, bool through_mux) {
   const bool narrow = arch_is_32bit(arch);
   const ir::SyscallRule* uncond = nullptr;
   for (const ir::SyscallRule& r : policy.rules) {
@@ -220,11 +220,10 @@ std::optional<ir::Action> rules_decide(const ir::SeccompPolicy& policy, const st
         if (through_mux && c.arg == 0) return !ir::never_holds(c, narrow);
         return c.arg <= 5 && comparison_holds(c, args[c.arg], narrow);
       });
-      if (all) return r.action;
+      if (all) return &r;
     }
   }
-  if (uncond) return uncond->action;
-  return std::nullopt;
+  return uncond;
 }
 
 // The call behind x86's socketcall/ipc that `args[0]` selects, if it is one libseccomp knows.
@@ -244,14 +243,19 @@ std::optional<std::string> call_behind(const std::string& mux, uint32_t arch, co
 
 ir::Action decide(const ir::SeccompPolicy& policy, uint32_t arch, uint32_t nr, const Args& args,
                   const ir::KernelVersion& kernel) {
+  return decide_rule(policy, arch, nr, args, kernel).action;
+}
+
+Decision decide_rule(const ir::SeccompPolicy& policy, uint32_t arch, uint32_t nr, const Args& args,
+                     const ir::KernelVersion& kernel) {
   auto name = names::syscall_name(static_cast<int>(nr), arch);
   if (!name) {
     // A number above the tables: a syscall newer than libseccomp (docs/seccomp.md).
     if (enosys_for_unknown_syscalls(policy.default_action) && is_unknown_syscall_number(arch, nr))
-      return enosys_action();
-    return policy.default_action;
+      return {enosys_action(), nullptr};
+    return {policy.default_action, nullptr};
   }
-  if (auto own = rules_decide(policy, *name, arch, args, kernel, false)) return *own;
+  if (auto own = rules_decide(policy, *name, arch, args, kernel, false)) return {own->action, own};
   // A socket or IPC call made through the arch's multiplexer (x86 socketcall(SYS_SOCKET, argv)),
   // when the multiplexer's own rules did not decide: the rules of that call decide, as libseccomp
   // places them. The call's own arguments are in memory the filter cannot read: a condition on
@@ -259,8 +263,9 @@ ir::Action decide(const ir::SeccompPolicy& policy, uint32_t arch, uint32_t nr, c
   // own arguments (libseccomp's widening).
   if (*name == "socketcall" || *name == "ipc")
     if (auto sub = call_behind(*name, arch, args))
-      if (auto behind = rules_decide(policy, *sub, arch, args, kernel, true)) return *behind;
-  return policy.default_action;
+      if (auto behind = rules_decide(policy, *sub, arch, args, kernel, true))
+        return {behind->action, behind};
+  return {policy.default_action, nullptr};
 }
 
 std::optional<std::string> first_difference_from_policy(const Program& prog,

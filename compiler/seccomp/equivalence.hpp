@@ -43,6 +43,14 @@ std::optional<std::string> first_difference(const Program& a, const Program& b,
 // arches arguments and values are compared on their low 32 bits, as the register is 32 bits wide.
 ir::Action decide(const ir::SeccompPolicy& policy, uint32_t arch_token, uint32_t nr,
                   const Args& args, const ir::KernelVersion& kernel);
+// The same verdict with the rule that gives it (nullptr: the default action, or ENOSYS for a
+// number above libseccomp's tables), for explanations (runtime/launch/denials.hpp).
+struct Decision {
+  ir::Action action;
+  const ir::SyscallRule* rule = nullptr;
+};
+Decision decide_rule(const ir::SeccompPolicy& policy, uint32_t arch_token, uint32_t nr,
+                     const Args& args, const ir::KernelVersion& kernel);
 
 // Like first_difference, but between a program and the IR's own verdict (decide), on the policy's
 // target arches (bad-arch inputs are not probed).

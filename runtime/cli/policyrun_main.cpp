@@ -3,6 +3,7 @@
 // command (docs/cli-policyrun.md).
 #include <boost/program_options.hpp>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -13,6 +14,7 @@
 #include "compiler/common/error.hpp"
 #include "compiler/driver/driver.hpp"
 #include "runtime/image/image.hpp"
+#include "runtime/launch/denials.hpp"
 #include "runtime/launch/launch.hpp"
 #include "runtime/launch/policy_cache.hpp"
 #include "runtime/launch/spec.hpp"
@@ -48,6 +50,7 @@ bool takes_value(const std::string& a) {
                                            "--error-limit",
                                            "--name",
                                            "--image-limit",
+                                           "--explain-denials",
                                            "--learn"};
   for (const char* o : with_value)
     if (a == o) return true;
@@ -87,8 +90,9 @@ struct Options {
   std::string learn;  // --learn OUT.pol (docs/learn.md)
   std::vector<std::string> include_dirs, image_limits;
   std::string apparmor = "auto", landlock = "best-effort", backend = "default";
+  std::string explain = "text";  // --explain-denials: text | json | json:FILE | off
   std::optional<unsigned> error_limit;
-  bool policy_cache = true, tty = false, init = false;
+  bool policy_cache = true, tty = false, init = false, quiet = false;
   policy::launch::CliOverrides container;  // -e, -w, -u, --entrypoint and the command
 };
 
@@ -124,6 +128,10 @@ std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
       "default | libseccomp | libseccomp-linear (the filter's code generator)")(
       "error-limit", po::value<unsigned>(),
       "print at most N of the policy's errors (default 20; 0: all)")(
+      "explain-denials", po::value(&o.explain),
+      "text | json | json:FILE | off: report each refusal of the command once, with the layer "
+      "and the policy rule (default text, on stderr; docs/runtime.md \"Explained refusals\")")(
+      "quiet,q", "no explanations of refusals (--explain-denials=off)")(
       "learn", po::value(&o.learn),
       "record what the command does under the policy's isolation and write a policy that "
       "extends it to OUT.pol (merged with an earlier learn run there; docs/learn.md)");
@@ -150,6 +158,7 @@ std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
   o.policy_cache = !vm.count("no-policy-cache");
   o.tty = vm.count("tty") > 0;
   o.init = vm.count("init") > 0;
+  o.quiet = vm.count("quiet") > 0;
   return std::nullopt;
 }
 
@@ -175,6 +184,31 @@ void set_lsm_modes(const Options& o, policy::launch::LaunchRequest& req) {
                                       {{"require", LandlockMode::Require},
                                        {"best-effort", LandlockMode::BestEffort},
                                        {"off", LandlockMode::Off}});
+}
+
+// --explain-denials and --quiet: the format, and the fd the reports go to (stderr, or FILE).
+struct Explain {
+  policy::launch::denials::Format format = policy::launch::denials::Format::Off;
+  int fd = 2;
+};
+Explain explain_option(const Options& o) {
+  using policy::launch::denials::Format;
+  Explain e;
+  if (o.quiet || o.explain == "off") return e;
+  if (o.explain == "text") {
+    e.format = Format::Text;
+  } else if (o.explain == "json") {
+    e.format = Format::Json;
+  } else if (o.explain.rfind("json:", 0) == 0 && o.explain.size() > 5) {
+    e.format = Format::Json;
+    const std::string file = o.explain.substr(5);
+    e.fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    if (e.fd < 0) throw policy::sys_error("--explain-denials: open the JSON file", file);
+  } else {
+    throw policy::Error("--explain-denials must be text, json, json:FILE or off (got '" +
+                        o.explain + "')");
+  }
+  return e;
 }
 
 policy::launch::CompileRequest compile_request(const Options& o) {
@@ -208,6 +242,13 @@ int run(int argc, char** argv) {
   policy::launch::LaunchRequest req;
   set_lsm_modes(o, req);
   policy::launch::CompileRequest compile = compile_request(o);
+  // A learn run refuses nothing: there is nothing to explain (docs/learn.md).
+  const Explain explain = o.learn.empty() ? explain_option(o) : Explain{};
+  // Landlock's refusals are explained when Landlock is applied (an evaluation of its ruleset).
+  const int landlock_abi =
+      req.landlock == policy::launch::LandlockMode::Off ? 0 : policy::launch::landlock_abi();
+  compile.explain_denials = explain.format != policy::launch::denials::Format::Off;
+  compile.explain_file_calls = compile.explain_denials && landlock_abi > 0;
 
   // 1. Compile everything before anything runs, or reuse the identical compile of an earlier
   // run (runtime/launch/policy_cache.hpp).
@@ -218,6 +259,11 @@ int run(int argc, char** argv) {
   if (!compiled) return kExitRuntimeError;
   req.policy = &compiled->policy;
   req.seccomp_filter = std::move(compiled->filter);
+  std::optional<policy::launch::denials::Explainer> explainer;
+  if (compile.explain_denials && policy::launch::denials::notifies(req.seccomp_filter)) {
+    explainer.emplace(compiled->policy, landlock_abi, explain.format, explain.fd);
+    req.notify = &*explainer;
+  }
   std::optional<policy::learn::LearnSession> learn;
   if (!o.learn.empty())
     learn.emplace(policy::learn::LearnOptions{o.learn, o.policy_file, compile.load.include_dirs},

@@ -94,6 +94,8 @@ std::string source_text(const SourceLoc& loc) {
   return text;
 }
 
+}  // namespace
+
 std::string rule_text(const ir::SyscallRule& r) {
   std::string text = source_text(r.loc);
   if (text.empty()) text = seccomp::describe(r.action) + " " + r.syscall;
@@ -101,6 +103,8 @@ std::string rule_text(const ir::SyscallRule& r) {
   if (!r.via.empty()) out += " (via " + r.via + ")";
   return out;
 }
+
+namespace {
 
 const char* signal_name(int sig) {
   const char* abbrev = sigabbrev_np(sig);

@@ -38,6 +38,10 @@ std::optional<SeccompRecord> parse_record(const std::string& line);
 // else the default action, else the bad-arch action).
 std::string describe_kill(const ir::Policy& policy, const SeccompRecord& record);
 
+// "t.pol:4:5: kill getpid (via @group)": a rule as its policy line says it (or in the policy's
+// words when the file cannot be read), for this report and explain mode's (denials.hpp).
+std::string rule_text(const ir::SyscallRule& rule);
+
 // How many syscalls of `arch` (a libseccomp token) `filter` allows when every argument is 0.
 size_t allowed_syscalls(const std::vector<sock_filter>& filter, uint32_t arch);
 

@@ -2,11 +2,13 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <linux/openat2.h>
 #include <linux/seccomp.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <time.h>
@@ -18,6 +20,7 @@
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
 #include "compiler/common/syscall_args.hpp"
+#include "runtime/common/host.hpp"
 #include "runtime/launch/launch.hpp"
 #include "runtime/launch/seccomp.hpp"
 
@@ -74,22 +77,22 @@ bool read_fd_number(int handoff_fd, int pidfd, int& number) {
 
 // ---- decoding a call ----
 
-// Argument names that hold a path the kernel resolves (symlink's `target` is the link's text,
-// mount's `target` and `source` are not always paths: not these).
-bool is_path_arg(std::string_view name) {
-  return name == "pathname" || name == "path" || name == "filename" || name == "oldpath" ||
-         name == "newpath" || name == "linkpath";
-}
-
 bool ends_with(std::string_view s, std::string_view tail) {
   return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
 }
 
+// A magic link's target; a file or directory removed since it was opened (a bind-mounted file
+// that was replaced, for one) keeps its old name there, with " (deleted)" after it.
 std::string link_target(const std::string& link) {
   char buf[4096];
   ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
   if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return {};
-  return std::string(buf, static_cast<size_t>(n));
+  std::string target(buf, static_cast<size_t>(n));
+  const std::string deleted = " (deleted)";
+  if (target.size() > deleted.size() &&
+      target.compare(target.size() - deleted.size(), deleted.size(), deleted) == 0)
+    target.resize(target.size() - deleted.size());
+  return target;
 }
 
 // Reads memory of the calling process: `size` bytes at `address`, page by page (a string may
@@ -135,13 +138,34 @@ std::string absolute(const std::string& path, pid_t pid, std::optional<int> dirf
   return dir == "/" ? "/" + path : dir + "/" + path;
 }
 
+// The caller's own magic links (/proc/self/exe, /proc/self/fd/N/..., cwd, root) as the kernel
+// follows them for the caller: the supervisor's "self" is not in the container's procfs, so they
+// are read from the caller's /proc/PID here.
+std::optional<std::string> own_magic_link(const std::string& proc, const std::string& path,
+                                          const std::string& root) {
+  std::string rest;
+  for (const char* self : {"/proc/self/", "/proc/thread-self/"})
+    if (path.rfind(self, 0) == 0) rest = path.substr(std::strlen(self));
+  if (rest.empty()) return std::nullopt;
+  size_t end = rest.find('/');
+  if (rest.rfind("fd/", 0) == 0) end = rest.find('/', 3);
+  const std::string link = rest.substr(0, end);
+  if (link != "exe" && link != "cwd" && link != "root" && link.rfind("fd/", 0) != 0)
+    return std::nullopt;
+  const std::string target = link_target(proc + "/" + link);
+  if (target.empty() || target[0] != '/') return std::nullopt;
+  const std::string tail = end == std::string::npos ? "" : rest.substr(end);
+  const std::string inside = in_container(target, root);
+  return inside == "/" && !tail.empty() ? tail : inside + tail;
+}
+
 void decode_paths(Call& c, int mem) {
   const std::vector<std::string> names = syscall_arg_names(c.name);
   std::optional<int> dirfd;
   int found = 0;
   for (unsigned i = 0; i < names.size() && i < 6 && found < 2; ++i) {
     if (ends_with(names[i], "dirfd")) dirfd = static_cast<int>(c.args[i]);
-    if (!is_path_arg(names[i]) || !syscall_arg_is_pointer(c.name, i)) continue;
+    if (!is_path_argument(names[i]) || !syscall_arg_is_pointer(c.name, i)) continue;
     std::string p = read_memory(mem, c.args[i], 4096, true);
     if (p.empty() && c.args[i] == 0) continue;
     (found++ == 0 ? c.path : c.path2) = absolute(p, c.pid, dirfd);
@@ -265,16 +289,51 @@ void respond(int listener, const Call& call, const Reply& reply) {
   if (reply.kind == Reply::Continue) {
     r.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
   } else {
-    if (reply.error <= 0)
-      throw Error("seccomp: an Error reply to " + call.name + " needs a positive errno");
+    if (reply.error < 0) throw Error("seccomp: a negative errno in the reply to " + call.name);
     r.error = -reply.error;
   }
   if (::ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &r) != 0 && errno != ENOENT)
     throw sys_error("seccomp: answer a notification (SECCOMP_IOCTL_NOTIF_SEND)");
 }
 
+// Argument names that hold a path the kernel resolves (symlink's `target` is the link's text,
+// mount's `target` and `source` are not always paths: not these).
+bool is_path_argument(std::string_view name) {
+  return name == "pathname" || name == "path" || name == "filename" || name == "oldpath" ||
+         name == "newpath" || name == "linkpath";
+}
+
+Resolved resolve_in_container(pid_t pid, const std::string& given) {
+  const std::string proc = "/proc/" + std::to_string(pid);
+  UniqueFd root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (!root.valid() || given.empty() || given[0] != '/') return {given, false};
+  const std::string root_path = link_target(proc + "/root");
+  const std::string path = own_magic_link(proc, given, root_path).value_or(given);
+  bool directory = false;
+  auto named = [&](const std::string& p) -> std::optional<std::string> {
+    UniqueFd fd = runtime::openat2(root.get(), p, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);
+    if (!fd.valid()) return std::nullopt;
+    std::string target = link_target("/proc/self/fd/" + std::to_string(fd.get()));
+    if (target.empty() || target[0] != '/') return std::nullopt;
+    struct stat st {};
+    directory = ::fstat(fd.get(), &st) == 0 && S_ISDIR(st.st_mode);
+    return in_container(target, root_path);
+  };
+  if (auto whole = named(path)) return {*whole, true, directory};
+  std::string trimmed = path;
+  while (trimmed.size() > 1 && trimmed.back() == '/') trimmed.pop_back();
+  const size_t slash = trimmed.find_last_of('/');
+  const std::string parent = slash == 0 ? "/" : trimmed.substr(0, slash);
+  const std::string leaf = trimmed.substr(slash + 1);
+  auto dir = named(parent);
+  if (!dir) return {path, false};
+  return {*dir == "/" ? "/" + leaf : *dir + "/" + leaf, false, false};
+}
+
 void serve_pending(int listener, Handler& handler) {
-  while (auto call = receive(listener)) respond(listener, *call, handler.on_call(*call));
+  // One call: the caller's poll reports the next (a second receive would poll once more for
+  // nothing in the common case of one waiting call).
+  if (auto call = receive(listener)) respond(listener, *call, handler.on_call(*call));
 }
 
 }  // namespace policy::launch::notify

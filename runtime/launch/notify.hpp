@@ -17,6 +17,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "runtime/launch/fds.hpp"  // UniqueFd
@@ -67,9 +68,23 @@ UniqueFd take_listener(int pidfd, int handoff_fd, int timeout_ms = 5000);
 // call's process died before it was read) and decodes it into a Call.
 std::optional<Call> receive(int listener);
 
-// Sends `reply` for `call`. A call whose process died in between is not an error. An Error
-// reply needs a positive errno (an Error with 0 would make the call "succeed" without running).
+// Sends `reply` for `call`. A call whose process died in between is not an error. An Error reply
+// with errno 0 makes the call return 0 without running, as the filter's errno(0) does.
 void respond(int listener, const Call& call, const Reply& reply);
+
+// True for the argument names (syscall_args.hpp) whose value is a path the kernel resolves:
+// Call::path and Call::path2 are the first two such arguments of a call.
+bool is_path_argument(std::string_view name);
+
+// `path` (absolute, as the container sees it) with its symlinks resolved inside the caller's
+// root (/proc/PID/root, openat2 RESOLVE_IN_ROOT), as the kernel would resolve it for that
+// process. A path that does not exist is its parent resolved plus its last name (exists false).
+struct Resolved {
+  std::string path;
+  bool exists = false;
+  bool directory = false;
+};
+Resolved resolve_in_container(pid_t pid, const std::string& path);
 
 // What the supervisor does with each call: explain mode (denials.hpp) and learn mode (learn.hpp)
 // each implement one. on_call runs in the supervising parent while the calling thread waits.
@@ -79,9 +94,9 @@ class Handler {
   virtual Reply on_call(const Call& call) = 0;
 };
 
-// Receives, answers and responds to every notification pending on `listener` (call it when poll
-// reports POLLIN). POLLHUP on the listener means every process under the filter has exited: the
-// caller stops polling it.
+// Receives, answers and responds to a notification pending on `listener` (call it each time poll
+// reports POLLIN: a further pending one makes poll report again). POLLHUP on the listener means
+// every process under the filter has exited: the caller stops polling it.
 void serve_pending(int listener, Handler& handler);
 
 }  // namespace policy::launch::notify

@@ -17,6 +17,7 @@
 #include "compiler/common/diagnostics.hpp"
 #include "compiler/common/fnv.hpp"
 #include "compiler/driver/ir_codec.hpp"
+#include "runtime/launch/denials.hpp"
 #include "runtime/launch/fds.hpp"
 
 namespace policy::launch {
@@ -70,7 +71,7 @@ std::string inputs(const CompileRequest& r) {
   put_string(out, id);
   put_string(out, u.release);
   put_string(out, std::to_string(v->major) + "." + std::to_string(v->minor) + "." +
-               std::to_string(v->micro));
+                      std::to_string(v->micro));
   put_string(out, ::getcwd(cwd, sizeof cwd) ? cwd : "");
   put_string(out, r.policy_file);
   put_string(out, r.load.policy_name.value_or(""));
@@ -78,9 +79,11 @@ std::string inputs(const CompileRequest& r) {
   for (const auto& d : r.load.include_dirs) put_string(out, d);
   put_string(out, std::to_string(static_cast<int>(r.seccomp.backend)));
   put_string(out, r.seccomp.frequencies_file);
+  put_string(out, std::string(r.explain_denials ? "explain" : "enforce") +
+                      (r.explain_file_calls ? "+files" : ""));
   put_string(out, r.seccomp.kernel ? std::to_string(r.seccomp.kernel->major) + "." +
-                                  std::to_string(r.seccomp.kernel->minor)
-                            : "");
+                                         std::to_string(r.seccomp.kernel->minor)
+                                   : "");
   return out;
 }
 
@@ -132,7 +135,8 @@ std::optional<CompiledPolicy> lookup(const std::string& path, const std::string&
   if (!take_string(rest, stored) || stored != in || !take_string(rest, count)) return std::nullopt;
   const unsigned long n = std::strtoul(count.c_str(), nullptr, 10);
   for (unsigned long i = 0; i < n; ++i) {
-    if (!take_string(rest, file) || !take_string(rest, exists) || !take_string(rest, text)) return std::nullopt;
+    if (!take_string(rest, file) || !take_string(rest, exists) || !take_string(rest, text))
+      return std::nullopt;
     if (exists == "1") {
       auto now = read_regular(file);
       if (!now || *now != text) return std::nullopt;
@@ -140,7 +144,8 @@ std::optional<CompiledPolicy> lookup(const std::string& path, const std::string&
       return std::nullopt;
     }
   }
-  if (!take_string(rest, diagnostics) || !take_string(rest, ir) || !take_string(rest, filter) || !rest.empty())
+  if (!take_string(rest, diagnostics) || !take_string(rest, ir) || !take_string(rest, filter) ||
+      !rest.empty())
     return std::nullopt;
   auto policy = driver::decode_ir(ir);
   if (!policy || filter.empty() || filter.size() % sizeof(sock_filter) != 0) return std::nullopt;
@@ -172,7 +177,7 @@ void store(const std::string& dir, const std::string& path, const std::string& i
   put_string(out, c.diagnostics);
   put_string(out, driver::encode_ir(c.policy));
   put_string(out, std::string(reinterpret_cast<const char*>(c.filter.data()),
-                       c.filter.size() * sizeof(sock_filter)));
+                              c.filter.size() * sizeof(sock_filter)));
   const uint64_t sum = fnv1a_words(out);
   out.append(reinterpret_cast<const char*>(&sum), sizeof sum);
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -224,7 +229,12 @@ std::optional<CompiledPolicy> compile_policy(const CompileRequest& r, std::strin
   diagnostics = text.str();
   if (!pol) return std::nullopt;
   CompiledPolicy c;
-  c.filter = driver::compile_seccomp(pol->seccomp, r.seccomp);
+  c.filter = r.explain_denials
+                 ? driver::compile_seccomp(
+                       denials::explain_variant(
+                           pol->seccomp, r.explain_file_calls && denials::restricts_files(*pol)),
+                       r.seccomp)
+                 : driver::compile_seccomp(pol->seccomp, r.seccomp);
   c.policy = std::move(*pol);
   c.diagnostics = diagnostics;
   if (!entry.empty()) store(r.cache_dir, entry, in, c, probes);

@@ -33,6 +33,10 @@ struct CompileRequest {
   std::string cache_dir;  // empty: no cache
   // policyrun: grow the populated heap (reserve_heap) to a full compile's needs on a cache miss.
   bool reserve_heap_on_miss = false;
+  // Explain mode (denials.hpp): the filter is the explain variant (errno actions notify), and
+  // with explain_file_calls the file calls Landlock may refuse notify too. Keyed separately.
+  bool explain_denials = false;
+  bool explain_file_calls = false;
 };
 
 // What a compile allocates, about: a cache hit (read, compare, decode the IR) and a full compile

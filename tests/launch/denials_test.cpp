@@ -14,11 +14,17 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "launch/launch_fixture.hpp"
+#include "runtime/launch/landlock.hpp"
 #include "runtime/launch/notify.hpp"
 
 namespace fs = std::filesystem;
@@ -127,4 +133,163 @@ TEST(NotifyLaunch, ContainerCallsReachTheHandlerWithContainerPaths) {
   EXPECT_NE(r.err.find("Invalid cross-device link"), std::string::npos) << r.err;
   ASSERT_EQ(rec.calls.size(), 1u);
   EXPECT_EQ(rec.calls[0].path, "/tmp/sub");
+}
+
+// ---- explain mode, through the real policyrun ----
+
+namespace {
+
+// A policy that refuses by the default (errno(EPERM)), by one errno rule with an argument
+// condition (netlink sockets), and by Landlock (read-only /bin and /etc, write-only /tmp).
+const char* kExplainPolicy = R"(include "groups/standard.pol"
+policy explain {
+  syscalls default errno(EPERM) {
+    allow @default-core, @arch-runtime, @basic-io, @file-system-core, @process-core
+    allow @system-service-core, @signal-core, clone, wait4
+    errno(EAFNOSUPPORT) socket(domain in {AF_NETLINK})
+    allow socket(domain in {AF_UNIX, AF_INET})
+  }
+  filesystem { read /bin/**, /etc/**; exec /bin/**; write /tmp/**, /dev/null }
+  namespaces { mount, pid, ipc, uts, net }
+  process { no_new_privileges }
+}
+)";
+
+const std::string& explain_policy() {
+  static const std::string path = [] {
+    std::string p = launch_test::scratch() + "/explain.pol";
+    std::ofstream(p) << kExplainPolicy;
+    return p;
+  }();
+  return path;
+}
+
+// "FILE:LINE:COL" of the first occurrence of `text` in the policy.
+std::string loc_of(const std::string& text) {
+  std::istringstream in(kExplainPolicy);
+  int n = 0;
+  for (std::string line; std::getline(in, line);) {
+    ++n;
+    if (auto col = line.find(text); col != std::string::npos)
+      return explain_policy() + ":" + std::to_string(n) + ":" + std::to_string(col + 1);
+  }
+  return "?";
+}
+
+launch_test::CliResult explain_run(const std::vector<std::string>& options,
+                                   const std::string& script) {
+  const char* src = std::getenv("POLICY_SOURCE_DIR");
+  std::vector<std::string> args = {"--policy", explain_policy(),
+                                   "-I",       std::string(src ? src : ".") + "/policies",
+                                   "--root",   launch_test::state_root()};
+  args.insert(args.end(), options.begin(), options.end());
+  for (const std::string& a :
+       {launch_test::busybox_layer(), std::string("/bin/sh"), std::string("-c"), script})
+    args.push_back(a);
+  return launch_test::run_policyrun(args);
+}
+
+size_t count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1))
+    ++n;
+  return n;
+}
+
+bool have_landlock() {
+  return policy::launch::landlock_abi() > 0;
+}
+
+// The workload of the tests: a Landlock refusal (read of a write-only file, twice), a seccomp
+// errno rule (netlink socket) and the default (bind); errors go to stdout with their errno text.
+const char* kWorkload =
+    "echo x > /tmp/f; cat /tmp/f 2>&1; cat /tmp/f 2>&1; busybox ip link 2>&1; "
+    "busybox nc -l -p 80 2>&1; echo done";
+
+}  // namespace
+
+TEST(ExplainedRefusals, LandlockReadNamesTheCallThePathAndTheRule) {
+  if (!have_landlock()) GTEST_SKIP() << "this kernel has no Landlock";
+  auto r = explain_run({}, kWorkload);
+  ASSERT_EQ(r.status, 0) << r.err;
+  const std::string line = "policyrun: denied: openat(AT_FDCWD, \"/tmp/f\", O_RDONLY";
+  EXPECT_NE(r.err.find(line), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("by Landlock: no rule of explain.pol allows read on /tmp/f (" +
+                       loc_of("/tmp/**") + " allows write /tmp/**)"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(count(r.err, line), 1u) << "once per distinct refusal\n" << r.err;
+  EXPECT_NE(r.out.find("cat: can't open '/tmp/f': Permission denied"), std::string::npos) << r.out;
+}
+
+TEST(ExplainedRefusals, SeccompErrnoNamesTheSyscallItsArgumentsAndTheRule) {
+  auto r = explain_run({}, kWorkload);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.err.find("policyrun: denied: socket(AF_NETLINK, SOCK_RAW"), std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("by seccomp: " + loc_of("socket(domain in {AF_NETLINK})") +
+                       ": errno(EAFNOSUPPORT) socket(domain in {AF_NETLINK})"),
+            std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find("policyrun: denied: bind(3, \"0.0.0.0:80\", 16) by seccomp: "
+                       "errno(EPERM) from the default of explain.pol"),
+            std::string::npos)
+      << r.err;
+}
+
+// The program sees exactly what it sees without explain mode: the policy's errno, Landlock's
+// EACCES, and everything else as before.
+TEST(ExplainedRefusals, TheProgramSeesTheSameResultsAsWithExplainOff) {
+  auto on = explain_run({}, kWorkload);
+  auto off = explain_run({"--explain-denials=off"}, kWorkload);
+  ASSERT_EQ(on.status, 0) << on.err;
+  ASSERT_EQ(off.status, 0) << off.err;
+  EXPECT_EQ(on.out, off.out);
+  EXPECT_NE(on.out.find("Address family not supported"), std::string::npos) << on.out;
+  EXPECT_EQ(off.err.find("denied:"), std::string::npos) << off.err;
+}
+
+TEST(ExplainedRefusals, QuietPrintsNoExplanation) {
+  auto r = explain_run({"--quiet"}, kWorkload);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err.find("denied"), std::string::npos) << r.err;
+  EXPECT_NE(r.out.find("done"), std::string::npos) << r.out;
+}
+
+TEST(ExplainedRefusals, JsonLinesParseAndNameTheLayerAndTheRule) {
+  const std::string file = launch_test::scratch() + "/denials.jsonl";
+  auto r = explain_run({"--explain-denials=json:" + file}, kWorkload);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.err.find("denied"), std::string::npos) << r.err;
+  std::istringstream lines(launch_test::slurp(file));
+  std::set<std::string> layers;
+  bool rule_named = false;
+  for (std::string line; std::getline(lines, line);) {
+    const auto j = nlohmann::json::parse(line);  // throws (fails the test) on a bad line
+    layers.insert(j.at("layer").get<std::string>());
+    EXPECT_TRUE(j.contains("syscall") && j.contains("call") && j.contains("decided_by")) << line;
+    if (j.value("syscall", "") == "socket")
+      rule_named = rule_named || j.value("rule", "") == loc_of("socket(domain in {AF_NETLINK})");
+  }
+  EXPECT_TRUE(layers.count("seccomp"));
+  if (have_landlock()) {
+    EXPECT_TRUE(layers.count("landlock"));
+  }
+  EXPECT_TRUE(rule_named);
+}
+
+// Landlock judges the file a symlink leads to, inside the container's root: a link to a readable
+// file is no refusal, and a refused read through a link names the file it reaches.
+TEST(ExplainedRefusals, LandlockFollowsSymlinksInsideTheContainer) {
+  if (!have_landlock()) GTEST_SKIP() << "this kernel has no Landlock";
+  auto r = explain_run(
+      {},
+      "echo x > /tmp/f; busybox ln -s /etc/passwd /tmp/ok; "
+      "busybox ln -s /tmp/f /tmp/bad; cat /tmp/ok >/dev/null; cat /tmp/bad 2>&1; echo done");
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Permission denied"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("\"/tmp/ok\""), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("openat(AT_FDCWD, \"/tmp/bad\", O_RDONLY"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("allows read on /tmp/f "), std::string::npos) << r.err;
 }

@@ -57,12 +57,15 @@ long syscall(long nr, ...) {
   long a[6];
   for (int i = 0; i < 6; ++i) a[i] = va_arg(ap, long);
   va_end(ap);
-  if (nr == SYS_seccomp && a[0] == SECCOMP_SET_MODE_FILTER && layer_is_off("seccomp")) return 0;
-  if (nr == SYS_seccomp && a[0] == SECCOMP_SET_MODE_FILTER && layer_is_off("seccomp-allow-all")) {
-    static struct sock_filter allow_all[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
-    static struct sock_fprog allow_all_prog = {1, allow_all};
+  static struct sock_filter allow_all[] = {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
+  static struct sock_fprog allow_all_prog = {1, allow_all};
+  /* A filter asked for with a listener (explain mode) must return one: allow-all gives it. */
+  if (nr == SYS_seccomp && a[0] == SECCOMP_SET_MODE_FILTER && layer_is_off("seccomp") &&
+      !(a[1] & SECCOMP_FILTER_FLAG_NEW_LISTENER))
+    return 0;
+  if (nr == SYS_seccomp && a[0] == SECCOMP_SET_MODE_FILTER &&
+      (layer_is_off("seccomp-allow-all") || layer_is_off("seccomp")))
     a[2] = (long)&allow_all_prog;
-  }
   if (nr == SYS_landlock_restrict_self && layer_is_off("landlock")) return 0;
   if (nr == SYS_capset && layer_is_off("caps")) return 0;
   if (nr == SYS_prctl && prctl_is_switched_off(a[0], (unsigned long)a[1])) return 0;
