@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "launch/launch_fixture.hpp"
 #include "runtime/learn/writer.hpp"
@@ -153,4 +154,43 @@ TEST(LearnKernel, FileAndPortRulesUnderABaseThatAppliesLandlock) {
   EXPECT_NE(bind_refused.err.find("Permission denied"), std::string::npos)
       << bind_refused.out << bind_refused.err;
   EXPECT_EQ(run_under(base, kOtherPort).err.find("Permission denied"), std::string::npos);
+}
+
+// Debian's redis-server, from the test images tools/test-images builds (docs/testing.md): learned
+// from docker-default, then enforced, the same client session passes; a mkdir it never made is
+// refused. $POLICY_TEST_IMAGES_TOOL names another copy of the script.
+TEST(LearnKernel, RealRedisLearnThenEnforce) {
+  const char* tool_env = std::getenv("POLICY_TEST_IMAGES_TOOL");
+  const std::string tool =
+      tool_env ? tool_env : std::string(std::getenv("POLICY_SOURCE_DIR")) + "/tools/test-images";
+  if (!fs::exists(tool)) GTEST_SKIP() << tool << " is not in this tree: no real images to learn";
+  const std::string list = launch_test::scratch() + "/learn-images.out";
+  ASSERT_EQ(std::system((launch_test::shell_quote(tool) + " redis >" + list + " 2>&1").c_str()), 0)
+      << launch_test::slurp(list);
+  std::istringstream lines(launch_test::slurp(list));
+  std::string name, format, image;
+  while (lines >> name >> format >> image && name != "redis") {
+  }
+  ASSERT_EQ(name, "redis") << launch_test::slurp(list);
+
+  const std::string out = launch_test::scratch() + "/learn/redis.pol";
+  fs::create_directories(launch_test::scratch() + "/learn");
+  fs::remove(out);
+  const std::string session =
+      "redis-server --port 6379 --save '' --appendonly no >/dev/null & sleep 1; "
+      "redis-cli ping; redis-cli set k v; redis-cli get k; redis-cli shutdown nosave; wait";
+  auto run_redis = [&](const std::string& policy, const std::string& script,
+                       const std::string& learn = "") {
+    std::vector<std::string> args = {"--policy", policy, "--root", launch_test::state_root()};
+    if (!learn.empty()) args.insert(args.end(), {"--learn", learn});
+    args.insert(args.end(), {image, "/bin/sh", "-c", script});
+    return run_policyrun(args);
+  };
+  CliResult learned = run_redis(docker_default(), session, out);
+  ASSERT_EQ(learned.out, "PONG\nOK\nv\n") << learned.err;
+  CliResult enforced = run_redis(out, session);
+  EXPECT_EQ(enforced.out, "PONG\nOK\nv\n") << enforced.err << "\n" << launch_test::slurp(out);
+  CliResult refused = run_redis(out, "mkdir /tmp/x && echo made");
+  EXPECT_EQ(refused.out, "");
+  EXPECT_NE(refused.err.find("Operation not permitted"), std::string::npos) << refused.err;
 }
