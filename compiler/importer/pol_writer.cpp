@@ -69,6 +69,8 @@ std::string strip_cap(const std::string& c) {
   return c.rfind("CAP_", 0) == 0 ? c.substr(4) : c;
 }
 
+}  // namespace
+
 std::string gate_text(const ir::SyscallRule& r) {
   std::vector<std::string> gates;
   for (auto& c : r.requires_caps) gates.push_back("capability " + strip_cap(c));
@@ -85,6 +87,8 @@ std::string gate_text(const ir::SyscallRule& r) {
                     std::to_string(r.min_kernel->minor));
   return gates.empty() ? "" : " when " + join(gates, " and ");
 }
+
+namespace {
 
 std::string cap_list(uint64_t mask) {
   std::vector<std::string> n;

@@ -21,5 +21,7 @@ std::string write_policy(const ir::Policy& policy, const WriterOptions& options 
 // Pieces, also used by `policyc explain` and reports (actions are written with
 // seccomp::describe, in the policy language's words).
 std::string condition_text(const std::string& syscall, const ir::Condition& c);
+// " when capability X and arch a, b and kernel >= 4.8" for a rule's gates ("" when none).
+std::string gate_text(const ir::SyscallRule& r);
 
 }  // namespace policy::importer

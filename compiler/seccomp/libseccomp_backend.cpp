@@ -334,7 +334,9 @@ std::vector<Planned> plan_syscall(const std::vector<const ir::SyscallRule*>& rul
   };
   for (size_t i = 0; i < conds.size(); ++i)
     for (size_t j = i + 1; j < conds.size(); ++j) {
-      if (conds[i].action == conds[j].action) continue;
+      // A later rule with the default action changes no call an earlier rule decides, and is
+      // itself left to the default below (a learned policy's refusals: docs/learn.md).
+      if (conds[i].action == conds[j].action || conds[j].action == default_action) continue;
       for (const Conj& a : conds[i].conjs)
         for (const Conj& b : conds[j].conjs) {
           if (!conj_disjoint(a, b, top))

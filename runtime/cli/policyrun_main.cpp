@@ -18,6 +18,7 @@
 #include "runtime/launch/launch.hpp"
 #include "runtime/launch/policy_cache.hpp"
 #include "runtime/launch/spec.hpp"
+#include "runtime/learn/learn.hpp"
 
 namespace po = boost::program_options;
 using policy::launch::kExitRuntimeError;
@@ -49,7 +50,8 @@ bool takes_value(const std::string& a) {
                                            "--error-limit",
                                            "--name",
                                            "--image-limit",
-                                           "--explain-denials"};
+                                           "--explain-denials",
+                                           "--learn"};
   for (const char* o : with_value)
     if (a == o) return true;
   return false;
@@ -85,6 +87,7 @@ const char* kUsage =
 struct Options {
   std::string image;
   std::string policy_file, policy_name, root = "/var/lib/policyrun";
+  std::string learn;  // --learn OUT.pol (docs/learn.md)
   std::vector<std::string> include_dirs, image_limits;
   std::string apparmor = "auto", landlock = "best-effort", backend = "default";
   std::string explain = "text";  // --explain-denials: text | json | json:FILE | off
@@ -128,7 +131,10 @@ std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
       "explain-denials", po::value(&o.explain),
       "text | json | json:FILE | off: report each refusal of the command once, with the layer "
       "and the policy rule (default text, on stderr; docs/runtime.md \"Explained refusals\")")(
-      "quiet,q", "no explanations of refusals (--explain-denials=off)");
+      "quiet,q", "no explanations of refusals (--explain-denials=off)")(
+      "learn", po::value(&o.learn),
+      "record what the command does under the policy's isolation and write a policy that "
+      "extends it to OUT.pol (merged with an earlier learn run there; docs/learn.md)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args.options).options(desc).run(), vm);
@@ -236,7 +242,8 @@ int run(int argc, char** argv) {
   policy::launch::LaunchRequest req;
   set_lsm_modes(o, req);
   policy::launch::CompileRequest compile = compile_request(o);
-  const Explain explain = explain_option(o);
+  // A learn run refuses nothing: there is nothing to explain (docs/learn.md).
+  const Explain explain = o.learn.empty() ? explain_option(o) : Explain{};
   // Landlock's refusals are explained when Landlock is applied (an evaluation of its ruleset).
   const int landlock_abi =
       req.landlock == policy::launch::LandlockMode::Off ? 0 : policy::launch::landlock_abi();
@@ -257,6 +264,10 @@ int run(int argc, char** argv) {
     explainer.emplace(compiled->policy, landlock_abi, explain.format, explain.fd);
     req.notify = &*explainer;
   }
+  std::optional<policy::learn::LearnSession> learn;
+  if (!o.learn.empty())
+    learn.emplace(policy::learn::LearnOptions{o.learn, o.policy_file, compile.load.include_dirs},
+                  compiled->policy);
 
   // 2. The image: cached, digest-checked layers and its config.
   policy::image::PreparedImage image = policy::image::prepare_image(o.image, cache_options);
@@ -273,11 +284,13 @@ int run(int argc, char** argv) {
   req.tty = o.tty;
   req.init = o.init;
   req.state_root = o.root;
+  if (learn) learn->prepare(req, std::cerr);
 
   // 4. Run it; the exit status is the command's. launch() has removed the run's cgroups and state
   // by the time it returns, so the process ends here without freeing the compiled policy and the
   // image description one object at a time (that took ~1 ms of every launch).
   const int status = policy::launch::launch(req);
+  if (learn) learn->finish(std::cerr);
   std::cout.flush();
   std::cerr.flush();
   std::_Exit(status);
