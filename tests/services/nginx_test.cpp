@@ -5,6 +5,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <thread>
 
 #include "services/service_fixture.hpp"
@@ -12,13 +15,14 @@
 namespace {
 
 using namespace std::chrono_literals;
+namespace fs = std::filesystem;
 
 class Nginx : public services::ServiceTest {
  protected:
   void SetUp() override {
     ServiceTest::SetUp();
     if (IsSkipped() || HasFatalFailure()) return;
-    start(services::policy_for("web.pol"), {services::image("nginx").path}, 80);
+    start(services::policy_for("web.pol"), services::run_args("nginx"), 80);
   }
 
   // GET http://127.0.0.1/PATH from inside: the status code, then the body.
@@ -35,6 +39,21 @@ class Nginx : public services::ServiceTest {
     std::sort(w.begin(), w.end());
     return w;
   }
+
+  // The workers once there are some and each has switched to its user (the port answers as soon
+  // as the master listens, before it forks them; a new worker is root until its setuid), or what
+  // there is after 10 s.
+  std::vector<pid_t> started_workers() {
+    std::vector<pid_t> w;
+    for (int i = 0; i < 100; ++i) {
+      w = workers();
+      if (!w.empty() &&
+          std::all_of(w.begin(), w.end(), [](pid_t p) { return services::uid_of(p) == "33"; }))
+        break;
+      std::this_thread::sleep_for(100ms);
+    }
+    return w;
+  }
 };
 
 TEST_F(Nginx, ServesTheIndexPageAnd404ForAMissingOne) {
@@ -46,8 +65,19 @@ TEST_F(Nginx, ServesTheIndexPageAnd404ForAMissingOne) {
   EXPECT_EQ(missing.out.substr(missing.out.size() - 3), "404") << missing.out;
 }
 
+// policyrun --name NAME names the run: its state directory and its cgroups (removed at the end,
+// which TearDown checks).
+TEST_F(Nginx, TheRunCarriesItsName) {
+  EXPECT_TRUE(fs::is_directory(services::state_root() + "/run/" + service().name()));
+  std::ifstream cgroup("/proc/" + std::to_string(service().first_process()) + "/cgroup");
+  std::stringstream lines;
+  lines << cgroup.rdbuf();
+  EXPECT_NE(lines.str().find("/policyrun/" + service().name() + "\n"), std::string::npos)
+      << lines.str();
+}
+
 TEST_F(Nginx, WorkersRunAsWwwData) {
-  const auto w = workers();
+  const auto w = started_workers();
   ASSERT_FALSE(w.empty()) << "no worker processes\n" << service().err();
   // www-data is uid 33 in Debian's base-passwd (the image's /etc/passwd).
   for (pid_t p : w) EXPECT_EQ(services::uid_of(p), "33") << services::comm_of(p);
@@ -55,7 +85,7 @@ TEST_F(Nginx, WorkersRunAsWwwData) {
 }
 
 TEST_F(Nginx, SighupReloadsWithNewWorkersAndKeepsServing) {
-  const auto before = workers();
+  const auto before = started_workers();
   ASSERT_FALSE(before.empty()) << service().err();
   ASSERT_EQ(::kill(service().first_process(), SIGHUP), 0);
   // The master starts new workers and tells the old ones to finish: wait until none is left.

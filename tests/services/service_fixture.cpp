@@ -127,8 +127,67 @@ const Image& image(const std::string& service) {
   return it->second;
 }
 
+std::vector<std::string> run_args(const std::string& service, std::vector<std::string> options) {
+  return run_args(service, image(service).path, std::move(options));
+}
+
+std::vector<std::string> run_args(const std::string& service, const std::string& image,
+                                  std::vector<std::string> options) {
+  if (service == "postgres") options.insert(options.end(), {"-u", "postgres"});
+  options.push_back(image);
+  if (service == "postgres")
+    options.insert(options.end(),
+                   {"/usr/lib/postgresql/15/bin/postgres", "-D", "/etc/postgresql/15/main"});
+  return options;
+}
+
+std::string image_with_file(const std::string& service, const std::string& file,
+                            const std::string& dest) {
+  using launch_test::shell_quote;
+  const Image& from = image(service);
+  const auto stamp = fs::last_write_time(file).time_since_epoch().count();
+  const std::string key = std::to_string(std::hash<std::string>{}(
+      from.path + "\n" + file + "\n" + dest + "\n" + std::to_string(stamp)));
+  const fs::path dir = fs::path(state_root()).parent_path() / "services-derived";
+  const std::string layout = (dir / (service + "-" + key)).string();
+  if (fs::exists(layout + "/index.json")) return layout + ":attack";
+  fs::create_directories(dir);
+  const std::string tmp = layout + ".tmp" + std::to_string(::getpid());
+  const std::string t = shell_quote(tmp), ref = shell_quote(tmp + ":attack");
+  std::string make;
+  if (from.format == "rootfs-tar")
+    make = "umoci init --layout " + t + " && umoci new --image " + ref +
+           " && umoci raw add-layer --image " + ref + " " + shell_quote(from.path);
+  else
+    make = "skopeo copy --quiet " +
+           shell_quote((from.format == "oci" ? "oci:" : "docker-archive:") + from.path) +
+           " oci:" + ref;
+  // The file's layer is made with tar: umoci 0.4.7's `insert` writes a tar without its end (and
+  // the last block's padding), which policyrun rightly refuses as truncated.
+  const std::string layer = shell_quote(tmp + ".layer"),
+                    in_layer = shell_quote(tmp + ".layer" + dest);
+  make += " && mkdir -p \"$(dirname " + in_layer + ")\" && cp " + shell_quote(file) + " " +
+          in_layer + " && tar -C " + layer + " --numeric-owner --owner=0 --group=0 -cf " + layer +
+          ".tar . && umoci raw add-layer --image " + ref + " " + layer + ".tar";
+  const std::string log = tmp + ".log";
+  const int rc = std::system(("rm -rf " + t + " && (" + make + ") >" + log + " 2>&1").c_str());
+  const std::string output = launch_test::slurp(log);
+  fs::remove(log);
+  // A concurrent test binary may have made the same layout first: then that one is used.
+  const bool made =
+      rc == 0 && (::rename(tmp.c_str(), layout.c_str()) == 0 || fs::exists(layout + "/index.json"));
+  fs::remove_all(tmp);
+  fs::remove_all(tmp + ".layer");
+  fs::remove(tmp + ".layer.tar");
+  if (!made)
+    throw std::runtime_error("cannot add " + file + " to the " + service + " image: " + make +
+                             "\n" + output);
+  return layout + ":attack";
+}
+
 std::string policy_for(const std::string& file) {
-  if (const char* dev = std::getenv("POLICY_SERVICES_POLICY"); dev && *dev) return dev;
+  if (const char* dir = std::getenv("POLICY_SERVICES_POLICY_DIR"); dir && *dir)
+    return std::string(dir) + "/" + file;
   return source_dir() + "/policies/" + file;
 }
 

@@ -23,8 +23,22 @@ struct Image {
 // Throws std::runtime_error with the script's output when the image cannot be had.
 const Image& image(const std::string& service);
 
-// The policy a service test runs under: policies/FILE (the shipped one), or the file
-// $POLICY_SERVICES_POLICY names (for developing a policy against the tests).
+// The image of `service` with the host file `file` added at `dest` as one more layer: an OCI
+// layout `DIR:attack` (skopeo, umoci) beside the test binary, made once per image and file.
+// Throws std::runtime_error with the tools' output when it cannot be made.
+std::string image_with_file(const std::string& service, const std::string& file,
+                            const std::string& dest);
+
+// policyrun's arguments after --name for `service`: `options`, its image, and the command when
+// the image has none (the postgres rootfs tarball: postgres as user postgres).
+std::vector<std::string> run_args(const std::string& service,
+                                  std::vector<std::string> options = {});
+// The same with IMAGE given (e.g. image_with_file()'s).
+std::vector<std::string> run_args(const std::string& service, const std::string& image,
+                                  std::vector<std::string> options);
+
+// The policy a service test runs under: policies/FILE (the shipped one), or FILE in the
+// directory $POLICY_SERVICES_POLICY_DIR (for developing policies against the tests).
 std::string policy_for(const std::string& file);
 
 // What a command run to its end did: exit status (-1 when killed or timed out) and its output.

@@ -3,7 +3,8 @@
  * IMAGE), after every layer of the policy is in force, its constructor tries what a compromised
  * server would try first, each in a forked child so that a seccomp kill ends only that try:
  *   exec     execve("/bin/sh")
- *   write    open(O_WRONLY|O_CREAT) of $POLICY_ATTACK_WRITE (default /etc/policyrun-attack)
+ *   write    open(O_WRONLY|O_CREAT) of /etc/policyrun-attack (on a read-only root: EROFS first)
+ *   write-shm  the same in /dev/shm, a writable tmpfs that no shipped policy lets it write
  *   ptrace   ptrace(PTRACE_TRACEME)
  *   userns   unshare(CLONE_NEWUSER)
  *   packet   socket(AF_PACKET, SOCK_RAW)
@@ -27,11 +28,6 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char* write_target(void) {
-  const char* p = getenv("POLICY_ATTACK_WRITE");
-  return p && *p ? p : "/etc/policyrun-attack";
-}
-
 /* Each returns 0 when the operation worked, else the errno the kernel gave. */
 static int try_exec(void) {
   char* const argv[] = {"sh", "-c", "exit 0", NULL};
@@ -40,12 +36,20 @@ static int try_exec(void) {
   return errno;
 }
 
-static int try_write(void) {
-  const int fd = open(write_target(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+static int try_create(const char* path) {
+  const int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return errno;
   close(fd);
-  unlink(write_target());
+  unlink(path);
   return 0;
+}
+
+static int try_write(void) {
+  return try_create("/etc/policyrun-attack");
+}
+
+static int try_write_shm(void) {
+  return try_create("/dev/shm/policyrun-attack");
 }
 
 static int try_ptrace(void) {
@@ -105,6 +109,7 @@ __attribute__((constructor)) static void attack_from_inside(void) {
   if (!on || strcmp(on, "1") != 0) return;
   attack("exec", try_exec);
   attack("write", try_write);
+  attack("write-shm", try_write_shm);
   attack("ptrace", try_ptrace);
   attack("userns", try_userns);
   attack("packet", try_packet);
