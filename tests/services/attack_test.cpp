@@ -22,13 +22,16 @@ const char* const kAttackPath = "/usr/lib/policyrun-test/attack.so";
 struct Case {
   const char* service;
   const char* policy;
+  // A path on a writable mount of the container that the policy does not let the service write
+  // (postgres's policy must grant /dev/shm: its dynamic shared memory lives there).
+  const char* writable;
 };
 
 // Every try the preload makes, and the layer that alone refuses it under a policy that does not
 // grant it ("" where more than one would: a write to a read-only root fails with EROFS before
 // Landlock is asked; AF_PACKET needs CAP_NET_RAW as well as seccomp's permission).
 const std::map<std::string, std::string> kDecidingLayer = {
-    {"exec", "landlock"},  {"write", ""},  {"write-shm", "landlock"}, {"ptrace", "seccomp"},
+    {"exec", "landlock"},  {"write", ""},  {"write-mount", "landlock"}, {"ptrace", "seccomp"},
     {"userns", "seccomp"}, {"packet", ""}, {"netlink", "seccomp"}};
 
 // The preload's `attack NAME=RESULT` lines.
@@ -56,9 +59,10 @@ class Attacks : public ::testing::TestWithParam<Case> {
         services::image_with_file(c.service, POLICY_TEST_ATTACK_PRELOAD, kAttackPath);
     std::vector<std::string> args = {"--policy", services::policy_for(c.policy), "--root",
                                      services::state_root()};
-    const auto rest = services::run_args(
-        c.service, image,
-        {"-e", std::string("LD_PRELOAD=") + kAttackPath, "-e", "POLICY_ATTACK=1"});
+    const auto rest =
+        services::run_args(c.service, image,
+                           {"-e", std::string("LD_PRELOAD=") + kAttackPath, "-e", "POLICY_ATTACK=1",
+                            "-e", std::string("POLICY_ATTACK_WRITABLE=") + c.writable});
     args.insert(args.end(), rest.begin(), rest.end());
     return launch_test::run_policyrun(args);
   }
@@ -105,8 +109,9 @@ TEST_P(Attacks, EachRefusalDependsOnItsLayer) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Services, Attacks,
-                         ::testing::Values(Case{"nginx", "web.pol"}, Case{"redis", "redis.pol"},
-                                           Case{"postgres", "postgres.pol"}),
+                         ::testing::Values(Case{"nginx", "web.pol", "/dev/shm/attack"},
+                                           Case{"redis", "redis.pol", "/dev/shm/attack"},
+                                           Case{"postgres", "postgres.pol", "/dev/mqueue/attack"}),
                          [](const auto& info) { return std::string(info.param.service); });
 
 }  // namespace

@@ -4,7 +4,8 @@
  * server would try first, each in a forked child so that a seccomp kill ends only that try:
  *   exec     execve("/bin/sh")
  *   write    open(O_WRONLY|O_CREAT) of /etc/policyrun-attack (on a read-only root: EROFS first)
- *   write-shm  the same in /dev/shm, a writable tmpfs that no shipped policy lets it write
+ *   write-mount  the same at $POLICY_ATTACK_WRITABLE (default /dev/shm/policyrun-attack): a
+ *            path on a writable mount that the policy does not let the service write
  *   ptrace   ptrace(PTRACE_TRACEME)
  *   userns   unshare(CLONE_NEWUSER)
  *   packet   socket(AF_PACKET, SOCK_RAW)
@@ -48,8 +49,9 @@ static int try_write(void) {
   return try_create("/etc/policyrun-attack");
 }
 
-static int try_write_shm(void) {
-  return try_create("/dev/shm/policyrun-attack");
+static int try_write_mount(void) {
+  const char* path = getenv("POLICY_ATTACK_WRITABLE");
+  return try_create(path && *path ? path : "/dev/shm/policyrun-attack");
 }
 
 static int try_ptrace(void) {
@@ -109,7 +111,7 @@ __attribute__((constructor)) static void attack_from_inside(void) {
   if (!on || strcmp(on, "1") != 0) return;
   attack("exec", try_exec);
   attack("write", try_write);
-  attack("write-shm", try_write_shm);
+  attack("write-mount", try_write_mount);
   attack("ptrace", try_ptrace);
   attack("userns", try_userns);
   attack("packet", try_packet);
