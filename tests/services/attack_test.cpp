@@ -100,6 +100,9 @@ TEST_P(Attacks, EachRefusalDependsOnItsLayer) {
     const auto r = attack();
     EXPECT_EQ(r.status, 0) << r.err;
     const auto seen = attacks_in(r.err);
+    std::cout << "  with " << off << " off:";
+    for (const auto& [name, result] : seen) std::cout << " " << name << "=" << result;
+    std::cout << "\n";
     for (const auto& [name, layer] : kDecidingLayer)
       if (layer == off) {
         ASSERT_EQ(seen.count(name), 1u) << "no result for " << name << ":\n" << r.err;

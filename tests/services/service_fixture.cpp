@@ -179,6 +179,10 @@ std::string image_with_file(const std::string& service, const std::string& file,
   fs::remove_all(tmp);
   fs::remove_all(tmp + ".layer");
   fs::remove(tmp + ".layer.tar");
+  if (made)  // the layouts of an older library or image are of no more use
+    for (const auto& e : fs::directory_iterator(dir))
+      if (e.path().filename().string().rfind(service + "-", 0) == 0 && e.path() != layout)
+        fs::remove_all(e.path());
   if (!made)
     throw std::runtime_error("cannot add " + file + " to the " + service + " image: " + make +
                              "\n" + output);
