@@ -14,6 +14,7 @@
 #include "launch/launch_fixture.hpp"
 #include "services/service_fixture.hpp"
 #include "support/kernel_skip.hpp"
+#include "support/layer_off.hpp"
 
 namespace {
 
@@ -66,21 +67,6 @@ class Attacks : public ::testing::TestWithParam<Case> {
     args.insert(args.end(), rest.begin(), rest.end());
     return launch_test::run_policyrun(args);
   }
-};
-
-// Sets the layer-off preload (and its layer) for the policyrun runs in its scope.
-class LayerOff {
- public:
-  explicit LayerOff(const std::string& layer) {
-    ::setenv("POLICY_TEST_LAYER_OFF", layer.c_str(), 1);
-    ::setenv("LD_PRELOAD", POLICY_TEST_LAYER_OFF_PRELOAD, 1);
-  }
-  ~LayerOff() {
-    ::unsetenv("LD_PRELOAD");
-    ::unsetenv("POLICY_TEST_LAYER_OFF");
-  }
-  LayerOff(const LayerOff&) = delete;
-  LayerOff& operator=(const LayerOff&) = delete;
 };
 
 TEST_P(Attacks, TheKernelRefusesEachTry) {

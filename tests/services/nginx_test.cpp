@@ -19,11 +19,7 @@ namespace fs = std::filesystem;
 
 class Nginx : public services::ServiceTest {
  protected:
-  void SetUp() override {
-    ServiceTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    start(services::policy_for("web.pol"), services::run_args("nginx"), 80);
-  }
+  Nginx() : ServiceTest("nginx", "web.pol", 80) {}
 
   // GET http://127.0.0.1/PATH from inside: the status code, then the body.
   services::Output get(const std::string& path) {

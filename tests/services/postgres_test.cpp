@@ -8,11 +8,7 @@ namespace {
 
 class Postgres : public services::ServiceTest {
  protected:
-  void SetUp() override {
-    ServiceTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    start(services::policy_for("postgres.pol"), services::run_args("postgres"), 5432);
-  }
+  Postgres() : ServiceTest("postgres", "postgres.pol", 5432) {}
 
   services::Output psql(const std::string& sql) {
     return service().client({"psql", "-h", "127.0.0.1", "-p", "5432", "-U", "postgres", "-d",

@@ -15,11 +15,7 @@ using namespace std::chrono_literals;
 
 class Redis : public services::ServiceTest {
  protected:
-  void SetUp() override {
-    ServiceTest::SetUp();
-    if (IsSkipped() || HasFatalFailure()) return;
-    start(services::policy_for("redis.pol"), services::run_args("redis"), 6379);
-  }
+  Redis() : ServiceTest("redis", "redis.pol", 6379) {}
 
   // redis-cli's answer to `args`, without the final newline.
   std::string cli(const std::vector<std::string>& args) {

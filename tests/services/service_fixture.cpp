@@ -323,12 +323,8 @@ std::string comm_of(pid_t pid) {
 void ServiceTest::SetUp() {
   SKIP_UNLESS(needs::root(), needs::program(launch_test::policyrun_binary()),
               needs::program("/usr/bin/nsenter"));
-}
-
-void ServiceTest::start(const std::string& policy, const std::vector<std::string>& args, int port) {
-  service_ = std::make_unique<Service>(policy, args);
-  const std::string problem = service_->wait_for_port(port, std::chrono::seconds(60));
-  ASSERT_EQ(problem, "");
+  service_ = std::make_unique<Service>(policy_for(policy_), run_args(service_name_));
+  ASSERT_EQ(service_->wait_for_port(port_, std::chrono::seconds(60)), "");
 }
 
 void ServiceTest::TearDown() {

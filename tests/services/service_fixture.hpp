@@ -93,19 +93,21 @@ std::string uid_of(pid_t pid);
 // The command name of PID (/proc/PID/comm without the newline).
 std::string comm_of(pid_t pid);
 
-// A test with one service: SetUp checks the host (root, policyrun), start() launches and waits
-// for the port; TearDown stops it and checks that the run left nothing behind. On a failure,
-// policyrun's stderr is printed.
+// A test with one service: SetUp checks the host (root, policyrun, nsenter), starts `service`
+// under policy_for(`policy`) and waits for `port`; TearDown stops it and checks that the run
+// left nothing behind. On a failure, policyrun's stderr is printed.
 class ServiceTest : public ::testing::Test {
  protected:
+  ServiceTest(const char* service, const char* policy, int port)
+      : service_name_(service), policy_(policy), port_(port) {}
   void SetUp() override;
   void TearDown() override;
-  // Starts policyrun under `policy` with `args` (options, IMAGE, command) and waits for `port`;
-  // a fatal failure when it does not answer.
-  void start(const std::string& policy, const std::vector<std::string>& args, int port);
   Service& service() { return *service_; }
 
  private:
+  const char* service_name_;
+  const char* policy_;
+  int port_;
   std::unique_ptr<Service> service_;
 };
 
