@@ -28,6 +28,11 @@ struct Case {
   const char* writable;
 };
 
+// gtest names a failing case by this, not by its bytes.
+void PrintTo(const Case& c, std::ostream* os) {
+  *os << c.service << " under " << c.policy;
+}
+
 // Every try the preload makes, and the layer that alone refuses it under a policy that does not
 // grant it ("" where more than one would: a write to a read-only root fails with EROFS before
 // Landlock is asked; AF_PACKET needs CAP_NET_RAW as well as seccomp's permission).
