@@ -11,13 +11,12 @@
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
 #include <string>
 
 #include "launch/launch_fixture.hpp"
-#include "runtime/launch/landlock.hpp"
 #include "support/kernel_skip.hpp"
 #include "support/layer_off.hpp"
+#include "runtime/launch/landlock.hpp"
 
 namespace fs = std::filesystem;
 
@@ -62,7 +61,7 @@ std::string policy_path(const char* file) {
 // Where the probe sits for each policy: web.pol and redis.pol let only their server execute.
 std::string probe_command(const std::string& policy) {
   if (policy == "web.pol") return "/usr/sbin/nginx";
-  if (policy == "redis.pol") return "/usr/bin/redis-server";
+  if (policy == "redis.pol") return "/usr/local/bin/redis-server";
   return "/bin/denial_probe";
 }
 
@@ -70,10 +69,6 @@ std::string probe_command(const std::string& policy) {
 const std::string& probe_image() {
   static const std::string dir = [] {
     std::string d = launch_test::busybox_copy("denial-probe");
-    // redis.pol runs as `user redis`, looked up in the image, as Debian's package makes it.
-    std::ofstream(d + "/etc/passwd", std::ios::app)
-        << "redis:x:100:101::/var/lib/redis:/bin/false\n";
-    std::ofstream(d + "/etc/group", std::ios::app) << "redis:x:101:\n";
     for (const char* pol : {"docker-default.pol", "web.pol", "redis.pol"}) {
       const fs::path to = d + probe_command(pol);
       fs::create_directories(to.parent_path());
