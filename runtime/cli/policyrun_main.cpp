@@ -88,6 +88,7 @@ struct Options {
   std::string image;
   std::string policy_file, policy_name, root = "/var/lib/policyrun";
   std::string learn;  // --learn OUT.pol (docs/learn.md)
+  std::string name;   // --name: the run's id (empty: a random one)
   std::vector<std::string> include_dirs, image_limits;
   std::string apparmor = "auto", landlock = "best-effort", backend = "default";
   std::string explain = "text";  // --explain-denials: text | json | json:FILE | off
@@ -119,7 +120,8 @@ std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
       "UID[:GID] or NAME[:GROUP] from the image (policy wins)")(
       "entrypoint", po::value(&entrypoint), "replace the image's Entrypoint (and its Cmd)")(
       "init", "run a minimal init as PID 1 that forwards signals and reaps zombies")(
-      "name", po::value<std::string>(), "accepted for docker compatibility; ignored")(
+      "name", po::value(&o.name),
+      "the run's id: its state directory and cgroup policyrun/NAME ([a-z0-9_-]; default random)")(
       "no-policy-cache", "compile the policy afresh, without reading or writing the compile cache")(
       "image-limit", po::value(&o.image_limits),
       "KEY=VALUE[,...]: raise (or lower) a bound on unpacking the image: size, entry-size, "
@@ -285,6 +287,7 @@ int run(int argc, char** argv) {
   req.init = o.init;
   req.state_root = o.root;
   if (learn) learn->prepare(req, std::cerr);
+  req.run_id = o.name;
 
   // 4. Run it; the exit status is the command's. launch() has removed the run's cgroups and state
   // by the time it returns, so the process ends here without freeing the compiled policy and the

@@ -17,6 +17,7 @@
 #include "launch/launch_fixture.hpp"
 #include "runtime/launch/landlock.hpp"
 #include "support/kernel_skip.hpp"
+#include "support/layer_off.hpp"
 
 namespace fs = std::filesystem;
 
@@ -82,21 +83,6 @@ const std::string& probe_image() {
   }();
   return dir;
 }
-
-// Sets the preload (and the layer it switches off) for the policyrun runs in its scope.
-class LayerOff {
- public:
-  explicit LayerOff(const char* layer) {
-    ::setenv("POLICY_TEST_LAYER_OFF", layer, 1);
-    ::setenv("LD_PRELOAD", POLICY_TEST_LAYER_OFF_PRELOAD, 1);
-  }
-  ~LayerOff() {
-    ::unsetenv("LD_PRELOAD");
-    ::unsetenv("POLICY_TEST_LAYER_OFF");
-  }
-  LayerOff(const LayerOff&) = delete;
-  LayerOff& operator=(const LayerOff&) = delete;
-};
 
 launch_test::CliResult run_probe(const char* policy, const char* check) {
   return launch_test::run_policyrun({"--policy", policy_path(policy), "--root",
