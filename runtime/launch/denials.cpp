@@ -3,8 +3,11 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -289,18 +292,28 @@ const std::vector<std::string>& landlock_file_calls() {
   return calls;
 }
 
-bool restricts_files(const ir::Policy& policy) {
-  return landlock::compile_ruleset(policy, 1).handled_fs != 0;
+const std::vector<std::string>& landlock_port_calls() {
+  static const std::vector<std::string> calls = {"bind", "connect"};
+  return calls;
 }
 
-ir::SeccompPolicy explain_variant(const ir::SeccompPolicy& seccomp, bool file_calls) {
+std::vector<std::string> landlock_calls(const ir::Policy& policy) {
+  const landlock::Ruleset rs = landlock::compile_ruleset(policy, landlock::kLatestKnownAbi);
+  std::vector<std::string> out;
+  if (rs.handled_fs) out = landlock_file_calls();
+  if (rs.handled_net)
+    out.insert(out.end(), landlock_port_calls().begin(), landlock_port_calls().end());
+  return out;
+}
+
+ir::SeccompPolicy explain_variant(const ir::SeccompPolicy& seccomp,
+                                  const std::vector<std::string>& also_notify) {
   ir::SeccompPolicy v = seccomp;
   const ir::Action notify_action{ir::ActionKind::UserNotify, 0};
   if (v.default_action.kind == ir::ActionKind::Errno) v.default_action = notify_action;
   for (ir::SyscallRule& r : v.rules)
     if (r.action.kind == ir::ActionKind::Errno) r.action = notify_action;
-  if (!file_calls) return v;
-  for (const std::string& call : landlock_file_calls()) {
+  for (const std::string& call : also_notify) {
     bool everywhere = false;  // an unconditional rule on every arch decides the rest
     for (ir::SyscallRule& r : v.rules) {
       if (r.syscall != call) continue;
@@ -343,6 +356,7 @@ notify::Reply Explainer::on_call(const notify::Call& call) {
     case ir::ActionKind::Allow:
     case ir::ActionKind::Log:
       landlock_check(call);
+      landlock_port_check(call);
       return {notify::Reply::Continue, 0};
     default:
       // The filter and the policy disagree (or the policy itself asks for a supervisor this run
@@ -429,6 +443,49 @@ void Explainer::landlock_check(const notify::Call& call) {
     j["pid"] = call.pid;
     report(key, "denied: " + text + " by Landlock: " + because, j.dump());
   }
+}
+
+void Explainer::landlock_port_check(const notify::Call& call) {
+  const bool bind = call.name == "bind";
+  const uint64_t bit = bind ? LANDLOCK_ACCESS_NET_BIND_TCP : LANDLOCK_ACCESS_NET_CONNECT_TCP;
+  if ((!bind && call.name != "connect") || !(ruleset_.handled_net & bit) || call.port < 0 ||
+      (call.family != AF_INET && call.family != AF_INET6))
+    return;
+  // Landlock restricts TCP sockets only: the socket's type, from a copy of the caller's fd.
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, call.pid, 0)));
+  UniqueFd sock(pidfd.valid() ? static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(),
+                                                           static_cast<int>(call.args[0]), 0))
+                              : -1);
+  int type = 0, protocol = 0;
+  socklen_t len = sizeof type;
+  if (!sock.valid() || ::getsockopt(sock.get(), SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+      ::getsockopt(sock.get(), SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 ||
+      type != SOCK_STREAM || protocol != IPPROTO_TCP)
+    return;
+  for (const auto& g : ruleset_.ports)
+    if ((g.access & bit) && call.port >= g.first && call.port <= g.last) return;
+  const std::string what =
+      std::string(bind ? "bind" : "connect") + " tcp " + std::to_string(call.port);
+  const std::string key = "landlock|" + what;
+  if (seen_.count(key)) return;
+  std::string because = "no rule of " + policy_file(policy_) + " allows " + what;
+  std::string others;
+  for (const ir::PortRule& r : policy_.network.ports)
+    if (!r.deny && r.kind == (bind ? ir::PortRule::Bind : ir::PortRule::Connect))
+      others += (others.empty() ? "" : ", ") + r.loc.str() + " allows " + ir::describe(r);
+  if (!others.empty()) because += " (" + others + ")";
+  const std::string text = call_text(call);
+  nlohmann::ordered_json j;
+  j["layer"] = "landlock";
+  j["syscall"] = call.name;
+  j["call"] = text;
+  j["address"] = call.address;
+  j["access"] = what;
+  j["landlock_access"] = bind ? "bind_tcp" : "connect_tcp";
+  j["predicted"] = true;
+  j["decided_by"] = because;
+  j["pid"] = call.pid;
+  report(key, "denied: " + text + " by Landlock: " + because, j.dump());
 }
 
 void Explainer::report(const std::string& key, const std::string& message,
