@@ -178,7 +178,7 @@ std::string policy_file(const ir::Policy& p) {
 struct Need {
   std::string path;    // where the kernel checks it (the file, or the directory for make/remove)
   uint64_t access;     // LANDLOCK_ACCESS_FS_*
-  std::string object;  // the call's own path, when `path` is its directory
+  std::string object;  // "to create /dir/x": what the call does there, when `path` is its directory
 };
 
 std::string parent_of(const std::string& p) {
@@ -240,7 +240,9 @@ std::vector<Need> needs(const notify::Call& c) {
   if (c.path.empty()) return out;
   const notify::Resolved r = notify::resolve_in_container(c.pid, c.path);
   const std::string dir = parent_of(r.path);
-  auto on_dir = [&](uint64_t a) { out.push_back({dir, a, r.path}); };
+  auto on_dir = [&](uint64_t a, const char* verb) {
+    out.push_back({dir, a, std::string(verb) + " " + r.path});
+  };
   if (is_open(n)) {
     const uint64_t flags = n == "creat"     ? (O_CREAT | O_WRONLY | O_TRUNC)
                            : n == "open"    ? c.args[1]
@@ -253,20 +255,21 @@ std::vector<Need> needs(const notify::Call& c) {
       a |= r.directory ? LANDLOCK_ACCESS_FS_READ_DIR : LANDLOCK_ACCESS_FS_READ_FILE;
     if (mode == O_WRONLY || mode == O_RDWR) a |= LANDLOCK_ACCESS_FS_WRITE_FILE;
     if ((flags & O_TRUNC) && r.exists) a |= LANDLOCK_ACCESS_FS_TRUNCATE;
-    if (!r.exists && (flags & O_CREAT)) on_dir(LANDLOCK_ACCESS_FS_MAKE_REG);
+    if (!r.exists && (flags & O_CREAT)) on_dir(LANDLOCK_ACCESS_FS_MAKE_REG, "to create");
     if (r.exists || (flags & O_CREAT)) out.push_back({r.path, a, ""});
   } else if (n == "execve" || n == "execveat") {
     out.push_back({r.path, LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE, ""});
   } else if (n == "mkdir" || n == "mkdirat") {
-    on_dir(LANDLOCK_ACCESS_FS_MAKE_DIR);
+    on_dir(LANDLOCK_ACCESS_FS_MAKE_DIR, "to create");
   } else if (n == "rmdir" || (n == "unlinkat" && (c.args[2] & AT_REMOVEDIR))) {
-    on_dir(LANDLOCK_ACCESS_FS_REMOVE_DIR);
+    on_dir(LANDLOCK_ACCESS_FS_REMOVE_DIR, "to remove");
   } else if (n == "unlink" || n == "unlinkat") {
-    on_dir(r.directory ? LANDLOCK_ACCESS_FS_REMOVE_DIR : LANDLOCK_ACCESS_FS_REMOVE_FILE);
+    on_dir(r.directory ? LANDLOCK_ACCESS_FS_REMOVE_DIR : LANDLOCK_ACCESS_FS_REMOVE_FILE,
+           "to remove");
   } else if (n == "symlink" || n == "symlinkat") {
-    on_dir(LANDLOCK_ACCESS_FS_MAKE_SYM);
+    on_dir(LANDLOCK_ACCESS_FS_MAKE_SYM, "to create");
   } else if (n == "mknod" || n == "mknodat") {
-    on_dir(make_access(static_cast<mode_t>(c.args[n == "mknod" ? 1 : 2])));
+    on_dir(make_access(static_cast<mode_t>(c.args[n == "mknod" ? 1 : 2])), "to create");
   } else if (n == "truncate") {
     out.push_back({r.path, LANDLOCK_ACCESS_FS_TRUNCATE, ""});
   } else if ((n.rfind("rename", 0) == 0 || n.rfind("link", 0) == 0) && !c.path2.empty()) {
@@ -274,10 +277,11 @@ std::vector<Need> needs(const notify::Call& c) {
     const bool rename = n.rfind("rename", 0) == 0;
     const mode_t type = r.directory ? S_IFDIR : S_IFREG;
     if (rename)
-      on_dir(r.directory ? LANDLOCK_ACCESS_FS_REMOVE_DIR : LANDLOCK_ACCESS_FS_REMOVE_FILE);
+      on_dir(r.directory ? LANDLOCK_ACCESS_FS_REMOVE_DIR : LANDLOCK_ACCESS_FS_REMOVE_FILE,
+             "to move away");
     uint64_t a = make_access(type);
     if (parent_of(to.path) != dir) a |= LANDLOCK_ACCESS_FS_REFER;
-    out.push_back({parent_of(to.path), a, to.path});
+    out.push_back({parent_of(to.path), a, "to create " + to.path});
   }
   return out;
 }
@@ -409,6 +413,7 @@ void Explainer::landlock_check(const notify::Call& call) {
     }
     grants_resolved_ = true;
   }
+  // The kernel stops at the first check that fails: one refusal per call, the first need missing.
   for (const Need& need : needs(call)) {
     const uint64_t wanted = need.access & ruleset_.handled_fs;
     uint64_t allowed = 0;
@@ -422,10 +427,10 @@ void Explainer::landlock_check(const notify::Call& call) {
     if (!missing) continue;
     const std::string words = access_words(missing);
     const std::string key = "landlock|" + call.name + "|" + need.path + "|" + words;
-    if (seen_.count(key)) continue;
+    if (seen_.count(key)) return;
     std::string because =
         "no rule of " + policy_file(policy_) + " allows " + words + " on " + need.path;
-    if (!need.object.empty()) because += " (for " + need.object + ")";
+    if (!need.object.empty()) because += " (" + need.object + ")";
     std::string others;
     for (const auto* g : covering)
       others += (others.empty() ? "" : ", ") + g->loc.str() + " allows " + g->rule;
@@ -442,6 +447,7 @@ void Explainer::landlock_check(const notify::Call& call) {
     j["decided_by"] = because;
     j["pid"] = call.pid;
     report(key, "denied: " + text + " by Landlock: " + because, j.dump());
+    return;
   }
 }
 
