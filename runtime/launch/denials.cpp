@@ -257,7 +257,7 @@ std::vector<Need> needs(const notify::Call& c) {
     if ((flags & O_TRUNC) && r.exists) a |= LANDLOCK_ACCESS_FS_TRUNCATE;
     if (!r.exists && (flags & O_CREAT)) on_dir(LANDLOCK_ACCESS_FS_MAKE_REG, "to create");
     if (r.exists || (flags & O_CREAT)) out.push_back({r.path, a, ""});
-  } else if (n == "execve" || n == "execveat") {
+  } else if ((n == "execve" || n == "execveat") && r.exists) {  // else ENOENT comes first
     out.push_back({r.path, LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE, ""});
   } else if (n == "mkdir" || n == "mkdirat") {
     on_dir(LANDLOCK_ACCESS_FS_MAKE_DIR, "to create");
@@ -270,7 +270,7 @@ std::vector<Need> needs(const notify::Call& c) {
     on_dir(LANDLOCK_ACCESS_FS_MAKE_SYM, "to create");
   } else if (n == "mknod" || n == "mknodat") {
     on_dir(make_access(static_cast<mode_t>(c.args[n == "mknod" ? 1 : 2])), "to create");
-  } else if (n == "truncate") {
+  } else if (n == "truncate" && r.exists) {
     out.push_back({r.path, LANDLOCK_ACCESS_FS_TRUNCATE, ""});
   } else if ((n.rfind("rename", 0) == 0 || n.rfind("link", 0) == 0) && !c.path2.empty()) {
     const notify::Resolved to = notify::resolve_in_container(c.pid, c.path2);
