@@ -326,3 +326,15 @@ policy ports {
   EXPECT_NE(r.err.find(" allows bind tcp 8000)"), std::string::npos) << r.err;
   EXPECT_EQ(r.err.find("tcp 8000 ("), std::string::npos) << r.err;
 }
+
+// The runtime looks the command up in PATH with one execve per directory: the directories where
+// it does not exist are no refusal (ENOENT comes before Landlock's check).
+TEST(ExplainedRefusals, ACommandFoundThroughPathIsNoRefusal) {
+  const char* src = std::getenv("POLICY_SOURCE_DIR");
+  auto r = launch_test::run_policyrun(
+      {"--policy", explain_policy(), "-I", std::string(src ? src : ".") + "/policies", "--root",
+       launch_test::state_root(), launch_test::busybox_layer(), "sh", "-c", "echo hi"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "hi\n");
+  EXPECT_EQ(r.err.find("denied"), std::string::npos) << r.err;
+}
