@@ -374,31 +374,24 @@ notify::Reply Explainer::seccomp_refusal(const notify::Call& call, int error,
   const ir::Action action{ir::ActionKind::Errno, static_cast<uint32_t>(error)};
   std::string key =
       "seccomp|" + call.name + "|" + call.path + "|" + call.path2 + "|" + call.address + "|";
-  std::string decided;
   if (rule) {
-    decided = exit_report::rule_text(*rule);
     key += rule->loc.str() + rule->syscall;
     for (const auto& conj : rule->args)  // the arguments the rule's conditions compare
       for (const auto& cmp : conj)
         if (cmp.arg < 6) key += "|" + std::to_string(call.args[cmp.arg]);
   } else {
-    decided = ir::describe(action) + " from the default of " + policy_file(policy_) +
-              (policy_.loc.known() ? " (" + policy_.loc.str() + ")" : "");
     key += "default";
   }
-  if (!seen_.count(key)) {
-    const std::string text = call_text(call);
-    nlohmann::ordered_json j;
-    j["layer"] = "seccomp";
-    j["syscall"] = call.name;
-    j["call"] = text;
-    if (!call.path.empty()) j["path"] = call.path;
-    j["action"] = ir::describe(action);
-    if (rule && rule->loc.known()) j["rule"] = rule->loc.str();
-    j["decided_by"] = decided;
-    j["pid"] = call.pid;
-    report(key, "denied: " + text + " by seccomp: " + decided, j.dump());
-  }
+  if (format_ == Format::Off || seen_.count(key)) return {notify::Reply::Error, error};
+  const std::string decided =
+      rule ? exit_report::rule_text(*rule)
+           : ir::describe(action) + " from the default of " + policy_file(policy_) +
+                 (policy_.loc.known() ? " (" + policy_.loc.str() + ")" : "");
+  nlohmann::ordered_json fields;
+  if (!call.path.empty()) fields["path"] = call.path;
+  fields["action"] = ir::describe(action);
+  if (rule && rule->loc.known()) fields["rule"] = rule->loc.str();
+  report(key, "seccomp", call, decided, fields);
   return {notify::Reply::Error, error};
 }
 
@@ -435,18 +428,11 @@ void Explainer::landlock_check(const notify::Call& call) {
     for (const auto* g : covering)
       others += (others.empty() ? "" : ", ") + g->loc.str() + " allows " + g->rule;
     if (!others.empty()) because += " (" + others + ")";
-    const std::string text = call_text(call);
-    nlohmann::ordered_json j;
-    j["layer"] = "landlock";
-    j["syscall"] = call.name;
-    j["call"] = text;
-    j["path"] = need.path;
-    j["access"] = words;
-    j["landlock_access"] = landlock::fs_access_names(missing);
-    j["predicted"] = true;  // an evaluation of the ruleset at the call's entry, not a kernel event
-    j["decided_by"] = because;
-    j["pid"] = call.pid;
-    report(key, "denied: " + text + " by Landlock: " + because, j.dump());
+    nlohmann::ordered_json fields;
+    fields["path"] = need.path;
+    fields["access"] = words;
+    fields["landlock_access"] = landlock::fs_access_names(missing);
+    report(key, "Landlock", call, because, fields);
     return;
   }
 }
@@ -480,24 +466,33 @@ void Explainer::landlock_port_check(const notify::Call& call) {
     if (!r.deny && r.kind == (bind ? ir::PortRule::Bind : ir::PortRule::Connect))
       others += (others.empty() ? "" : ", ") + r.loc.str() + " allows " + ir::describe(r);
   if (!others.empty()) because += " (" + others + ")";
-  const std::string text = call_text(call);
-  nlohmann::ordered_json j;
-  j["layer"] = "landlock";
-  j["syscall"] = call.name;
-  j["call"] = text;
-  j["address"] = call.address;
-  j["access"] = what;
-  j["landlock_access"] = bind ? "bind_tcp" : "connect_tcp";
-  j["predicted"] = true;
-  j["decided_by"] = because;
-  j["pid"] = call.pid;
-  report(key, "denied: " + text + " by Landlock: " + because, j.dump());
+  nlohmann::ordered_json fields;
+  fields["address"] = call.address;
+  fields["access"] = what;
+  fields["landlock_access"] = bind ? "bind_tcp" : "connect_tcp";
+  report(key, "Landlock", call, because, fields);
 }
 
-void Explainer::report(const std::string& key, const std::string& message,
-                       const std::string& json) {
+void Explainer::report(const std::string& key, const char* layer, const notify::Call& call,
+                       const std::string& because, const nlohmann::ordered_json& fields) {
   if (format_ == Format::Off || !seen_.insert(key).second) return;
-  const std::string line = (format_ == Format::Json ? json : "policyrun: " + message) + "\n";
+  const std::string text = call_text(call);
+  std::string line;
+  if (format_ == Format::Json) {
+    const bool landlock = std::string(layer) == "Landlock";
+    nlohmann::ordered_json j;
+    j["layer"] = landlock ? "landlock" : "seccomp";
+    j["syscall"] = call.name;
+    j["call"] = text;
+    j.update(fields);
+    // Landlock's: an evaluation of the ruleset at the call's entry, not a kernel event.
+    if (landlock) j["predicted"] = true;
+    j["decided_by"] = because;
+    j["pid"] = call.pid;
+    line = j.dump() + "\n";
+  } else {
+    line = "policyrun: denied: " + text + " by " + layer + ": " + because + "\n";
+  }
   if (::write(fd_, line.data(), line.size()) < 0) {
   }  // a report that cannot be written does not change the answer
 }

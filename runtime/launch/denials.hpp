@@ -12,6 +12,8 @@
 
 #include <linux/filter.h>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <set>
 #include <string>
 #include <vector>
@@ -54,7 +56,10 @@ class Explainer : public notify::Handler {
   notify::Reply seccomp_refusal(const notify::Call& call, int error, const ir::SyscallRule* rule);
   void landlock_check(const notify::Call& call);
   void landlock_port_check(const notify::Call& call);
-  void report(const std::string& key, const std::string& message, const std::string& json);
+  // Writes a refusal not reported yet: "denied: CALL by LAYER: BECAUSE", or a JSON line with
+  // `fields` between the call and decided_by.
+  void report(const std::string& key, const char* layer, const notify::Call& call,
+              const std::string& because, const nlohmann::ordered_json& fields);
 
   const ir::Policy& policy_;
   ir::KernelVersion kernel_;  // for the rules' `when kernel >=`, as the filter was compiled
