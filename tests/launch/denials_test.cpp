@@ -338,3 +338,13 @@ TEST(ExplainedRefusals, ACommandFoundThroughPathIsNoRefusal) {
   EXPECT_EQ(r.out, "hi\n");
   EXPECT_EQ(r.err.find("denied"), std::string::npos) << r.err;
 }
+
+// With --init the command is forked by the container's init after the filter is in: its calls
+// are supervised the same way.
+TEST(ExplainedRefusals, WorksUnderTheContainersInit) {
+  auto r = explain_run({"--init"}, kWorkload);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("done"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("policyrun: denied: socket(AF_NETLINK, SOCK_RAW"), std::string::npos)
+      << r.err;
+}
