@@ -250,7 +250,7 @@ int run(int argc, char** argv) {
   const int landlock_abi =
       req.landlock == policy::launch::LandlockMode::Off ? 0 : policy::launch::landlock_abi();
   compile.explain_denials = explain.format != policy::launch::denials::Format::Off;
-  compile.explain_file_calls = compile.explain_denials && landlock_abi > 0;
+  compile.explain_landlock_calls = compile.explain_denials && landlock_abi > 0;
 
   // 1. Compile everything before anything runs, or reuse the identical compile of an earlier
   // run (runtime/launch/policy_cache.hpp).

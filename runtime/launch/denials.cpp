@@ -3,8 +3,11 @@
 #include <fcntl.h>
 #include <linux/openat2.h>
 #include <linux/seccomp.h>
+#include <netinet/in.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -175,7 +178,7 @@ std::string policy_file(const ir::Policy& p) {
 struct Need {
   std::string path;    // where the kernel checks it (the file, or the directory for make/remove)
   uint64_t access;     // LANDLOCK_ACCESS_FS_*
-  std::string object;  // the call's own path, when `path` is its directory
+  std::string object;  // "to create /dir/x": what the call does there, when `path` is its directory
 };
 
 std::string parent_of(const std::string& p) {
@@ -237,7 +240,9 @@ std::vector<Need> needs(const notify::Call& c) {
   if (c.path.empty()) return out;
   const notify::Resolved r = notify::resolve_in_container(c.pid, c.path);
   const std::string dir = parent_of(r.path);
-  auto on_dir = [&](uint64_t a) { out.push_back({dir, a, r.path}); };
+  auto on_dir = [&](uint64_t a, const char* verb) {
+    out.push_back({dir, a, std::string(verb) + " " + r.path});
+  };
   if (is_open(n)) {
     const uint64_t flags = n == "creat"     ? (O_CREAT | O_WRONLY | O_TRUNC)
                            : n == "open"    ? c.args[1]
@@ -250,31 +255,33 @@ std::vector<Need> needs(const notify::Call& c) {
       a |= r.directory ? LANDLOCK_ACCESS_FS_READ_DIR : LANDLOCK_ACCESS_FS_READ_FILE;
     if (mode == O_WRONLY || mode == O_RDWR) a |= LANDLOCK_ACCESS_FS_WRITE_FILE;
     if ((flags & O_TRUNC) && r.exists) a |= LANDLOCK_ACCESS_FS_TRUNCATE;
-    if (!r.exists && (flags & O_CREAT)) on_dir(LANDLOCK_ACCESS_FS_MAKE_REG);
+    if (!r.exists && (flags & O_CREAT)) on_dir(LANDLOCK_ACCESS_FS_MAKE_REG, "to create");
     if (r.exists || (flags & O_CREAT)) out.push_back({r.path, a, ""});
-  } else if (n == "execve" || n == "execveat") {
+  } else if ((n == "execve" || n == "execveat") && r.exists) {  // else ENOENT comes first
     out.push_back({r.path, LANDLOCK_ACCESS_FS_EXECUTE | LANDLOCK_ACCESS_FS_READ_FILE, ""});
   } else if (n == "mkdir" || n == "mkdirat") {
-    on_dir(LANDLOCK_ACCESS_FS_MAKE_DIR);
+    on_dir(LANDLOCK_ACCESS_FS_MAKE_DIR, "to create");
   } else if (n == "rmdir" || (n == "unlinkat" && (c.args[2] & AT_REMOVEDIR))) {
-    on_dir(LANDLOCK_ACCESS_FS_REMOVE_DIR);
+    on_dir(LANDLOCK_ACCESS_FS_REMOVE_DIR, "to remove");
   } else if (n == "unlink" || n == "unlinkat") {
-    on_dir(r.directory ? LANDLOCK_ACCESS_FS_REMOVE_DIR : LANDLOCK_ACCESS_FS_REMOVE_FILE);
+    on_dir(r.directory ? LANDLOCK_ACCESS_FS_REMOVE_DIR : LANDLOCK_ACCESS_FS_REMOVE_FILE,
+           "to remove");
   } else if (n == "symlink" || n == "symlinkat") {
-    on_dir(LANDLOCK_ACCESS_FS_MAKE_SYM);
+    on_dir(LANDLOCK_ACCESS_FS_MAKE_SYM, "to create");
   } else if (n == "mknod" || n == "mknodat") {
-    on_dir(make_access(static_cast<mode_t>(c.args[n == "mknod" ? 1 : 2])));
-  } else if (n == "truncate") {
+    on_dir(make_access(static_cast<mode_t>(c.args[n == "mknod" ? 1 : 2])), "to create");
+  } else if (n == "truncate" && r.exists) {
     out.push_back({r.path, LANDLOCK_ACCESS_FS_TRUNCATE, ""});
   } else if ((n.rfind("rename", 0) == 0 || n.rfind("link", 0) == 0) && !c.path2.empty()) {
     const notify::Resolved to = notify::resolve_in_container(c.pid, c.path2);
     const bool rename = n.rfind("rename", 0) == 0;
     const mode_t type = r.directory ? S_IFDIR : S_IFREG;
     if (rename)
-      on_dir(r.directory ? LANDLOCK_ACCESS_FS_REMOVE_DIR : LANDLOCK_ACCESS_FS_REMOVE_FILE);
+      on_dir(r.directory ? LANDLOCK_ACCESS_FS_REMOVE_DIR : LANDLOCK_ACCESS_FS_REMOVE_FILE,
+             "to move away");
     uint64_t a = make_access(type);
     if (parent_of(to.path) != dir) a |= LANDLOCK_ACCESS_FS_REFER;
-    out.push_back({parent_of(to.path), a, to.path});
+    out.push_back({parent_of(to.path), a, "to create " + to.path});
   }
   return out;
 }
@@ -289,18 +296,28 @@ const std::vector<std::string>& landlock_file_calls() {
   return calls;
 }
 
-bool restricts_files(const ir::Policy& policy) {
-  return landlock::compile_ruleset(policy, 1).handled_fs != 0;
+const std::vector<std::string>& landlock_port_calls() {
+  static const std::vector<std::string> calls = {"bind", "connect"};
+  return calls;
 }
 
-ir::SeccompPolicy explain_variant(const ir::SeccompPolicy& seccomp, bool file_calls) {
+std::vector<std::string> landlock_calls(const ir::Policy& policy) {
+  const landlock::Ruleset rs = landlock::compile_ruleset(policy, landlock::kLatestKnownAbi);
+  std::vector<std::string> out;
+  if (rs.handled_fs) out = landlock_file_calls();
+  if (rs.handled_net)
+    out.insert(out.end(), landlock_port_calls().begin(), landlock_port_calls().end());
+  return out;
+}
+
+ir::SeccompPolicy explain_variant(const ir::SeccompPolicy& seccomp,
+                                  const std::vector<std::string>& also_notify) {
   ir::SeccompPolicy v = seccomp;
   const ir::Action notify_action{ir::ActionKind::UserNotify, 0};
   if (v.default_action.kind == ir::ActionKind::Errno) v.default_action = notify_action;
   for (ir::SyscallRule& r : v.rules)
     if (r.action.kind == ir::ActionKind::Errno) r.action = notify_action;
-  if (!file_calls) return v;
-  for (const std::string& call : landlock_file_calls()) {
+  for (const std::string& call : also_notify) {
     bool everywhere = false;  // an unconditional rule on every arch decides the rest
     for (ir::SyscallRule& r : v.rules) {
       if (r.syscall != call) continue;
@@ -343,6 +360,7 @@ notify::Reply Explainer::on_call(const notify::Call& call) {
     case ir::ActionKind::Allow:
     case ir::ActionKind::Log:
       landlock_check(call);
+      landlock_port_check(call);
       return {notify::Reply::Continue, 0};
     default:
       // The filter and the policy disagree (or the policy itself asks for a supervisor this run
@@ -356,31 +374,24 @@ notify::Reply Explainer::seccomp_refusal(const notify::Call& call, int error,
   const ir::Action action{ir::ActionKind::Errno, static_cast<uint32_t>(error)};
   std::string key =
       "seccomp|" + call.name + "|" + call.path + "|" + call.path2 + "|" + call.address + "|";
-  std::string decided;
   if (rule) {
-    decided = exit_report::rule_text(*rule);
     key += rule->loc.str() + rule->syscall;
     for (const auto& conj : rule->args)  // the arguments the rule's conditions compare
       for (const auto& cmp : conj)
         if (cmp.arg < 6) key += "|" + std::to_string(call.args[cmp.arg]);
   } else {
-    decided = ir::describe(action) + " from the default of " + policy_file(policy_) +
-              (policy_.loc.known() ? " (" + policy_.loc.str() + ")" : "");
     key += "default";
   }
-  if (!seen_.count(key)) {
-    const std::string text = call_text(call);
-    nlohmann::ordered_json j;
-    j["layer"] = "seccomp";
-    j["syscall"] = call.name;
-    j["call"] = text;
-    if (!call.path.empty()) j["path"] = call.path;
-    j["action"] = ir::describe(action);
-    if (rule && rule->loc.known()) j["rule"] = rule->loc.str();
-    j["decided_by"] = decided;
-    j["pid"] = call.pid;
-    report(key, "denied: " + text + " by seccomp: " + decided, j.dump());
-  }
+  if (format_ == Format::Off || seen_.count(key)) return {notify::Reply::Error, error};
+  const std::string decided =
+      rule ? exit_report::rule_text(*rule)
+           : ir::describe(action) + " from the default of " + policy_file(policy_) +
+                 (policy_.loc.known() ? " (" + policy_.loc.str() + ")" : "");
+  nlohmann::ordered_json fields;
+  if (!call.path.empty()) fields["path"] = call.path;
+  fields["action"] = ir::describe(action);
+  if (rule && rule->loc.known()) fields["rule"] = rule->loc.str();
+  report(key, "seccomp", call, decided, fields);
   return {notify::Reply::Error, error};
 }
 
@@ -395,6 +406,7 @@ void Explainer::landlock_check(const notify::Call& call) {
     }
     grants_resolved_ = true;
   }
+  // The kernel stops at the first check that fails: one refusal per call, the first need missing.
   for (const Need& need : needs(call)) {
     const uint64_t wanted = need.access & ruleset_.handled_fs;
     uint64_t allowed = 0;
@@ -408,33 +420,79 @@ void Explainer::landlock_check(const notify::Call& call) {
     if (!missing) continue;
     const std::string words = access_words(missing);
     const std::string key = "landlock|" + call.name + "|" + need.path + "|" + words;
-    if (seen_.count(key)) continue;
+    if (seen_.count(key)) return;
     std::string because =
         "no rule of " + policy_file(policy_) + " allows " + words + " on " + need.path;
-    if (!need.object.empty()) because += " (for " + need.object + ")";
+    if (!need.object.empty()) because += " (" + need.object + ")";
     std::string others;
     for (const auto* g : covering)
       others += (others.empty() ? "" : ", ") + g->loc.str() + " allows " + g->rule;
     if (!others.empty()) because += " (" + others + ")";
-    const std::string text = call_text(call);
-    nlohmann::ordered_json j;
-    j["layer"] = "landlock";
-    j["syscall"] = call.name;
-    j["call"] = text;
-    j["path"] = need.path;
-    j["access"] = words;
-    j["landlock_access"] = landlock::fs_access_names(missing);
-    j["predicted"] = true;  // an evaluation of the ruleset at the call's entry, not a kernel event
-    j["decided_by"] = because;
-    j["pid"] = call.pid;
-    report(key, "denied: " + text + " by Landlock: " + because, j.dump());
+    nlohmann::ordered_json fields;
+    fields["path"] = need.path;
+    fields["access"] = words;
+    fields["landlock_access"] = landlock::fs_access_names(missing);
+    report(key, "Landlock", call, because, fields);
+    return;
   }
 }
 
-void Explainer::report(const std::string& key, const std::string& message,
-                       const std::string& json) {
+void Explainer::landlock_port_check(const notify::Call& call) {
+  const bool bind = call.name == "bind";
+  const uint64_t bit = bind ? LANDLOCK_ACCESS_NET_BIND_TCP : LANDLOCK_ACCESS_NET_CONNECT_TCP;
+  if ((!bind && call.name != "connect") || !(ruleset_.handled_net & bit) || call.port < 0 ||
+      (call.family != AF_INET && call.family != AF_INET6))
+    return;
+  // Landlock restricts TCP sockets only: the socket's type, from a copy of the caller's fd.
+  UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, call.pid, 0)));
+  UniqueFd sock(pidfd.valid() ? static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd.get(),
+                                                           static_cast<int>(call.args[0]), 0))
+                              : -1);
+  int type = 0, protocol = 0;
+  socklen_t len = sizeof type;
+  if (!sock.valid() || ::getsockopt(sock.get(), SOL_SOCKET, SO_TYPE, &type, &len) != 0 ||
+      ::getsockopt(sock.get(), SOL_SOCKET, SO_PROTOCOL, &protocol, &len) != 0 ||
+      type != SOCK_STREAM || protocol != IPPROTO_TCP)
+    return;
+  for (const auto& g : ruleset_.ports)
+    if ((g.access & bit) && call.port >= g.first && call.port <= g.last) return;
+  const std::string what =
+      std::string(bind ? "bind" : "connect") + " tcp " + std::to_string(call.port);
+  const std::string key = "landlock|" + what;
+  if (seen_.count(key)) return;
+  std::string because = "no rule of " + policy_file(policy_) + " allows " + what;
+  std::string others;
+  for (const ir::PortRule& r : policy_.network.ports)
+    if (!r.deny && r.kind == (bind ? ir::PortRule::Bind : ir::PortRule::Connect))
+      others += (others.empty() ? "" : ", ") + r.loc.str() + " allows " + ir::describe(r);
+  if (!others.empty()) because += " (" + others + ")";
+  nlohmann::ordered_json fields;
+  fields["address"] = call.address;
+  fields["access"] = what;
+  fields["landlock_access"] = bind ? "bind_tcp" : "connect_tcp";
+  report(key, "Landlock", call, because, fields);
+}
+
+void Explainer::report(const std::string& key, const char* layer, const notify::Call& call,
+                       const std::string& because, const nlohmann::ordered_json& fields) {
   if (format_ == Format::Off || !seen_.insert(key).second) return;
-  const std::string line = (format_ == Format::Json ? json : "policyrun: " + message) + "\n";
+  const std::string text = call_text(call);
+  std::string line;
+  if (format_ == Format::Json) {
+    const bool landlock = std::string(layer) == "Landlock";
+    nlohmann::ordered_json j;
+    j["layer"] = landlock ? "landlock" : "seccomp";
+    j["syscall"] = call.name;
+    j["call"] = text;
+    j.update(fields);
+    // Landlock's: an evaluation of the ruleset at the call's entry, not a kernel event.
+    if (landlock) j["predicted"] = true;
+    j["decided_by"] = because;
+    j["pid"] = call.pid;
+    line = j.dump() + "\n";
+  } else {
+    line = "policyrun: denied: " + text + " by " + layer + ": " + because + "\n";
+  }
   if (::write(fd_, line.data(), line.size()) < 0) {
   }  // a report that cannot be written does not change the answer
 }

@@ -12,6 +12,8 @@
 
 #include <linux/filter.h>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <set>
 #include <string>
 #include <vector>
@@ -24,17 +26,20 @@ namespace policy::launch::denials {
 
 enum class Format { Off, Text, Json };
 
-// The system calls Landlock may refuse, by name (file creation, removal, renaming, opening,
-// execution, truncation).
+// The system calls Landlock may refuse, by name: file creation, removal, renaming, opening,
+// execution, truncation; and bind/connect (TCP ports).
 const std::vector<std::string>& landlock_file_calls();
+const std::vector<std::string>& landlock_port_calls();
 
-// True when Landlock restricts files under `policy` (it has filesystem rules Landlock enforces).
-bool restricts_files(const ir::Policy& policy);
+// The calls of those two lists that Landlock restricts under `policy` (its filesystem rules and
+// TCP port rules that Landlock enforces).
+std::vector<std::string> landlock_calls(const ir::Policy& policy);
 
 // The explain variant of a policy's syscall rules: every errno action (rules and default) becomes
-// user-notify; with `file_calls`, every call of landlock_file_calls() the policy allows notifies
-// too. Kill, trap and log actions are unchanged.
-ir::SeccompPolicy explain_variant(const ir::SeccompPolicy& seccomp, bool file_calls);
+// user-notify, and so does every call of `also_notify` the policy allows. Kill, trap and log
+// actions are unchanged.
+ir::SeccompPolicy explain_variant(const ir::SeccompPolicy& seccomp,
+                                  const std::vector<std::string>& also_notify);
 
 // True when `filter` can answer SECCOMP_RET_USER_NOTIF (a supervisor is needed).
 bool notifies(const std::vector<sock_filter>& filter);
@@ -50,7 +55,11 @@ class Explainer : public notify::Handler {
  private:
   notify::Reply seccomp_refusal(const notify::Call& call, int error, const ir::SyscallRule* rule);
   void landlock_check(const notify::Call& call);
-  void report(const std::string& key, const std::string& message, const std::string& json);
+  void landlock_port_check(const notify::Call& call);
+  // Writes a refusal not reported yet: "denied: CALL by LAYER: BECAUSE", or a JSON line with
+  // `fields` between the call and decided_by.
+  void report(const std::string& key, const char* layer, const notify::Call& call,
+              const std::string& because, const nlohmann::ordered_json& fields);
 
   const ir::Policy& policy_;
   ir::KernelVersion kernel_;  // for the rules' `when kernel >=`, as the filter was compiled

@@ -230,8 +230,13 @@ UniqueFd take_listener(int pidfd, int handoff_fd, int timeout_ms) {
   for (;;) {
     UniqueFd fd(static_cast<int>(::syscall(SYS_pidfd_getfd, pidfd, number, 0)));
     if (fd.valid() && is_listener(fd.get())) {
-      if (::write(handoff_fd, "k", 1) != 1 && child_exited(pidfd)) return UniqueFd();
-      return fd;
+      // MSG_NOSIGNAL: a child that died meanwhile must not kill policyrun with SIGPIPE.
+      if (::send(handoff_fd, "k", 1, MSG_NOSIGNAL) == 1) return fd;
+      if (child_exited(pidfd)) return UniqueFd();
+      throw LaunchError(std::string("seccomp: releasing the container after taking its "
+                                    "notification listener failed: ") +
+                            std::strerror(errno),
+                        errno, kExitRuntimeError);
     }
     if (!fd.valid() && errno == ESRCH) return UniqueFd();
     if (!fd.valid() && errno != EBADF)

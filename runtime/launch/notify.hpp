@@ -47,7 +47,7 @@ struct Call {
 // The supervisor's answer to one call.
 struct Reply {
   enum Kind { Continue, Error } kind = Continue;
-  int error = 0;  // errno for Error (positive)
+  int error = 0;  // errno for Error (0: the call returns 0 without running)
 };
 
 // The child's side, called where seccomp::install is: installs `program` with

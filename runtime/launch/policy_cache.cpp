@@ -80,7 +80,7 @@ std::string inputs(const CompileRequest& r) {
   put_string(out, std::to_string(static_cast<int>(r.seccomp.backend)));
   put_string(out, r.seccomp.frequencies_file);
   put_string(out, std::string(r.explain_denials ? "explain" : "enforce") +
-                      (r.explain_file_calls ? "+files" : ""));
+                      (r.explain_landlock_calls ? "+landlock" : ""));
   put_string(out, r.seccomp.kernel ? std::to_string(r.seccomp.kernel->major) + "." +
                                          std::to_string(r.seccomp.kernel->minor)
                                    : "");
@@ -231,8 +231,9 @@ std::optional<CompiledPolicy> compile_policy(const CompileRequest& r, std::strin
   CompiledPolicy c;
   c.filter = r.explain_denials
                  ? driver::compile_seccomp(
-                       denials::explain_variant(
-                           pol->seccomp, r.explain_file_calls && denials::restricts_files(*pol)),
+                       denials::explain_variant(pol->seccomp, r.explain_landlock_calls
+                                                                  ? denials::landlock_calls(*pol)
+                                                                  : std::vector<std::string>{}),
                        r.seccomp)
                  : driver::compile_seccomp(pol->seccomp, r.seccomp);
   c.policy = std::move(*pol);

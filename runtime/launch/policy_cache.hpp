@@ -34,9 +34,10 @@ struct CompileRequest {
   // policyrun: grow the populated heap (reserve_heap) to a full compile's needs on a cache miss.
   bool reserve_heap_on_miss = false;
   // Explain mode (denials.hpp): the filter is the explain variant (errno actions notify), and
-  // with explain_file_calls the file calls Landlock may refuse notify too. Keyed separately.
+  // with explain_landlock_calls the calls Landlock may refuse under the policy notify too (file
+  // calls, bind/connect). Keyed separately.
   bool explain_denials = false;
-  bool explain_file_calls = false;
+  bool explain_landlock_calls = false;
 };
 
 // What a compile allocates, about: a cache hit (read, compare, decode the IR) and a full compile

@@ -177,9 +177,10 @@ std::string loc_of(const std::string& text) {
 }
 
 launch_test::CliResult explain_run(const std::vector<std::string>& options,
-                                   const std::string& script) {
+                                   const std::string& script,
+                                   const std::string& policy_file = explain_policy()) {
   const char* src = std::getenv("POLICY_SOURCE_DIR");
-  std::vector<std::string> args = {"--policy", explain_policy(),
+  std::vector<std::string> args = {"--policy", policy_file,
                                    "-I",       std::string(src ? src : ".") + "/policies",
                                    "--root",   launch_test::state_root()};
   args.insert(args.end(), options.begin(), options.end());
@@ -292,4 +293,58 @@ TEST(ExplainedRefusals, LandlockFollowsSymlinksInsideTheContainer) {
   EXPECT_EQ(r.err.find("\"/tmp/ok\""), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("openat(AT_FDCWD, \"/tmp/bad\", O_RDONLY"), std::string::npos) << r.err;
   EXPECT_NE(r.err.find("allows read on /tmp/f "), std::string::npos) << r.err;
+}
+
+// Landlock's TCP port rules: a bind to a port no rule allows is explained with the rules that
+// allow others; an allowed port is not.
+TEST(ExplainedRefusals, LandlockBindOfAPortNoRuleAllows) {
+  if (policy::launch::landlock_abi() < 4) GTEST_SKIP() << "this kernel's Landlock has no TCP rules";
+  const std::string pol = launch_test::scratch() + "/ports.pol";
+  std::ofstream(pol) << R"(include "groups/standard.pol"
+policy ports {
+  syscalls default errno(EPERM) {
+    allow @default-core, @arch-runtime, @basic-io, @file-system-core, @process-core
+    allow @system-service-core, @signal-core, @network-io-core, clone, wait4, poll
+    allow socket(domain in {AF_UNIX, AF_INET, AF_INET6})
+  }
+  network { inet stream, inet6 stream, unix; bind tcp 8000 }
+  namespaces { mount, pid, ipc, uts, net }
+  process { no_new_privileges }
+}
+)";
+  auto r = explain_run({},
+                       "busybox timeout 1 busybox nc -l -p 8000 2>&1; "
+                       "busybox nc -l -p 81 2>&1; echo done",
+                       pol);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Permission denied"), std::string::npos) << r.out;
+  // busybox nc listens on the IPv6 wildcard.
+  EXPECT_NE(
+      r.err.find(":81\", 28) by Landlock: no rule of ports.pol allows bind tcp 81 (" + pol + ":8:"),
+      std::string::npos)
+      << r.err;
+  EXPECT_NE(r.err.find(" allows bind tcp 8000)"), std::string::npos) << r.err;
+  EXPECT_EQ(r.err.find("tcp 8000 ("), std::string::npos) << r.err;
+}
+
+// The runtime looks the command up in PATH with one execve per directory: the directories where
+// it does not exist are no refusal (ENOENT comes before Landlock's check).
+TEST(ExplainedRefusals, ACommandFoundThroughPathIsNoRefusal) {
+  const char* src = std::getenv("POLICY_SOURCE_DIR");
+  auto r = launch_test::run_policyrun(
+      {"--policy", explain_policy(), "-I", std::string(src ? src : ".") + "/policies", "--root",
+       launch_test::state_root(), launch_test::busybox_layer(), "sh", "-c", "echo hi"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "hi\n");
+  EXPECT_EQ(r.err.find("denied"), std::string::npos) << r.err;
+}
+
+// With --init the command is forked by the container's init after the filter is in: its calls
+// are supervised the same way.
+TEST(ExplainedRefusals, WorksUnderTheContainersInit) {
+  auto r = explain_run({"--init"}, kWorkload);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("done"), std::string::npos) << r.out;
+  EXPECT_NE(r.err.find("policyrun: denied: socket(AF_NETLINK, SOCK_RAW"), std::string::npos)
+      << r.err;
 }
