@@ -314,9 +314,14 @@ ir::SeccompPolicy explain_variant(const ir::SeccompPolicy& seccomp,
                                   const std::vector<std::string>& also_notify) {
   ir::SeccompPolicy v = seccomp;
   const ir::Action notify_action{ir::ActionKind::UserNotify, 0};
-  if (v.default_action.kind == ir::ActionKind::Errno) v.default_action = notify_action;
+  // errno(ENOSYS) is "not implemented", which the C library answers with its fallback (clone3 ->
+  // clone under the shipped policies): not a refusal to explain, and not worth a round trip.
+  auto refuses = [](const ir::Action& a) {
+    return a.kind == ir::ActionKind::Errno && a.value != ENOSYS;
+  };
+  if (refuses(v.default_action)) v.default_action = notify_action;
   for (ir::SyscallRule& r : v.rules)
-    if (r.action.kind == ir::ActionKind::Errno) r.action = notify_action;
+    if (refuses(r.action)) r.action = notify_action;
   for (const std::string& call : also_notify) {
     bool everywhere = false;  // an unconditional rule on every arch decides the rest
     for (ir::SyscallRule& r : v.rules) {

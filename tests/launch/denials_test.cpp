@@ -348,3 +348,17 @@ TEST(ExplainedRefusals, WorksUnderTheContainersInit) {
   EXPECT_NE(r.err.find("policyrun: denied: socket(AF_NETLINK, SOCK_RAW"), std::string::npos)
       << r.err;
 }
+
+// errno(ENOSYS) says "not implemented": the C library falls back (clone3 -> clone under the
+// shipped policies), so it is neither reported nor sent to policyrun; the program still gets it.
+TEST(ExplainedRefusals, AnEnosysAnswerIsNotReported) {
+  std::string text = kExplainPolicy;
+  const std::string rule = "errno(EAFNOSUPPORT) socket(domain in {AF_NETLINK})";
+  text.replace(text.find(rule), rule.size(), "errno(ENOSYS) socket(domain in {AF_NETLINK})");
+  const std::string pol = launch_test::scratch() + "/explain-enosys.pol";
+  std::ofstream(pol) << text;
+  auto r = explain_run({}, "busybox ip link 2>&1; echo done", pol);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("Function not implemented"), std::string::npos) << r.out;
+  EXPECT_EQ(r.err.find("denied: socket(AF_NETLINK"), std::string::npos) << r.err;
+}
