@@ -85,7 +85,7 @@ struct Options {
   std::vector<std::string> include_dirs, image_limits;
   std::string apparmor = "auto", landlock = "best-effort", backend = "default";
   std::optional<unsigned> error_limit;
-  bool policy_cache = true, tty = false, init = false;
+  bool policy_cache = true, tty = false, init = false, verbose = false;
   policy::launch::CliOverrides container;  // -e, -w, -u, --entrypoint and the command
 };
 
@@ -112,6 +112,9 @@ std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
       "UID[:GID] or NAME[:GROUP] from the image (policy wins)")(
       "entrypoint", po::value(&entrypoint), "replace the image's Entrypoint (and its Cmd)")(
       "init", "run a minimal init as PID 1 that forwards signals and reaps zombies")(
+      "verbose,v",
+      "also report what each layer enforces on this host: AppArmor's fallback to Landlock, "
+      "rules the kernel cannot enforce, Landlock paths missing in the image")(
       "name", po::value<std::string>(), "accepted for docker compatibility; ignored")(
       "no-policy-cache", "compile the policy afresh, without reading or writing the compile cache")(
       "image-limit", po::value(&o.image_limits),
@@ -144,6 +147,7 @@ std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
   o.policy_cache = !vm.count("no-policy-cache");
   o.tty = vm.count("tty") > 0;
   o.init = vm.count("init") > 0;
+  o.verbose = vm.count("verbose") > 0;
   return std::nullopt;
 }
 
@@ -227,6 +231,7 @@ int run(int argc, char** argv) {
   req.user = std::move(spec.user);  // resolved in the container's root (launch/user.hpp)
   req.tty = o.tty;
   req.init = o.init;
+  req.verbose = o.verbose;
   req.state_root = o.root;
 
   // 4. Run it; the exit status is the command's. launch() has removed the run's cgroups and state

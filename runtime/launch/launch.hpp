@@ -49,6 +49,9 @@ struct LaunchRequest {
   LandlockMode landlock = LandlockMode::BestEffort;  // CLI --landlock (runtime/launch/landlock.hpp)
   int stdin_fd = 0, stdout_fd = 1, stderr_fd = 2;    // the container's stdio (ignored with tty)
   int diagnostics_fd = 2;  // where the runtime reports OOM kills, warnings
+  // --verbose: also write the enforcement report to diagnostics_fd (AppArmor's fallback table,
+  // Landlock rules the kernel's ABI cannot enforce, paths missing in the container).
+  bool verbose = false;
 };
 
 // Must be called from a single-threaded process (it clones like fork() without glibc's fork
