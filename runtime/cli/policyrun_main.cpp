@@ -219,7 +219,10 @@ int run(int argc, char** argv) {
 
   // 2. The image: cached, digest-checked layers and its config.
   policy::image::PreparedImage image = policy::image::prepare_image(o.image, cache_options);
-  for (const auto& w : image.warnings) std::cerr << "policyrun: warning: " << w << "\n";
+  // How the image was unpacked (device nodes skipped, xattrs dropped): nothing to act on, and
+  // repeated from the cache on every run, so part of the --verbose report.
+  if (o.verbose)
+    for (const auto& w : image.warnings) std::cerr << "policyrun: note: " << w << "\n";
   req.lower_dirs = image.layer_dirs;
 
   // 3. The container, as docker run builds it from the image and the command line.

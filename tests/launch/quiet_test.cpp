@@ -123,3 +123,32 @@ TEST(PolicyrunQuiet, VerboseShowsTheEnforcementReport) {
   const QuietRun quiet = run_under(web, {});
   EXPECT_EQ(quiet.result.err.find("Landlock skips"), std::string::npos) << quiet.result.err;
 }
+
+TEST(PolicyrunQuiet, ImageUnpackNotesOnlyWithVerbose) {
+  SKIP_UNLESS(needs::root(), needs::program(launch_test::policyrun_binary()));
+  // A rootfs tarball with a device node, as every `docker export` and mmdebstrap image has: the
+  // unpacker skips it (the runtime builds its own /dev), which is nothing for the user to do.
+  const std::string dir = launch_test::busybox_copy("quiet-devnode");
+  const std::string tar = launch_test::scratch() + "/quiet-devnode.tar";
+  ASSERT_EQ(std::system(("mknod " + launch_test::shell_quote(dir + "/dev/quiet-null") +
+                         " c 1 3 && tar -C " + launch_test::shell_quote(dir) + " -cf " +
+                         launch_test::shell_quote(tar) + " .")
+                            .c_str()),
+            0);
+  const char* src = std::getenv("POLICY_SOURCE_DIR");
+  const std::string policy = std::string(src ? src : ".") + "/policies/docker-default.pol";
+  const Compiled c = compile(policy);
+  auto run = [&](std::vector<std::string> extra) {
+    std::vector<std::string> args = {"--policy", policy, "--root",
+                                     launch_test::scratch() + "/quiet-devnode-state"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    args.insert(args.end(), {tar, "true"});
+    return launch_test::run_policyrun(args);
+  };
+  const auto quiet = run({});
+  EXPECT_EQ(quiet.status, 0) << quiet.err;
+  EXPECT_EQ(quiet.err, c.diagnostics);
+  const auto verbose = run({"--verbose"});
+  EXPECT_EQ(verbose.status, 0) << verbose.err;
+  EXPECT_NE(verbose.err.find("skipped 1 device node"), std::string::npos) << verbose.err;
+}
