@@ -310,7 +310,9 @@ RESULTS=$TMP/results  # lines: SERVICE CONFIG ROUND RPS
 for round in $(seq "$ROUNDS"); do
   for svc in "${SERVICES[@]}"; do
     for cfg in "${CONFIGS[@]}"; do
-      rps=$(measure "$svc" "$cfg" "${IMAGE[$svc]}" "${POLICY[$svc]}")
+      # Not in $(...): measure must run in this shell, so that PIDS (for cleanup) is this shell's.
+      measure "$svc" "$cfg" "${IMAGE[$svc]}" "${POLICY[$svc]}" >"$TMP/rps"
+      rps=$(cat "$TMP/rps")
       echo "round $round $svc $cfg: ${rps:-failed}" >&2
       [ -n "$rps" ] && echo "$svc $cfg $round $rps" >>"$RESULTS"
     done
