@@ -11,6 +11,8 @@
 #   --nginx-image PATH     `tools/test-images NAME` when that tool exists; otherwise required)
 #   --redis-policy FILE    (default policies/redis.pol)
 #   --nginx-policy FILE    (default policies/web.pol)
+#   env MOBY_PROFILE=FILE  Docker's seccomp JSON (default:
+#                          ../shared/data/profiles/moby-default.seccomp.json beside the checkout)
 #   -I DIR                 policyrun --include-dir for a policy outside policies/ (repeatable)
 #   --layer-off LAYER      also run policyrun with one layer switched off (seccomp, landlock,
 #                          cgroup, caps: the test-only preload tests/support/layer_off_preload.c,
@@ -56,7 +58,7 @@ while [ $# -gt 0 ]; do
     -I) INCLUDES+=(-I "$2"); shift 2 ;;
     --layer-off) LAYERS_OFF+=("$2"); shift 2 ;;
     redis | nginx) SERVICES+=("$1"); shift ;;
-    -h | --help) sed -n '2,30p' "$0"; exit 0 ;;
+    -h | --help) sed -n '2,32p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (--help)" ;;
   esac
 done
@@ -64,7 +66,7 @@ done
 case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
 POLICYRUN=$BUILD/policyrun
 [ -x "$POLICYRUN" ] || die "$POLICYRUN missing: cmake --build $BUILD --target policyrun"
-MOBY=$SRC/../shared/data/profiles/moby-default.seccomp.json
+MOBY=${MOBY_PROFILE:-$SRC/../shared/data/profiles/moby-default.seccomp.json}
 [ -f "$MOBY" ] || die "$MOBY missing (Docker's seccomp profile)"
 for t in runc jq nsenter unshare chroot ip redis-benchmark wrk; do
   command -v "$t" >/dev/null || die "$t missing (apt-get install runc jq util-linux iproute2 redis-tools wrk)"

@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -66,6 +67,13 @@ std::string image_with_probe_at(const std::string& name, const std::string& path
   auto [it, fresh] = made.try_emplace(name);
   if (!fresh) return it->second;
   it->second = launch_test::busybox_copy("quiet-" + name);
+  // The system users Debian's server packages create, which the shipped policies name (`user
+  // redis`, `uid=postgres`) and policyrun looks up in the image.
+  std::ofstream(it->second + "/etc/passwd", std::ios::app)
+      << "www-data:x:33:33::/var/www:/bin/false\nredis:x:100:101::/var/lib/redis:/bin/false\n"
+         "postgres:x:102:103::/var/lib/postgresql:/bin/false\n";
+  std::ofstream(it->second + "/etc/group", std::ios::app)
+      << "www-data:x:33:\nredis:x:101:\npostgres:x:103:\n";
   const fs::path to = it->second + path;
   fs::create_directories(to.parent_path());
   fs::copy_file(POLICY_TEST_DENIAL_PROBE, to, fs::copy_options::overwrite_existing);
