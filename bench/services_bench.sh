@@ -327,7 +327,14 @@ echo
 echo "services benchmark: requests per second, median of $ROUNDS interleaved rounds"
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  kernel: $(uname -r)  cpus: $(nproc)  load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "redis: redis-benchmark -t get,set -n 50000 -q (mean of SET and GET); nginx: wrk -t1 -c16 -d5s /"
-printf '%-7s %-20s %12s %8s %s\n' service config "median rps" "/ bare" "rounds"
+# "/ bare": ratio of the medians. "paired": median over the rounds of this round's figure over the
+# same round's bare figure, which cancels load that drifts from round to round.
+paired() { # SERVICE CONFIG
+  awk -v s="$1" -v c="$2" '$1 == s && $2 == "bare" { b[$3] = $4 }
+    $1 == s && $2 == c { v[$3] = $4 }
+    END { for (r in v) if (r in b) printf "%.4f\n", v[r] / b[r] }' "$RESULTS" | median
+}
+printf '%-7s %-22s %12s %8s %8s  %s\n' service config "median rps" "/ bare" "paired" "rounds"
 for svc in "${SERVICES[@]}"; do
   base=$(awk -v s="$svc" '$1 == s && $2 == "bare" { print $4 }' "$RESULTS" | median)
   for cfg in "${CONFIGS[@]}"; do
@@ -335,6 +342,8 @@ for svc in "${SERVICES[@]}"; do
     med=$(tr ' ' '\n' <<<"$all" | grep . | median || true)
     ratio=""
     [ -n "$med" ] && [ -n "$base" ] && ratio=$(awk -v a="$med" -v b="$base" 'BEGIN { printf "%.3f", a / b }')
-    printf '%-7s %-20s %12s %8s %s\n' "$svc" "$cfg" "${med:-failed}" "${ratio:--}" "$all"
+    pr=$(paired "$svc" "$cfg")
+    [ -n "$pr" ] && pr=$(printf '%.3f' "$pr")
+    printf '%-7s %-22s %12s %8s %8s  %s\n' "$svc" "$cfg" "${med:-failed}" "${ratio:--}" "${pr:--}" "$all"
   done
 done
