@@ -4,13 +4,14 @@
 # in ONE interleaved run (round after round: bare, policyrun, runc, ...), median per configuration,
 # reported as ratios to bare.
 #
-#   sudo bench/services_bench.sh [OPTIONS] [redis] [nginx]      (default: both)
+#   sudo bench/services_bench.sh [OPTIONS] [redis] [nginx] [syscalls]  (default: redis nginx)
 #   --build DIR            policyrun's build directory (default: build)
 #   --rounds N             interleaved rounds (default 5)
 #   --redis-image PATH     rootfs tarball or directory of Debian's redis-server (default:
 #   --nginx-image PATH     `tools/test-images NAME` when that tool exists; otherwise required)
 #   --redis-policy FILE    (default policies/redis.pol)
 #   --nginx-policy FILE    (default policies/web.pol)
+#   --syscalls-policy FILE (default policies/docker-default.pol)
 #   env MOBY_PROFILE=FILE  Docker's seccomp JSON (default:
 #                          ../shared/data/profiles/moby-default.seccomp.json beside the checkout)
 #   -I DIR                 policyrun --include-dir for a policy outside policies/ (repeatable)
@@ -28,6 +29,11 @@
 # namespace (nsenter --net). When policyrun has --explain-denials, it also runs with
 # --explain-denials=off.
 #
+# syscalls: a syscall-heavy micro workload, `dd if=/dev/zero of=/dev/null bs=1 count=1000000` (a
+# read and a write per byte) from the redis image, the same three ways; the figure is system calls
+# per second from dd's own elapsed time (start-up excluded). It shows the per-call cost of the
+# seccomp filter (Docker's profile for runc) and of the explain mode when policyrun has it.
+#
 # Not part of CTest. Must run as root. Everything it creates (rootfs copies, bundles, runc state,
 # policyrun --root, cgroups under policyrun/) is removed on exit; nothing is mounted on the host.
 set -euo pipefail
@@ -44,6 +50,7 @@ ROUNDS=5
 REDIS_IMAGE="" NGINX_IMAGE=""
 REDIS_POLICY=$SRC/policies/redis.pol
 NGINX_POLICY=$SRC/policies/web.pol
+SYSCALLS_POLICY=$SRC/policies/docker-default.pol
 INCLUDES=()
 LAYERS_OFF=()
 SERVICES=()
@@ -57,8 +64,9 @@ while [ $# -gt 0 ]; do
     --nginx-policy) NGINX_POLICY=$2; shift 2 ;;
     -I) INCLUDES+=(-I "$2"); shift 2 ;;
     --layer-off) LAYERS_OFF+=("$2"); shift 2 ;;
-    redis | nginx) SERVICES+=("$1"); shift ;;
-    -h | --help) sed -n '2,32p' "$0"; exit 0 ;;
+    redis | nginx | syscalls) SERVICES+=("$1"); shift ;;
+    --syscalls-policy) SYSCALLS_POLICY=$2; shift 2 ;;
+    -h | --help) sed -n '2,38p' "$0"; exit 0 ;;
     *) die "unknown argument '$1' (--help)" ;;
   esac
 done
@@ -90,6 +98,7 @@ cleanup() {
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
   runc --root "$TMP/runc-state" delete -f bench-redis >/dev/null 2>&1
   runc --root "$TMP/runc-state" delete -f bench-nginx >/dev/null 2>&1
+  runc --root "$TMP/runc-state" delete -f bench-syscalls >/dev/null 2>&1
   wait 2>/dev/null
   if grep -q " $TMP" /proc/self/mountinfo; then
     echo "services_bench: warning: mounts left under $TMP:" >&2
@@ -151,9 +160,11 @@ server_cmd() {
   case $1 in
     redis) echo "/usr/bin/redis-server --port 6379 --save '' --appendonly no --dir /tmp" ;;
     nginx) echo "/usr/sbin/nginx -g 'daemon off;'" ;;
+    syscalls) echo "/bin/dd if=/dev/zero of=/dev/null bs=1 count=$DD_BYTES" ;;
   esac
 }
-port_of() { case $1 in redis) echo 6379 ;; nginx) echo 80 ;; esac; }
+DD_BYTES=1000000
+port_of() { case $1 in redis) echo 6379 ;; nginx) echo 80 ;; *) echo "" ;; esac; }
 # The client, in the net namespace NSFILE; prints requests per second (one number per line: redis
 # prints SET and GET, whose mean is the figure).
 client() { # SERVICE NSFILE
@@ -263,13 +274,20 @@ measure() { # SERVICE CONFIG IMAGE POLICY
       ;;
   esac
   PIDS+=("$pid")
-  if srv=$(child_of "$pid"); then
+  if [ -z "$port" ]; then  # runs to completion: system calls per second from dd's own time
+    wait "$pid" 2>/dev/null || true
+    local secs
+    secs=$(sed -nE 's/.* copied, ([0-9.]+) s,.*/\1/p' "$log")
+    [ -n "$secs" ] && rps=$(awk -v n="$DD_BYTES" -v t="$secs" 'BEGIN { printf "%.0f", 2 * n / t }')
+    [ "$cfg" = runc ] && runc --root "$TMP/runc-state" delete -f "bench-$svc" >/dev/null 2>&1
+    [ "$cfg" = runc ] && { kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null || true; }
+  elif srv=$(child_of "$pid"); then
     ns=/proc/$srv/ns/net
     [ "$cfg" = runc ] && ns=/proc/$holder/ns/net
     # runc's first child is its init, which execs the server: wait for the port, not the pid.
     if wait_port "$ns" "$port" "$pid"; then rps=$(client "$svc" "$ns"); fi
   fi
-  case $cfg in
+  [ -n "$port" ] && case $cfg in
     runc)
       runc --root "$TMP/runc-state" kill "bench-$svc" TERM 2>/dev/null || true
       wait "$pid" 2>/dev/null || true
@@ -300,6 +318,7 @@ for svc in "${SERVICES[@]}"; do
   case $svc in
     redis) IMAGE[$svc]=$(image_for redis "$REDIS_IMAGE") POLICY[$svc]=$REDIS_POLICY ;;
     nginx) IMAGE[$svc]=$(image_for nginx "$NGINX_IMAGE") POLICY[$svc]=$NGINX_POLICY ;;
+    syscalls) IMAGE[$svc]=$(image_for redis "$REDIS_IMAGE") POLICY[$svc]=$SYSCALLS_POLICY ;;
   esac
   [ -e "${IMAGE[$svc]}" ] || die "image ${IMAGE[$svc]} not found"
   echo "== $svc: unpacking ${IMAGE[$svc]}" >&2
@@ -327,6 +346,7 @@ echo
 echo "services benchmark: requests per second, median of $ROUNDS interleaved rounds"
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  kernel: $(uname -r)  cpus: $(nproc)  load: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "redis: redis-benchmark -t get,set -n 50000 -q (mean of SET and GET); nginx: wrk -t1 -c16 -d5s /"
+echo "syscalls: system calls per second of dd bs=1 count=$DD_BYTES (rps column)"
 # "/ bare": ratio of the medians. "paired": median over the rounds of this round's figure over the
 # same round's bare figure, which cancels load that drifts from round to round.
 paired() { # SERVICE CONFIG
