@@ -93,7 +93,7 @@ struct Options {
   std::string apparmor = "auto", landlock = "best-effort", backend = "default";
   std::string explain = "text";  // --explain-denials: text | json | json:FILE | off
   std::optional<unsigned> error_limit;
-  bool policy_cache = true, tty = false, init = false, quiet = false;
+  bool policy_cache = true, tty = false, init = false, quiet = false, verbose = false;
   policy::launch::CliOverrides container;  // -e, -w, -u, --entrypoint and the command
 };
 
@@ -120,6 +120,9 @@ std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
       "UID[:GID] or NAME[:GROUP] from the image (policy wins)")(
       "entrypoint", po::value(&entrypoint), "replace the image's Entrypoint (and its Cmd)")(
       "init", "run a minimal init as PID 1 that forwards signals and reaps zombies")(
+      "verbose,v",
+      "also report what each layer enforces on this host: AppArmor's fallback to Landlock, "
+      "rules the kernel cannot enforce, Landlock paths missing in the image")(
       "name", po::value(&o.name),
       "the run's id: its state directory and cgroup policyrun/NAME ([a-z0-9_-]; default random)")(
       "no-policy-cache", "compile the policy afresh, without reading or writing the compile cache")(
@@ -161,6 +164,7 @@ std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
   o.tty = vm.count("tty") > 0;
   o.init = vm.count("init") > 0;
   o.quiet = vm.count("quiet") > 0;
+  o.verbose = vm.count("verbose") > 0;
   return std::nullopt;
 }
 
@@ -273,7 +277,10 @@ int run(int argc, char** argv) {
 
   // 2. The image: cached, digest-checked layers and its config.
   policy::image::PreparedImage image = policy::image::prepare_image(o.image, cache_options);
-  for (const auto& w : image.warnings) std::cerr << "policyrun: warning: " << w << "\n";
+  // How the image was unpacked (device nodes skipped, xattrs dropped): nothing to act on, and
+  // repeated from the cache on every run, so part of the --verbose report.
+  if (o.verbose)
+    for (const auto& w : image.warnings) std::cerr << "policyrun: note: " << w << "\n";
   req.lower_dirs = image.layer_dirs;
 
   // 3. The container, as docker run builds it from the image and the command line.
@@ -285,6 +292,7 @@ int run(int argc, char** argv) {
   req.user = std::move(spec.user);  // resolved in the container's root (launch/user.hpp)
   req.tty = o.tty;
   req.init = o.init;
+  req.verbose = o.verbose;
   req.state_root = o.root;
   if (learn) learn->prepare(req, std::cerr);
   req.run_id = o.name;

@@ -12,7 +12,8 @@
 namespace policy::launch {
 
 // Off: no profile. Auto: load and apply it when the kernel has AppArmor, otherwise say on `log`
-// what is not enforced. Require: fail (policy::Error) when it cannot be applied.
+// what is not enforced (policyrun shows that report only with --verbose). Require: fail
+// (policy::Error) when it cannot be applied.
 enum class AppArmorMode { Off, Auto, Require };
 
 // True when the running kernel has AppArmor enabled and its interface is reachable (libapparmor's

@@ -11,9 +11,9 @@
 namespace policy::launch {
 
 // Off: not applied. BestEffort: applied at the ABI the kernel offers; rules it cannot express and
-// paths missing in the container are skipped with a note on `log`. Require: Landlock must exist,
-// every rule Landlock can enforce at all must be enforceable at the kernel's ABI, and every path
-// must exist; otherwise policy::Error.
+// paths missing in the container are skipped with a note on `log` (policyrun shows these notes only
+// with --verbose). Require: Landlock must exist, every rule Landlock can enforce at all must be
+// enforceable at the kernel's ABI, and every path must exist; otherwise policy::Error.
 enum class LandlockMode { Off, BestEffort, Require };
 
 // The kernel's Landlock ABI version (landlock_create_ruleset(NULL, 0, VERSION)); 0 when the kernel

@@ -257,7 +257,7 @@ void join_cgroups(const std::vector<std::string>& procs) {
 // The child: the recipe, top to bottom. Runs in the new namespaces, inside its cgroup.
 // ---------------------------------------------------------------------------------------------
 [[noreturn]] void child_main(const ChildSetup& s) {
-  std::ostringstream lsm_log;
+  std::ostringstream lsm_log, lsm_report;  // warnings; the --verbose report
   try {
     const ir::Policy& p = *s.policy;
     const LaunchRequest& r = *s.req;
@@ -309,8 +309,9 @@ void join_cgroups(const std::vector<std::string>& procs) {
     enter_cwd(r.cwd);
     apply_apparmor_exec_label(p, r.apparmor);  // runtime/launch/apparmor.* (LSM engineer)
     if (p.process.no_new_privileges) no_new_privs();
-    apply_landlock(s.landlock, lsm_log);  // runtime/launch/landlock.*
+    apply_landlock(s.landlock, lsm_report);  // runtime/launch/landlock.*
     flush(lsm_log, r.diagnostics_fd);
+    if (r.verbose) flush(lsm_report, r.diagnostics_fd);
     if (p.process.no_new_privileges) install_filter(s);  // the very last step
     if (s.init) {
       ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // keep /proc/1/exe (the runtime binary) closed
@@ -529,10 +530,10 @@ int launch(const LaunchRequest& r) {
 
   namespaces::Joins joins(p.namespaces);
   {
-    std::ostringstream log;
-    prepare_apparmor(p, r.apparmor, log, r.landlock);  // loads the profile (parent side)
-    s.landlock = prepare_landlock(p, r.landlock, log);
-    flush(log, r.diagnostics_fd);
+    std::ostringstream report;  // what is enforced where: only with --verbose
+    prepare_apparmor(p, r.apparmor, report, r.landlock);  // loads the profile (parent side)
+    s.landlock = prepare_landlock(p, r.landlock, report);
+    if (r.verbose) flush(report, r.diagnostics_fd);
   }
   const bool userns = (s.clone_flags & CLONE_NEWUSER) != 0;
   const std::string run_id = r.run_id.empty() ? runtime::random_hex(6) : r.run_id;

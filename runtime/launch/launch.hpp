@@ -55,6 +55,9 @@ struct LaunchRequest {
   // notification with the handler's reply while the command runs. Explain mode (denials.hpp)
   // and learn mode each provide one; the filter is theirs to build.
   notify::Handler* notify = nullptr;
+  // --verbose: also write the enforcement report to diagnostics_fd (AppArmor's fallback table,
+  // Landlock rules the kernel's ABI cannot enforce, paths missing in the container).
+  bool verbose = false;
 };
 
 // Must be called from a single-threaded process (it clones like fork() without glibc's fork
