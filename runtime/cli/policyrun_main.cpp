@@ -311,7 +311,7 @@ int run(int argc, char** argv) {
   if (learn) learn->finish(std::cerr);
   // A failure may come from a file Landlock refused, which this run did not explain: say how.
   if (status != 0 && explainer && !compile.explain_landlock_calls && landlock_abi > 0 &&
-      !compiled->policy.filesystem.rules.empty())
+      !compiled->policy.filesystem.rules.empty() && !compiled->policy.filesystem.allow_all_files)
     std::cerr << "policyrun: note: the command exited with status " << status
               << "; a file or port Landlock refused is explained with --explain-files\n";
   std::cout.flush();
