@@ -78,6 +78,17 @@ launch_test::Result run_as(const policy::ir::Policy& policy, const std::string& 
   return launch_test::run_request(req);
 }
 
+// The launch of `policy` on `image` stops with an error that says `message`.
+void expect_refused(const policy::ir::Policy& policy, const std::string& image,
+                    const std::string& message) {
+  try {
+    run_as(policy, image, "", "true");
+    ADD_FAILURE() << "the launch should have been refused with: " << message;
+  } catch (const policy::Error& e) {
+    EXPECT_NE(std::string(e.what()).find(message), std::string::npos) << e.what();
+  }
+}
+
 }  // namespace
 
 // An image whose /etc/passwd is an absolute symlink to a file on the host naming "evil": inside
@@ -189,14 +200,7 @@ TEST(UserResolutionPolicy, ThePolicysUserNameIsLookedUpInTheImage) {
 
   auto missing = launch_test::docker_like_policy();
   missing.process.user = "redis";
-  try {
-    run_as(missing, image, "", script);
-    ADD_FAILURE() << "a policy user the image does not have must stop the launch";
-  } catch (const policy::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("the policy's user: User 'redis' is not in the image's"),
-              std::string::npos)
-        << e.what();
-  }
+  expect_refused(missing, image, "the policy's user: User 'redis' is not in the image's");
 }
 
 // A tmpfs over a directory of the image keeps that directory's owner and mode (a Docker volume's
@@ -225,14 +229,7 @@ TEST(UserResolutionPolicy, TmpfsTakesTheImageDirectorysOwnerAndNamedIds) {
 
   auto bad = launch_test::docker_like_policy();
   bad.rootfs.mounts.push_back({MountSpec::Tmpfs, "", "/srv/x", {"uid=nobody-here"}, {}});
-  try {
-    run_as(bad, image, "", "true");
-    ADD_FAILURE() << "a tmpfs owner the image does not have must stop the launch";
-  } catch (const policy::Error& e) {
-    EXPECT_NE(std::string(e.what()).find("mount /srv/x: User 'nobody-here' is not in the image's"),
-              std::string::npos)
-        << e.what();
-  }
+  expect_refused(bad, image, "mount /srv/x: User 'nobody-here' is not in the image's");
 }
 
 // In a new user namespace setgroups is denied: the image user's /etc/group memberships are left
