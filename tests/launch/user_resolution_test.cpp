@@ -78,6 +78,15 @@ launch_test::Result run_as(const policy::ir::Policy& policy, const std::string& 
   return launch_test::run_request(req);
 }
 
+// A busybox image with these /etc/passwd and /etc/group.
+std::string image_with_users(const std::string& name, const std::string& passwd,
+                             const std::string& group) {
+  std::string image = launch_test::busybox_copy(name);
+  write(image + "/etc/passwd", passwd);
+  write(image + "/etc/group", group);
+  return image;
+}
+
 // The launch of `policy` on `image` stops with an error that says `message`.
 void expect_refused(const policy::ir::Policy& policy, const std::string& image,
                     const std::string& message) {
@@ -152,11 +161,11 @@ TEST_F(UserResolution, SupplementaryGroupsFromEtcGroupAreTheContainers) {
 // groups and HOME; a policy gid and groups join the image user's memberships.
 TEST(UserResolutionPolicy, ThePolicysUidGidAndGroupsWinOverTheImagesUser) {
   SKIP_UNLESS(needs::root());
-  std::string image = launch_test::busybox_copy("groups-policy");
-  write(image + "/etc/passwd",
-        "root:x:0:0:root:/root:/bin/sh\nmember:x:4545:4546::/home/member:/bin/sh\n"
-        "other:x:4600:4601::/home/other:/bin/sh\n");
-  write(image + "/etc/group", "root:x:0:\nwheel:x:5001:member\nstaff:x:5005:other\n");
+  std::string image =
+      image_with_users("groups-policy",
+                       "root:x:0:0:root:/root:/bin/sh\nmember:x:4545:4546::/home/member:/bin/sh\n"
+                       "other:x:4600:4601::/home/other:/bin/sh\n",
+                       "root:x:0:\nwheel:x:5001:member\nstaff:x:5005:other\n");
   const std::string script = "id -u; id -g; grep '^Groups:' /proc/self/status; echo $HOME";
 
   auto p = launch_test::docker_like_policy();
@@ -178,11 +187,11 @@ TEST(UserResolutionPolicy, ThePolicysUidGidAndGroupsWinOverTheImagesUser) {
 // over the image's User; a name the image does not have stops the launch.
 TEST(UserResolutionPolicy, ThePolicysUserNameIsLookedUpInTheImage) {
   SKIP_UNLESS(needs::root());
-  std::string image = launch_test::busybox_copy("groups-policy-name");
-  write(image + "/etc/passwd",
-        "root:x:0:0:root:/root:/bin/sh\nmember:x:4545:4546::/home/member:/bin/sh\n"
-        "other:x:4600:4601::/home/other:/bin/sh\n");
-  write(image + "/etc/group", "root:x:0:\nwheel:x:5001:member\nstaff:x:5005:other\n");
+  std::string image =
+      image_with_users("groups-policy-name",
+                       "root:x:0:0:root:/root:/bin/sh\nmember:x:4545:4546::/home/member:/bin/sh\n"
+                       "other:x:4600:4601::/home/other:/bin/sh\n",
+                       "root:x:0:\nwheel:x:5001:member\nstaff:x:5005:other\n");
   const std::string script = "id -u; id -g; grep '^Groups:' /proc/self/status; echo $HOME";
 
   auto p = launch_test::docker_like_policy();
@@ -208,10 +217,9 @@ TEST(UserResolutionPolicy, ThePolicysUserNameIsLookedUpInTheImage) {
 // `gid=NAME` name the image's users; over a missing path the tmpfs is tmpfs's 1777 root.
 TEST(UserResolutionPolicy, TmpfsTakesTheImageDirectorysOwnerAndNamedIds) {
   SKIP_UNLESS(needs::root());
-  std::string image = launch_test::busybox_copy("tmpfs-owner");
-  write(image + "/etc/passwd",
-        "root:x:0:0:root:/root:/bin/sh\nother:x:4600:4601::/home/other:/bin/sh\n");
-  write(image + "/etc/group", "root:x:0:\nwheel:x:5001:\n");
+  std::string image = image_with_users(
+      "tmpfs-owner", "root:x:0:0:root:/root:/bin/sh\nother:x:4600:4601::/home/other:/bin/sh\n",
+      "root:x:0:\nwheel:x:5001:\n");
   fs::create_directories(image + "/srv/data");
   ASSERT_EQ(::chown((image + "/srv/data").c_str(), 4600, 4601), 0);
   ASSERT_EQ(::chmod((image + "/srv/data").c_str(), 0750), 0);
@@ -236,10 +244,9 @@ TEST(UserResolutionPolicy, TmpfsTakesTheImageDirectorysOwnerAndNamedIds) {
 // out (as runc does) instead of failing the launch; uid and gid still come from /etc/passwd.
 TEST(UserResolutionPolicy, InANewUserNamespaceTheImageUsersGroupsAreLeftOut) {
   SKIP_UNLESS(needs::root());
-  std::string image = launch_test::busybox_copy("groups-userns");
-  write(image + "/etc/passwd",
-        "root:x:0:0:root:/root:/bin/sh\nmember:x:4545:4546::/home/member:/bin/sh\n");
-  write(image + "/etc/group", "root:x:0:\nwheel:x:5001:member\n");
+  std::string image = image_with_users(
+      "groups-userns", "root:x:0:0:root:/root:/bin/sh\nmember:x:4545:4546::/home/member:/bin/sh\n",
+      "root:x:0:\nwheel:x:5001:member\n");
   auto p = launch_test::docker_like_policy();
   p.namespaces.namespaces.push_back({policy::ir::NamespaceKind::User, "", {}});
   p.namespaces.uid_map = {{0, 100000, 65536}};
