@@ -27,7 +27,8 @@
 # read-only paths, no no_new_privs, a writable root, and a network namespace made beforehand with
 # lo up (as dockerd's libnetwork hands runc one). Each client runs inside its server's network
 # namespace (nsenter --net). When policyrun has --explain-denials, it also runs with
-# --explain-denials=off.
+# --explain-denials=off, and with --explain-files (Landlock's refusals explained: every file call
+# stops in policyrun).
 #
 # syscalls: a syscall-heavy micro workload, `dd if=/dev/zero of=/dev/null bs=1 count=1000000` (a
 # read and a write per byte) from the redis image, the same three ways; the figure is system calls
@@ -251,6 +252,7 @@ measure() { # SERVICE CONFIG IMAGE POLICY
     policyrun*)
       local extra=("${INCLUDES[@]}") preload=()
       [ "$cfg" = policyrun-noexplain ] && extra+=(--explain-denials=off)
+      [ "$cfg" = policyrun-explain-files ] && extra+=(--explain-files)
       case $cfg in policyrun-*-off)
         local layer=${cfg#policyrun-}
         preload=(LD_PRELOAD="$BUILD/liblayer_off_preload.so" POLICY_TEST_LAYER_OFF="${layer%-off}")
@@ -306,6 +308,7 @@ measure() { # SERVICE CONFIG IMAGE POLICY
 
 CONFIGS=(bare policyrun)
 "$POLICYRUN" --help 2>&1 | grep -q -- --explain-denials && CONFIGS+=(policyrun-noexplain)
+"$POLICYRUN" --help 2>&1 | grep -q -- --explain-files && CONFIGS+=(policyrun-explain-files)
 for l in "${LAYERS_OFF[@]}"; do
   [ -f "$BUILD/liblayer_off_preload.so" ] ||
     die "--layer-off needs $BUILD/liblayer_off_preload.so: cmake --build $BUILD --target layer_off_preload"
