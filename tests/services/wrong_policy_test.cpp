@@ -27,7 +27,7 @@ std::string without(const std::string& file, const std::string& line, const std:
   const size_t at = s.find(line);
   if (at == std::string::npos) throw std::runtime_error(file + " has no line '" + line + "'");
   s.erase(at, line.size());
-  const std::string path = services::state_root() + "/" + name;
+  std::string path = services::state_root() + "/" + name;
   std::ofstream(path) << s;
   return path;
 }
