@@ -47,6 +47,15 @@ std::string read_fd(int fd, const std::string& display, size_t limit) {
   throw sys_error("read", display);
 }
 
+void write_fd(int fd, std::string_view data, const std::string& what, const std::string& path) {
+  while (!data.empty()) {
+    ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) throw sys_error(what, path);
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+}
+
 namespace {
 
 void remove_children(int dfd, const std::string& display, dev_t dev) {

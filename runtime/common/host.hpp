@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include "runtime/common/unique_fd.hpp"
 
@@ -23,6 +24,10 @@ std::optional<std::string> try_read_fd(int fd, size_t limit = SIZE_MAX);
 // The same, throwing policy::Error naming `display` on a read error, or when more than `limit`
 // bytes arrive.
 std::string read_fd(int fd, const std::string& display, size_t limit = SIZE_MAX);
+
+// Writes all of `data` to `fd` (again after EINTR or a short write). Throws policy::Error
+// naming `what` and `path` (as sys_error does) when a write fails or writes nothing.
+void write_fd(int fd, std::string_view data, const std::string& what, const std::string& path = {});
 
 // Removes `name` below `dirfd` (AT_FDCWD: a path) and everything under it, never following a
 // symlink and never descending into another mount (whose mount point then stays, and the

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "compiler/common/error.hpp"
+#include "runtime/common/host.hpp"
 #include "runtime/launch/fds.hpp"
 #include "runtime/launch/files.hpp"
 #include "runtime/launch/mounts.hpp"
@@ -43,16 +44,6 @@ std::string loopback_hosts(const std::string& hostname) {
 
 bool loopback_address(const std::string& a) {
   return a.rfind("127.", 0) == 0 || a == "::1" || a == "0:0:0:0:0:0:0:1";
-}
-
-void write_all(int fd, const std::string& text, const std::string& path) {
-  size_t done = 0;
-  while (done < text.size()) {
-    ssize_t n = ::write(fd, text.data() + done, text.size() - done);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw sys_error("identity: write", path);
-    done += static_cast<size_t>(n);
-  }
 }
 
 }  // namespace
@@ -154,7 +145,7 @@ void provide_etc_files(int root, const EtcFiles& files, bool readonly, std::ostr
           ::openat(dir.get(), name, O_CREAT | O_EXCL | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644));
       if (!src.valid())
         throw sys_error(what + ": create", std::string("/dev/") + staging + "/" + name);
-      write_all(src.get(), *text, target);
+      runtime::write_fd(src.get(), *text, "identity: write", target);
       if (::fchmod(src.get(), 0644) != 0) throw sys_error(what + ": chmod", target);
     }
     UniqueFd src(::openat(dir.get(), name, O_PATH | O_NOFOLLOW | O_CLOEXEC));

@@ -29,25 +29,28 @@ namespace {
 
 // ---- the child's side ----
 
-void write_all(int fd, const void* data, size_t size, const char* what) {
-  const char* p = static_cast<const char*>(data);
-  while (size > 0) {
-    ssize_t n = ::write(fd, p, size);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) throw sys_error(what);
-    p += n;
-    size -= static_cast<size_t>(n);
-  }
+bool ends_with(std::string_view s, std::string_view tail) {
+  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
+}
+
+// A magic link's target; a file or directory removed since it was opened (a bind-mounted file
+// that was replaced, for one) keeps its old name there, with " (deleted)" after it.
+std::string link_target(const std::string& link) {
+  char buf[4096];
+  ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
+  if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return {};
+  std::string target(buf, static_cast<size_t>(n));
+  constexpr std::string_view deleted = " (deleted)";
+  if (target.size() > deleted.size() && ends_with(target, deleted))
+    target.resize(target.size() - deleted.size());
+  return target;
 }
 
 // ---- the parent's side ----
 
 // The fd is the seccomp listener when its anon inode says so.
 bool is_listener(int fd) {
-  char target[64] = {};
-  const std::string link = "/proc/self/fd/" + std::to_string(fd);
-  ssize_t n = ::readlink(link.c_str(), target, sizeof target - 1);
-  return n > 0 && std::string(target, static_cast<size_t>(n)) == "anon_inode:seccomp notify";
+  return link_target("/proc/self/fd/" + std::to_string(fd)) == "anon_inode:seccomp notify";
 }
 
 bool child_exited(int pidfd) {
@@ -76,24 +79,6 @@ bool read_fd_number(int handoff_fd, int pidfd, int& number) {
 }
 
 // ---- decoding a call ----
-
-bool ends_with(std::string_view s, std::string_view tail) {
-  return s.size() >= tail.size() && s.substr(s.size() - tail.size()) == tail;
-}
-
-// A magic link's target; a file or directory removed since it was opened (a bind-mounted file
-// that was replaced, for one) keeps its old name there, with " (deleted)" after it.
-std::string link_target(const std::string& link) {
-  char buf[4096];
-  ssize_t n = ::readlink(link.c_str(), buf, sizeof buf);
-  if (n <= 0 || static_cast<size_t>(n) >= sizeof buf) return {};
-  std::string target(buf, static_cast<size_t>(n));
-  const std::string deleted = " (deleted)";
-  if (target.size() > deleted.size() &&
-      target.compare(target.size() - deleted.size(), deleted.size(), deleted) == 0)
-    target.resize(target.size() - deleted.size());
-  return target;
-}
 
 // Reads memory of the calling process: `size` bytes at `address`, page by page (a string may
 // end just before an unmapped page). Returns what could be read.
@@ -126,23 +111,30 @@ std::string in_container(const std::string& path, const std::string& root) {
   return path;
 }
 
+}  // namespace
+
+std::string process_link(pid_t pid, const std::string& link) {
+  const std::string proc = "/proc/" + std::to_string(pid);
+  const std::string target = link_target(proc + "/" + link);
+  if (target.empty() || target[0] != '/') return {};  // a socket, a pipe, an anon inode
+  return in_container(target, link_target(proc + "/root"));
+}
+
+namespace {
+
 // `path` made absolute against the caller's cwd or the directory behind `dirfd`.
 std::string absolute(const std::string& path, pid_t pid, std::optional<int> dirfd) {
   if (path.empty() || path[0] == '/') return path;
-  const std::string proc = "/proc/" + std::to_string(pid);
-  const std::string base = !dirfd || *dirfd == AT_FDCWD
-                               ? link_target(proc + "/cwd")
-                               : link_target(proc + "/fd/" + std::to_string(*dirfd));
-  if (base.empty() || base[0] != '/') return path;  // not a directory we can name
-  std::string dir = in_container(base, link_target(proc + "/root"));
+  const std::string dir =
+      process_link(pid, !dirfd || *dirfd == AT_FDCWD ? "cwd" : "fd/" + std::to_string(*dirfd));
+  if (dir.empty()) return path;  // not a directory we can name
   return dir == "/" ? "/" + path : dir + "/" + path;
 }
 
 // The caller's own magic links (/proc/self/exe, /proc/self/fd/N/..., cwd, root) as the kernel
 // follows them for the caller: the supervisor's "self" is not in the container's procfs, so they
 // are read from the caller's /proc/PID here.
-std::optional<std::string> own_magic_link(const std::string& proc, const std::string& path,
-                                          const std::string& root) {
+std::optional<std::string> own_magic_link(pid_t pid, const std::string& path) {
   std::string rest;
   for (const char* self : {"/proc/self/", "/proc/thread-self/"})
     if (path.rfind(self, 0) == 0) rest = path.substr(std::strlen(self));
@@ -152,10 +144,9 @@ std::optional<std::string> own_magic_link(const std::string& proc, const std::st
   const std::string link = rest.substr(0, end);
   if (link != "exe" && link != "cwd" && link != "root" && link.rfind("fd/", 0) != 0)
     return std::nullopt;
-  const std::string target = link_target(proc + "/" + link);
-  if (target.empty() || target[0] != '/') return std::nullopt;
+  const std::string inside = process_link(pid, link);
+  if (inside.empty()) return std::nullopt;
   const std::string tail = end == std::string::npos ? "" : rest.substr(end);
-  const std::string inside = in_container(target, root);
   return inside == "/" && !tail.empty() ? tail : inside + tail;
 }
 
@@ -207,7 +198,9 @@ void install_with_listener(const std::vector<sock_filter>& program, int handoff_
   const int probe = ::dup(handoff_fd);
   if (probe < 0) throw sys_error("seccomp: find a descriptor for the notification listener");
   ::close(probe);
-  write_all(handoff_fd, &probe, sizeof probe, "seccomp: announce the notification listener");
+  runtime::write_fd(handoff_fd,
+                    std::string_view(reinterpret_cast<const char*>(&probe), sizeof probe),
+                    "seccomp: announce the notification listener");
   const int listener = seccomp::install(program, SECCOMP_FILTER_FLAG_NEW_LISTENER);
   if (listener != probe)
     throw Error("seccomp: the notification listener got fd " + std::to_string(listener) +
@@ -313,7 +306,7 @@ Resolved resolve_in_container(pid_t pid, const std::string& given) {
   UniqueFd root(::open((proc + "/root").c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
   if (!root.valid() || given.empty() || given[0] != '/') return {given, false};
   const std::string root_path = link_target(proc + "/root");
-  const std::string path = own_magic_link(proc, given, root_path).value_or(given);
+  const std::string path = own_magic_link(pid, given).value_or(given);
   bool directory = false;
   auto named = [&](const std::string& p) -> std::optional<std::string> {
     UniqueFd fd = runtime::openat2(root.get(), p, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS);

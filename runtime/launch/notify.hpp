@@ -76,6 +76,12 @@ void respond(int listener, const Call& call, const Reply& reply);
 // Call::path and Call::path2 are the first two such arguments of a call.
 bool is_path_argument(std::string_view name);
 
+// The path behind the magic link /proc/PID/LINK (cwd, exe, root, fd/N) as the process sees it:
+// a chroot-ed process's links carry its root's prefix, which is taken off (a pivot_root-ed one's
+// do not), and a removed file's " (deleted)" is dropped. "" when the link names no path (a socket,
+// a pipe, an anonymous inode) or cannot be read.
+std::string process_link(pid_t pid, const std::string& link);
+
 // `path` (absolute, as the container sees it) with its symlinks resolved inside the caller's
 // root (/proc/PID/root, openat2 RESOLVE_IN_ROOT), as the kernel would resolve it for that
 // process. A path that does not exist is its parent resolved plus its last name (exists false).

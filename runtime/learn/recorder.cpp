@@ -71,22 +71,6 @@ std::optional<uint32_t> arch_of(const Call& c) {
   return std::nullopt;
 }
 
-// The path behind /proc/PID/<link> (fd/N, exe) as the container sees it.
-std::string process_path(pid_t pid, const std::string& link) {
-  const std::string proc = "/proc/" + std::to_string(pid);
-  char target[4096], root[4096];
-  ssize_t n = ::readlink((proc + "/" + link).c_str(), target, sizeof target);
-  ssize_t r = ::readlink((proc + "/root").c_str(), root, sizeof root);
-  if (n <= 0 || static_cast<size_t>(n) >= sizeof target || target[0] != '/') return {};
-  std::string path(target, static_cast<size_t>(n));
-  // A chroot-ed process's descriptors show its root's prefix; a pivot_root-ed one's do not.
-  if (r > 1 && static_cast<size_t>(r) < sizeof root) {
-    std::string prefix(root, static_cast<size_t>(r));
-    if (path.rfind(prefix + "/", 0) == 0) path = path.substr(prefix.size());
-  }
-  return path;
-}
-
 // The ELF interpreter (PT_INTERP) of the program at `path` in the caller's root: the kernel maps
 // it for the execve without a system call the filter could see.
 std::string elf_interpreter(pid_t pid, const std::string& path) {
@@ -116,8 +100,9 @@ std::string elf_interpreter(pid_t pid, const std::string& path) {
 }
 
 std::string fd_path(pid_t pid, uint64_t fd) {
-  return static_cast<int64_t>(fd) < 0 ? std::string()
-                                      : process_path(pid, "fd/" + std::to_string(fd));
+  return static_cast<int64_t>(fd) < 0
+             ? std::string()
+             : launch::notify::process_link(pid, "fd/" + std::to_string(fd));
 }
 
 // "tcp" or "udp" for a socket of the calling process (taken with pidfd_getfd and asked).
@@ -237,7 +222,7 @@ Reply Recorder::on_call(const Call& c) {
                              ports ? socket_protocol(c.pid, c.args[0]) : std::string());
   if (self_exec)
     for (auto& [file, use] : m.files)
-      if (file == "/proc/self/exe") file = process_path(c.pid, "exe");
+      if (file == "/proc/self/exe") file = launch::notify::process_link(c.pid, "exe");
   for (const auto& [path, use] : m.files) add_file(seen_, path, use, first);
   if (exec && !m.files.empty()) {
     std::string interp = elf_interpreter(c.pid, m.files.front().first);
