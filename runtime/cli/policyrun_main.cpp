@@ -1,337 +1,77 @@
-// policyrun: run a container image under a compiled policy, like `docker run`, with every layer
-// of the policy enforced by the kernel. Options come before IMAGE; everything after IMAGE is the
-// command (docs/cli-policyrun.md).
-#include <boost/program_options.hpp>
-
-#include <fcntl.h>
-#include <unistd.h>
-
-#include <cstdlib>
+// policyrun: run container images under a policy, and keep them running (docs/cli-policyrun.md).
+// `policyrun COMMAND ...` dispatches to one of the commands below, Docker's names for Docker's
+// operations; `policyrun [OPTIONS] IMAGE [CMD...]` without a command name is the short form of
+// `run --rm`.
+#include <cstring>
 #include <iostream>
-#include <optional>
-#include <utility>
 
 #include "compiler/common/error.hpp"
-#include "compiler/driver/driver.hpp"
-#include "runtime/image/image.hpp"
-#include "runtime/launch/denials.hpp"
+#include "runtime/cli/commands.hpp"
 #include "runtime/launch/launch.hpp"
-#include "runtime/launch/policy_cache.hpp"
-#include "runtime/launch/spec.hpp"
-#include "runtime/learn/learn.hpp"
-
-namespace po = boost::program_options;
-using policy::launch::kExitRuntimeError;
 
 namespace {
 
-struct Args {
-  std::vector<std::string> options;  // argv[1..] up to IMAGE
-  std::string image;
-  std::vector<std::string> command;
+struct Command {
+  const char* name;
+  int (*fn)(int, char**);
+  const char* summary;
 };
 
-// Options that take a value in the next argument when not written as --opt=value.
-bool takes_value(const std::string& a) {
-  static const char* const with_value[] = {"--policy",
-                                           "--root",
-                                           "--apparmor",
-                                           "--landlock",
-                                           "-e",
-                                           "--env",
-                                           "-w",
-                                           "--workdir",
-                                           "-u",
-                                           "--user",
-                                           "--entrypoint",
-                                           "-I",
-                                           "--include-dir",
-                                           "--seccomp-backend",
-                                           "--error-limit",
-                                           "--name",
-                                           "--image-limit",
-                                           "--explain-denials",
-                                           "--learn"};
-  for (const char* o : with_value)
-    if (a == o) return true;
-  return false;
+int run_long(int argc, char** argv) {
+  return policy::cli::run_command(argc, argv, false);
 }
 
-Args split_args(int argc, char** argv) {
-  Args a;
-  int i = 1;
-  for (; i < argc; ++i) {
-    std::string s = argv[i];
-    if (s == "--") {
-      ++i;
-      break;
-    }
-    if (s.empty() || s[0] != '-') break;
-    a.options.push_back(s);
-    if (takes_value(s) && i + 1 < argc) a.options.push_back(argv[++i]);
-  }
-  if (i < argc) a.image = argv[i++];
-  for (; i < argc; ++i) a.command.push_back(argv[i]);
-  return a;
-}
-
-const char* kUsage =
-    "Usage: policyrun --policy FILE.pol [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
-    "\n"
-    "Runs COMMAND (default: the image's Entrypoint and Cmd) in a container built from IMAGE\n"
-    "(docker-save tarball, OCI layout, rootfs tarball or directory), with every layer of the\n"
-    "policy enforced: namespaces, cgroup limits, mounts, capabilities, no_new_privs, AppArmor,\n"
-    "Landlock and seccomp. Options go before IMAGE; everything after IMAGE is the command.\n";
-
-// Everything the command line says, checked for form.
-struct Options {
-  std::string image;
-  std::string policy_file, policy_name, root = "/var/lib/policyrun";
-  std::string learn;  // --learn OUT.pol (docs/learn.md)
-  std::string name;   // --name: the run's id (empty: a random one)
-  std::vector<std::string> include_dirs, image_limits;
-  std::string apparmor = "auto", landlock = "best-effort", backend = "default";
-  std::string explain = "text";  // --explain-denials: text | json | json:FILE | off
-  std::optional<unsigned> error_limit;
-  bool policy_cache = true, tty = false, init = false, quiet = false, verbose = false;
-  bool explain_files = false;              // --explain-files
-  policy::launch::CliOverrides container;  // -e, -w, -u, --entrypoint and the command
+const Command kCommands[] = {
+    {"run", run_long, "run a command in a new container (-d: in the background)"},
+    {"ps", policy::cli::ps_command, "list containers"},
+    {"top", policy::cli::top_command, "the processes of a container, as host pids"},
+    {"exec", policy::cli::exec_command, "run a command in a running container, under its policy"},
+    {"stats", policy::cli::stats_command, "CPU, memory, pids and I/O of running containers"},
+    {"update", policy::cli::update_command, "change a running container's resource limits"},
+    {"stop", policy::cli::stop_command, "SIGTERM, then SIGKILL after a grace period"},
+    {"kill", policy::cli::kill_command, "send a signal to a container's first process"},
+    {"rm", policy::cli::rm_command, "remove stopped containers (-f: stop them first)"},
+    {"logs", policy::cli::logs_command, "a detached container's output (-f: follow it)"},
+    {"wait", policy::cli::wait_command, "wait for containers to exit; print their exit codes"},
+    {"inspect", policy::cli::inspect_command,
+     "a container's state, confinement and policy, as JSON"},
 };
 
-// Fills `o` from argv; returns an exit status when policyrun is done (--help, a usage error).
-std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
-  Args args = split_args(argc, argv);
-  o.image = args.image;
-  o.container.command = args.command;
-  std::string entrypoint;
-  po::options_description desc("Options");
-  desc.add_options()("help,h", "show this help")("policy", po::value(&o.policy_file),
-                                                 "the policy (.pol) to enforce; required")(
-      "policy-name", po::value(&o.policy_name), "which policy of the file (default: the last)")(
-      "include-dir,I", po::value(&o.include_dirs), "search directory for `include` (repeatable)")(
-      "root", po::value(&o.root),
-      "image cache and run state directory (default /var/lib/policyrun)")(
-      "tty,t", "allocate a pseudo-terminal from the container's own devpts")(
-      "interactive,i", "accepted for docker compatibility: stdin is always passed through")(
-      "apparmor", po::value(&o.apparmor), "require | auto | off (default auto)")(
-      "landlock", po::value(&o.landlock), "require | best-effort | off (default best-effort)")(
-      "env,e", po::value(&o.container.env), "K=V added to the image's environment (repeatable)")(
-      "workdir,w", po::value(&o.container.workdir), "working directory inside the container")(
-      "user,u", po::value(&o.container.user),
-      "UID[:GID] or NAME[:GROUP] from the image (policy wins)")(
-      "entrypoint", po::value(&entrypoint), "replace the image's Entrypoint (and its Cmd)")(
-      "init", "run a minimal init as PID 1 that forwards signals and reaps zombies")(
-      "verbose,v",
-      "also report what each layer enforces on this host: AppArmor's fallback to Landlock, "
-      "rules the kernel cannot enforce, Landlock paths missing in the image")(
-      "name", po::value(&o.name),
-      "the run's id: its state directory and cgroup policyrun/NAME ([a-z0-9_-]; default random)")(
-      "no-policy-cache", "compile the policy afresh, without reading or writing the compile cache")(
-      "image-limit", po::value(&o.image_limits),
-      "KEY=VALUE[,...]: raise (or lower) a bound on unpacking the image: size, entry-size, "
-      "entries, ratio, ratio-floor, path, depth, free, free-inodes (repeatable; docs/images.md)")(
-      "seccomp-backend", po::value(&o.backend),
-      "default | libseccomp | libseccomp-linear (the filter's code generator)")(
-      "error-limit", po::value<unsigned>(),
-      "print at most N of the policy's errors (default 20; 0: all)")(
-      "explain-denials", po::value(&o.explain),
-      "text | json | json:FILE | off: report each refusal of the command once, with the layer "
-      "and the policy rule (default text, on stderr; docs/runtime.md \"Explained refusals\")")(
-      "quiet,q", "no explanations of refusals (--explain-denials=off)")(
-      "explain-files",
-      "also explain the file and port refusals of Landlock (each file call then stops in "
-      "policyrun: slower; docs/runtime.md \"Explained refusals\")")(
-      "learn", po::value(&o.learn),
-      "record what the command does under the policy's isolation and write a policy that "
-      "extends it to OUT.pol (merged with an earlier learn run there; docs/learn.md)");
-  po::variables_map vm;
-  try {
-    po::store(po::command_line_parser(args.options).options(desc).run(), vm);
-    po::notify(vm);
-  } catch (const po::error& e) {
-    std::cerr << "policyrun: error: " << e.what() << "\n" << kUsage;
-    return kExitRuntimeError;
+void usage(std::ostream& out) {
+  out << "Usage: policyrun COMMAND [OPTIONS] ...\n"
+         "       policyrun --policy FILE.pol [OPTIONS] IMAGE [COMMAND [ARG...]]   (run --rm)\n\n"
+         "Commands:\n";
+  for (const auto& c : kCommands) {
+    std::string name = c.name;
+    out << "  " << name << std::string(10 - name.size(), ' ') << c.summary << "\n";
   }
-  if (vm.count("help")) {
-    std::cout << kUsage << "\n" << desc;
+  out << "\n'policyrun COMMAND --help' shows a command's options.\n";
+}
+
+int dispatch(int argc, char** argv) {
+  if (argc >= 2 && (std::strcmp(argv[1], "help") == 0)) {
+    usage(std::cout);
     return 0;
   }
-  if (o.policy_file.empty() || o.image.empty()) {
-    std::cerr << "policyrun: error: "
-              << (o.policy_file.empty() ? "--policy FILE is required" : "no IMAGE given") << "\n"
-              << kUsage;
-    return kExitRuntimeError;
-  }
-  if (vm.count("entrypoint")) o.container.entrypoint = entrypoint;
-  if (vm.count("error-limit")) o.error_limit = vm["error-limit"].as<unsigned>();
-  o.policy_cache = !vm.count("no-policy-cache");
-  o.tty = vm.count("tty") > 0;
-  o.init = vm.count("init") > 0;
-  o.quiet = vm.count("quiet") > 0;
-  o.verbose = vm.count("verbose") > 0;
-  o.explain_files = vm.count("explain-files") > 0;
-  return std::nullopt;
-}
-
-// The value of `option` among three `choices` (their names, in the order of the message).
-template <class Mode>
-Mode choose(const std::string& option, const std::string& value,
-            const std::pair<const char*, Mode> (&choices)[3]) {
-  for (const auto& [name, mode] : choices)
-    if (value == name) return mode;
-  throw policy::Error(option + " must be " + choices[0].first + ", " + choices[1].first + " or " +
-                      choices[2].first + " (got '" + value + "')");
-}
-
-// --apparmor and --landlock.
-void set_lsm_modes(const Options& o, policy::launch::LaunchRequest& req) {
-  using policy::launch::AppArmorMode;
-  using policy::launch::LandlockMode;
-  req.apparmor = choose<AppArmorMode>("--apparmor", o.apparmor,
-                                      {{"require", AppArmorMode::Require},
-                                       {"auto", AppArmorMode::Auto},
-                                       {"off", AppArmorMode::Off}});
-  req.landlock = choose<LandlockMode>("--landlock", o.landlock,
-                                      {{"require", LandlockMode::Require},
-                                       {"best-effort", LandlockMode::BestEffort},
-                                       {"off", LandlockMode::Off}});
-}
-
-// --explain-denials and --quiet: the format, and the fd the reports go to (stderr, or FILE).
-struct Explain {
-  policy::launch::denials::Format format = policy::launch::denials::Format::Off;
-  int fd = 2;
-};
-Explain explain_option(const Options& o) {
-  using policy::launch::denials::Format;
-  Explain e;
-  if (o.quiet || o.explain == "off") return e;
-  if (o.explain == "text") {
-    e.format = Format::Text;
-  } else if (o.explain == "json") {
-    e.format = Format::Json;
-  } else if (o.explain.rfind("json:", 0) == 0 && o.explain.size() > 5) {
-    e.format = Format::Json;
-    const std::string file = o.explain.substr(5);
-    e.fd = ::open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
-    if (e.fd < 0) throw policy::sys_error("--explain-denials: open the JSON file", file);
-  } else {
-    throw policy::Error("--explain-denials must be text, json, json:FILE or off (got '" +
-                        o.explain + "')");
-  }
-  return e;
-}
-
-policy::launch::CompileRequest compile_request(const Options& o) {
-  auto seccomp_backend = policy::driver::parse_backend(o.backend);
-  if (!seccomp_backend)
-    throw policy::Error(
-        "--seccomp-backend must be default, libseccomp or libseccomp-linear (got '" + o.backend +
-        "')");
-  policy::launch::CompileRequest compile;
-  compile.reserve_heap_on_miss = true;
-  compile.policy_file = o.policy_file;
-  compile.load.include_dirs = o.include_dirs;
-  for (const auto& d : policy::driver::default_include_dirs())
-    compile.load.include_dirs.push_back(d);
-  if (!o.policy_name.empty()) compile.load.policy_name = o.policy_name;
-  if (o.error_limit) compile.load.error_limit = *o.error_limit;
-  compile.seccomp.backend = *seccomp_backend;
-  if (o.policy_cache) compile.cache_dir = o.root + "/policy-cache";
-  return compile;
-}
-
-int run(int argc, char** argv) {
-  Options o;
-  if (auto done = parse_arguments(argc, argv, o)) return *done;
-
-  // Before any work: the image's limits, and an image or --root the launch could not use.
-  policy::image::CacheOptions cache_options{o.root};
-  for (const auto& spec : o.image_limits)
-    policy::image::parse_image_limits(spec, cache_options.limits);
-  policy::image::check_image_ref(o.image, cache_options);
-  policy::launch::LaunchRequest req;
-  set_lsm_modes(o, req);
-  policy::launch::CompileRequest compile = compile_request(o);
-  // A learn run refuses nothing: there is nothing to explain (docs/learn.md).
-  const Explain explain = o.learn.empty() ? explain_option(o) : Explain{};
-  // Landlock's refusals are explained when Landlock is applied (an evaluation of its ruleset).
-  const int landlock_abi =
-      req.landlock == policy::launch::LandlockMode::Off ? 0 : policy::launch::landlock_abi();
-  compile.explain_denials = explain.format != policy::launch::denials::Format::Off;
-  // Evaluating Landlock needs every file call of the command to stop in policyrun (a round trip
-  // each: nginx serves 0.37x the requests), so it is asked for (docs/runtime.md).
-  compile.explain_landlock_calls = compile.explain_denials && landlock_abi > 0 && o.explain_files;
-
-  // 1. Compile everything before anything runs, or reuse the identical compile of an earlier
-  // run (runtime/launch/policy_cache.hpp).
-  policy::launch::reserve_heap(policy::launch::kCachedCompileHeap);
-  std::string diagnostics;
-  auto compiled = policy::launch::compile_policy(compile, diagnostics);
-  std::cerr << diagnostics;
-  if (!compiled) return kExitRuntimeError;
-  req.policy = &compiled->policy;
-  req.seccomp_filter = std::move(compiled->filter);
-  std::optional<policy::launch::denials::Explainer> explainer;
-  if (compile.explain_denials && policy::launch::denials::notifies(req.seccomp_filter)) {
-    explainer.emplace(compiled->policy, landlock_abi, explain.format, explain.fd);
-    req.notify = &*explainer;
-  }
-  std::optional<policy::learn::LearnSession> learn;
-  if (!o.learn.empty())
-    learn.emplace(policy::learn::LearnOptions{o.learn, o.policy_file, compile.load.include_dirs},
-                  compiled->policy);
-
-  // 2. The image: cached, digest-checked layers and its config.
-  policy::image::PreparedImage image = policy::image::prepare_image(o.image, cache_options);
-  // How the image was unpacked (device nodes skipped, xattrs dropped): nothing to act on, and
-  // repeated from the cache on every run, so part of the --verbose report.
-  if (o.verbose)
-    for (const auto& w : image.warnings) std::cerr << "policyrun: note: " << w << "\n";
-  req.lower_dirs = image.layer_dirs;
-
-  // 3. The container, as docker run builds it from the image and the command line.
-  policy::launch::ContainerSpec spec =
-      policy::launch::make_spec(image.config, o.container, compiled->policy.process);
-  req.argv = std::move(spec.argv);
-  req.env = std::move(spec.env);
-  req.cwd = std::move(spec.cwd);
-  req.user = std::move(spec.user);  // resolved in the container's root (launch/user.hpp)
-  req.tty = o.tty;
-  req.init = o.init;
-  req.verbose = o.verbose;
-  req.state_root = o.root;
-  if (learn) learn->prepare(req, std::cerr);
-  req.run_id = o.name;
-
-  // 4. Run it; the exit status is the command's. launch() has removed the run's cgroups and state
-  // by the time it returns, so the process ends here without freeing the compiled policy and the
-  // image description one object at a time (that took ~1 ms of every launch).
-  const int status = policy::launch::launch(req);
-  if (learn) learn->finish(std::cerr);
-  // A failure may come from a file Landlock refused, which this run did not explain: say how.
-  if (status != 0 && explainer && !compile.explain_landlock_calls && landlock_abi > 0 &&
-      !compiled->policy.filesystem.rules.empty() && !compiled->policy.filesystem.allow_all_files)
-    std::cerr << "policyrun: note: the command exited with status " << status
-              << "; a file or port Landlock refused is explained with --explain-files\n";
-  std::cout.flush();
-  std::cerr.flush();
-  std::_Exit(status);
+  if (argc >= 2)
+    for (const auto& c : kCommands)
+      if (std::strcmp(argv[1], c.name) == 0) return c.fn(argc - 1, argv + 1);
+  return policy::cli::run_command(argc, argv, true);
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   try {
-    return run(argc, argv);
+    return dispatch(argc, argv);
   } catch (const policy::launch::LaunchError& e) {
     std::cerr << "policyrun: error: " << e.what() << "\n";
     return e.exit_code();
   } catch (const policy::Error& e) {
     std::cerr << "policyrun: error: " << e.what() << "\n";
-    return kExitRuntimeError;
+    return policy::launch::kExitRuntimeError;
   } catch (const std::exception& e) {
     std::cerr << "policyrun: error: " << e.what() << "\n";
-    return kExitRuntimeError;
+    return policy::launch::kExitRuntimeError;
   }
 }

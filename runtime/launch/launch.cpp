@@ -9,7 +9,6 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
-#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -39,17 +38,13 @@
 #include "runtime/launch/rootfs.hpp"
 #include "runtime/launch/seccomp.hpp"
 #include "runtime/launch/spec.hpp"
+#include "runtime/launch/supervise.hpp"
 #include "runtime/launch/sysctl.hpp"
 #include "runtime/launch/tty.hpp"
 #include "runtime/launch/user.hpp"
 
 namespace policy::launch {
 namespace {
-
-constexpr int kForwarded[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-// After a hangup (the user's terminal closed) the container gets SIGHUP and this long to exit;
-// then it is killed and policyrun exits with 128 + SIGHUP, as a shell's job would.
-constexpr int kHangupGraceMs = 5000;
 
 // ---- the child's report to the parent: errno, exit code, message, over a CLOEXEC pipe ----
 
@@ -114,13 +109,6 @@ struct ChildSetup {
   int sync_write, error_read, record_fd;  // the parent's ends and its run record: closed first
   sigset_t forward;
 };
-
-sigset_t forwarded_set() {
-  sigset_t s;
-  sigemptyset(&s);
-  for (int sig : kForwarded) sigaddset(&s, sig);
-  return s;
-}
 
 void reset_signals() {
   for (int sig = 1; sig < NSIG; ++sig)
@@ -338,94 +326,8 @@ void join_cgroups(const std::vector<std::string>& procs) {
   ::_exit(kExitRuntimeError);
 }
 
-int spawned_child(void* setup) { child_main(*static_cast<const ChildSetup*>(setup)); }
-
-// ---------------------------------------------------------------------------------------------
-// The parent: waits, forwards signals, relays the tty.
-// ---------------------------------------------------------------------------------------------
-int supervise(namespaces::Child& c, const sigset_t& forward, int tty_master, int tty_in,
-              int tty_out, int listener, notify::Handler* handler) {
-  UniqueFd sfd(::signalfd(-1, &forward, SFD_CLOEXEC));
-  if (!sfd.valid()) throw sys_error("signalfd for forwarding signals to the container");
-  bool relay_in = tty_master >= 0;
-  bool hung_up = false, killed = false;
-  struct timespec deadline {};
-  for (;;) {
-    struct pollfd pf[5] = {{c.pidfd.get(), POLLIN, 0},
-                           {sfd.get(), POLLIN, 0},
-                           {tty_master, POLLIN, 0},
-                           {relay_in ? tty_in : -1, POLLIN, 0},
-                           {listener, POLLIN, 0}};
-    int timeout = -1;
-    if (hung_up && !killed) {
-      struct timespec now;
-      ::clock_gettime(CLOCK_MONOTONIC, &now);
-      long ms = (deadline.tv_sec - now.tv_sec) * 1000 + (deadline.tv_nsec - now.tv_nsec) / 1000000;
-      timeout = ms > 0 ? static_cast<int>(ms) : 0;
-    }
-    int n = ::poll(pf, 5, timeout);
-    if (n == 0 && hung_up && !killed) {  // the grace after a hangup is over
-      ::syscall(SYS_pidfd_send_signal, c.pidfd.get(), SIGKILL, nullptr, 0);
-      killed = true;
-      continue;
-    }
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw sys_error("poll while supervising the container");
-    }
-    if (pf[4].revents & POLLIN) notify::serve_pending(listener, *handler);
-    if (pf[4].revents & (POLLHUP | POLLERR)) listener = -1;  // every caller has exited
-    if (pf[1].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      if (::read(sfd.get(), &si, sizeof si) == sizeof si) {
-        int sig = static_cast<int>(si.ssi_signo);
-        if (sig == SIGWINCH && tty_master >= 0) tty::copy_window_size(tty_in, tty_master);
-        if (sig == SIGHUP && !hung_up) {
-          hung_up = true;
-          ::clock_gettime(CLOCK_MONOTONIC, &deadline);
-          deadline.tv_sec += kHangupGraceMs / 1000;
-          deadline.tv_nsec += (kHangupGraceMs % 1000) * 1000000L;
-          if (deadline.tv_nsec >= 1000000000L) {
-            deadline.tv_sec += 1;
-            deadline.tv_nsec -= 1000000000L;
-          }
-        }
-        ::syscall(SYS_pidfd_send_signal, c.pidfd.get(), sig, nullptr, 0);
-      }
-    }
-    char buf[4096];
-    if (tty_master >= 0 && (pf[2].revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t k = ::read(tty_master, buf, sizeof buf);
-      if (k > 0) {
-        if (::write(tty_out, buf, static_cast<size_t>(k)) < 0) {
-        }
-      } else {
-        tty_master = -1;  // EIO: every slave is closed
-      }
-    }
-    if (relay_in && (pf[3].revents & (POLLIN | POLLHUP | POLLERR))) {
-      ssize_t k = ::read(tty_in, buf, sizeof buf);
-      if (k > 0 && tty_master >= 0) {
-        if (::write(tty_master, buf, static_cast<size_t>(k)) < 0) {
-        }
-      } else if (k <= 0) {
-        relay_in = false;
-      }
-    }
-    if (pf[0].revents & POLLIN) break;
-  }
-  if (tty_master >= 0) {  // what the command wrote just before exiting is still in the pty
-    ::fcntl(tty_master, F_SETFL, ::fcntl(tty_master, F_GETFL) | O_NONBLOCK);
-    char buf[4096];
-    for (ssize_t k; (k = ::read(tty_master, buf, sizeof buf)) > 0;)
-      if (::write(tty_out, buf, static_cast<size_t>(k)) < 0) break;
-  }
-  int status = 0;
-  while (::waitpid(c.pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  c.pid = -1;
-  if (killed) return 128 + SIGHUP;
-  return init::exit_code(status);
+int spawned_child(void* setup) {
+  child_main(*static_cast<const ChildSetup*>(setup));
 }
 
 std::vector<std::string> merge_env(const std::vector<std::string>& base,
@@ -511,160 +413,229 @@ struct SignalMask {
   }
 };
 
+// ---------------------------------------------------------------------------------------------
+// The parent's recipe: prepare, open channels, start the child, release it, await its execve,
+// supervise, clean up. One method per step; launch() below lists them.
+// ---------------------------------------------------------------------------------------------
+class Launcher {
+ public:
+  explicit Launcher(const LaunchRequest& r) : r_(r), p_(*r.policy), joins_(p_.namespaces) {}
+
+  // Everything decided and created before the clone: the child's setup, the LSM profiles, the
+  // run's record, state directory and cgroups (docs/runtime.md, parent steps 1-6).
+  void prepare() {
+    s_.req = &r_;
+    s_.policy = &p_;
+    s_.clone_flags = namespaces::clone_flags(p_.namespaces);
+    s_.env = merge_env(r_.env, p_.process.env);
+    s_.init = r_.init || p_.process.init;
+    s_.forward = supervise::forwarded_set();
+    {
+      std::ostringstream report;  // what is enforced where: only with --verbose
+      prepare_apparmor(p_, r_.apparmor, report, r_.landlock);  // loads the profile (parent side)
+      s_.landlock = prepare_landlock(p_, r_.landlock, report);
+      if (r_.verbose) flush(report, r_.diagnostics_fd);
+    }
+    userns_ = (s_.clone_flags & CLONE_NEWUSER) != 0;
+    run_id_ = r_.run_id.empty() ? runtime::random_hex(6) : r_.run_id;
+    s_.hostname =
+        identity::hostname(p_.process.hostname, (s_.clone_flags & CLONE_NEWUTS) != 0, run_id_);
+    s_.etc = identity::etc_files(s_.hostname, (s_.clone_flags & CLONE_NEWNET) != 0);
+    identity::add_hostname(s_.env, s_.hostname);
+    reaper::collect(r_.state_root);  // the runs whose policyrun died: their cgroups and state
+    record_.emplace(r_.state_root, run_id_);  // held until this run is removed
+    const cgroup::Layout layout = cgroup::detect();
+    s_.state = rootfs::create_state(r_.state_root, run_id_, r_.lower_dirs,
+                                    userns_ ? outside_root(p_.namespaces.uid_map, ::geteuid()) : 0,
+                                    userns_ ? outside_root(p_.namespaces.gid_map, ::getegid()) : 0,
+                                    p_.rootfs.readonly, mount_points(p_, r_));
+    state_created_ = true;
+    cg_ = cgroup::create(layout, run_id_, p_.resources);
+    if (cg_) record_->note_cgroups(cg_->dirs());
+  }
+
+  // The pipes and socket pairs between parent and child, and the signal mask (steps 7-8).
+  void open_channels() {
+    int sync_pipe[2], error_pipe[2], tty_pair[2] = {-1, -1}, handoff_pair[2] = {-1, -1};
+    if (::pipe2(sync_pipe, O_CLOEXEC) != 0) throw sys_error("pipe2");
+    sync_r_.reset(sync_pipe[0]);
+    sync_w_.reset(sync_pipe[1]);
+    if (::pipe2(error_pipe, O_CLOEXEC) != 0) throw sys_error("pipe2");
+    err_r_.reset(error_pipe[0]);
+    err_w_.reset(error_pipe[1]);
+    if (r_.tty && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_pair) != 0)
+      throw sys_error("socketpair for the tty");
+    tty_parent_.reset(tty_pair[0]);
+    tty_child_.reset(tty_pair[1]);
+    if (r_.notify && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, handoff_pair) != 0)
+      throw sys_error("socketpair for the seccomp listener's hand-over");
+    handoff_parent_.reset(handoff_pair[0]);
+    handoff_child_.reset(handoff_pair[1]);
+    s_.sync_read = sync_r_.get();
+    s_.error_write = err_w_.get();
+    s_.sync_write = sync_w_.get();
+    s_.error_read = err_r_.get();
+    s_.record_fd = record_->fd();
+    s_.tty_sock = tty_child_.get();
+    s_.handoff = handoff_child_.get();
+    fds::mark_cloexec_from(3);
+    sigset_t block = s_.forward;
+    sigaddset(&block, SIGCHLD);
+    mask_.emplace(block);
+  }
+
+  // The clone (step 9). posix_spawn's model (namespaces::spawn_process) whenever the parent has
+  // nothing to do between the clone and the child's setup: the child then joins its cgroups
+  // itself. A new user namespace needs the parent to write the id maps first, --init never calls
+  // execve (the parent would wait for ever), clone() cannot pass flags in its exit-signal byte
+  // (CLONE_NEWTIME), a supervised filter needs the parent to take the listener, and an observer
+  // may want the child before it runs (the network helper): those fork.
+  void start_child() {
+    spawn_ = !userns_ && !s_.init && !r_.notify && (s_.clone_flags & 0xffULL) == 0 &&
+             s_.clone_flags <= 0x7fffffffULL && !wants_created();
+    if (spawn_) {
+      s_.shared_memory = true;
+      if (cg_)
+        for (const auto& d : cg_->dirs()) s_.cgroup_procs.push_back(d + "/cgroup.procs");
+    }
+    watch_.emplace(r_);  // before the clone: the kernel log's position
+    joins_.enter();
+    try {
+      child_ = spawn_ ? namespaces::spawn_process(s_.clone_flags, &spawned_child, &s_)
+                      : namespaces::clone_process(s_.clone_flags);
+    } catch (...) {
+      joins_.leave();
+      throw;
+    }
+    if (child_.pid == 0) child_main(s_);
+    watch_->started(child_.pid);
+    joins_.leave();
+    sync_r_.reset();
+    err_w_.reset();
+    tty_child_.reset();
+    handoff_child_.reset();
+  }
+
+  // A forked child waits until it is in its cgroups, its id maps are written and the observer
+  // has seen it (steps 10-12); a spawned one has done the first itself.
+  void release_child() {
+    if (!spawn_) {
+      guarded([&] {
+        if (cg_) cg_->attach(child_.pid);
+        if (userns_) user::write_id_maps(child_.pid, p_.namespaces);
+        for (RunObserver* o : r_.observers)
+          if (o->wants_created()) o->created(child_.pid, child_.pidfd.get());
+        if (::write(sync_w_.get(), "g", 1) != 1)
+          throw sys_error("releasing the container's process");
+      });
+    }
+    sync_w_.reset();
+  }
+
+  // Until the command's execve: the pty master, the seccomp listener, and the child's report
+  // of a failed setup (thrown as LaunchError, after the child is gone).
+  void await_exec() {
+    if (r_.tty) master_ = tty::receive_master(tty_parent_.get());
+    // Invalid: no supervised filter, or the child failed before installing it.
+    if (r_.notify)
+      guarded(
+          [&] { listener_ = notify::take_listener(child_.pidfd.get(), handoff_parent_.get()); });
+    ReportHeader h{};
+    std::string message;
+    if (read_failure(err_r_.get(), h, message, listener_.get(), r_.notify)) {
+      abort_child();
+      throw LaunchError(message, h.sys_errno, h.exit_code);
+    }
+    const RunObserver::Started started{run_id_, child_.pid, child_.pidfd.get(),
+                                       cg_ ? cg_->dirs() : std::vector<std::string>{}};
+    guarded([&] {
+      for (RunObserver* o : r_.observers) o->started(started);
+    });
+  }
+
+  // Signals, terminal, notifications and the observer's fds until the command exits.
+  int supervise() {
+    tty::RawMode raw(master_.valid() ? r_.stdin_fd : -1);
+    if (master_.valid()) tty::copy_window_size(r_.stdin_fd, master_.get());
+    supervise::Supervision sv{s_.forward,      master_.valid() ? master_.get() : -1,
+                              r_.stdin_fd,     r_.stdout_fd,
+                              listener_.get(), r_.notify,
+                              r_.observers};
+    return supervise::run(child_, sv);
+  }
+
+  // The cgroup's events (OOM kills, pids-limit hits) reported, the cgroups removed, and why
+  // the command died, when it died of the policy.
+  int finish(int status) {
+    if (cg_) {
+      std::ostringstream out;
+      cgroup::report(cg_->events(), p_.resources, out);
+      flush(out, r_.diagnostics_fd);
+      cg_->destroy();
+    }
+    watch_->report(status);  // a death by SIGSYS, or a crash at start under a tiny filter: why
+    return status;
+  }
+
+  // What the run created goes in the reverse order: the signal mask, the cgroups (killing what
+  // is left in them), the state directory, then (a member) the run's record.
+  ~Launcher() {
+    watch_.reset();
+    mask_.reset();
+    cg_.reset();
+    if (state_created_) rootfs::remove_state(s_.state);
+  }
+
+ private:
+  bool wants_created() const {
+    for (const RunObserver* o : r_.observers)
+      if (o->wants_created()) return true;
+    return false;
+  }
+  // Runs `step`; on failure kills the child and removes its cgroups before rethrowing.
+  template <class F>
+  void guarded(F&& step) {
+    try {
+      step();
+    } catch (...) {
+      abort_child();
+      throw;
+    }
+  }
+  void abort_child() {
+    ::syscall(SYS_pidfd_send_signal, child_.pidfd.get(), SIGKILL, nullptr, 0);
+    while (::waitpid(child_.pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    if (cg_) cg_->destroy();
+  }
+
+  const LaunchRequest& r_;
+  const ir::Policy& p_;
+  namespaces::Joins joins_;
+  ChildSetup s_{};
+  bool userns_ = false, spawn_ = false, state_created_ = false;
+  std::string run_id_;
+  std::optional<reaper::RunRecord> record_;
+  std::unique_ptr<cgroup::RunCgroup> cg_;
+  UniqueFd sync_r_, sync_w_, err_r_, err_w_, tty_parent_, tty_child_, handoff_parent_,
+      handoff_child_, master_, listener_;
+  std::optional<SignalMask> mask_;
+  std::optional<exit_report::Watch> watch_;
+  namespaces::Child child_;
+};
+
 }  // namespace
 
-// ---------------------------------------------------------------------------------------------
-// The parent's recipe.
-// ---------------------------------------------------------------------------------------------
 int launch(const LaunchRequest& r) {
   validate(r);
   require_single_thread();
-  const ir::Policy& p = *r.policy;
-  ChildSetup s{};
-  s.req = &r;
-  s.policy = &p;
-  s.clone_flags = namespaces::clone_flags(p.namespaces);
-  s.env = merge_env(r.env, p.process.env);
-  s.init = r.init || p.process.init;
-  s.forward = forwarded_set();
-
-  namespaces::Joins joins(p.namespaces);
-  {
-    std::ostringstream report;  // what is enforced where: only with --verbose
-    prepare_apparmor(p, r.apparmor, report, r.landlock);  // loads the profile (parent side)
-    s.landlock = prepare_landlock(p, r.landlock, report);
-    if (r.verbose) flush(report, r.diagnostics_fd);
-  }
-  const bool userns = (s.clone_flags & CLONE_NEWUSER) != 0;
-  const std::string run_id = r.run_id.empty() ? runtime::random_hex(6) : r.run_id;
-  s.hostname = identity::hostname(p.process.hostname, (s.clone_flags & CLONE_NEWUTS) != 0, run_id);
-  s.etc = identity::etc_files(s.hostname, (s.clone_flags & CLONE_NEWNET) != 0);
-  identity::add_hostname(s.env, s.hostname);
-  reaper::collect(r.state_root);  // the runs whose policyrun died: their cgroups and state
-  reaper::RunRecord record(r.state_root, run_id);  // held until this run is removed
-  const cgroup::Layout layout = cgroup::detect();
-  s.state = rootfs::create_state(r.state_root, run_id, r.lower_dirs,
-                                 userns ? outside_root(p.namespaces.uid_map, ::geteuid()) : 0,
-                                 userns ? outside_root(p.namespaces.gid_map, ::getegid()) : 0,
-                                 p.rootfs.readonly, mount_points(p, r));
-  struct StateGuard {
-    rootfs::RunState& st;
-    ~StateGuard() { rootfs::remove_state(st); }
-  } state_guard{s.state};
-  std::unique_ptr<cgroup::RunCgroup> cg = cgroup::create(layout, run_id, p.resources);
-  if (cg) record.note_cgroups(cg->dirs());
-
-  int sync_pipe[2], error_pipe[2], tty_pair[2] = {-1, -1};
-  if (::pipe2(sync_pipe, O_CLOEXEC) != 0 || ::pipe2(error_pipe, O_CLOEXEC) != 0)
-    throw sys_error("pipe2");
-  UniqueFd sync_r(sync_pipe[0]), sync_w(sync_pipe[1]), err_r(error_pipe[0]), err_w(error_pipe[1]);
-  if (r.tty && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_pair) != 0)
-    throw sys_error("socketpair for the tty");
-  UniqueFd tty_parent(tty_pair[0]), tty_child(tty_pair[1]);
-  int handoff_pair[2] = {-1, -1};
-  if (r.notify && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, handoff_pair) != 0)
-    throw sys_error("socketpair for the seccomp listener's hand-over");
-  UniqueFd handoff_parent(handoff_pair[0]), handoff_child(handoff_pair[1]);
-  s.sync_read = sync_r.get();
-  s.error_write = err_w.get();
-  s.sync_write = sync_w.get();
-  s.error_read = err_r.get();
-  s.record_fd = record.fd();
-  s.tty_sock = tty_child.get();
-  s.handoff = handoff_child.get();
-
-  fds::mark_cloexec_from(3);
-  sigset_t block = s.forward;
-  sigaddset(&block, SIGCHLD);
-  SignalMask mask(block);
-
-  // posix_spawn's model (namespaces::spawn_process) whenever the parent has nothing to do
-  // between the clone and the child's setup: the child then joins its cgroups itself. A new user
-  // namespace needs the parent to write the id maps first, --init never calls execve (the parent
-  // would wait for ever), and clone() cannot pass flags in its exit-signal byte (CLONE_NEWTIME):
-  // those fork.
-  // A supervised filter forks too: the parent takes the listener while the child waits for it.
-  const bool spawn = !userns && !s.init && !r.notify && (s.clone_flags & 0xffULL) == 0 &&
-                     s.clone_flags <= 0x7fffffffULL;
-  if (spawn) {
-    s.shared_memory = true;
-    if (cg)
-      for (const auto& d : cg->dirs()) s.cgroup_procs.push_back(d + "/cgroup.procs");
-  }
-
-  exit_report::Watch watch(r);  // before the clone: the kernel log's position
-  joins.enter();
-  namespaces::Child child;
-  try {
-    child = spawn ? namespaces::spawn_process(s.clone_flags, &spawned_child, &s)
-                  : namespaces::clone_process(s.clone_flags);
-  } catch (...) {
-    joins.leave();
-    throw;
-  }
-  if (child.pid == 0) child_main(s);
-  watch.started(child.pid);
-  joins.leave();
-  sync_r.reset();
-  err_w.reset();
-  tty_child.reset();
-  handoff_child.reset();
-
-  auto abort_child = [&]() {
-    ::syscall(SYS_pidfd_send_signal, child.pidfd.get(), SIGKILL, nullptr, 0);
-    while (::waitpid(child.pid, nullptr, 0) < 0 && errno == EINTR) {
-    }
-    if (cg) cg->destroy();
-  };
-  if (!spawn) {
-    try {
-      if (cg) cg->attach(child.pid);
-      if (userns) user::write_id_maps(child.pid, p.namespaces);
-    } catch (...) {
-      abort_child();
-      throw;
-    }
-    if (::write(sync_w.get(), "g", 1) != 1) {
-      abort_child();
-      throw sys_error("releasing the container's process");
-    }
-  }
-  sync_w.reset();
-
-  UniqueFd master;
-  if (r.tty) master = tty::receive_master(tty_parent.get());
-  UniqueFd listener;  // invalid: no supervised filter, or the child failed before installing it
-  if (r.notify) {
-    try {
-      listener = notify::take_listener(child.pidfd.get(), handoff_parent.get());
-    } catch (...) {
-      abort_child();
-      throw;
-    }
-  }
-  ReportHeader h{};
-  std::string message;
-  if (read_failure(err_r.get(), h, message, listener.get(), r.notify)) {
-    abort_child();
-    throw LaunchError(message, h.sys_errno, h.exit_code);
-  }
-  int status;
-  {
-    tty::RawMode raw(master.valid() ? r.stdin_fd : -1);
-    if (master.valid()) tty::copy_window_size(r.stdin_fd, master.get());
-    status = supervise(child, s.forward, master.valid() ? master.get() : -1, r.stdin_fd,
-                       r.stdout_fd, listener.get(), r.notify);
-  }
-  if (cg) {
-    std::ostringstream out;
-    cgroup::report(cg->events(), p.resources, out);
-    std::string text = out.str();
-    if (!text.empty() && ::write(r.diagnostics_fd, text.data(), text.size()) < 0) {
-    }
-    cg->destroy();
-  }
-  watch.report(status);  // a death by SIGSYS, or a crash at start under a tiny filter: why
-  return status;
+  Launcher run(r);
+  run.prepare();
+  run.open_channels();
+  run.start_child();
+  run.release_child();
+  run.await_exec();
+  return run.finish(run.supervise());
 }
 
 }  // namespace policy::launch

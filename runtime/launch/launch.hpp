@@ -3,6 +3,7 @@
 #pragma once
 
 #include <linux/filter.h>
+#include <sys/types.h>
 
 #include <cstdint>
 #include <optional>
@@ -34,6 +35,32 @@ class LaunchError : public Error {
   int exit_code_;
 };
 
+// What the caller learns while launch() runs, and what it adds to the supervision: the container
+// store of `policyrun run` and the detached supervisor of `run -d` (runtime/container/). Every
+// method is called in the parent, in the order declared.
+class RunObserver {
+ public:
+  virtual ~RunObserver() = default;
+  // The child exists (its namespaces too) but has not started its setup: the network helper
+  // (pasta) configures the new network namespace here. An observer that wants this call makes
+  // the launch fork instead of spawning (the parent must run while the child waits).
+  virtual bool wants_created() const { return false; }
+  virtual void created(pid_t /*pid*/, int /*pidfd*/) {}
+  // The command has started (its execve succeeded): host pid, pidfd, the run's cgroup dirs.
+  struct Started {
+    std::string run_id;
+    pid_t pid = -1;
+    int pidfd = -1;
+    std::vector<std::string> cgroup_dirs;
+  };
+  virtual void started(const Started& /*run*/) {}
+  // Extra descriptors the supervision polls (a detached container's output pipes);
+  // readable(fd) is called when one is readable or hung up, and returns false to stop watching
+  // it. Asked once, after started().
+  virtual std::vector<int> watched_fds() { return {}; }
+  virtual bool readable(int /*fd*/) { return false; }
+};
+
 struct LaunchRequest {
   const ir::Policy* policy = nullptr;       // required
   std::vector<sock_filter> seccomp_filter;  // compiled for this host; empty = no seccomp layer
@@ -41,9 +68,9 @@ struct LaunchRequest {
   std::vector<std::string> argv;            // argv[0] is looked up as given (absolute or PATH)
   std::vector<std::string> env;             // "K=V", exactly the environment of the command
   std::string cwd = "/";                    // inside the container
-  std::string user;  // the image's User or -u: NAME|UID[:GROUP|GID]; the policy's ids win
-  bool tty = false;                         // allocate a pty in the container's devpts
-  bool init = false;                        // or-ed with policy->process.init
+  std::string user;   // the image's User or -u: NAME|UID[:GROUP|GID]; the policy's ids win
+  bool tty = false;   // allocate a pty in the container's devpts
+  bool init = false;  // or-ed with policy->process.init
   std::string state_root = "/var/lib/policyrun";  // per-run state lives in <state_root>/run/<id>
   std::string run_id;  // names the state dir and the cgroup policyrun/<id>; empty: random
   AppArmorMode apparmor = AppArmorMode::Auto;        // CLI --apparmor (runtime/launch/apparmor.hpp)
@@ -58,6 +85,8 @@ struct LaunchRequest {
   // --verbose: also write the enforcement report to diagnostics_fd (AppArmor's fallback table,
   // Landlock rules the kernel's ABI cannot enforce, paths missing in the container).
   bool verbose = false;
+  // The container store's hooks, the network helper's...: each is called in this order.
+  std::vector<RunObserver*> observers;
 };
 
 // Must be called from a single-threaded process (it clones like fork() without glibc's fork
