@@ -100,6 +100,9 @@ struct ChildSetup {
   std::string hostname;    // identity.hpp: the policy's, the short id, or the host's
   identity::EtcFiles etc;  // /etc/hostname, /etc/hosts, /etc/resolv.conf
   bool init;
+  // The host's hierarchies in which the run has a cgroup: what the container sees at
+  // /sys/fs/cgroup (mounts::mount_cgroups) in its cgroup namespace.
+  cgroup::Layout cgroups;
   // Spawned in the parent's memory (namespaces::spawn_process): the child joins its cgroups
   // itself (these cgroup.procs files) instead of waiting for the parent to move it.
   bool shared_memory = false;
@@ -270,6 +273,7 @@ void join_cgroups(const std::vector<std::string>& procs) {
     sysctl::apply(root.get(), p.sysctls);  // in the new namespaces, before /proc/sys is read-only
     mounts::mount_dev(mc);
     mounts::mount_sys(mc);
+    if (namespaces::new_cgroup_ns(p.namespaces)) mounts::mount_cgroups(mc, s.cgroups);
     identity::provide_etc_files(root.get(), s.etc, p.rootfs.readonly, lsm_log);
     mounts::mount_plan(mc, p.rootfs.mounts);
     mounts::mask_paths(mc, p.rootfs.masked_paths);
@@ -404,6 +408,24 @@ void require_single_thread() {
                         0, kExitRuntimeError);
 }
 
+// `layout` reduced to the hierarchies where the run has a directory: elsewhere its cgroup
+// namespace's root would be policyrun's own cgroup, whose other children (other runs) the
+// container must not see.
+cgroup::Layout run_hierarchies(const cgroup::Layout& layout, const cgroup::RunCgroup* cg) {
+  cgroup::Layout out = layout;
+  auto has_dir = [&](const std::string& mount) {
+    if (!cg || mount.empty()) return false;
+    for (const auto& d : cg->dirs())
+      if (d.compare(0, mount.size() + 1, mount + "/") == 0) return true;
+    return false;
+  };
+  for (auto it = out.v1_mounts.begin(); it != out.v1_mounts.end();)
+    it = has_dir(it->second) ? std::next(it) : out.v1_mounts.erase(it);
+  if (!has_dir(out.v2_mount)) out.v2_mount.clear();
+  if (out.v1_mounts.empty() && out.v2_mount.empty()) out.mode = cgroup::Mode::None;
+  return out;
+}
+
 struct SignalMask {
   sigset_t saved;
   explicit SignalMask(const sigset_t& block) { ::sigprocmask(SIG_BLOCK, &block, &saved); }
@@ -452,6 +474,7 @@ class Launcher {
     state_created_ = true;
     cg_ = cgroup::create(layout, run_id_, p_.resources);
     if (cg_) record_->note_cgroups(cg_->dirs());
+    s_.cgroups = run_hierarchies(layout, cg_.get());
   }
 
   // The pipes and socket pairs between parent and child, and the signal mask (steps 7-8).

@@ -362,4 +362,34 @@ void readonly_paths(const Context& c, const std::vector<std::string>& paths) {
   }
 }
 
+void mount_cgroups(const Context& c, const cgroup::Layout& layout) {
+  const std::string what = "mounting /sys/fs/cgroup";
+  const unsigned long ro = MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+  if (layout.mode == cgroup::Mode::None) return;
+  if (layout.mode == cgroup::Mode::V2) {
+    UniqueFd t = ensure_in_root(c.root, "/sys/fs/cgroup", Leaf::Dir, what);
+    do_mount("cgroup2", t.get(), "cgroup2", ro, "", what);
+    return;
+  }
+  if (c.new_userns) return;
+  // One mount per host hierarchy: the controllers mounted together ("cpu,cpuacct") share one.
+  std::map<std::string, std::string> hierarchies;  // mount point's name -> controllers
+  for (const auto& [controller, mount] : layout.v1_mounts) {
+    std::string& list = hierarchies[mount.substr(mount.rfind('/') + 1)];
+    list += (list.empty() ? "" : ",") + controller;
+  }
+  UniqueFd t = ensure_in_root(c.root, "/sys/fs/cgroup", Leaf::Dir, what);
+  do_mount("tmpfs", t.get(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "mode=755", what);
+  for (const auto& [name, controllers] : hierarchies) {
+    UniqueFd dir = ensure_in_root(c.root, "/sys/fs/cgroup/" + name, Leaf::Dir, what);
+    do_mount("cgroup", dir.get(), "cgroup", ro, controllers, what);
+  }
+  if (!layout.v2_mount.empty()) {
+    UniqueFd dir = ensure_in_root(c.root, "/sys/fs/cgroup/unified", Leaf::Dir, what);
+    do_mount("cgroup2", dir.get(), "cgroup2", ro, "", what);
+  }
+  UniqueFd top = open_in_root(c.root, "/sys/fs/cgroup", O_PATH, what);
+  do_mount("", top.get(), nullptr, MS_REMOUNT | MS_BIND | ro, "", what);
+}
+
 }  // namespace policy::launch::mounts

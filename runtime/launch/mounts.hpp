@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "compiler/ir/runtime_plan.hpp"
+#include "runtime/launch/cgroup.hpp"
 #include "runtime/launch/fds.hpp"
 
 namespace policy::launch::mounts {
@@ -42,6 +43,12 @@ struct Context {
 void mount_proc(const Context& c);  // proc, nosuid,nodev,noexec
 void mount_dev(const Context& c);   // tmpfs + host nodes, devpts (newinstance), shm, mqueue
 void mount_sys(const Context& c);   // sysfs ro (new net ns) or a recursive read-only bind
+// The container's cgroups at /sys/fs/cgroup, read-only, as Docker gives them (a JVM or a
+// service reads its limits there): called in the child's own cgroup namespace, so each
+// hierarchy's root is the run's cgroup and nothing above it shows. v2: one cgroup2 mount; v1 and
+// hybrid: a tmpfs holding one mount per hierarchy the host has (same names), and a hybrid host's
+// cgroup2 at unified/. Nothing in a new user namespace on v1 (the kernel refuses v1 mounts there).
+void mount_cgroups(const Context& c, const cgroup::Layout& layout);
 void mount_plan(const Context& c, const std::vector<ir::MountSpec>& mounts);
 void mask_paths(const Context& c, const std::vector<std::string>& paths);
 void readonly_paths(const Context& c, const std::vector<std::string>& paths);
