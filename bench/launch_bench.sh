@@ -3,7 +3,9 @@
 # policy, with policyrun, runc, crun and bubblewrap side by side in ONE hyperfine run.
 #
 #   sudo bench/launch_bench.sh [BUILD_DIR]        (BUILD_DIR default: build; needs policyrun, policyc)
-#   env: RUNS (50), WARMUP (5), KEEP_JSON=FILE (copy hyperfine's JSON there)
+#   env: RUNS (50), WARMUP (5), KEEP_JSON=FILE (copy hyperfine's JSON there),
+#        BASELINE=PATH (another policyrun binary, e.g. main's: adds its two rows to the same run,
+#        for a before/after on a shared machine whose load drifts between runs)
 #
 # Not part of CTest. Must run as root. Everything it creates (rootfs, OCI bundle, runc/crun state
 # under private --root dirs, policyrun --root, cgroups of the runc/crun runs) is removed on exit.
@@ -152,7 +154,18 @@ $CMD_BWRAP 3<"$TMP/docker-default.bpf" || die "bwrap failed: $CMD_BWRAP"
 $CMD_RUNC || die "runc failed: $CMD_RUNC"
 $CMD_CRUN || die "crun failed: $CMD_CRUN"
 
-echo "== hyperfine -N --warmup $WARMUP --runs $RUNS (one run, five commands)" >&2
+# BASELINE: the same two policyrun commands with another binary, in the same hyperfine run.
+BASE_ARGS=()
+if [ -n "${BASELINE:-}" ]; then
+  [ -x "$BASELINE" ] || die "BASELINE=$BASELINE is not an executable"
+  $BASELINE --policy "$POLICY" --root "$TMP/policyrun" "$ROOTFS" /bin/true 2>/dev/null ||
+    die "the baseline policyrun failed"
+  BASE_ARGS=(-p "$NOP" -p "$NOP"
+    -n baseline "${CMD_POLICYRUN/#$POLICYRUN/$BASELINE}"
+    -n baseline-ro "${CMD_POLICYRUN_RO/#$POLICYRUN/$BASELINE}")
+fi
+
+echo "== hyperfine -N --warmup $WARMUP --runs $RUNS (one run, every command)" >&2
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/launch.json" \
   -p "$NOP" -p "$NOP" -p "$REWIND" -p "$NOP" -p "$NOP" \
   -n policyrun "$CMD_POLICYRUN" \
@@ -160,6 +173,7 @@ hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/launch.json" 
   -n bwrap "$CMD_BWRAP" \
   -n crun "$CMD_CRUN" \
   -n runc "$CMD_RUNC" \
+  "${BASE_ARGS[@]}" \
   3<"$TMP/docker-default.bpf"
 [ -n "${KEEP_JSON:-}" ] && cp "$TMP/launch.json" "$KEEP_JSON"
 
@@ -191,23 +205,33 @@ echo
 echo "launch benchmark: /bin/true, busybox-static rootfs, docker-default policy"
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  kernel: $(uname -r)  cpus: $(nproc)  runs: $RUNS"
 printf '%-13s %9s %8s %8s %8s %8s %14s\n' runtime "mean ms" "stddev" "min" "median" "max" "peak RSS KiB"
-for n in policyrun policyrun-ro bwrap crun runc; do
+NAMES=(policyrun policyrun-ro bwrap crun runc)
+[ -n "${BASELINE:-}" ] && NAMES+=(baseline baseline-ro)
+for n in "${NAMES[@]}"; do
   rss_var=RSS_${n^^}
   rss_var=${rss_var//-/_}
-  printf '%-13s %9.2f %8.2f %8.2f %8.2f %8.2f %14s\n' "$n" "$(stat $n mean)" "$(stat $n stddev)" \
-    "$(stat $n min)" "$(stat $n median)" "$(stat $n max)" "${!rss_var}"
+  printf '%-13s %9.2f %8.2f %8.2f %8.2f %8.2f %14s\n' "$n" "$(stat "$n" mean)" \
+    "$(stat "$n" stddev)" "$(stat "$n" min)" "$(stat "$n" median)" "$(stat "$n" max)" \
+    "${!rss_var:--}"
 done
 echo
 # The targets (issue 3) are judged on the same work: every runtime gets the rootfs read-only and
 # makes no writable layer (runc and crun are handed a finished root, as containerd's snapshotter
 # hands them one under Docker). policyrun's Docker-like writable layer (an overlay whose upper and
-# work directories are created and removed on disk) is work the other three do not do here; its
-# ratios are shown apart (bench/README.md, "Which row the targets are judged on").
+# work directories the launch makes, on a tmpfs of the container's since Linux 6.6, before on
+# disk) is work the other three do not do here; its ratios are shown apart (bench/README.md,
+# "Which row the targets are judged on").
 echo "same work (read-only root, as bwrap, crun and runc run here):"
 echo "  policyrun-ro / bwrap = $(ratio policyrun-ro bwrap)   (target <= 1)"
 echo "  crun / policyrun-ro  = $(ratio crun policyrun-ro)   (target ~2)"
 echo "  runc / policyrun-ro  = $(ratio runc policyrun-ro)"
-echo "with docker-default's writable layer (overlay upper/work on disk, which no other row makes):"
+echo "with docker-default's writable layer (an overlay with its own upper/work, which no other row makes):"
 echo "  policyrun / bwrap    = $(ratio policyrun bwrap)"
 echo "  crun / policyrun     = $(ratio crun policyrun)"
 echo "  policyrun / policyrun-ro = $(ratio policyrun policyrun-ro)   (the writable layer's cost)"
+if [ -n "${BASELINE:-}" ]; then
+  echo "baseline ($BASELINE), same run:"
+  echo "  baseline-ro / bwrap  = $(ratio baseline-ro bwrap)"
+  echo "  baseline / bwrap     = $(ratio baseline bwrap)"
+  echo "  policyrun / baseline = $(ratio policyrun baseline)   policyrun-ro / baseline-ro = $(ratio policyrun-ro baseline-ro)"
+fi
