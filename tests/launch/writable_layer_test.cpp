@@ -3,9 +3,11 @@
 // writes there is charged to its own memory cgroup.
 #include <gtest/gtest.h>
 #include <sys/utsname.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "launch/launch_fixture.hpp"
 #include "runtime/common/host.hpp"
@@ -82,4 +84,31 @@ TEST(WritableLayer, WritesAreBoundedByTheContainersMemoryLimit) {
   EXPECT_FALSE(fs::exists(launch_test::busybox_layer() + "/big"));
   EXPECT_TRUE(!fs::exists(state + "/run") || fs::is_empty(state + "/run"));
   fs::remove_all(state);
+}
+
+// In a user namespace overlayfs keeps its whiteouts' and opaque directories' marks in user.*
+// extended attributes (userxattr), which the tmpfs must hold: a file of the image removed and a
+// directory of the image replaced by a new one of the same name stay so in the merged root. (Files
+// of the host's root are unmapped here and cannot be copied up: the layer's belong to the mapped
+// root.)
+TEST(WritableLayer, WhiteoutsAndOpaqueDirectoriesInAUserNamespace) {
+  SKIP_UNLESS(needs::root());
+  const std::string top = launch_test::new_layer("writable-layer-userns");
+  fs::create_directories(top + "/data/sub");
+  std::ofstream(top + "/data/old") << "old";
+  std::ofstream(top + "/data/sub/x") << "x";
+  for (const char* d : {"/data", "/data/old", "/data/sub", "/data/sub/x"})  // the mapped root's
+    ASSERT_EQ(::lchown((top + d).c_str(), 100000, 100000), 0) << d;
+  auto p = launch_test::docker_like_policy();
+  p.namespaces.namespaces.push_back({policy::ir::NamespaceKind::User, "", {}});
+  p.namespaces.uid_map = {{0, 100000, 65536}};
+  p.namespaces.gid_map = {{0, 100000, 65536}};
+  auto r = launch_test::run(p,
+                            "rm /data/old && rm -rf /data/sub && mkdir /data/sub && "
+                            "echo new > /data/sub/y && ls /data /data/sub",
+                            {launch_test::busybox_layer(), top});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(r.out, "/data:\nsub\n\n/data/sub:\ny\n") << r.err;
+  EXPECT_TRUE(fs::exists(top + "/data/old"));
+  EXPECT_TRUE(fs::exists(top + "/data/sub/x"));
 }
