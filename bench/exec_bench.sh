@@ -159,13 +159,18 @@ CMD_PR_EXEC="$POLICYRUN exec --root $PR_ROOT $NAME /bin/true"
 CMD_RUNC_EXEC="runc --root $RUNC_ROOT exec $NAME /bin/true"
 CMD_NSENTER="nsenter -t $PID -a /bin/true"
 echo "== smoke test" >&2
-$CMD_PR_EXEC || die "policyrun exec failed: $CMD_PR_EXEC"
+EXEC_ROWS=(-n "policyrun exec" "$CMD_PR_EXEC")
+if ! $CMD_PR_EXEC; then
+  # A build without `exec` (issue 13 lands in parts): the other rows are still measured.
+  echo "exec_bench: policyrun exec failed ($CMD_PR_EXEC): its row is left out" >&2
+  EXEC_ROWS=()
+fi
 $CMD_RUNC_EXEC || die "runc exec failed: $CMD_RUNC_EXEC"
 $CMD_NSENTER || die "nsenter failed: $CMD_NSENTER"
 
 echo "== hyperfine -N --warmup $WARMUP --runs $RUNS: exec" >&2
 hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/exec.json" \
-  -n "policyrun exec" "$CMD_PR_EXEC" \
+  "${EXEC_ROWS[@]}" \
   -n "runc exec" "$CMD_RUNC_EXEC" \
   -n "nsenter -a" "$CMD_NSENTER" >&2
 
@@ -223,14 +228,20 @@ echo
 echo "exec and run -d benchmark: busybox-static rootfs, docker-default policy"
 echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  kernel: $(uname -r)  cpus: $(nproc)  runs: $RUNS"
 printf '%-28s %9s %8s %8s %8s %8s\n' command "mean ms" stddev min median max
-for n in "policyrun exec" "runc exec" "nsenter -a"; do row "$E" "$n"; done
+EXEC_NAMES=("runc exec" "nsenter -a")
+[ ${#EXEC_ROWS[@]} -gt 0 ] && EXEC_NAMES=("policyrun exec" "${EXEC_NAMES[@]}")
+for n in "${EXEC_NAMES[@]}"; do row "$E" "$n"; done
 for n in "policyrun run -d" "runc run -d" "policyrun run -d, running" "runc run -d, running"; do
   row "$R" "$n"
 done
 echo
 echo "exec (a running container, /bin/true):"
-echo "  policyrun exec / runc exec    = $(ratio "$E" "policyrun exec" "runc exec")"
-echo "  policyrun exec / nsenter -a   = $(ratio "$E" "policyrun exec" "nsenter -a")   (the policy's cost over bare namespaces)"
+if [ ${#EXEC_ROWS[@]} -gt 0 ]; then
+  echo "  policyrun exec / runc exec    = $(ratio "$E" "policyrun exec" "runc exec")"
+  echo "  policyrun exec / nsenter -a   = $(ratio "$E" "policyrun exec" "nsenter -a")   (the policy's cost over bare namespaces)"
+else
+  echo "  (no policyrun exec in this build)  runc exec / nsenter -a = $(ratio "$E" "runc exec" "nsenter -a")"
+fi
 echo "run -d:"
 echo "  policyrun / runc, until run -d returns     = $(ratio "$R" "policyrun run -d" "runc run -d")"
 echo "  policyrun / runc, until the command runs   = $(ratio "$R" "policyrun run -d, running" "runc run -d, running")"
