@@ -5,7 +5,10 @@
 #   sudo bench/launch_bench.sh [BUILD_DIR]        (BUILD_DIR default: build; needs policyrun, policyc)
 #   env: RUNS (50), WARMUP (5), KEEP_JSON=FILE (copy hyperfine's JSON there),
 #        BASELINE=PATH (another policyrun binary, e.g. main's: adds its two rows to the same run,
-#        for a before/after on a shared machine whose load drifts between runs)
+#        for a before/after on a shared machine whose load drifts between runs),
+#        ROUNDS=N (1: hyperfine N times with RUNS runs each; the table pools the rounds and each
+#        ratio is followed by the median of the rounds' own ratios, which cancels load that drifts
+#        from one round to the next)
 #
 # Not part of CTest. Must run as root. Everything it creates (rootfs, OCI bundle, runc/crun state
 # under private --root dirs, policyrun --root, cgroups of the runc/crun runs) is removed on exit.
@@ -165,16 +168,28 @@ if [ -n "${BASELINE:-}" ]; then
     -n baseline-ro "${CMD_POLICYRUN_RO/#$POLICYRUN/$BASELINE}")
 fi
 
-echo "== hyperfine -N --warmup $WARMUP --runs $RUNS (one run, every command)" >&2
-hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/launch.json" \
-  -p "$NOP" -p "$NOP" -p "$REWIND" -p "$NOP" -p "$NOP" \
-  -n policyrun "$CMD_POLICYRUN" \
-  -n policyrun-ro "$CMD_POLICYRUN_RO" \
-  -n bwrap "$CMD_BWRAP" \
-  -n crun "$CMD_CRUN" \
-  -n runc "$CMD_RUNC" \
-  "${BASE_ARGS[@]}" \
-  3<"$TMP/docker-default.bpf"
+ROUNDS=${ROUNDS:-1}
+for ((round = 1; round <= ROUNDS; round++)); do
+  echo "== round $round of $ROUNDS: hyperfine -N --warmup $WARMUP --runs $RUNS (every command)" >&2
+  hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/launch.$round.json" \
+    -p "$NOP" -p "$NOP" -p "$REWIND" -p "$NOP" -p "$NOP" \
+    -n policyrun "$CMD_POLICYRUN" \
+    -n policyrun-ro "$CMD_POLICYRUN_RO" \
+    -n bwrap "$CMD_BWRAP" \
+    -n crun "$CMD_CRUN" \
+    -n runc "$CMD_RUNC" \
+    "${BASE_ARGS[@]}" \
+    3<"$TMP/docker-default.bpf"
+done
+# The rounds pooled: every command's times together, and their statistics in hyperfine's names.
+jq -s '{results: ([.[].results[]] | group_by(.command) | map({command: .[0].command,
+    times: [.[].times[]]} | (.times | length) as $n | (.times | add / $n) as $m
+    | .mean = $m | .min = (.times | min) | .max = (.times | max)
+    | .stddev = (if $n > 1 then ([.times[] | (. - $m) * (. - $m)] | add / ($n - 1) | sqrt)
+                 else 0 end)
+    | .median = (.times | sort | if $n % 2 == 1 then .[($n - 1) / 2]
+                 else (.[$n / 2 - 1] + .[$n / 2]) / 2 end)))}' \
+  "$TMP"/launch.[0-9]*.json >"$TMP/launch.json"
 [ -n "${KEEP_JSON:-}" ] && cp "$TMP/launch.json" "$KEEP_JSON"
 
 # --- peak RSS: max over 10 runs of GNU time's "Maximum resident set size" -------------------------
@@ -200,10 +215,20 @@ RSS_RUNC=$(peak_kib $CMD_RUNC)
 # --- table ------------------------------------------------------------------------------------------
 J=$TMP/launch.json
 stat() { jq -r --arg n "$1" --arg f "$2" '.results[] | select(.command == $n) | .[$f] * 1000' "$J"; }
-ratio() { jq -rn --argjson a "$(stat "$1" mean)" --argjson b "$(stat "$2" mean)" '$a / $b * 100 | round / 100'; }
+ratio() {
+  local r
+  r=$(jq -rn --argjson a "$(stat "$1" mean)" --argjson b "$(stat "$2" mean)" '$a / $b * 100 | round / 100')
+  if [ "$ROUNDS" -gt 1 ]; then
+    r+=" (rounds: $(jq -rs --arg a "$1" --arg b "$2" '[.[] | (.results[] | select(.command == $a)
+      | .mean) / (.results[] | select(.command == $b) | .mean)] | sort
+      | if length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2
+        end | . * 100 | round / 100' "$TMP"/launch.[0-9]*.json))"
+  fi
+  echo "$r"
+}
 echo
 echo "launch benchmark: /bin/true, busybox-static rootfs, docker-default policy"
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  kernel: $(uname -r)  cpus: $(nproc)  runs: $RUNS"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  kernel: $(uname -r)  cpus: $(nproc)  runs: $RUNS x $ROUNDS rounds"
 printf '%-13s %9s %8s %8s %8s %8s %14s\n' runtime "mean ms" "stddev" "min" "median" "max" "peak RSS KiB"
 NAMES=(policyrun policyrun-ro bwrap crun runc)
 [ -n "${BASELINE:-}" ] && NAMES+=(baseline baseline-ro)
