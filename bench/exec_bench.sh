@@ -16,27 +16,11 @@
 # Not part of CTest. Must run as root. Everything it creates (rootfs, bundle, the policyrun and runc
 # state in private --root dirs, the containers, their cgroups) is removed on exit.
 set -euo pipefail
-
-die() {
-  echo "exec_bench: $*" >&2
-  exit 1
-}
-[ "$(id -u)" -eq 0 ] || die "must run as root (namespaces, mounts, cgroups)"
-
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${1:-$SRC/build}
-case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
-POLICYRUN=$BUILD/policyrun
-POLICYC=$BUILD/policyc
-POLICY=$SRC/policies/docker-default.pol
-RUNS=${RUNS:-50}
-WARMUP=${WARMUP:-5}
-for t in "$POLICYRUN" "$POLICYC"; do
-  [ -x "$t" ] || die "$t missing: cmake --build $BUILD --target policyrun policyc"
-done
-for t in runc nsenter hyperfine jq mkfifo /bin/busybox; do
-  command -v "$t" >/dev/null || die "$t missing: run tools/install-deps"
-done
+BENCH_NAME=exec_bench
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
+bench_init "${1:-}"
+bench_need runc nsenter hyperfine jq mkfifo /bin/busybox
 
 TMP=$(mktemp -d /tmp/exec_bench.XXXXXX)
 PR_ROOT=$TMP/policyrun
@@ -79,11 +63,8 @@ trap cleanup EXIT
 
 # --- the rootfs (launch_bench.sh's, with sleep) and the FIFO the "to running" rows wait on -------
 ROOTFS=$TMP/rootfs
-mkdir -p "$ROOTFS"/{bin,proc,dev,sys,tmp,etc,fifo}
-cp /bin/busybox "$ROOTFS/bin/busybox"
-for a in true sh sleep echo; do ln -s busybox "$ROOTFS/bin/$a"; done
-chmod 1777 "$ROOTFS/tmp"
-touch "$ROOTFS"/etc/{hostname,hosts,resolv.conf}
+busybox_rootfs "$ROOTFS" true sh sleep echo
+mkdir -p "$ROOTFS/fifo"
 FIFO_DIR=$TMP/fifo
 mkdir -p "$FIFO_DIR"
 mkfifo "$FIFO_DIR/ready"
@@ -101,40 +82,11 @@ POL
 "$POLICYC" compile "$POLICY" --emit oci-seccomp -o "$TMP" -Wno-capability-dropped >/dev/null
 mv "$TMP/docker-default.oci-seccomp.json" "$TMP/seccomp.json"
 jq -e .defaultAction "$TMP/seccomp.json" >/dev/null || die "policyc wrote no OCI seccomp JSON"
-DOCKER_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW",
-  "CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT",
-  "CAP_KILL","CAP_AUDIT_WRITE"]'
-CG_PARENT=policyrun
-for ctl in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
-  [ -d "$ctl" ] || continue
-  if [ ! -d "$ctl$CG_PARENT" ]; then CG_CREATED+=("$ctl$CG_PARENT"); fi
-done
-bundle() { # DIR CGROUP ARGS_JSON EXTRA_MOUNTS_JSON
-  mkdir -p "$1"
-  (cd "$1" && runc spec)
-  jq --arg root "$ROOTFS" --argjson caps "$DOCKER_CAPS" --slurpfile sc "$TMP/seccomp.json" \
-    --arg cg "/$CG_PARENT/$2" --argjson args "$3" --argjson mounts "$4" '
-    .root = {path: $root, readonly: true}
-    | .process.terminal = false
-    | .process.args = $args
-    | .process.noNewPrivileges = false
-    | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
-    | .mounts += $mounts
-    | .linux.namespaces = [{type: "pid"}, {type: "network"}, {type: "ipc"}, {type: "uts"},
-                           {type: "mount"}]
-    | .linux.maskedPaths = ["/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
-        "/proc/keys", "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
-        "/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware"]
-    | .linux.readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-        "/proc/sysrq-trigger"]
-    | .linux.cgroupsPath = $cg
-    | .linux.seccomp = $sc[0]
-  ' "$1/config.json" >"$1/config.json.new"
-  mv "$1/config.json.new" "$1/config.json"
-}
+note_cgroup_parents
 # cgroups apart from the policyrun containers' policyrun/NAME
-bundle "$TMP/bundle-exec" "runc-$NAME" '["/bin/sleep", "1000000"]' '[]'
-bundle "$TMP/bundle-rund" "runc-$RUND" '["/bin/sh", "-c", "echo > /fifo/ready; exec sleep 1000000"]' \
+oci_bundle "$TMP/bundle-exec" "$ROOTFS" "$TMP/seccomp.json" "runc-$NAME" '["/bin/sleep", "1000000"]'
+oci_bundle "$TMP/bundle-rund" "$ROOTFS" "$TMP/seccomp.json" "runc-$RUND" \
+  '["/bin/sh", "-c", "echo > /fifo/ready; exec sleep 1000000"]' \
   "[{\"destination\": \"/fifo\", \"type\": \"bind\", \"source\": \"$FIFO_DIR\",
      \"options\": [\"rbind\", \"rw\"]}]"
 

@@ -13,11 +13,9 @@
 # Not part of CTest. Must run as root. Everything it creates (rootfs, OCI bundle, runc/crun state
 # under private --root dirs, policyrun --root, cgroups of the runc/crun runs) is removed on exit.
 set -euo pipefail
-
-die() {
-  echo "launch_bench: $*" >&2
-  exit 1
-}
+BENCH_NAME=launch_bench
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 [ "$(id -u)" -eq 0 ] || die "must run as root (namespaces, mounts, cgroups)"
 
 # crun 1.8 refuses any hybrid host whose unified hierarchy has a controller ("cgroups in hybrid mode
@@ -32,20 +30,8 @@ if [ -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]; then
   mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.controllers
 fi
 
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${1:-$SRC/build}
-case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
-POLICYRUN=$BUILD/policyrun
-POLICYC=$BUILD/policyc
-POLICY=$SRC/policies/docker-default.pol
-RUNS=${RUNS:-50}
-WARMUP=${WARMUP:-5}
-for t in "$POLICYRUN" "$POLICYC"; do
-  [ -x "$t" ] || die "$t missing: cmake --build $BUILD --target policyrun policyc"
-done
-for t in runc crun bwrap hyperfine jq perl /usr/bin/time /bin/busybox; do
-  command -v "$t" >/dev/null || die "$t missing: run tools/install-deps"
-done
+bench_init "${1:-}"
+bench_need runc crun bwrap hyperfine jq perl /usr/bin/time /bin/busybox
 
 TMP=$(mktemp -d /tmp/launch_bench.XXXXXX)
 CG_CREATED=()
@@ -69,14 +55,7 @@ trap cleanup EXIT
 
 # --- one rootfs for all four: Debian's busybox-static -------------------------------------------
 ROOTFS=$TMP/rootfs
-mkdir -p "$ROOTFS"/{bin,proc,dev,sys,tmp,etc}
-cp /bin/busybox "$ROOTFS/bin/busybox"
-ln -s busybox "$ROOTFS/bin/true"
-ln -s busybox "$ROOTFS/bin/sh"
-chmod 1777 "$ROOTFS/tmp"
-# The three files Docker mounts its own over exist in every image `docker export` writes; policyrun
-# mounts the container's own over them too, and binds a read-only root directly only when they exist.
-touch "$ROOTFS"/etc/{hostname,hosts,resolv.conf}
+busybox_rootfs "$ROOTFS" true sh
 
 # --- the policy, compiled once for bwrap (BPF) and runc/crun (OCI seccomp JSON) -----------------
 "$POLICYC" compile "$POLICY" --emit bpf,oci-seccomp -o "$TMP" -Wno-capability-dropped >/dev/null
@@ -85,37 +64,10 @@ mv "$TMP/docker-default.oci-seccomp.json" "$TMP/seccomp.json"
 jq -e .defaultAction "$TMP/seccomp.json" >/dev/null || die "policyc wrote no OCI seccomp JSON"
 
 # --- OCI bundle for runc and crun, made comparable to docker-default.pol ------------------------
+# runc and crun remove their leaf cgroup on delete; the policyrun/ parents they create, this script.
+note_cgroup_parents
 BUNDLE=$TMP/bundle
-mkdir -p "$BUNDLE"
-(cd "$BUNDLE" && runc spec)
-DOCKER_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW",
-  "CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT",
-  "CAP_KILL","CAP_AUDIT_WRITE"]'
-# cgroupsPath under a policyrun/ subtree (house rule: cgroups only under policyrun/); runc and
-# crun remove their leaf on delete.
-CG_PARENT=policyrun
-for ctl in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
-  [ -d "$ctl" ] || continue
-  if [ ! -d "$ctl$CG_PARENT" ]; then CG_CREATED+=("$ctl$CG_PARENT"); fi
-done
-jq --arg root "$ROOTFS" --argjson caps "$DOCKER_CAPS" --slurpfile sc "$TMP/seccomp.json" \
-  --arg cg "/$CG_PARENT/bench-launch-$$" '
-  .root = {path: $root, readonly: true}
-  | .process.terminal = false
-  | .process.args = ["/bin/true"]
-  | .process.noNewPrivileges = false
-  | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
-  | .linux.namespaces = [{type: "pid"}, {type: "network"}, {type: "ipc"}, {type: "uts"},
-                         {type: "mount"}]
-  | .linux.maskedPaths = ["/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
-      "/proc/keys", "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
-      "/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware"]
-  | .linux.readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-      "/proc/sysrq-trigger"]
-  | .linux.cgroupsPath = $cg
-  | .linux.seccomp = $sc[0]
-' "$BUNDLE/config.json" >"$BUNDLE/config.json.new"
-mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+oci_bundle "$BUNDLE" "$ROOTFS" "$TMP/seccomp.json" "bench-launch-$$" '["/bin/true"]'
 
 # --- the four commands ----------------------------------------------------------------------------
 # bwrap reads the filter from an fd. hyperfine -N runs commands without a shell, so fd 3 is opened
