@@ -92,3 +92,17 @@ oci_bundle() {
   ' "$dir/config.json" >"$dir/config.json.new"
   mv "$dir/config.json.new" "$dir/config.json"
 }
+
+# remove_bench_state: the end of a script's cleanup. $TMP is removed unless something is still
+# mounted under it (then it is named and kept: nothing may be removed through a mount), then the
+# policyrun/ cgroup parents the script created (note_cgroup_parents), when empty.
+remove_bench_state() {
+  if grep -q " $TMP" /proc/self/mountinfo; then
+    echo "$BENCH_NAME: warning: mounts left under $TMP:" >&2
+    grep " $TMP" /proc/self/mountinfo >&2
+  else
+    rm -rf "$TMP"
+  fi
+  local d
+  for d in "${CG_CREATED[@]}"; do rmdir "$d" 2>/dev/null; done
+}

@@ -42,13 +42,7 @@ cleanup() {
     [ -e "$d/cgroup.kill" ] && echo 1 >"$d/cgroup.kill"
   done
   pkill_supervisors
-  if grep -q " $TMP" /proc/self/mountinfo; then
-    echo "exec_bench: warning: mounts left under $TMP:" >&2
-    grep " $TMP" /proc/self/mountinfo >&2
-  else
-    rm -rf "$TMP"
-  fi
-  for d in "${CG_CREATED[@]}"; do rmdir "$d" 2>/dev/null; done
+  remove_bench_state
 }
 # Only the processes this script started: policyrun supervisors whose command line names $PR_ROOT.
 pkill_supervisors() {

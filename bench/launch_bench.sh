@@ -40,16 +40,9 @@ cleanup() {
   runc --root "$TMP/runc-state" delete -f bench >/dev/null 2>&1
   crun --root "$TMP/crun-state" delete -f bench >/dev/null 2>&1
   # policyrun's run state lives under $TMP/policyrun; its per-run mounts were in the child's mount
-  # namespace and are gone with it. Nothing from this script may remain mounted under $TMP.
-  if grep -q " $TMP" /proc/self/mountinfo; then
-    echo "launch_bench: warning: mounts left under $TMP:" >&2
-    grep " $TMP" /proc/self/mountinfo >&2
-  else
-    rm -rf "$TMP"
-  fi
-  # The policyrun/ cgroup parents this script created for runc and crun (leaves are removed by
-  # runc/crun delete); only removed when empty, and only those that did not exist before.
-  for d in "${CG_CREATED[@]}"; do rmdir "$d" 2>/dev/null; done
+  # namespace and are gone with it. Nothing from this script may remain mounted under $TMP. The
+  # policyrun/ cgroup parents created for runc and crun (they remove their leaves on delete).
+  remove_bench_state
 }
 trap cleanup EXIT
 
