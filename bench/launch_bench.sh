@@ -3,16 +3,19 @@
 # policy, with policyrun, runc, crun and bubblewrap side by side in ONE hyperfine run.
 #
 #   sudo bench/launch_bench.sh [BUILD_DIR]        (BUILD_DIR default: build; needs policyrun, policyc)
-#   env: RUNS (50), WARMUP (5), KEEP_JSON=FILE (copy hyperfine's JSON there)
+#   env: RUNS (50), WARMUP (5), KEEP_JSON=FILE (copy hyperfine's JSON there),
+#        BASELINE=PATH (another policyrun binary, e.g. main's: adds its two rows to the same run,
+#        for a before/after on a shared machine whose load drifts between runs),
+#        ROUNDS=N (1: hyperfine N times with RUNS runs each; the table pools the rounds and each
+#        ratio is followed by the median of the rounds' own ratios, which cancels load that drifts
+#        from one round to the next)
 #
 # Not part of CTest. Must run as root. Everything it creates (rootfs, OCI bundle, runc/crun state
 # under private --root dirs, policyrun --root, cgroups of the runc/crun runs) is removed on exit.
 set -euo pipefail
-
-die() {
-  echo "launch_bench: $*" >&2
-  exit 1
-}
+BENCH_NAME=launch_bench
+# shellcheck source=bench/common.sh
+. "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 [ "$(id -u)" -eq 0 ] || die "must run as root (namespaces, mounts, cgroups)"
 
 # crun 1.8 refuses any hybrid host whose unified hierarchy has a controller ("cgroups in hybrid mode
@@ -27,20 +30,8 @@ if [ -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]; then
   mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.controllers
 fi
 
-SRC=$(cd "$(dirname "$0")/.." && pwd)
-BUILD=${1:-$SRC/build}
-case $BUILD in /*) ;; *) BUILD=$SRC/$BUILD ;; esac
-POLICYRUN=$BUILD/policyrun
-POLICYC=$BUILD/policyc
-POLICY=$SRC/policies/docker-default.pol
-RUNS=${RUNS:-50}
-WARMUP=${WARMUP:-5}
-for t in "$POLICYRUN" "$POLICYC"; do
-  [ -x "$t" ] || die "$t missing: cmake --build $BUILD --target policyrun policyc"
-done
-for t in runc crun bwrap hyperfine jq perl /usr/bin/time /bin/busybox; do
-  command -v "$t" >/dev/null || die "$t missing: run tools/install-deps"
-done
+bench_init "${1:-}"
+bench_need runc crun bwrap hyperfine jq perl /usr/bin/time /bin/busybox
 
 TMP=$(mktemp -d /tmp/launch_bench.XXXXXX)
 CG_CREATED=()
@@ -49,29 +40,15 @@ cleanup() {
   runc --root "$TMP/runc-state" delete -f bench >/dev/null 2>&1
   crun --root "$TMP/crun-state" delete -f bench >/dev/null 2>&1
   # policyrun's run state lives under $TMP/policyrun; its per-run mounts were in the child's mount
-  # namespace and are gone with it. Nothing from this script may remain mounted under $TMP.
-  if grep -q " $TMP" /proc/self/mountinfo; then
-    echo "launch_bench: warning: mounts left under $TMP:" >&2
-    grep " $TMP" /proc/self/mountinfo >&2
-  else
-    rm -rf "$TMP"
-  fi
-  # The policyrun/ cgroup parents this script created for runc and crun (leaves are removed by
-  # runc/crun delete); only removed when empty, and only those that did not exist before.
-  for d in "${CG_CREATED[@]}"; do rmdir "$d" 2>/dev/null; done
+  # namespace and are gone with it. Nothing from this script may remain mounted under $TMP. The
+  # policyrun/ cgroup parents created for runc and crun (they remove their leaves on delete).
+  remove_bench_state
 }
 trap cleanup EXIT
 
 # --- one rootfs for all four: Debian's busybox-static -------------------------------------------
 ROOTFS=$TMP/rootfs
-mkdir -p "$ROOTFS"/{bin,proc,dev,sys,tmp,etc}
-cp /bin/busybox "$ROOTFS/bin/busybox"
-ln -s busybox "$ROOTFS/bin/true"
-ln -s busybox "$ROOTFS/bin/sh"
-chmod 1777 "$ROOTFS/tmp"
-# The three files Docker mounts its own over exist in every image `docker export` writes; policyrun
-# mounts the container's own over them too, and binds a read-only root directly only when they exist.
-touch "$ROOTFS"/etc/{hostname,hosts,resolv.conf}
+busybox_rootfs "$ROOTFS" true sh
 
 # --- the policy, compiled once for bwrap (BPF) and runc/crun (OCI seccomp JSON) -----------------
 "$POLICYC" compile "$POLICY" --emit bpf,oci-seccomp -o "$TMP" -Wno-capability-dropped >/dev/null
@@ -80,37 +57,10 @@ mv "$TMP/docker-default.oci-seccomp.json" "$TMP/seccomp.json"
 jq -e .defaultAction "$TMP/seccomp.json" >/dev/null || die "policyc wrote no OCI seccomp JSON"
 
 # --- OCI bundle for runc and crun, made comparable to docker-default.pol ------------------------
+# runc and crun remove their leaf cgroup on delete; the policyrun/ parents they create, this script.
+note_cgroup_parents
 BUNDLE=$TMP/bundle
-mkdir -p "$BUNDLE"
-(cd "$BUNDLE" && runc spec)
-DOCKER_CAPS='["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FSETID","CAP_FOWNER","CAP_MKNOD","CAP_NET_RAW",
-  "CAP_SETGID","CAP_SETUID","CAP_SETFCAP","CAP_SETPCAP","CAP_NET_BIND_SERVICE","CAP_SYS_CHROOT",
-  "CAP_KILL","CAP_AUDIT_WRITE"]'
-# cgroupsPath under a policyrun/ subtree (house rule: cgroups only under policyrun/); runc and
-# crun remove their leaf on delete.
-CG_PARENT=policyrun
-for ctl in /sys/fs/cgroup/*/ /sys/fs/cgroup/unified/; do
-  [ -d "$ctl" ] || continue
-  if [ ! -d "$ctl$CG_PARENT" ]; then CG_CREATED+=("$ctl$CG_PARENT"); fi
-done
-jq --arg root "$ROOTFS" --argjson caps "$DOCKER_CAPS" --slurpfile sc "$TMP/seccomp.json" \
-  --arg cg "/$CG_PARENT/bench-launch-$$" '
-  .root = {path: $root, readonly: true}
-  | .process.terminal = false
-  | .process.args = ["/bin/true"]
-  | .process.noNewPrivileges = false
-  | .process.capabilities = {bounding: $caps, effective: $caps, permitted: $caps}
-  | .linux.namespaces = [{type: "pid"}, {type: "network"}, {type: "ipc"}, {type: "uts"},
-                         {type: "mount"}]
-  | .linux.maskedPaths = ["/proc/acpi", "/proc/asound", "/proc/interrupts", "/proc/kcore",
-      "/proc/keys", "/proc/latency_stats", "/proc/sched_debug", "/proc/scsi", "/proc/timer_list",
-      "/proc/timer_stats", "/sys/devices/virtual/powercap", "/sys/firmware"]
-  | .linux.readonlyPaths = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
-      "/proc/sysrq-trigger"]
-  | .linux.cgroupsPath = $cg
-  | .linux.seccomp = $sc[0]
-' "$BUNDLE/config.json" >"$BUNDLE/config.json.new"
-mv "$BUNDLE/config.json.new" "$BUNDLE/config.json"
+oci_bundle "$BUNDLE" "$ROOTFS" "$TMP/seccomp.json" "bench-launch-$$" '["/bin/true"]'
 
 # --- the four commands ----------------------------------------------------------------------------
 # bwrap reads the filter from an fd. hyperfine -N runs commands without a shell, so fd 3 is opened
@@ -152,15 +102,39 @@ $CMD_BWRAP 3<"$TMP/docker-default.bpf" || die "bwrap failed: $CMD_BWRAP"
 $CMD_RUNC || die "runc failed: $CMD_RUNC"
 $CMD_CRUN || die "crun failed: $CMD_CRUN"
 
-echo "== hyperfine -N --warmup $WARMUP --runs $RUNS (one run, five commands)" >&2
-hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/launch.json" \
-  -p "$NOP" -p "$NOP" -p "$REWIND" -p "$NOP" -p "$NOP" \
-  -n policyrun "$CMD_POLICYRUN" \
-  -n policyrun-ro "$CMD_POLICYRUN_RO" \
-  -n bwrap "$CMD_BWRAP" \
-  -n crun "$CMD_CRUN" \
-  -n runc "$CMD_RUNC" \
-  3<"$TMP/docker-default.bpf"
+# BASELINE: the same two policyrun commands with another binary, in the same hyperfine run.
+BASE_ARGS=()
+if [ -n "${BASELINE:-}" ]; then
+  [ -x "$BASELINE" ] || die "BASELINE=$BASELINE is not an executable"
+  $BASELINE --policy "$POLICY" --root "$TMP/policyrun" "$ROOTFS" /bin/true 2>/dev/null ||
+    die "the baseline policyrun failed"
+  BASE_ARGS=(-p "$NOP" -p "$NOP"
+    -n baseline "${CMD_POLICYRUN/#$POLICYRUN/$BASELINE}"
+    -n baseline-ro "${CMD_POLICYRUN_RO/#$POLICYRUN/$BASELINE}")
+fi
+
+ROUNDS=${ROUNDS:-1}
+for ((round = 1; round <= ROUNDS; round++)); do
+  echo "== round $round of $ROUNDS: hyperfine -N --warmup $WARMUP --runs $RUNS (every command)" >&2
+  hyperfine -N --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/launch.$round.json" \
+    -p "$NOP" -p "$NOP" -p "$REWIND" -p "$NOP" -p "$NOP" \
+    -n policyrun "$CMD_POLICYRUN" \
+    -n policyrun-ro "$CMD_POLICYRUN_RO" \
+    -n bwrap "$CMD_BWRAP" \
+    -n crun "$CMD_CRUN" \
+    -n runc "$CMD_RUNC" \
+    "${BASE_ARGS[@]}" \
+    3<"$TMP/docker-default.bpf"
+done
+# The rounds pooled: every command's times together, and their statistics in hyperfine's names.
+jq -s '{results: ([.[].results[]] | group_by(.command) | map({command: .[0].command,
+    times: [.[].times[]]} | (.times | length) as $n | (.times | add / $n) as $m
+    | .mean = $m | .min = (.times | min) | .max = (.times | max)
+    | .stddev = (if $n > 1 then ([.times[] | (. - $m) * (. - $m)] | add / ($n - 1) | sqrt)
+                 else 0 end)
+    | .median = (.times | sort | if $n % 2 == 1 then .[($n - 1) / 2]
+                 else (.[$n / 2 - 1] + .[$n / 2]) / 2 end)))}' \
+  "$TMP"/launch.[0-9]*.json >"$TMP/launch.json"
 [ -n "${KEEP_JSON:-}" ] && cp "$TMP/launch.json" "$KEEP_JSON"
 
 # --- peak RSS: max over 10 runs of GNU time's "Maximum resident set size" -------------------------
@@ -186,28 +160,48 @@ RSS_RUNC=$(peak_kib $CMD_RUNC)
 # --- table ------------------------------------------------------------------------------------------
 J=$TMP/launch.json
 stat() { jq -r --arg n "$1" --arg f "$2" '.results[] | select(.command == $n) | .[$f] * 1000' "$J"; }
-ratio() { jq -rn --argjson a "$(stat "$1" mean)" --argjson b "$(stat "$2" mean)" '$a / $b * 100 | round / 100'; }
+ratio() {
+  local r
+  r=$(jq -rn --argjson a "$(stat "$1" mean)" --argjson b "$(stat "$2" mean)" '$a / $b * 100 | round / 100')
+  if [ "$ROUNDS" -gt 1 ]; then
+    r+=" (rounds: $(jq -rs --arg a "$1" --arg b "$2" '[.[] | (.results[] | select(.command == $a)
+      | .mean) / (.results[] | select(.command == $b) | .mean)] | sort
+      | if length % 2 == 1 then .[(length - 1) / 2] else (.[length / 2 - 1] + .[length / 2]) / 2
+        end | . * 100 | round / 100' "$TMP"/launch.[0-9]*.json))"
+  fi
+  echo "$r"
+}
 echo
 echo "launch benchmark: /bin/true, busybox-static rootfs, docker-default policy"
-echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  kernel: $(uname -r)  cpus: $(nproc)  runs: $RUNS"
+echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')  kernel: $(uname -r)  cpus: $(nproc)  runs: $RUNS x $ROUNDS rounds"
 printf '%-13s %9s %8s %8s %8s %8s %14s\n' runtime "mean ms" "stddev" "min" "median" "max" "peak RSS KiB"
-for n in policyrun policyrun-ro bwrap crun runc; do
+NAMES=(policyrun policyrun-ro bwrap crun runc)
+[ -n "${BASELINE:-}" ] && NAMES+=(baseline baseline-ro)
+for n in "${NAMES[@]}"; do
   rss_var=RSS_${n^^}
   rss_var=${rss_var//-/_}
-  printf '%-13s %9.2f %8.2f %8.2f %8.2f %8.2f %14s\n' "$n" "$(stat $n mean)" "$(stat $n stddev)" \
-    "$(stat $n min)" "$(stat $n median)" "$(stat $n max)" "${!rss_var}"
+  printf '%-13s %9.2f %8.2f %8.2f %8.2f %8.2f %14s\n' "$n" "$(stat "$n" mean)" \
+    "$(stat "$n" stddev)" "$(stat "$n" min)" "$(stat "$n" median)" "$(stat "$n" max)" \
+    "${!rss_var:--}"
 done
 echo
 # The targets (issue 3) are judged on the same work: every runtime gets the rootfs read-only and
 # makes no writable layer (runc and crun are handed a finished root, as containerd's snapshotter
 # hands them one under Docker). policyrun's Docker-like writable layer (an overlay whose upper and
-# work directories are created and removed on disk) is work the other three do not do here; its
-# ratios are shown apart (bench/README.md, "Which row the targets are judged on").
+# work directories the launch makes, on a tmpfs of the container's since Linux 6.6, before on
+# disk) is work the other three do not do here; its ratios are shown apart (bench/README.md,
+# "Which row the targets are judged on").
 echo "same work (read-only root, as bwrap, crun and runc run here):"
 echo "  policyrun-ro / bwrap = $(ratio policyrun-ro bwrap)   (target <= 1)"
 echo "  crun / policyrun-ro  = $(ratio crun policyrun-ro)   (target ~2)"
 echo "  runc / policyrun-ro  = $(ratio runc policyrun-ro)"
-echo "with docker-default's writable layer (overlay upper/work on disk, which no other row makes):"
+echo "with docker-default's writable layer (an overlay with its own upper/work, which no other row makes):"
 echo "  policyrun / bwrap    = $(ratio policyrun bwrap)"
 echo "  crun / policyrun     = $(ratio crun policyrun)"
 echo "  policyrun / policyrun-ro = $(ratio policyrun policyrun-ro)   (the writable layer's cost)"
+if [ -n "${BASELINE:-}" ]; then
+  echo "baseline ($BASELINE), same run:"
+  echo "  baseline-ro / bwrap  = $(ratio baseline-ro bwrap)"
+  echo "  baseline / bwrap     = $(ratio baseline bwrap)"
+  echo "  policyrun / baseline = $(ratio policyrun baseline)   policyrun-ro / baseline-ro = $(ratio policyrun-ro baseline-ro)"
+fi

@@ -1,7 +1,9 @@
 // The container's root: an overlayfs whose lower layers are the cached image layers (never
-// written) and whose upper/work directories live in a per-run state directory
-// <state_root>/run/<id>/ that the parent removes after the run; then pivot_root into it. A
-// read-only root of one layer is that layer itself, bound read-only (create_state).
+// written) and whose upper/work directories live on a tmpfs that the child mounts in its own mount
+// namespace (nothing on the host's disk; the kernel frees it with the namespace), or, where the
+// kernel cannot use that tmpfs (create_state), in a per-run state directory <state_root>/run/<id>/
+// that the parent removes after the run; then pivot_root into it. A read-only root of one layer is
+// that layer itself, bound read-only.
 #pragma once
 
 #include <sys/types.h>
@@ -16,9 +18,13 @@
 namespace policy::launch::rootfs {
 
 struct RunState {
-  std::string dir;  // <state_root>/run/<id>; empty for a direct root (nothing on the host)
+  std::string dir;  // <state_root>/run/<id> on the host's disk; empty: nothing on the host
   std::string upper, work, merged;
   bool direct = false;  // the single layer itself, bound read-only: no overlay, no state dir
+  // Where the child mounts the tmpfs holding upper/, work/ and the overlay's mount point root/
+  // (<state_root>/run, covered in the child's mount namespace only); empty: upper and work are
+  // the disk's, in `dir`.
+  std::string tmpfs;
 };
 
 // A path the launch mounts on (or enters) inside the root, and whether it must be a directory.
@@ -27,8 +33,11 @@ struct MountPoint {
   bool directory = true;
 };
 
-// Parent, before clone: validates the layers and creates the state directory (0700). In a new
-// user namespace the upper/work directories belong to the id that is root inside.
+// Parent, before clone: validates the layers and decides where the writable layer lives. On a
+// kernel whose tmpfs keeps user.* extended attributes (Linux 6.6; overlayfs needs them in a user
+// namespace) it is a tmpfs of the child's (RunState::tmpfs): nothing is created on the host. Else
+// the state directory (0700) is created on disk; in a new user namespace its upper/work
+// directories belong to the id that is root inside.
 //
 // `readonly` (the policy's `rootfs readonly`) with a single layer whose every mount point
 // already exists (no symlink on the way): the root is that layer bound read-only instead, with
@@ -42,8 +51,9 @@ RunState create_state(const std::string& state_root, const std::string& run_id,
 // a mount). Never throws.
 void remove_state(const RunState& s) noexcept;
 
-// Child, in its own mount namespace: mounts the overlay at s.merged (or, for a direct root, binds
-// the layer onto itself read-only, nosuid, nodev) and returns an O_PATH fd of the new root.
+// Child, in its own (private) mount namespace: mounts the tmpfs of s.tmpfs with upper/work in it
+// when the state is in memory, then the overlay at s.merged (or, for a direct root, binds the
+// layer onto itself read-only, nosuid, nodev) and returns an O_PATH fd of the new root.
 UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dirs, bool in_userns,
                     const ir::RootfsPlan& plan);
 
