@@ -325,15 +325,14 @@ bool Store::supervised(const std::string& id) const {
   return errno == EWOULDBLOCK;
 }
 
-std::string Store::save_policy(const std::string& id, const ir::Policy& p,
-                               const std::vector<sock_filter>& filter) {
+void Store::save_policy(const std::string& id, const ir::Policy& p,
+                        const std::vector<sock_filter>& filter) {
   check_id(id, "id");
   std::string bytes;
   driver::put_string(bytes, driver::encode_ir(p));
   driver::put_string(bytes, std::string_view(reinterpret_cast<const char*>(filter.data()),
                                              filter.size() * sizeof(sock_filter)));
   replace_file(dir(id), kPolicy, bytes);
-  return image::sha256_hex(bytes);
 }
 
 Store::StoredPolicy Store::load_policy(const std::string& id) const {
@@ -369,7 +368,7 @@ uint64_t starttime(pid_t pid) {
   if (paren == std::string::npos || paren + 2 >= stat->size()) return 0;
   // Fields after "(comm) " start with field 3 (state); starttime is field 22.
   const auto fields = runtime::split(std::string_view(*stat).substr(paren + 2), ' ');
-  if (fields.size() < 20) return 0;
+  if (fields.size() < 20 || fields[0] == "Z" || fields[0] == "X") return 0;  // exited
   try {
     return std::stoull(fields[19]);
   } catch (const std::exception&) {
