@@ -19,10 +19,6 @@ namespace {
 using policy::container::State;
 using policy::container::Status;
 
-bool is_running(const State& s) {
-  return s.status == Status::Running;
-}
-
 class LifeCommands : public LifeTest {
  protected:
   void SetUp() override {

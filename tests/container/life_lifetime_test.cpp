@@ -18,10 +18,6 @@ namespace {
 using policy::container::State;
 using policy::container::Status;
 
-bool is_running(const State& s) {
-  return s.status == Status::Running;
-}
-
 bool gone(pid_t pid) {
   for (int i = 0; i < 500; ++i) {
     const char st = proc_state(pid);
