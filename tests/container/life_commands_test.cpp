@@ -230,6 +230,15 @@ TEST_F(LifeCommands, RunDetachedRmRemovesTheContainerWhenItExits) {
   EXPECT_TRUE(leftovers(s).none()) << describe(leftovers(s));
 }
 
+TEST_F(LifeCommands, TheSupervisorForwardsSignalsToTheContainer) {
+  const std::string id = detach("trap 'echo term; exit 5' TERM; while :; do sleep 0.1; done");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the trap is set
+  const State s = state(id);
+  ASSERT_EQ(::kill(s.supervisor_pid, SIGTERM), 0);
+  EXPECT_EQ(pr("wait", {id}).out, "5\n");
+  EXPECT_EQ(pr("logs", {id}).out, "term\n");
+}
+
 TEST_F(LifeCommands, AnOomKillIsRecordedAndLogged) {
   // dd's 64 MiB buffer in a 16 MiB memory cgroup.
   const std::string pol = root_ + "-oom.pol";
