@@ -259,8 +259,14 @@ std::vector<State> Store::list() {
     StoreLock lock(root_, LOCK_EX);
     for (const auto& id : container_ids(root_)) {
       auto text = read_small(dir(id) + "/" + kState);
+      if (!text && errno == ENOENT) {
+        // create() writes state.json under this lock: a directory without one is what a
+        // policyrun killed inside create() left, and would hold the name for ever.
+        runtime::remove_tree(dir(id));
+        continue;
+      }
       auto s = text ? from_json(*text) : std::nullopt;
-      if (!s || s->id != id) continue;  // being created, or not ours
+      if (!s || s->id != id) continue;  // not a state this policyrun can read: left alone
       // A supervisor that is gone without recording the exit (SIGKILL, a crash): its container
       // died with it (PR_SET_PDEATHSIG), the reaper removes what the run left.
       const bool open =

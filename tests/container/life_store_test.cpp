@@ -284,6 +284,17 @@ TEST_F(StoreTest, AnAutoRemoveContainerWhoseSupervisorDiedGoes) {
   EXPECT_NE(::stat(store.dir(s.id).c_str(), &st), 0);
 }
 
+TEST_F(StoreTest, ADirectoryWithoutStateIsRemovedAndFreesItsName) {
+  Store store(root_);
+  store.list();  // creates containers/
+  ASSERT_EQ(::mkdir((root_ + "/containers/half").c_str(), 0700), 0);
+  EXPECT_TRUE(store.list().empty());
+  struct stat st;
+  EXPECT_NE(::stat((root_ + "/containers/half").c_str(), &st), 0);
+  State s = make("half");
+  EXPECT_NO_THROW(store.create(s));
+}
+
 TEST_F(StoreTest, ACreatedContainerWithoutSupervisorIsLeftAlone) {
   Store store(root_);
   State s = make("new111112222");
