@@ -349,6 +349,7 @@ int run(int argc, char** argv, bool short_form) {
   // 4. The container's record (a name in use is refused here) and the policy it runs under.
   policy::container::Store store(o.root);
   policy::container::State state = container_state(o, req.run_id, req);
+  store.list();  // containers whose supervisor died: recorded, their runs collected
   store.create(state);
   try {
     store.save_policy(state.id, compiled->policy, req.seccomp_filter);

@@ -60,6 +60,22 @@ TEST_F(LifeLifetime, ASupervisorKilledWhileRunningTakesItsContainerAlong) {
   expect_reconciled("victim", s);
 }
 
+TEST_F(LifeLifetime, TheNextRunReconcilesToo) {
+  ASSERT_EQ(pr("run", run_args({"-d", "--name", "victim"}, "sleep 60")).status, 0);
+  const State s = state("victim");
+  ASSERT_EQ(::kill(s.supervisor_pid, SIGKILL), 0);
+  EXPECT_TRUE(gone(s.pid));
+  ASSERT_FALSE(leftovers(s).none());
+  auto r = pr("run", run_args({"--rm"}, "true"));
+  EXPECT_EQ(r.status, 0) << r.err;
+  // As stored (Store::find would reconcile by itself).
+  auto after =
+      policy::container::from_json(launch_test::slurp(root_ + "/containers/victim/state.json"));
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->exit_note, "supervisor died");
+  EXPECT_TRUE(leftovers(s).none()) << describe(leftovers(s));
+}
+
 TEST_F(LifeLifetime, ASupervisorKilledBeforeTheCommandStartedLeavesNothing) {
   // The supervisor stops itself once the container's process exists in its cgroups.
   ::setenv("POLICYRUN_TEST_SUPERVISOR_STOP", "created", 1);
