@@ -48,11 +48,12 @@ struct State {
   std::string policy_sha256;  // of policy.bin: what `inspect` shows and `exec` checks
   Status status = Status::Created;
   bool detached = false, auto_remove = false;  // -d, --rm
-  pid_t pid = 0;               // host pid of the container's first process (0: not started)
-  uint64_t pid_starttime = 0;  // /proc/PID/stat field 22: tells a reused pid from ours
-  pid_t supervisor_pid = 0;
-  int exit_code = -1;     // -1 until it exited; 128+N for signal N
-  std::string exit_note;  // "supervisor died", "OOM killed", ... (empty: a plain exit)
+  pid_t pid = 0;                      // host pid of the container's first process (0: not started)
+  uint64_t pid_starttime = 0;         // /proc/PID/stat field 22: tells a reused pid from ours
+  pid_t supervisor_pid = 0;           // the policyrun that called launch() (foreground or -d)
+  uint64_t supervisor_starttime = 0;  // its starttime: a supervisor that is gone is told apart
+  int exit_code = -1;                 // -1 until it exited; 128+N for signal N
+  std::string exit_note;              // "supervisor died", "OOM killed", ... (empty: a plain exit)
   int64_t created_ns = 0, started_ns = 0, finished_ns = 0;  // CLOCK_REALTIME, nanoseconds
   std::vector<std::string> cgroup_dirs;  // the run's cgroup directories (host paths)
   std::string network;  // none | host | container:NAME | private (pasta) | "" (policy's own)
@@ -75,7 +76,11 @@ class Store {
   // first, as Docker says) or the id is malformed.
   void create(State& s);
   void save(const State& s);  // replaces state.json atomically
-  // Every container, ordered by creation time; reconciles each one whose supervisor died.
+  // Every container, ordered by creation time; reconciles each one whose supervisor died (its
+  // record is unlocked and its supervisor process is gone: exited, 137 unless recorded,
+  // "supervisor died"; removed when it was --rm), then lets the reaper remove the cgroups, mounts
+  // and run state of every dead run under <root>/run. Every command calls it (directly or
+  // through find()), so the next command cleans up after a SIGKILLed policyrun.
   std::vector<State> list();
   // By exact name, exact id, or a unique prefix of an id (Docker's rules). Throws policy::Error
   // naming what was looked for ("no such container: X", "X is ambiguous: a, b").
@@ -85,8 +90,10 @@ class Store {
   // Whether the container's supervisor is alive (holds <root>/run/<id>.lock).
   bool supervised(const std::string& id) const;
   // The compiled policy the container runs under (policy.bin: IR + filter).
-  void save_policy(const std::string& id, const ir::Policy& p,
-                   const std::vector<sock_filter>& filter);
+  // Returns the sha256 (64 hex digits) of the file written, for State::policy_sha256.
+  std::string save_policy(const std::string& id, const ir::Policy& p,
+                          const std::vector<sock_filter>& filter);
+  std::string policy_sha256(const std::string& id) const;  // of policy.bin as it is now
   struct StoredPolicy {
     ir::Policy policy;
     std::vector<sock_filter> filter;
