@@ -1,9 +1,105 @@
-// `policyrun stats`: placeholder until its implementation lands (issue 13).
+// `policyrun stats [--no-stream] [--json] [--root DIR] [NAME...]`: CPU %, memory, net and block
+// I/O and pids of running containers from their own cgroups, Docker's columns, redrawn every
+// second until SIGINT (docs/containers.md "stats").
+#include <boost/program_options.hpp>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <iostream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <thread>
+
 #include "compiler/common/error.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/container/inspect.hpp"
+#include "runtime/container/stats.hpp"
+#include "runtime/container/stats_top.hpp"
+#include "runtime/container/store.hpp"
+
+namespace po = boost::program_options;
 
 namespace policy::cli {
-int stats_command(int, char**) {
-  throw Error("policyrun stats: not implemented yet");
+namespace {
+
+using container::State;
+namespace st = container::stats;
+
+// The containers to show: the named ones (each must be running), else every running one.
+std::vector<State> targets(container::Store& store, const std::vector<std::string>& names) {
+  std::vector<State> out;
+  if (names.empty()) {
+    for (auto& s : store.list())
+      if (container::inspect::is_running(s)) out.push_back(std::move(s));
+    return out;
+  }
+  for (const auto& n : names) {
+    State s = store.find(n);
+    if (!container::inspect::is_running(s))
+      throw Error("stats: container " + n + " is not running (" + container::status_name(s.status) +
+                  ")");
+    out.push_back(std::move(s));
+  }
+  return out;
 }
+
+std::string short_id(const std::string& id) {
+  return id.substr(0, 12);
+}
+
+}  // namespace
+
+int stats_command(int argc, char** argv) {
+  std::string root = "/var/lib/policyrun";
+  std::vector<std::string> names;
+  po::options_description desc("Options");
+  desc.add_options()("help,h", "show this help")(
+      "no-stream", "print one sample and exit (else redraw every second until interrupted)")(
+      "json", "one JSON array of containers per sample (figures in bytes and Docker's texts)")(
+      "root", po::value(&root), "policyrun's state directory (default /var/lib/policyrun)")(
+      "name", po::value(&names), "containers (default: every running one)");
+  po::positional_options_description pos;
+  pos.add("name", -1);
+  po::variables_map vm;
+  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
+  po::notify(vm);
+  if (vm.count("help")) {
+    std::cout << "Usage: policyrun stats [OPTIONS] [NAME...]\n\n" << desc;
+    return 0;
+  }
+  const bool stream = !vm.count("no-stream"), json = vm.count("json") > 0;
+  const bool redraw = stream && !json && ::isatty(1);
+  container::Store store(root);
+  std::vector<State> shown = targets(store, names);
+  std::map<std::string, st::Sample> before;
+  for (const auto& s : shown) before[s.id] = st::sample(s.cgroup_dirs, s.pid);
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    nlohmann::json rows = nlohmann::json::array();
+    std::vector<std::vector<std::string>> table = {{"CONTAINER ID", "NAME", "CPU %",
+                                                    "MEM USAGE / LIMIT", "MEM %", "NET I/O",
+                                                    "BLOCK I/O", "PIDS"}};
+    for (const auto& s : shown) {
+      if (!container::inspect::is_running(s)) continue;  // it exited meanwhile
+      const st::Sample now = st::sample(s.cgroup_dirs, s.pid);
+      const st::Sample then = before.count(s.id) ? before[s.id] : now;
+      before[s.id] = now;
+      auto row = st::row_json(s.id, s.name, then, now);
+      table.push_back({short_id(s.id), s.name, row["CPUPerc"], row["MemUsage"], row["MemPerc"],
+                       row["NetIO"], row["BlockIO"], row["PIDs"]});
+      rows.push_back(std::move(row));
+    }
+    if (json)
+      std::cout << rows.dump() << std::endl;
+    else
+      std::cout << (redraw ? "\033[2J\033[H" : "") << st::table(table) << std::flush;
+    if (!stream) return 0;
+    if (names.empty())
+      shown = targets(store, names);  // containers that started or exited since
+    else if (rows.empty())
+      return 0;  // every named container has exited
+  }
+}
+
 }  // namespace policy::cli

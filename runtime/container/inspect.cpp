@@ -51,6 +51,10 @@ json caps_set(uint64_t mask) {
 
 }  // namespace
 
+bool is_running(const State& s) {
+  return s.status == Status::Running && open_init(s).valid();
+}
+
 json namespaces(pid_t pid) {
   json out = json::object();
   const std::string dir = "/proc/" + std::to_string(pid) + "/ns";

@@ -16,6 +16,10 @@
 
 namespace policy::container::inspect {
 
+// Whether the container is running: its state says so and its init is alive and is ours (pid and
+// starttime match), so that its /proc entry and cgroups may be read and changed.
+bool is_running(const State& s);
+
 // Every /proc/PID/ns/* of `pid`: {"net": {"inode": N, "host": bool}, ...}, where "host" says
 // that policyrun's own namespace of that kind is the same (shared with the host).
 nlohmann::json namespaces(pid_t pid);
