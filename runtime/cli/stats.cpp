@@ -1,8 +1,6 @@
 // `policyrun stats [--no-stream] [--json] [--root DIR] [NAME...]`: CPU %, memory, net and block
 // I/O and pids of running containers from their own cgroups, Docker's columns, redrawn every
 // second until SIGINT (docs/containers.md "stats").
-#include <boost/program_options.hpp>
-
 #include <unistd.h>
 
 #include <chrono>
@@ -13,12 +11,11 @@
 
 #include "compiler/common/error.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/container/command_line.hpp"
 #include "runtime/container/inspect.hpp"
 #include "runtime/container/stats.hpp"
 #include "runtime/container/stats_top.hpp"
 #include "runtime/container/store.hpp"
-
-namespace po = boost::program_options;
 
 namespace policy::cli {
 namespace {
@@ -51,26 +48,19 @@ std::string short_id(const std::string& id) {
 }  // namespace
 
 int stats_command(int argc, char** argv) {
-  std::string root = "/var/lib/policyrun";
-  std::vector<std::string> names;
-  po::options_description desc("Options");
-  desc.add_options()("help,h", "show this help")(
-      "no-stream", "print one sample and exit (else redraw every second until interrupted)")(
-      "json", "one JSON array of containers per sample (figures in bytes and Docker's texts)")(
-      "root", po::value(&root), "policyrun's state directory (default /var/lib/policyrun)")(
-      "name", po::value(&names), "containers (default: every running one)");
-  po::positional_options_description pos;
-  pos.add("name", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help")) {
-    std::cout << "Usage: policyrun stats [OPTIONS] [NAME...]\n\n" << desc;
-    return 0;
-  }
+  boost::program_options::options_description options("Options");
+  options.add_options()("no-stream",
+                        "print one sample and exit (else redraw every second until interrupted)")(
+      "json", "one JSON array of containers per sample (figures in bytes and Docker's texts)");
+  container::CommandLine cl;
+  if (auto done = container::parse_command_line(
+          argc, argv, "Usage: policyrun stats [OPTIONS] [NAME...]", options, 0, cl))
+    return *done;
+  const auto& vm = cl.vm;
+  const auto& names = cl.names;
   const bool stream = !vm.count("no-stream"), json = vm.count("json") > 0;
   const bool redraw = stream && !json && ::isatty(1);
-  container::Store store(root);
+  container::Store store(cl.root);
   std::vector<State> shown = targets(store, names);
   std::map<std::string, st::Sample> before;
   for (const auto& s : shown) before[s.id] = st::sample(s.cgroup_dirs, s.pid);

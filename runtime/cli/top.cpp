@@ -1,41 +1,32 @@
 // `policyrun top NAME [--json] [--root DIR]`: a running container's processes as host pids, with
 // their parent, user, CPU time and command line, like `docker top` (docs/containers.md "top").
-#include <boost/program_options.hpp>
-
 #include <iostream>
 #include <nlohmann/json.hpp>
 
 #include "compiler/common/error.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/container/command_line.hpp"
 #include "runtime/container/inspect.hpp"
 #include "runtime/container/stats_top.hpp"
 #include "runtime/container/store.hpp"
 
-namespace po = boost::program_options;
-
 namespace policy::cli {
 
 int top_command(int argc, char** argv) {
-  std::string root = "/var/lib/policyrun", name;
-  po::options_description desc("Options");
-  desc.add_options()("help,h", "show this help")("json", "a JSON array of processes")(
-      "root", po::value(&root), "policyrun's state directory (default /var/lib/policyrun)")(
-      "name", po::value(&name), "the container");
-  po::positional_options_description pos;
-  pos.add("name", 1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help") || name.empty()) {
-    std::cout << "Usage: policyrun top [OPTIONS] NAME\n\n" << desc;
-    return name.empty() && !vm.count("help") ? 1 : 0;
-  }
-  const container::State s = container::Store(root).find(name);
+  boost::program_options::options_description options("Options");
+  options.add_options()("json", "a JSON array of processes");
+  container::CommandLine cl;
+  if (auto done = container::parse_command_line(argc, argv, "Usage: policyrun top [OPTIONS] NAME",
+                                                options, 1, cl))
+    return *done;
+  if (cl.names.size() > 1) throw Error("top: name one container (ps options are not taken)");
+  const std::string& name = cl.names[0];
+  const container::State s = container::Store(cl.root).find(name);
   if (!container::inspect::is_running(s))
     throw Error("top: container " + name + " is not running (" + container::status_name(s.status) +
                 ")");
   const auto procs = container::stats::processes(s);
-  if (vm.count("json")) {
+  if (cl.vm.count("json")) {
     nlohmann::json out = nlohmann::json::array();
     for (const auto& p : procs)
       out.push_back({{"pid", p.pid},

@@ -1,45 +1,36 @@
 // `policyrun update [--memory B] [--memory-swap B] [--cpus F] [--cpu-shares N] [--pids-limit N]
 // [--root DIR] NAME...`: changes running containers' limits in their own cgroups, as `docker
 // update` does, and prints each value the kernel kept (docs/containers.md "update").
-#include <boost/program_options.hpp>
-
 #include <iostream>
 
 #include "compiler/common/error.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/container/command_line.hpp"
 #include "runtime/container/inspect.hpp"
 #include "runtime/container/store.hpp"
 #include "runtime/container/update.hpp"
 
-namespace po = boost::program_options;
-
 namespace policy::cli {
 
 int update_command(int argc, char** argv) {
-  std::string root = "/var/lib/policyrun", memory, memory_swap;
-  std::vector<std::string> names;
+  namespace po = boost::program_options;
+  std::string memory, memory_swap;
   double cpus = 0;
   uint64_t shares = 0;
   int64_t pids = 0;
-  po::options_description desc("Options");
-  desc.add_options()("help,h", "show this help")(
-      "memory,m", po::value(&memory),
-      "memory limit: bytes or 64m, 1g (binary units), -1 unlimited")(
+  po::options_description options("Options");
+  options.add_options()("memory,m", po::value(&memory),
+                        "memory limit: bytes or 64m, 1g (binary units), -1 unlimited")(
       "memory-swap", po::value(&memory_swap), "memory plus swap, same units; -1 unlimited")(
       "cpus", po::value(&cpus), "CPUs the container may use (a quota over 100 ms); 0: no limit")(
       "cpu-shares", po::value(&shares), "relative CPU weight (v1 cpu.shares; v2 cpu.weight)")(
-      "pids-limit", po::value(&pids), "most processes and threads at once; 0 or -1: unlimited")(
-      "root", po::value(&root), "policyrun's state directory (default /var/lib/policyrun)")(
-      "name", po::value(&names), "containers");
-  po::positional_options_description pos;
-  pos.add("name", -1);
-  po::variables_map vm;
-  po::store(po::command_line_parser(argc, argv).options(desc).positional(pos).run(), vm);
-  po::notify(vm);
-  if (vm.count("help") || names.empty()) {
-    std::cout << "Usage: policyrun update [OPTIONS] NAME...\n\n" << desc;
-    return names.empty() && !vm.count("help") ? 1 : 0;
-  }
+      "pids-limit", po::value(&pids), "most processes and threads at once; 0 or -1: unlimited");
+  container::CommandLine cl;
+  if (auto done = container::parse_command_line(
+          argc, argv, "Usage: policyrun update [OPTIONS] NAME...", options, 1, cl))
+    return *done;
+  const auto& vm = cl.vm;
+  const auto& names = cl.names;
   container::update::Limits limits;
   if (vm.count("memory")) limits.memory = container::update::parse_bytes(memory, "--memory");
   if (vm.count("memory-swap"))
@@ -51,7 +42,7 @@ int update_command(int argc, char** argv) {
     throw Error(
         "update: say what to change (--memory, --memory-swap, --cpus, --cpu-shares, "
         "--pids-limit)");
-  container::Store store(root);
+  container::Store store(cl.root);
   std::vector<container::State> found;  // every name resolved first: a typo changes nothing
   for (const auto& n : names) {
     found.push_back(store.find(n));
