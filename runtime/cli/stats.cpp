@@ -56,12 +56,10 @@ int stats_command(int argc, char** argv) {
   if (auto done = container::parse_command_line(
           argc, argv, "Usage: policyrun stats [OPTIONS] [NAME...]", options, 0, cl))
     return *done;
-  const auto& vm = cl.vm;
-  const auto& names = cl.names;
-  const bool stream = !vm.count("no-stream"), json = vm.count("json") > 0;
+  const bool stream = !cl.vm.count("no-stream"), json = cl.vm.count("json") > 0;
   const bool redraw = stream && !json && ::isatty(1);
   container::Store store(cl.root);
-  std::vector<State> shown = targets(store, names);
+  std::vector<State> shown = targets(store, cl.names);
   std::map<std::string, st::Sample> before;
   for (const auto& s : shown) before[s.id] = st::sample(s.cgroup_dirs, s.pid);
   for (;;) {
@@ -85,8 +83,8 @@ int stats_command(int argc, char** argv) {
     else
       std::cout << (redraw ? "\033[2J\033[H" : "") << st::table(table) << std::flush;
     if (!stream) return 0;
-    if (names.empty())
-      shown = targets(store, names);  // containers that started or exited since
+    if (cl.names.empty())
+      shown = targets(store, cl.names);  // containers that started or exited since
     else if (rows.empty())
       return 0;  // every named container has exited
   }

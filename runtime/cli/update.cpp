@@ -29,22 +29,20 @@ int update_command(int argc, char** argv) {
   if (auto done = container::parse_command_line(
           argc, argv, "Usage: policyrun update [OPTIONS] NAME...", options, 1, cl))
     return *done;
-  const auto& vm = cl.vm;
-  const auto& names = cl.names;
   container::update::Limits limits;
-  if (vm.count("memory")) limits.memory = container::update::parse_bytes(memory, "--memory");
-  if (vm.count("memory-swap"))
+  if (cl.vm.count("memory")) limits.memory = container::update::parse_bytes(memory, "--memory");
+  if (cl.vm.count("memory-swap"))
     limits.memory_swap = container::update::parse_bytes(memory_swap, "--memory-swap");
-  if (vm.count("cpus")) limits.cpus = cpus;
-  if (vm.count("cpu-shares")) limits.cpu_shares = shares;
-  if (vm.count("pids-limit")) limits.pids = pids;
+  if (cl.vm.count("cpus")) limits.cpus = cpus;
+  if (cl.vm.count("cpu-shares")) limits.cpu_shares = shares;
+  if (cl.vm.count("pids-limit")) limits.pids = pids;
   if (limits.empty())
     throw Error(
         "update: say what to change (--memory, --memory-swap, --cpus, --cpu-shares, "
         "--pids-limit)");
   container::Store store(cl.root);
   std::vector<container::State> found;  // every name resolved first: a typo changes nothing
-  for (const auto& n : names) {
+  for (const auto& n : cl.names) {
     found.push_back(store.find(n));
     if (!container::inspect::is_running(found.back()))
       throw Error("update: container " + n + " is not running (" +
