@@ -1,6 +1,7 @@
 // `policyrun stats [--no-stream] [--json] [--root DIR] [NAME...]`: CPU %, memory, net and block
 // I/O and pids of running containers from their own cgroups, Docker's columns, redrawn every
 // second until SIGINT (docs/containers.md "stats").
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -41,6 +42,11 @@ std::vector<State> targets(container::Store& store, const std::vector<std::strin
   return out;
 }
 
+volatile sig_atomic_t interrupted = 0;
+void on_interrupt(int) {
+  interrupted = 1;
+}
+
 std::string short_id(const std::string& id) {
   return id.substr(0, 12);
 }
@@ -62,8 +68,17 @@ int stats_command(int argc, char** argv) {
   std::vector<State> shown = targets(store, cl.names);
   std::map<std::string, st::Sample> before;
   for (const auto& s : shown) before[s.id] = st::sample(s.cgroup_dirs, s.pid);
+  if (stream) {
+    // SIGINT (^C) and SIGTERM end the stream after the last complete table: exit status 0.
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    ::sigaction(SIGINT, &sa, nullptr);
+    ::sigaction(SIGTERM, &sa, nullptr);
+  }
   for (;;) {
-    std::this_thread::sleep_for(std::chrono::seconds(1));
+    for (int tenth = 0; tenth < 10 && !interrupted; ++tenth)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (interrupted) return 0;
     nlohmann::json rows = nlohmann::json::array();
     std::vector<std::vector<std::string>> table = {{"CONTAINER ID", "NAME", "CPU %",
                                                     "MEM USAGE / LIMIT", "MEM %", "NET I/O",

@@ -1,10 +1,12 @@
 // policyrun stats, update, top and inspect on real containers (tests/container/stats_fixture.hpp),
 // each with a --root of its own; the library parts (units, Docker's arithmetic) first.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 #include "container/stats_fixture.hpp"
 #include "launch/launch_fixture.hpp"
@@ -158,6 +160,27 @@ TEST(StatsCli, BlockWritesAreTheContainersOwn) {
   const json rows = json::parse(r.out);
   ASSERT_EQ(rows.size(), 1u) << r.out;
   EXPECT_GE(rows[0]["block"]["write"].get<uint64_t>(), 8ull << 20) << r.out;
+}
+
+TEST(StatsCli, StreamsEverySecondUntilInterrupted) {
+  SKIP_UNLESS(needs::root(), policyrun_missing());
+  RunningContainer c(launch_test::docker_like_policy(), "sleep 1000", unique("stream"));
+  const std::string out = c.root() + "/stream.out";
+  const std::string cmd = "timeout --preserve-status -s INT 3.5 " +
+                          launch_test::shell_quote(launch_test::policyrun_binary()) +
+                          " stats --json --root " + launch_test::shell_quote(c.root()) + " " +
+                          c.name() + " >" + out + " 2>&1 </dev/null";
+  const int rc = std::system(cmd.c_str());
+  EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 0) << rc << launch_test::slurp(out);
+  std::istringstream lines(launch_test::slurp(out));
+  int samples = 0;
+  for (std::string line; std::getline(lines, line); ++samples) {
+    const json rows = json::parse(line);
+    ASSERT_EQ(rows.size(), 1u) << line;
+    EXPECT_EQ(rows[0]["name"], c.name());
+  }
+  EXPECT_GE(samples, 2);
+  EXPECT_LE(samples, 4);
 }
 
 TEST(StatsCli, UnknownContainerIsAnError) {
