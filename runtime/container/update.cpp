@@ -63,14 +63,16 @@ class Journal {
       if (files::exists(d + "/" + file)) return d + "/" + file;
     return "";
   }
+  // `looked_for` names every file that would do (v1's and v2's), for the message.
   std::string need(const std::string& file, const std::string& option,
-                   const std::string& controller) const {
+                   const std::string& controller, const std::string& looked_for = {}) const {
     std::string path = find(file);
     if (path.empty()) {
       std::string where;
       for (const auto& d : dirs_) where += (where.empty() ? "" : ", ") + d;
       throw Error("update: " + option + " needs the " + controller +
-                  " controller, but none of the container's cgroups has " + file + " (" +
+                  " controller, but none of the container's cgroups has " +
+                  (looked_for.empty() ? file : looked_for) + " (" +
                   (where.empty() ? "it has no cgroup" : where) +
                   "); the host does not provide that controller to this container");
     }
@@ -199,7 +201,10 @@ std::vector<Applied> apply(const std::vector<std::string>& dirs, const Limits& l
     if (!v1.empty())
       memory_v1(j, v1, l);
     else
-      memory_v2(j, j.need("memory.max", l.memory ? "--memory" : "--memory-swap", "memory"), l);
+      memory_v2(j,
+                j.need("memory.max", l.memory ? "--memory" : "--memory-swap", "memory",
+                       "memory.limit_in_bytes or memory.max"),
+                l);
   }
   if (l.cpus) {
     if (*l.cpus < 0) throw Error("update: --cpus must be 0 (no limit) or more");
@@ -209,7 +214,7 @@ std::vector<Applied> apply(const std::vector<std::string>& dirs, const Limits& l
       j.write(v1.substr(0, v1.rfind('/')) + "/cpu.cfs_period_us", "100000");
       j.write(v1, quota > 0 ? std::to_string(quota) : "-1");
     } else {
-      j.write(j.need("cpu.max", "--cpus", "cpu"),
+      j.write(j.need("cpu.max", "--cpus", "cpu", "cpu.cfs_quota_us or cpu.max"),
               (quota > 0 ? std::to_string(quota) : "max") + " 100000");
     }
   }
@@ -218,7 +223,7 @@ std::vector<Applied> apply(const std::vector<std::string>& dirs, const Limits& l
     if (!v1.empty())
       j.write(v1, std::to_string(*l.cpu_shares));
     else
-      j.write(j.need("cpu.weight", "--cpu-shares", "cpu"),
+      j.write(j.need("cpu.weight", "--cpu-shares", "cpu", "cpu.shares or cpu.weight"),
               std::to_string(launch::cgroup::shares_to_weight(*l.cpu_shares)));
   }
   if (l.pids) {

@@ -183,6 +183,26 @@ TEST(StatsCli, StreamsEverySecondUntilInterrupted) {
   EXPECT_LE(samples, 4);
 }
 
+TEST(StatsCli, HostNetworkIsNotCountedAndV2CpuTimeIsRead) {
+  SKIP_UNLESS(needs::root(), policyrun_missing());
+  // No network namespace: the traffic of /proc/PID/net/dev is the host's, not the container's.
+  RunningContainer c(stats_test::host_sys_policy(), "while :; do :; done", unique("hostnet"));
+  usleep(300000);
+  const st::Sample s = st::sample(c.state().cgroup_dirs, c.state().pid);
+  EXPECT_TRUE(s.has_net);
+  EXPECT_TRUE(s.net_shared);
+  EXPECT_EQ(s.net_rx + s.net_tx, 0u);
+  // The unified hierarchy's directory alone (a v2 host's only one): cpu.stat usage_usec.
+  const std::string v2 = cg::detect().v2_mount;
+  std::vector<std::string> unified;
+  for (const auto& d : c.state().cgroup_dirs)
+    if (!v2.empty() && d.rfind(v2 + "/", 0) == 0) unified.push_back(d);
+  if (unified.empty()) GTEST_SKIP() << "no cgroup2 directory for the run on this host";
+  const st::Sample u = st::sample(unified, c.state().pid);
+  EXPECT_TRUE(u.has_cpu);
+  EXPECT_GT(u.cpu_ns, 100000000u);  // a busy loop for 0.3 s: more than 0.1 s of CPU
+}
+
 TEST(StatsCli, UnknownContainerIsAnError) {
   SKIP_UNLESS(needs::root(), policyrun_missing());
   RunningContainer c(launch_test::docker_like_policy(), "sleep 1000", unique("known"));
@@ -292,6 +312,29 @@ TEST(UpdateCli, ALaterFailureRestoresWhatWasWritten) {
   const std::string period = c.cgroup_file("cpu.cfs_period_us");
   if (!period.empty()) {
     EXPECT_EQ(trimmed(period), "100000");
+  }
+}
+
+TEST(UpdateCli, CpusAndSharesAreWrittenAsTheKernelSpellsThem) {
+  SKIP_UNLESS(needs::root(), policyrun_missing());
+  RunningContainer c(launch_test::docker_like_policy(), "sleep 1000", unique("cpu"));
+  auto r = stats_test::policyrun(c, {"update", "--cpus", "0.5", "--cpu-shares", "512", c.name()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  if (const std::string quota = c.cgroup_file("cpu.cfs_quota_us"); !quota.empty()) {
+    EXPECT_EQ(trimmed(quota), "50000");
+    EXPECT_EQ(trimmed(c.cgroup_file("cpu.cfs_period_us")), "100000");
+    EXPECT_EQ(trimmed(c.cgroup_file("cpu.shares")), "512");
+  } else {
+    EXPECT_EQ(trimmed(c.cgroup_file("cpu.max")), "50000 100000");
+    EXPECT_EQ(trimmed(c.cgroup_file("cpu.weight")), std::to_string(cg::shares_to_weight(512)));
+  }
+  // 0: no quota again.
+  r = stats_test::policyrun(c, {"update", "--cpus", "0", c.name()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  if (const std::string quota = c.cgroup_file("cpu.cfs_quota_us"); !quota.empty()) {
+    EXPECT_EQ(trimmed(quota), "-1");
+  } else {
+    EXPECT_EQ(trimmed(c.cgroup_file("cpu.max")), "max 100000");
   }
 }
 
