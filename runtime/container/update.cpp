@@ -81,12 +81,13 @@ class Journal {
   std::string read(const std::string& path) const {
     return trim(files::try_read(path).value_or(""));
   }
+  // `hint` explains an EBUSY (the kernel could not reclaim down to the limit).
   void write(const std::string& path, const std::string& value, const std::string& hint = {}) {
     const std::string old = read(path);
     if (!files::try_write(path, value)) {
       const int err = errno;
       throw Error("update: writing " + value + " to " + path + " failed: " + std::strerror(err) +
-                      (hint.empty() ? "" : "; " + hint) +
+                      (hint.empty() || err != EBUSY ? "" : "; " + hint) +
                       "; nothing was changed (the limits written before were restored)",
                   err);
     }
