@@ -1,5 +1,6 @@
-// cgroup v1: one directory per controller hierarchy (memory, cpu, pids, cpuset), each under the
-// caller's own cgroup of that hierarchy, so the run stays inside whatever accounts for its caller.
+// cgroup v1: one directory per controller hierarchy (memory, pids, cpu, cpuacct, blkio; cpuset and
+// devices for the policy's limits), each under the caller's own cgroup of that hierarchy, so the
+// run stays inside whatever accounts for its caller.
 #include <set>
 
 #include "compiler/common/error.hpp"
@@ -79,6 +80,10 @@ std::unique_ptr<RunCgroup> create_v1(const Layout& layout, const std::string& ru
     rc->pids_events_file = d + "/pids.events";
     if (lim.pids) files::write(d + "/pids.max", std::to_string(*lim.pids));
   }
+  // cpu, cpuacct and blkio too: the run's own CPU time and I/O (policyrun stats) and a cpu
+  // directory that `policyrun update` can limit later, whether the policy sets a limit or not.
+  for (const char* ctrl : {"cpu", "cpuacct", "blkio"})
+    if (layout.v1_mounts.count(ctrl)) dir_for(ctrl);
   if (want_cpu) {
     std::string d = dir_for("cpu");
     uint64_t shares = lim.cpu_shares   ? *lim.cpu_shares

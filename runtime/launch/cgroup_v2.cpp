@@ -57,10 +57,11 @@ std::unique_ptr<RunCgroup> create_v2(const Layout& layout, const std::string& ru
   std::string base = parent + "/policyrun";
   files::make_dir(base, 0755);
   rc->parents_.push_back(base);
-  // memory and pids also account runs without limits (OOM and fork-failure reports).
+  // memory and pids also account runs without limits (OOM and fork-failure reports); cpu and io
+  // give `policyrun stats` the run's I/O and `policyrun update` a cpu.max to write later.
   std::set<std::string> enable = needed;
   auto avail = words(base + "/cgroup.controllers");
-  for (const char* c : {"memory", "pids"})
+  for (const char* c : {"memory", "pids", "cpu", "io"})
     if (avail.count(c)) enable.insert(c);
   std::string control;
   for (const auto& c : enable) control += (control.empty() ? "+" : " +") + c;

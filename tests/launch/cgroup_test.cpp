@@ -146,6 +146,30 @@ TEST(CgroupLimits, V1LimitFilesHoldThePolicysValuesInsideTheRun) {
   EXPECT_TRUE(launch_test::host_mount_lines_mentioning(launch_test::scratch()).empty());
 }
 
+TEST(CgroupLimits, V1RunWithoutLimitsHasItsOwnAccountingGroups) {
+  SKIP_UNLESS(needs::root());
+  auto l = cg::detect();
+  if (l.mode != cg::Mode::Hybrid && l.mode != cg::Mode::V1) GTEST_SKIP() << "v1 host only";
+  // No resources at all: the run still gets a directory of its own in each accounting
+  // hierarchy, so that `policyrun stats` reads its own CPU time, memory and I/O.
+  const auto p = shared_net_policy();
+  auto req = launch_test::busybox_request(p, {"/bin/cat", "/proc/self/cgroup"});
+  req.run_id = "acct-" + policy::runtime::random_hex(6);
+  auto r = launch_test::run_request(req);
+  ASSERT_EQ(r.status, 0) << r.err;
+  int checked = 0;
+  for (const char* ctrl : {"memory", "pids", "cpu", "cpuacct", "blkio"}) {
+    if (!l.v1_mounts.count(ctrl)) continue;
+    const std::string path = cg::own_path(r.out, ctrl);
+    EXPECT_TRUE(path.ends_with("/policyrun/" + req.run_id)) << ctrl << ": " << path << "\n"
+                                                            << r.out;
+    ++checked;
+  }
+  EXPECT_GT(checked, 0) << r.out;
+  for (const auto& d : launch_test::policyrun_cgroup_dirs())
+    EXPECT_EQ(d.find(req.run_id), std::string::npos) << d << " left behind";
+}
+
 TEST(CgroupLimits, ForkBombIsStoppedByThePidsLimitAndReported) {
   SKIP_UNLESS(needs::root(), v1_controllers_missing());
   auto p = launch_test::docker_like_policy();
