@@ -258,3 +258,74 @@ TEST(Exec, AWorkingDirectoryOutsideTheRootIsRefused) {
   }
   ::close(17);
 }
+
+namespace {
+
+// Host pids of the processes whose binary is `exe` and whose pid namespace is that of `pid`.
+std::vector<pid_t> processes_running(const std::string& exe, pid_t pid) {
+  std::vector<pid_t> out;
+  const std::string ns = link_of("/proc/" + std::to_string(pid) + "/ns/pid");
+  for (const auto& e : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = e.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    if (link_of(e.path().string() + "/exe") == exe && link_of(e.path().string() + "/ns/pid") == ns)
+      out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+// The pid `host_pid` has in its own pid namespace (the last NSpid field).
+std::string pid_inside(pid_t host_pid) {
+  std::istringstream in(read_file("/proc/" + std::to_string(host_pid) + "/status"));
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("NSpid:", 0) == 0) return line.substr(line.find_last_of(" \t") + 1);
+  return "";
+}
+
+}  // namespace
+
+// CVE-2019-5736: while `policyrun exec` sets up the command it is the runtime's binary, inside
+// the container's pid namespace. It is non-dumpable from birth, so root of a container with a
+// user namespace and every capability in it cannot open its /proc/PID/exe (which it could
+// otherwise overwrite once the runtime exits) nor read its memory. strace holds the exec'ing
+// child in its setsid (right after it joined the namespaces) for 3 s while a second exec plays the
+// attacker.
+TEST(Exec, TheJoiningProcessIsNotDumpable) {
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()), needs::program("/usr/bin/strace"));
+  Container c("exec-dumpable", R"(policy box {
+  syscalls default allow {}
+  capabilities keep all
+  namespaces { user, mount, pid, ipc, uts, net, cgroup, uidmap 0 200000 65536, gidmap 0 200000 65536 }
+}
+)");
+  const std::string exe = std::filesystem::canonical(policyrun_binary()).string();
+  const std::string log = c.root() + "/strace.out";
+  pid_t tracer = ::fork();
+  ASSERT_GE(tracer, 0);
+  if (tracer == 0) {
+    const int out = ::open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    ::dup2(out, 1);
+    ::dup2(out, 2);
+    ::execl("/usr/bin/strace", "strace", "-f", "-qq", "-o", "/dev/null", "-e", "trace=setsid", "-e",
+            "inject=setsid:delay_enter=3000000", exe.c_str(), "exec", "--root", c.root().c_str(),
+            c.name().c_str(), "true", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  std::vector<pid_t> joining;
+  for (int i = 0; i < 300 && joining.empty(); ++i) {
+    joining = processes_running(exe, c.pid());
+    if (joining.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_EQ(joining.size(), 1u) << read_file(log);
+  const std::string victim = pid_inside(joining[0]);
+  ASSERT_FALSE(victim.empty());
+  auto r = c.exec({c.name(), "sh", "-c",
+                   "readlink /proc/" + victim + "/exe && echo exe-readable; head -c1 /proc/" +
+                       victim + "/environ >/dev/null && echo environ-readable; ls /proc/" + victim +
+                       "/ >/dev/null && echo visible"});
+  int status = 0;
+  ::waitpid(tracer, &status, 0);
+  EXPECT_EQ(r.out, "visible\n") << r.err;
+  EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(log);
+}
