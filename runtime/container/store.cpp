@@ -271,7 +271,7 @@ std::vector<State> Store::list() {
       // died with it (PR_SET_PDEATHSIG), the reaper removes what the run left.
       const bool open =
           s->status == Status::Running || (s->status == Status::Created && s->supervisor_pid != 0);
-      if (open && !supervised(id) && !same_process(s->supervisor_pid, s->supervisor_starttime)) {
+      if (open && !supervised(id) && !supervisor_alive(*s)) {
         if (s->auto_remove) {
           runtime::remove_tree(dir(id));
           continue;
@@ -325,15 +325,14 @@ bool Store::supervised(const std::string& id) const {
   return errno == EWOULDBLOCK;
 }
 
-std::string Store::save_policy(const std::string& id, const ir::Policy& p,
-                               const std::vector<sock_filter>& filter) {
+void Store::save_policy(const std::string& id, const ir::Policy& p,
+                        const std::vector<sock_filter>& filter) {
   check_id(id, "id");
   std::string bytes;
   driver::put_string(bytes, driver::encode_ir(p));
   driver::put_string(bytes, std::string_view(reinterpret_cast<const char*>(filter.data()),
                                              filter.size() * sizeof(sock_filter)));
   replace_file(dir(id), kPolicy, bytes);
-  return image::sha256_hex(bytes);
 }
 
 Store::StoredPolicy Store::load_policy(const std::string& id) const {
@@ -369,12 +368,16 @@ uint64_t starttime(pid_t pid) {
   if (paren == std::string::npos || paren + 2 >= stat->size()) return 0;
   // Fields after "(comm) " start with field 3 (state); starttime is field 22.
   const auto fields = runtime::split(std::string_view(*stat).substr(paren + 2), ' ');
-  if (fields.size() < 20) return 0;
+  if (fields.size() < 20 || fields[0] == "Z" || fields[0] == "X") return 0;  // exited
   try {
     return std::stoull(fields[19]);
   } catch (const std::exception&) {
     return 0;
   }
+}
+
+bool supervisor_alive(const State& s) {
+  return same_process(s.supervisor_pid, s.supervisor_starttime);
 }
 
 runtime::UniqueFd open_init(const State& s) {

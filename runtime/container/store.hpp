@@ -90,10 +90,11 @@ class Store {
   // Whether the container's supervisor is alive (holds <root>/run/<id>.lock).
   bool supervised(const std::string& id) const;
   // The compiled policy the container runs under (policy.bin: IR + filter).
-  // Returns the sha256 (64 hex digits) of the file written, for State::policy_sha256.
-  std::string save_policy(const std::string& id, const ir::Policy& p,
-                          const std::vector<sock_filter>& filter);
-  std::string policy_sha256(const std::string& id) const;  // of policy.bin as it is now
+  void save_policy(const std::string& id, const ir::Policy& p,
+                   const std::vector<sock_filter>& filter);
+  // The sha256 (64 hex digits) of policy.bin as it is now, for State::policy_sha256. Apart from
+  // save_policy: hashing loads libcrypto, which a foreground launch does without.
+  std::string policy_sha256(const std::string& id) const;
   struct StoredPolicy {
     ir::Policy policy;
     std::vector<sock_filter> filter;
@@ -104,8 +105,11 @@ class Store {
   std::string root_;
 };
 
-// The host pid's /proc/PID/stat starttime (0 when the process does not exist).
+// The host pid's /proc/PID/stat starttime (0 when the process does not exist or has exited: a
+// zombie nobody reaped yet is not alive).
 uint64_t starttime(pid_t pid);
+// Whether the policyrun that supervises `s` (State::supervisor_pid) is still that process.
+bool supervisor_alive(const State& s);
 // A pidfd of the container's first process, checked to be that process (pid + starttime); an
 // invalid fd when it has exited.
 runtime::UniqueFd open_init(const State& s);
