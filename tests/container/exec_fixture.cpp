@@ -36,7 +36,8 @@ class StoreRecorder : public policy::launch::RunObserver {
     state_.supervisor_starttime = policy::container::starttime(::getpid());
     state_.cgroup_dirs = run.cgroup_dirs;
     store_.create(state_);
-    state_.policy_sha256 = store_.save_policy(state_.id, policy_, filter_);
+    store_.save_policy(state_.id, policy_, filter_);
+    state_.policy_sha256 = store_.policy_sha256(state_.id);
     store_.save(state_);
   }
 
