@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -166,6 +167,27 @@ void exec_or_report(const std::vector<std::string>& argv, const std::vector<std:
                  "exec " + argv[0] + ": " + std::strerror(e) +
                      (code == kExitNotFound ? " (not found in the container image's PATH)" : ""));
   ::_exit(code);
+}
+
+void Channels::open(bool tty, bool notify) {
+  int error_pipe[2], tty_pair[2] = {-1, -1}, handoff_pair[2] = {-1, -1};
+  if (::pipe2(error_pipe, O_CLOEXEC) != 0) throw sys_error("pipe2");
+  error_read.reset(error_pipe[0]);
+  error_write.reset(error_pipe[1]);
+  if (tty && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_pair) != 0)
+    throw sys_error("socketpair for the tty");
+  tty_parent.reset(tty_pair[0]);
+  tty_child.reset(tty_pair[1]);
+  if (notify && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, handoff_pair) != 0)
+    throw sys_error("socketpair for the seccomp listener's hand-over");
+  handoff_parent.reset(handoff_pair[0]);
+  handoff_child.reset(handoff_pair[1]);
+}
+
+void Channels::close_child_ends() {
+  error_write.reset();
+  tty_child.reset();
+  handoff_child.reset();
 }
 
 void require_single_thread(const char* who) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "runtime/launch/fds.hpp"
 #include "runtime/launch/notify.hpp"
 
 namespace policy::launch::confine {
@@ -61,6 +62,15 @@ void flush(std::ostringstream& log, int fd);
 // A clone behaves like fork() without glibc's fork handlers, so a lock another thread held at
 // that moment would stay locked in the child: refuses (LaunchError, 125) with more threads.
 void require_single_thread(const char* who);
+
+// The parent-child channels of a launch and of an exec: the CLOEXEC error pipe (the child's
+// failure report; EOF = its execve succeeded), the tty socket pair (-t: the pty master comes
+// back), the seccomp listener's hand-over pair (a supervised filter).
+struct Channels {
+  UniqueFd error_read, error_write, tty_parent, tty_child, handoff_parent, handoff_child;
+  void open(bool tty, bool notify);
+  void close_child_ends();  // the parent's, once the child has them
+};
 
 // Blocks `block` for the life of this object (the forwarded signals, read through a signalfd).
 struct SignalMask {

@@ -10,7 +10,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <sys/prctl.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -198,22 +197,11 @@ class Execer {
   }
 
   void open_channels() {
-    int error_pipe[2], tty_pair[2] = {-1, -1}, handoff_pair[2] = {-1, -1};
-    if (::pipe2(error_pipe, O_CLOEXEC) != 0) throw sys_error("pipe2");
-    err_r_.reset(error_pipe[0]);
-    err_w_.reset(error_pipe[1]);
-    if (r_.tty && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_pair) != 0)
-      throw sys_error("socketpair for the tty");
-    tty_parent_.reset(tty_pair[0]);
-    tty_child_.reset(tty_pair[1]);
-    if (r_.notify && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, handoff_pair) != 0)
-      throw sys_error("socketpair for the seccomp listener's hand-over");
-    handoff_parent_.reset(handoff_pair[0]);
-    handoff_child_.reset(handoff_pair[1]);
-    s_.error_write = err_w_.get();
-    s_.error_read = err_r_.get();
-    s_.tty_sock = tty_child_.get();
-    s_.handoff = handoff_child_.get();
+    ch_.open(r_.tty, r_.notify != nullptr);
+    s_.error_write = ch_.error_write.get();
+    s_.error_read = ch_.error_read.get();
+    s_.tty_sock = ch_.tty_child.get();
+    s_.handoff = ch_.handoff_child.get();
     fds::mark_cloexec_from(3);
     forward_ = supervise::forwarded_set();
     sigset_t block = forward_;
@@ -253,19 +241,17 @@ class Execer {
     }
     if (child_.pid == 0) child_main(s_);
     restore();  // a failure here leaves the child to the destructor, which kills it
-    err_w_.reset();
-    tty_child_.reset();
-    handoff_child_.reset();
+    ch_.close_child_ends();
     procs_.clear();
     root_.reset();
   }
 
   // Until the command's execve: the pty master, the seccomp listener, the child's report.
   void await_exec() {
-    if (r_.tty) master_ = tty::receive_master(tty_parent_.get());
+    if (r_.tty) master_ = tty::receive_master(ch_.tty_parent.get());
     if (r_.notify) {
       try {
-        listener_ = notify::take_listener(child_.pidfd.get(), handoff_parent_.get());
+        listener_ = notify::take_listener(child_.pidfd.get(), ch_.handoff_parent.get());
       } catch (...) {
         abort_child();
         throw;
@@ -273,7 +259,7 @@ class Execer {
     }
     confine::ReportHeader h{};
     std::string message;
-    if (confine::read_failure(err_r_.get(), h, message, listener_.get(), r_.notify)) {
+    if (confine::read_failure(ch_.error_read.get(), h, message, listener_.get(), r_.notify)) {
       abort_child();
       throw LaunchError(message, h.sys_errno, h.exit_code);
     }
@@ -308,8 +294,8 @@ class Execer {
   ExecSetup s_;
   bool join_pid_ = false;
   std::vector<UniqueFd> procs_;
-  UniqueFd root_, err_r_, err_w_, tty_parent_, tty_child_, handoff_parent_, handoff_child_, master_,
-      listener_;
+  UniqueFd root_, master_, listener_;
+  confine::Channels ch_;
   sigset_t forward_{};
   std::optional<confine::SignalMask> mask_;
   namespaces::Child child_;

@@ -291,28 +291,18 @@ class Launcher {
 
   // The pipes and socket pairs between parent and child, and the signal mask (steps 7-8).
   void open_channels() {
-    int sync_pipe[2], error_pipe[2], tty_pair[2] = {-1, -1}, handoff_pair[2] = {-1, -1};
+    int sync_pipe[2];
     if (::pipe2(sync_pipe, O_CLOEXEC) != 0) throw sys_error("pipe2");
     sync_r_.reset(sync_pipe[0]);
     sync_w_.reset(sync_pipe[1]);
-    if (::pipe2(error_pipe, O_CLOEXEC) != 0) throw sys_error("pipe2");
-    err_r_.reset(error_pipe[0]);
-    err_w_.reset(error_pipe[1]);
-    if (r_.tty && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_pair) != 0)
-      throw sys_error("socketpair for the tty");
-    tty_parent_.reset(tty_pair[0]);
-    tty_child_.reset(tty_pair[1]);
-    if (r_.notify && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, handoff_pair) != 0)
-      throw sys_error("socketpair for the seccomp listener's hand-over");
-    handoff_parent_.reset(handoff_pair[0]);
-    handoff_child_.reset(handoff_pair[1]);
+    ch_.open(r_.tty, r_.notify != nullptr);
     s_.sync_read = sync_r_.get();
-    s_.error_write = err_w_.get();
+    s_.error_write = ch_.error_write.get();
     s_.sync_write = sync_w_.get();
-    s_.error_read = err_r_.get();
+    s_.error_read = ch_.error_read.get();
     s_.record_fd = record_->fd();
-    s_.tty_sock = tty_child_.get();
-    s_.handoff = handoff_child_.get();
+    s_.tty_sock = ch_.tty_child.get();
+    s_.handoff = ch_.handoff_child.get();
     fds::mark_cloexec_from(3);
     sigset_t block = s_.forward;
     sigaddset(&block, SIGCHLD);
@@ -346,9 +336,7 @@ class Launcher {
     watch_->started(child_.pid);
     joins_.leave();
     sync_r_.reset();
-    err_w_.reset();
-    tty_child_.reset();
-    handoff_child_.reset();
+    ch_.close_child_ends();
   }
 
   // A forked child waits until it is in its cgroups, its id maps are written and the observer
@@ -370,14 +358,14 @@ class Launcher {
   // Until the command's execve: the pty master, the seccomp listener, and the child's report
   // of a failed setup (thrown as LaunchError, after the child is gone).
   void await_exec() {
-    if (r_.tty) master_ = tty::receive_master(tty_parent_.get());
+    if (r_.tty) master_ = tty::receive_master(ch_.tty_parent.get());
     // Invalid: no supervised filter, or the child failed before installing it.
     if (r_.notify)
       guarded(
-          [&] { listener_ = notify::take_listener(child_.pidfd.get(), handoff_parent_.get()); });
+          [&] { listener_ = notify::take_listener(child_.pidfd.get(), ch_.handoff_parent.get()); });
     confine::ReportHeader h{};
     std::string message;
-    if (confine::read_failure(err_r_.get(), h, message, listener_.get(), r_.notify)) {
+    if (confine::read_failure(ch_.error_read.get(), h, message, listener_.get(), r_.notify)) {
       abort_child();
       throw LaunchError(message, h.sys_errno, h.exit_code);
     }
@@ -452,8 +440,8 @@ class Launcher {
   std::string run_id_;
   std::optional<reaper::RunRecord> record_;
   std::unique_ptr<cgroup::RunCgroup> cg_;
-  UniqueFd sync_r_, sync_w_, err_r_, err_w_, tty_parent_, tty_child_, handoff_parent_,
-      handoff_child_, master_, listener_;
+  UniqueFd sync_r_, sync_w_, master_, listener_;
+  confine::Channels ch_;
   std::optional<confine::SignalMask> mask_;
   std::optional<exit_report::Watch> watch_;
   namespaces::Child child_;

@@ -48,11 +48,11 @@ TEST_F(ExecRedis, RedisCliPingAnswersPongUnderTheContainersPosture) {
   SKIP_UNLESS(needs::root(), needs::program(launch_test::policyrun_binary()));
   root_ = launch_test::scratch() + "/exec-redis";
   std::filesystem::create_directories(root_);
-  // redis.pol lets Landlock execute redis-server only: exec under the container's exact policy
-  // refuses redis-cli (126), as it should. The operator's policy adds the client (and cat).
-  auto refused_pol = services::policy_for("redis.pol");
+  // Exec applies the container's Landlock exec rules: the test's policy extends redis.pol with
+  // the programs the test runs (redis-cli, and cat for its probe).
+  auto redis_pol = services::policy_for("redis.pol");
   const std::string pol = root_ + "/redis-ops.pol";
-  std::ofstream(pol) << "include \"" << refused_pol << "\"\n\n"
+  std::ofstream(pol) << "include \"" << redis_pol << "\"\n\n"
                      << "policy redis_ops extends redis {\n"
                      << "  filesystem { exec /usr/bin/redis-cli, /usr/bin/cat }\n}\n";
   std::vector<std::string> run = {"run", "-d", "--name", "db", "--policy", pol};
