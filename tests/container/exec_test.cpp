@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <sstream>
 #include <thread>
@@ -328,4 +329,41 @@ TEST(Exec, TheJoiningProcessIsNotDumpable) {
   EXPECT_EQ(r.out, "visible\n") << r.err;
   EXPECT_NE(r.err.find("Permission denied"), std::string::npos) << r.err;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_file(log);
+}
+
+// A `chroot` policy's container did not pivot_root: the root of its mount namespace is still the
+// host's tree. exec enters the container's root (its first process's /proc/PID/root), not that.
+TEST(Exec, AChrootContainersRootIsEnteredNotItsMountNamespacesRoot) {
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
+  Container c("exec-chroot", R"(policy box {
+  syscalls default allow {}
+  capabilities keep { CHOWN }
+  namespaces { mount, pid, ipc, uts, net }
+  process { no_new_privileges }
+  rootfs { chroot }
+}
+)");
+  auto r = c.exec({c.name(), "sh", "-c", "ls / | tr '\\n' ' '; cat /etc/passwd | head -1; pwd"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  std::string listing;
+  for (const auto& e : std::filesystem::directory_iterator(launch_test::busybox_layer()))
+    listing += e.path().filename().string() + " ";
+  std::istringstream expected(listing);
+  for (std::string name; expected >> name;)
+    EXPECT_NE(r.out.find(name + " "), std::string::npos) << name << " in " << r.out;
+  EXPECT_EQ(r.out.find("work "), std::string::npos) << r.out;  // the host's /work
+  EXPECT_NE(r.out.find("root:"), std::string::npos) << r.out;
+}
+
+// -i: policyrun's stdin reaches the command; without it the command reads /dev/null.
+TEST(Exec, InteractiveKeepsStdin) {
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
+  Container c("exec-stdin", kPolicy);
+  const std::string out = c.root() + "/stdin.out";
+  const std::string cmd = "echo through | " + launch_test::shell_quote(policyrun_binary()) +
+                          " exec --root " + launch_test::shell_quote(c.root());
+  ASSERT_EQ(std::system((cmd + " -i exec-stdin cat > " + out).c_str()), 0);
+  EXPECT_EQ(read_file(out), "through\n");
+  ASSERT_EQ(std::system((cmd + " exec-stdin cat > " + out).c_str()), 0);
+  EXPECT_EQ(read_file(out), "");
 }
