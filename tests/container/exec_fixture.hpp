@@ -15,7 +15,7 @@
 namespace exec_test {
 
 struct ContainerOptions {
-  std::string user;                  // LaunchRequest::user ("": the image's, root)
+  std::string user;  // LaunchRequest::user ("": the image's, root)
   std::string cwd = "/";
   std::vector<std::string> env = {"PATH=/bin", "FROM_RUN=1"};
   bool explain = true;  // compile the explain variant (errno actions notify), as run does
