@@ -277,6 +277,9 @@ policy::container::State container_state(const Options& o, const std::string& id
   st.policy_name = req.policy->name;
   st.detached = o.detach;
   st.auto_remove = o.auto_remove;
+  // How the LSMs were applied: `exec` applies them the same way (runtime/cli/exec.cpp).
+  st.labels["apparmor"] = o.apparmor;
+  st.labels["landlock"] = o.landlock;
   // Until a detached supervisor takes over: this policyrun (its death is the container's).
   st.supervisor_pid = ::getpid();
   st.supervisor_starttime = policy::container::starttime(st.supervisor_pid);

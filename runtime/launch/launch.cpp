@@ -24,6 +24,7 @@
 #include "runtime/common/host.hpp"
 #include "runtime/launch/apply_capabilities.hpp"
 #include "runtime/launch/cgroup.hpp"
+#include "runtime/launch/confine.hpp"
 #include "runtime/launch/exit_report.hpp"
 #include "runtime/launch/fds.hpp"
 #include "runtime/launch/files.hpp"
@@ -46,47 +47,13 @@
 namespace policy::launch {
 namespace {
 
-// ---- the child's report to the parent: errno, exit code, message, over a CLOEXEC pipe ----
-
-struct ReportHeader {
-  int32_t sys_errno;
-  int32_t exit_code;
-  uint32_t length;
-};
-
-void report_failure(int fd, int sys_errno, int exit_code, const std::string& message) {
-  ReportHeader h{sys_errno, exit_code, static_cast<uint32_t>(message.size())};
-  std::string buf(reinterpret_cast<const char*>(&h), sizeof h);
-  buf += message;
-  if (::write(fd, buf.data(), buf.size()) < 0) {
-  }
-}
-
-// Reads until EOF: nothing means the execve succeeded (the pipe was CLOEXEC). Notifications
-// that arrive meanwhile (the setup's own calls under the filter, the execve) are answered.
-bool read_failure(int fd, ReportHeader& h, std::string& message, int listener,
-                  notify::Handler* handler) {
-  std::string buf;
-  char chunk[4096];
-  for (;;) {
-    struct pollfd pf[2] = {{fd, POLLIN, 0}, {listener, POLLIN, 0}};
-    if (::poll(pf, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      break;
-    }
-    if (pf[1].revents & POLLIN) notify::serve_pending(listener, *handler);
-    if (pf[1].revents & (POLLHUP | POLLERR)) listener = -1;
-    if (!(pf[0].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-    ssize_t n = ::read(fd, chunk, sizeof chunk);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    buf.append(chunk, static_cast<size_t>(n));
-  }
-  if (buf.size() < sizeof h) return false;
-  std::memcpy(&h, buf.data(), sizeof h);
-  message = buf.substr(sizeof h, h.length);
-  return true;
-}
+// The steps the container's process shares with an exec'd one (confine.hpp).
+using confine::die_with_parent;
+using confine::enter_cwd;
+using confine::flush;
+using confine::no_new_privs;
+using confine::prepare_cwd;
+using confine::report_failure;
 
 // ---- everything the child needs, prepared by the parent before clone ----
 
@@ -113,106 +80,13 @@ struct ChildSetup {
   sigset_t forward;
 };
 
-void reset_signals() {
-  for (int sig = 1; sig < NSIG; ++sig)
-    if (sig != SIGKILL && sig != SIGSTOP) ::signal(sig, SIG_DFL);
-  sigset_t none;
-  sigemptyset(&none);
-  ::sigprocmask(SIG_SETMASK, &none, nullptr);
-}
-
-std::string lookup_env(const std::vector<std::string>& env, const std::string& key) {
-  for (const auto& kv : env)
-    if (kv.rfind(key + "=", 0) == 0) return kv.substr(key.size() + 1);
-  return {};
-}
-
-// execve with a PATH search in the container's environment (not the runtime's). Returns only on
-// failure, with errno set.
-void exec_command(const std::vector<std::string>& argv, const std::vector<std::string>& env) {
-  std::vector<char*> a, e;
-  for (const auto& s : argv) a.push_back(const_cast<char*>(s.c_str()));
-  a.push_back(nullptr);
-  for (const auto& s : env) e.push_back(const_cast<char*>(s.c_str()));
-  e.push_back(nullptr);
-  if (argv[0].find('/') != std::string::npos) {
-    ::execve(argv[0].c_str(), a.data(), e.data());
-    return;
-  }
-  std::string path = lookup_env(env, "PATH");
-  if (path.empty()) path = kDefaultPath;
-  int saved = ENOENT;
-  std::istringstream dirs(path);
-  for (std::string dir; std::getline(dirs, dir, ':');) {
-    if (dir.empty()) dir = ".";
-    std::string full = dir + "/" + argv[0];
-    ::execve(full.c_str(), a.data(), e.data());
-    if (errno != ENOENT && errno != ENOTDIR) saved = errno;
-  }
-  errno = saved;
-}
-
-// The working directory: resolved inside the new root (magic links such as /proc/self/fd/N
-// refused), created when missing on a writable root, checked again after pivot_root.
-void prepare_cwd(int root, const std::string& cwd, bool readonly) {
-  UniqueFd fd;
-  try {
-    fd = mounts::open_in_root(root, cwd, O_PATH | O_DIRECTORY, "working directory");
-  } catch (const Error&) {
-    throw Error("working directory '" + cwd +
-                    "' is not a directory inside the container root (it passes through a symlink "
-                    "or /proc magic link that leaves the root); choose a plain path with -w",
-                ELOOP);
-  }
-  if (!fd.valid() && !readonly)
-    fd = mounts::ensure_in_root(root, cwd, mounts::Leaf::Dir, "working directory");
-  if (!fd.valid())
-    throw Error("working directory '" + cwd + "' does not exist in the read-only container root");
-}
-
-void enter_cwd(const std::string& cwd) {
-  if (::chdir(cwd.c_str()) != 0) throw sys_error("chdir to the working directory", cwd);
-  char buf[4096];
-  if (!::getcwd(buf, sizeof buf) || buf[0] != '/')
-    throw Error("working directory '" + cwd + "' is outside the container root; refusing to run",
-                EXDEV);
-}
-
 void set_hostname(const std::string& name) {
   if (::sethostname(name.data(), name.size()) != 0) throw sys_error("sethostname", name);
 }
 
-void no_new_privs() {
-  if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) throw sys_error("prctl(PR_SET_NO_NEW_PRIVS)");
-}
-
-void flush(std::ostringstream& log, int fd) {
-  std::string text = log.str();
-  if (!text.empty() && ::write(fd, text.data(), text.size()) < 0) {
-  }
-  log.str("");
-}
-
-// The container dies with the policyrun that supervises it: SIGKILL when the parent exits, and an
-// exit now if it already has. The parent holds the error pipe's read end until the run ends and
-// the kernel closes it before it sends the parent-death signal, so a closed read end (POLLERR on
-// the write end) means the signal was missed. Armed again after every change of credentials,
-// which clears it.
-void die_with_parent(int error_write, bool must_arm) {
-  if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
-    if (must_arm) throw sys_error("prctl(PR_SET_PDEATHSIG)");
-    return;
-  }
-  struct pollfd pf = {error_write, POLLOUT, 0};
-  if (::poll(&pf, 1, 0) == 1 && (pf.revents & POLLERR)) ::_exit(kExitRuntimeError);
-}
-
 // The filter, with a listener handed to the parent when the run is supervised (notify.hpp).
 void install_filter(const ChildSetup& s) {
-  if (s.req->notify && !s.req->seccomp_filter.empty())
-    notify::install_with_listener(s.req->seccomp_filter, s.handoff);
-  else
-    seccomp::install(s.req->seccomp_filter);
+  confine::install_filter(s.req->seccomp_filter, s.req->notify != nullptr, s.handoff);
 }
 
 void wait_for_parent(int fd) {
@@ -234,14 +108,7 @@ void join_cgroups(const std::vector<std::string>& procs) {
 }
 
 [[noreturn]] void exec_or_report(const ChildSetup& s, const std::vector<std::string>& env) {
-  reset_signals();
-  exec_command(s.req->argv, env);
-  int e = errno;
-  int code = (e == ENOENT || e == ENOTDIR) ? kExitNotFound : kExitCannotInvoke;
-  report_failure(s.error_write, e, code,
-                 "exec " + s.req->argv[0] + ": " + std::strerror(e) +
-                     (code == kExitNotFound ? " (not found in the container image's PATH)" : ""));
-  ::_exit(code);
+  confine::exec_or_report(s.req->argv, env, s.error_write);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -334,17 +201,6 @@ int spawned_child(void* setup) {
   child_main(*static_cast<const ChildSetup*>(setup));
 }
 
-std::vector<std::string> merge_env(const std::vector<std::string>& base,
-                                   const std::map<std::string, std::string>& overrides) {
-  std::vector<std::string> out;
-  for (const auto& kv : base) {
-    auto key = kv.substr(0, kv.find('='));
-    if (!overrides.count(key)) out.push_back(kv);
-  }
-  for (const auto& [k, v] : overrides) out.push_back(k + "=" + v);
-  return out;
-}
-
 uint32_t outside_root(const std::vector<ir::IdMap>& maps, uint32_t fallback) {
   for (const auto& m : maps)
     if (m.inside == 0) return m.outside;
@@ -396,18 +252,6 @@ std::vector<rootfs::MountPoint> mount_points(const ir::Policy& p, const LaunchRe
   return out;
 }
 
-// The child is cloned like fork() but without glibc's fork handlers, so a lock another thread
-// holds at that moment (malloc's, stdio's) would stay locked forever in the child.
-void require_single_thread() {
-  std::istringstream status(files::read("/proc/self/status"));
-  for (std::string line; std::getline(status, line);)
-    if (line.rfind("Threads:", 0) == 0 && std::stoi(line.substr(8)) != 1)
-      throw LaunchError("launch: the calling process runs " + line.substr(9) +
-                            " threads; policyrun's launch must be called from a single-threaded "
-                            "process (fork first, or launch before starting threads)",
-                        0, kExitRuntimeError);
-}
-
 // `layout` reduced to the hierarchies where the run has a directory: elsewhere its cgroup
 // namespace's root would be policyrun's own cgroup, whose other children (other runs) the
 // container must not see.
@@ -426,15 +270,6 @@ cgroup::Layout run_hierarchies(const cgroup::Layout& layout, const cgroup::RunCg
   return out;
 }
 
-struct SignalMask {
-  sigset_t saved;
-  explicit SignalMask(const sigset_t& block) { ::sigprocmask(SIG_BLOCK, &block, &saved); }
-  ~SignalMask() {
-    // Drain what we blocked so it is not delivered to the caller after the run.
-    ::sigprocmask(SIG_SETMASK, &saved, nullptr);
-  }
-};
-
 // ---------------------------------------------------------------------------------------------
 // The parent's recipe: prepare, open channels, start the child, release it, await its execve,
 // supervise, clean up. One method per step; launch() below lists them.
@@ -449,7 +284,7 @@ class Launcher {
     s_.req = &r_;
     s_.policy = &p_;
     s_.clone_flags = namespaces::clone_flags(p_.namespaces);
-    s_.env = merge_env(r_.env, p_.process.env);
+    s_.env = confine::merge_env(r_.env, p_.process.env);
     s_.init = r_.init || p_.process.init;
     s_.forward = supervise::forwarded_set();
     {
@@ -479,28 +314,18 @@ class Launcher {
 
   // The pipes and socket pairs between parent and child, and the signal mask (steps 7-8).
   void open_channels() {
-    int sync_pipe[2], error_pipe[2], tty_pair[2] = {-1, -1}, handoff_pair[2] = {-1, -1};
+    int sync_pipe[2];
     if (::pipe2(sync_pipe, O_CLOEXEC) != 0) throw sys_error("pipe2");
     sync_r_.reset(sync_pipe[0]);
     sync_w_.reset(sync_pipe[1]);
-    if (::pipe2(error_pipe, O_CLOEXEC) != 0) throw sys_error("pipe2");
-    err_r_.reset(error_pipe[0]);
-    err_w_.reset(error_pipe[1]);
-    if (r_.tty && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty_pair) != 0)
-      throw sys_error("socketpair for the tty");
-    tty_parent_.reset(tty_pair[0]);
-    tty_child_.reset(tty_pair[1]);
-    if (r_.notify && ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, handoff_pair) != 0)
-      throw sys_error("socketpair for the seccomp listener's hand-over");
-    handoff_parent_.reset(handoff_pair[0]);
-    handoff_child_.reset(handoff_pair[1]);
+    ch_.open(r_.tty, r_.notify != nullptr);
     s_.sync_read = sync_r_.get();
-    s_.error_write = err_w_.get();
+    s_.error_write = ch_.error_write.get();
     s_.sync_write = sync_w_.get();
-    s_.error_read = err_r_.get();
+    s_.error_read = ch_.error_read.get();
     s_.record_fd = record_->fd();
-    s_.tty_sock = tty_child_.get();
-    s_.handoff = handoff_child_.get();
+    s_.tty_sock = ch_.tty_child.get();
+    s_.handoff = ch_.handoff_child.get();
     fds::mark_cloexec_from(3);
     sigset_t block = s_.forward;
     sigaddset(&block, SIGCHLD);
@@ -534,9 +359,7 @@ class Launcher {
     watch_->started(child_.pid);
     joins_.leave();
     sync_r_.reset();
-    err_w_.reset();
-    tty_child_.reset();
-    handoff_child_.reset();
+    ch_.close_child_ends();
   }
 
   // A forked child waits until it is in its cgroups, its id maps are written and the observer
@@ -558,14 +381,14 @@ class Launcher {
   // Until the command's execve: the pty master, the seccomp listener, and the child's report
   // of a failed setup (thrown as LaunchError, after the child is gone).
   void await_exec() {
-    if (r_.tty) master_ = tty::receive_master(tty_parent_.get());
+    if (r_.tty) master_ = tty::receive_master(ch_.tty_parent.get());
     // Invalid: no supervised filter, or the child failed before installing it.
     if (r_.notify)
       guarded(
-          [&] { listener_ = notify::take_listener(child_.pidfd.get(), handoff_parent_.get()); });
-    ReportHeader h{};
+          [&] { listener_ = notify::take_listener(child_.pidfd.get(), ch_.handoff_parent.get()); });
+    confine::ReportHeader h{};
     std::string message;
-    if (read_failure(err_r_.get(), h, message, listener_.get(), r_.notify)) {
+    if (confine::read_failure(ch_.error_read.get(), h, message, listener_.get(), r_.notify)) {
       abort_child();
       throw LaunchError(message, h.sys_errno, h.exit_code);
     }
@@ -640,9 +463,9 @@ class Launcher {
   std::string run_id_;
   std::optional<reaper::RunRecord> record_;
   std::unique_ptr<cgroup::RunCgroup> cg_;
-  UniqueFd sync_r_, sync_w_, err_r_, err_w_, tty_parent_, tty_child_, handoff_parent_,
-      handoff_child_, master_, listener_;
-  std::optional<SignalMask> mask_;
+  UniqueFd sync_r_, sync_w_, master_, listener_;
+  confine::Channels ch_;
+  std::optional<confine::SignalMask> mask_;
   std::optional<exit_report::Watch> watch_;
   namespaces::Child child_;
 };
@@ -651,7 +474,7 @@ class Launcher {
 
 int launch(const LaunchRequest& r) {
   validate(r);
-  require_single_thread();
+  confine::require_single_thread("launch");
   Launcher run(r);
   run.prepare();
   run.open_channels();
