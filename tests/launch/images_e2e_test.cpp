@@ -165,11 +165,14 @@ TEST_F(ImagesEndToEnd, BusyboxRootfsTarballRunsCatRelease) {
   std::string out = run(dir + "/rootfs.tar", "cat /release", &status);
   ASSERT_EQ(status, 0) << last_stderr();
   EXPECT_EQ(out, "busybox rootfs\n");
-  // Nothing of the run is left in the state directory but the layer cache and the policy's
-  // compile cache.
+  // Nothing of the run is left in the state directory but the layer cache, the policy's
+  // compile cache and the container store's lock (the short form is `run --rm`).
   for (auto& e : fs::directory_iterator(dir + "/state"))
     EXPECT_TRUE(e.path().filename() == "layers" || e.path().filename() == "meta" ||
                 e.path().filename() == "images" || e.path().filename() == "tmp" ||
-                e.path().filename() == "policy-cache" || fs::is_empty(e.path()))
+                e.path().filename() == "policy-cache" || e.path().filename() == "containers" ||
+                fs::is_empty(e.path()))
         << e.path();
+  for (auto& e : fs::directory_iterator(dir + "/state/containers"))
+    EXPECT_EQ(e.path().filename(), ".lock") << "the run's record is left: " << e.path();
 }
