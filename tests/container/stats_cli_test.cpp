@@ -412,6 +412,20 @@ TEST(TopCli, ListsTheInitsHostPid) {
   for (size_t i = 1; i < 3; ++i) EXPECT_EQ(rows[i]["ppid"].get<pid_t>(), init) << j.out;
 }
 
+TEST(TopCli, AContainersCommandLineCannotDriveTheTerminal) {
+  SKIP_UNLESS(needs::root(), policyrun_missing());
+  // An escape sequence (clear screen) and a newline that would forge a row of its own.
+  RunningContainer c(launch_test::docker_like_policy(),
+                     "sleep 1000; : 'x\033[2J\n1 0 root 00:00:00 forged'",
+                     unique("topesc"));
+  std::string out;
+  for (int i = 0; i < 200 && out.find("forged") == std::string::npos; ++i, usleep(20000))
+    out = stats_test::policyrun(c, {"top", c.name()}).out;
+  EXPECT_NE(out.find("x?[2J?1 0 root 00:00:00 forged"), std::string::npos) << out;
+  EXPECT_EQ(out.find('\033'), std::string::npos) << out;
+  EXPECT_EQ(out.find("\n1 0 root"), std::string::npos) << out;
+}
+
 TEST(InspectCli, NamespacesDifferFromTheHostsAndTheConfinementIsShown) {
   SKIP_UNLESS(needs::root(), policyrun_missing());
   auto p = launch_test::docker_like_policy();
