@@ -15,6 +15,7 @@
 #include "compiler/common/error.hpp"
 #include "compiler/driver/driver.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/network_options.hpp"
 #include "runtime/image/image.hpp"
 #include "runtime/launch/denials.hpp"
 #include "runtime/launch/launch.hpp"
@@ -56,7 +57,7 @@ bool takes_value(const std::string& a) {
                                            "--learn"};
   for (const char* o : with_value)
     if (a == o) return true;
-  return false;
+  return policy::cli::network_option_takes_value(a);
 }
 
 Args split_args(int argc, char** argv) {
@@ -98,6 +99,7 @@ struct Options {
   bool policy_cache = true, tty = false, init = false, quiet = false, verbose = false;
   bool explain_files = false;              // --explain-files
   policy::launch::CliOverrides container;  // -e, -w, -u, --entrypoint and the command
+  policy::cli::NetworkOptions net;         // --network, --pid, --ipc, --uts, -p
 };
 
 // Fills `o` from argv; returns an exit status when policyrun is done (--help, a usage error).
@@ -146,6 +148,7 @@ std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
       "learn", po::value(&o.learn),
       "record what the command does under the policy's isolation and write a policy that "
       "extends it to OUT.pol (merged with an earlier learn run there; docs/learn.md)");
+  policy::cli::add_network_options(desc, o.net);
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args.options).options(desc).run(), vm);
@@ -305,6 +308,8 @@ int run(int argc, char** argv) {
   req.state_root = o.root;
   if (learn) learn->prepare(req, std::cerr);
   req.run_id = o.name;
+  auto network =
+      policy::cli::apply_network_options(o.net, compiled->policy, o.root, req, std::cerr);
 
   // 4. Run it; the exit status is the command's. launch() has removed the run's cgroups and state
   // by the time it returns, so the process ends here without freeing the compiled policy and the
