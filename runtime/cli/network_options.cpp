@@ -186,7 +186,7 @@ void NetworkSetup::record(container::State& s) const {
   s.network = network;
   if (!private_network) return;
   s.ports = private_network->ports();
-  s.network_helper_pid = private_network->helper_pid();
+  private_network->record_into(&s);
   if (!private_network->names().address.empty())
     s.labels["address"] = private_network->names().address;
 }

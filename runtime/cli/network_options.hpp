@@ -34,7 +34,8 @@ struct NetworkSetup {
   container::SharedNamespaces shared;  // the namespaces of other containers, open
   std::unique_ptr<container::PrivateNetwork> private_network;  // pasta, for -p / private
   std::string network;  // State::network: none | host | private | container:NAME | ""
-  // The container's state: its network, published ports and pasta's pid.
+  // The container's state: its network, its published ports, its address, and (once pasta runs)
+  // pasta's pid; `s` must live until launch() returns.
   void record(container::State& s) const;
 };
 

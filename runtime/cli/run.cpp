@@ -16,6 +16,9 @@
 #include "compiler/driver/driver.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/cli/network_options.hpp"
+#include "runtime/common/host.hpp"
+#include "runtime/container/store.hpp"
+#include "runtime/container/supervisor.hpp"
 #include "runtime/image/image.hpp"
 #include "runtime/launch/denials.hpp"
 #include "runtime/launch/launch.hpp"
@@ -79,7 +82,9 @@ Args split_args(int argc, char** argv) {
 }
 
 const char* kUsage =
-    "Usage: policyrun --policy FILE.pol [OPTIONS] IMAGE [COMMAND [ARG...]]\n"
+    "Usage: policyrun run [-d] [--name NAME] [--rm] --policy FILE.pol [OPTIONS] IMAGE [COMMAND "
+    "[ARG...]]\n"
+    "       policyrun --policy FILE.pol [OPTIONS] IMAGE [COMMAND [ARG...]]   (run --rm)\n"
     "\n"
     "Runs COMMAND (default: the image's Entrypoint and Cmd) in a container built from IMAGE\n"
     "(docker-save tarball, OCI layout, rootfs tarball or directory), with every layer of the\n"
@@ -97,13 +102,14 @@ struct Options {
   std::string explain = "text";  // --explain-denials: text | json | json:FILE | off
   std::optional<unsigned> error_limit;
   bool policy_cache = true, tty = false, init = false, quiet = false, verbose = false;
-  bool explain_files = false;              // --explain-files
-  policy::launch::CliOverrides container;  // -e, -w, -u, --entrypoint and the command
-  policy::cli::NetworkOptions net;         // --network, --pid, --ipc, --uts, -p
+  bool explain_files = false;                // --explain-files
+  bool detach = false, auto_remove = false;  // -d, --rm (the short form is always --rm)
+  policy::launch::CliOverrides container;    // -e, -w, -u, --entrypoint and the command
+  policy::cli::NetworkOptions net;           // --network, --pid, --ipc, --uts, -p
 };
 
 // Fills `o` from argv; returns an exit status when policyrun is done (--help, a usage error).
-std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
+std::optional<int> parse_arguments(int argc, char** argv, bool short_form, Options& o) {
   Args args = split_args(argc, argv);
   o.image = args.image;
   o.container.command = args.command;
@@ -129,7 +135,8 @@ std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
       "also report what each layer enforces on this host: AppArmor's fallback to Landlock, "
       "rules the kernel cannot enforce, Landlock paths missing in the image")(
       "name", po::value(&o.name),
-      "the run's id: its state directory and cgroup policyrun/NAME ([a-z0-9_-]; default random)")(
+      "the container's name and id: its state directory and cgroup policyrun/NAME ([a-z0-9_-]; "
+      "default 12 random hex digits)")(
       "no-policy-cache", "compile the policy afresh, without reading or writing the compile cache")(
       "image-limit", po::value(&o.image_limits),
       "KEY=VALUE[,...]: raise (or lower) a bound on unpacking the image: size, entry-size, "
@@ -149,6 +156,11 @@ std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
       "record what the command does under the policy's isolation and write a policy that "
       "extends it to OUT.pol (merged with an earlier learn run there; docs/learn.md)");
   policy::cli::add_network_options(desc, o.net);
+  if (!short_form)
+    desc.add_options()("detach,d",
+                       "run in the background: print the container's id once its command has "
+                       "started (docs/containers.md)")(
+        "rm", "remove the container when it exits (the short form always does)");
   po::variables_map vm;
   try {
     po::store(po::command_line_parser(args.options).options(desc).run(), vm);
@@ -175,6 +187,13 @@ std::optional<int> parse_arguments(int argc, char** argv, Options& o) {
   o.quiet = vm.count("quiet") > 0;
   o.verbose = vm.count("verbose") > 0;
   o.explain_files = vm.count("explain-files") > 0;
+  o.detach = vm.count("detach") > 0;
+  o.auto_remove = short_form || vm.count("rm") > 0;
+  if (o.detach && !o.learn.empty()) {
+    std::cerr << "policyrun: error: --learn runs in the foreground (it writes its policy when the "
+                 "command exits): drop -d\n";
+    return kExitRuntimeError;
+  }
   return std::nullopt;
 }
 
@@ -246,9 +265,30 @@ policy::launch::CompileRequest compile_request(const Options& o) {
   return compile;
 }
 
-int run(int argc, char** argv) {
+// The container's record in the store (docs/containers.md): what `ps`, `exec` and `inspect` read.
+policy::container::State container_state(const Options& o, const std::string& id,
+                                         const policy::launch::LaunchRequest& req) {
+  policy::container::State st;
+  st.id = id;
+  st.name = id;
+  st.image = o.image;
+  st.command = req.argv;
+  st.user = req.user;
+  st.cwd = req.cwd;
+  st.env = req.env;
+  st.policy_file = o.policy_file;
+  st.policy_name = req.policy->name;
+  st.detached = o.detach;
+  st.auto_remove = o.auto_remove;
+  // Until a detached supervisor takes over: this policyrun (its death is the container's).
+  st.supervisor_pid = ::getpid();
+  st.supervisor_starttime = policy::container::starttime(st.supervisor_pid);
+  return st;
+}
+
+int run(int argc, char** argv, bool short_form) {
   Options o;
-  if (auto done = parse_arguments(argc, argv, o)) return *done;
+  if (auto done = parse_arguments(argc, argv, short_form, o)) return *done;
 
   // Before any work: the image's limits, and an image or --root the launch could not use.
   policy::image::CacheOptions cache_options{o.root};
@@ -307,14 +347,33 @@ int run(int argc, char** argv) {
   req.verbose = o.verbose;
   req.state_root = o.root;
   if (learn) learn->prepare(req, std::cerr);
-  req.run_id = o.name;
+  req.run_id = o.name.empty() ? policy::runtime::random_hex(6) : o.name;
   auto network =
       policy::cli::apply_network_options(o.net, compiled->policy, o.root, req, std::cerr);
 
-  // 4. Run it; the exit status is the command's. launch() has removed the run's cgroups and state
+  // 4. The container's record (a name in use is refused here) and the policy it runs under.
+  policy::container::Store store(o.root);
+  policy::container::State state = container_state(o, req.run_id, req);
+  network->record(state);
+  store.create(state);
+  try {
+    store.save_policy(state.id, compiled->policy, req.seccomp_filter);
+    // The hash loads libcrypto: the detached run pays it, not every foreground launch (`inspect`
+    // and `exec` hash policy.bin themselves when the state has none).
+    if (o.detach) {
+      state.policy_sha256 = store.policy_sha256(state.id);
+      store.save(state);
+    }
+  } catch (...) {
+    store.remove(state.id);
+    throw;
+  }
+  if (o.detach) return policy::container::run_detached(req, store, state);
+
+  // 5. Run it; the exit status is the command's. launch() has removed the run's cgroups and state
   // by the time it returns, so the process ends here without freeing the compiled policy and the
   // image description one object at a time (that took ~1 ms of every launch).
-  const int status = policy::launch::launch(req);
+  const int status = policy::container::run_foreground(req, store, state);
   if (learn) learn->finish(std::cerr);
   // A failure may come from a file Landlock refused, which this run did not explain: say how.
   if (status != 0 && explainer && !compile.explain_landlock_calls && landlock_abi > 0 &&
@@ -329,7 +388,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 namespace policy::cli {
-int run_command(int argc, char** argv, bool /*short_form*/) {
-  return run(argc, argv);
+int run_command(int argc, char** argv, bool short_form) {
+  return run(argc, argv, short_form);
 }
 }  // namespace policy::cli

@@ -218,6 +218,7 @@ void PrivateNetwork::created(pid_t pid, int pidfd) {
   }
   helper_ = child;
   helper_fd_.reset(static_cast<int>(::syscall(SYS_pidfd_open, child, 0)));
+  if (state_) state_->network_helper_pid = child;
   wait_until_configured(pid, pidfd);
 }
 

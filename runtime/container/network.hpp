@@ -47,6 +47,10 @@ class PrivateNetwork : public launch::RunObserver {
   pid_t helper_pid() const { return helper_; }
   const std::vector<Port>& ports() const { return ports_; }
 
+  // The container's state, which gets pasta's pid once pasta runs (saved by the store's
+  // Recorder when the command starts).
+  void record_into(State* state) { state_ = state; }
+
   bool wants_created() const override { return true; }
   void created(pid_t pid, int pidfd) override;
 
@@ -61,6 +65,7 @@ class PrivateNetwork : public launch::RunObserver {
   HostRoute route_;
   bool forward_dns_ = false;  // the host's nameservers are on its loopback: --dns-forward
   launch::identity::NetworkNames names_;
+  State* state_ = nullptr;
   pid_t helper_ = -1;
   runtime::UniqueFd helper_fd_;  // pidfd of pasta
   runtime::UniqueFd log_;        // pasta's stderr (a memfd): its error when it fails to start

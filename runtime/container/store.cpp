@@ -271,7 +271,7 @@ std::vector<State> Store::list() {
       // died with it (PR_SET_PDEATHSIG), the reaper removes what the run left.
       const bool open =
           s->status == Status::Running || (s->status == Status::Created && s->supervisor_pid != 0);
-      if (open && !supervised(id) && !same_process(s->supervisor_pid, s->supervisor_starttime)) {
+      if (open && !supervised(id) && !supervisor_alive(*s)) {
         if (s->auto_remove) {
           runtime::remove_tree(dir(id));
           continue;
@@ -374,6 +374,10 @@ uint64_t starttime(pid_t pid) {
   } catch (const std::exception&) {
     return 0;
   }
+}
+
+bool supervisor_alive(const State& s) {
+  return same_process(s.supervisor_pid, s.supervisor_starttime);
 }
 
 runtime::UniqueFd open_init(const State& s) {

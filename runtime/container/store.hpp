@@ -108,6 +108,8 @@ class Store {
 // The host pid's /proc/PID/stat starttime (0 when the process does not exist or has exited: a
 // zombie nobody reaped yet is not alive).
 uint64_t starttime(pid_t pid);
+// Whether the policyrun that supervises `s` (State::supervisor_pid) is still that process.
+bool supervisor_alive(const State& s);
 // A pidfd of the container's first process, checked to be that process (pid + starttime); an
 // invalid fd when it has exited.
 runtime::UniqueFd open_init(const State& s);
