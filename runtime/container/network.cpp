@@ -203,6 +203,9 @@ void PrivateNetwork::created(pid_t pid, int pidfd) {
     // Pasta dies with the process that supervises the container, even when it is SIGKILLed.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(127);
+    // Out of the terminal's process group: a Ctrl-C is the container's to handle (policyrun
+    // forwards it), not a reason for its network to vanish.
+    ::setsid();
     int devnull = ::open("/dev/null", O_RDWR | O_CLOEXEC);
     if (devnull < 0 || ::dup2(devnull, 0) < 0 || ::dup2(devnull, 1) < 0 ||
         ::dup2(log_.get(), 2) < 0 || ::dup2(ns.get(), 3) < 0 ||
