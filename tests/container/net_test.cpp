@@ -74,8 +74,7 @@ class NetTest : public LifeTest {
   static const std::string& net_image() {
     static const std::string dir = [] {
       std::string d = launch_test::busybox_copy("net-busybox");
-      for (const char* applet : {"nc", "ip", "wget"})
-        fs::create_symlink("busybox", d + "/bin/" + applet);
+      for (const char* applet : {"ip", "wget"}) fs::create_symlink("busybox", d + "/bin/" + applet);
       return d;
     }();
     return dir;
@@ -170,10 +169,12 @@ TEST_F(NetTest, PastaDiesWithAKilledSupervisor) {
     if (!gone) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   EXPECT_TRUE(gone) << "pasta outlived the supervisor";
+  if (!gone) ::kill(s.network_helper_pid, SIGKILL);
 }
 
 // 2. A server on the host's loopback only, reached from a private network through the gateway
-// address (pasta maps it to the host); --network none cannot reach it.
+// address (pasta maps it to the host); --network none cannot reach it, and the container's own
+// 127.0.0.1 is its own (pasta's default, "-T auto", would forward it to the host's ports).
 TEST_F(NetTest, ContainerReachesTheHostLoopbackThroughTheGateway) {
   const auto route = policy::container::host_route();
   if (route.gateway.empty()) GTEST_SKIP() << "the host has no default IPv4 route for pasta";
@@ -206,6 +207,8 @@ TEST_F(NetTest, ContainerReachesTheHostLoopbackThroughTheGateway) {
   const std::string script = "wget -q -O- http://" + route.gateway + ":" + port + "/";
   auto r = run_sh(policy, {"--network", "private"}, script);
   auto none = run_sh(policy, {"--network", "none"}, script);
+  auto own_loopback =
+      run_sh(policy, {"--network", "private"}, "wget -q -O- http://127.0.0.1:" + port + "/");
   done = true;
   ::shutdown(listener, SHUT_RDWR);
   server.join();
@@ -214,6 +217,8 @@ TEST_F(NetTest, ContainerReachesTheHostLoopbackThroughTheGateway) {
   EXPECT_EQ(r.out, "hello from the host's loopback\n") << r.err;
   EXPECT_NE(none.status, 0);
   EXPECT_EQ(none.out, "");
+  EXPECT_NE(own_loopback.status, 0);
+  EXPECT_EQ(own_loopback.out, "") << "the container's 127.0.0.1 reached the host's loopback";
 }
 
 // 3. The seed's walkthrough: a redis `db`, and a second container on its network (by the
