@@ -23,9 +23,7 @@ std::string command_text(const State& s) {
 }
 
 void print_table(const std::vector<State>& all) {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  const int64_t now = int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
+  const int64_t now = container::realtime_ns();
   std::vector<std::vector<std::string>> rows = {
       {"CONTAINER ID", "NAME", "IMAGE", "COMMAND", "STATUS", "PID", "POLICY"}};
   for (const auto& s : all)

@@ -355,6 +355,7 @@ int run(int argc, char** argv, bool short_form) {
   policy::container::Store store(o.root);
   policy::container::State state = container_state(o, req.run_id, req);
   network->record(state);
+  store.list();  // containers whose supervisor died: recorded, their runs collected
   store.create(state);
   try {
     store.save_policy(state.id, compiled->policy, req.seccomp_filter);

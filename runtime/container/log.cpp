@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "compiler/common/error.hpp"
+#include "runtime/container/store.hpp"
 
 namespace policy::container::log {
 namespace {
@@ -18,12 +19,6 @@ using runtime::UniqueFd;
 
 const char* stream_name(Stream s) {
   return s == Stream::Stdout ? "stdout" : "stderr";
-}
-
-int64_t now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
 UniqueFd open_log(const std::string& path) {
@@ -94,7 +89,7 @@ void Writer::flush() {
 
 void Writer::entry(Stream s, std::string_view line) {
   nlohmann::json j = {
-      {"log", std::string(line)}, {"stream", stream_name(s)}, {"time", rfc3339nano(now_ns())}};
+      {"log", std::string(line)}, {"stream", stream_name(s)}, {"time", rfc3339nano(realtime_ns())}};
   // Invalid UTF-8 (binary output) is replaced, not a reason to lose the line.
   const std::string text = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   if (size_ > 0 && size_ + text.size() > max_bytes_) {

@@ -42,12 +42,6 @@ void check_id(const std::string& id, const char* what) {
                 "' is not valid: use 1 to 64 of a-z, 0-9, '-' and '_'");
 }
 
-int64_t now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
-
 // Replaces <dir>/<name> by `content` in one rename: a reader sees the old file or the new one.
 void replace_file(const std::string& dir, const std::string& name, std::string_view content) {
   UniqueFd d(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
@@ -235,7 +229,7 @@ void Store::create(State& s) {
   check_id(s.id, "id");
   if (s.name.empty()) s.name = s.id;
   check_id(s.name, "name");
-  if (s.created_ns == 0) s.created_ns = now_ns();
+  if (s.created_ns == 0) s.created_ns = realtime_ns();
   StoreLock lock(root_, LOCK_EX);
   for (const auto& id : container_ids(root_)) {
     auto text = read_small(dir(id) + "/" + kState);
@@ -265,8 +259,14 @@ std::vector<State> Store::list() {
     StoreLock lock(root_, LOCK_EX);
     for (const auto& id : container_ids(root_)) {
       auto text = read_small(dir(id) + "/" + kState);
+      if (!text && errno == ENOENT) {
+        // create() writes state.json under this lock: a directory without one is what a
+        // policyrun killed inside create() left, and would hold the name for ever.
+        runtime::remove_tree(dir(id));
+        continue;
+      }
       auto s = text ? from_json(*text) : std::nullopt;
-      if (!s || s->id != id) continue;  // being created, or not ours
+      if (!s || s->id != id) continue;  // not a state this policyrun can read: left alone
       // A supervisor that is gone without recording the exit (SIGKILL, a crash): its container
       // died with it (PR_SET_PDEATHSIG), the reaper removes what the run left.
       const bool open =
@@ -279,7 +279,7 @@ std::vector<State> Store::list() {
         s->status = Status::Exited;
         if (s->exit_code < 0) s->exit_code = 137;
         s->exit_note = "supervisor died";
-        if (s->finished_ns == 0) s->finished_ns = now_ns();
+        if (s->finished_ns == 0) s->finished_ns = realtime_ns();
         save(*s);
       }
       out.push_back(std::move(*s));
@@ -358,6 +358,12 @@ Store::StoredPolicy Store::load_policy(const std::string& id) const {
 std::string Store::policy_sha256(const std::string& id) const {
   check_id(id, "id");
   return image::sha256_hex(files::read(dir(id) + "/" + kPolicy));
+}
+
+int64_t realtime_ns() {
+  timespec ts{};
+  ::clock_gettime(CLOCK_REALTIME, &ts);
+  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
 }
 
 uint64_t starttime(pid_t pid) {

@@ -105,6 +105,8 @@ class Store {
   std::string root_;
 };
 
+// CLOCK_REALTIME in nanoseconds: the clock of State's times.
+int64_t realtime_ns();
 // The host pid's /proc/PID/stat starttime (0 when the process does not exist or has exited: a
 // zombie nobody reaped yet is not alive).
 uint64_t starttime(pid_t pid);

@@ -21,12 +21,6 @@ namespace {
 
 using runtime::UniqueFd;
 
-int64_t now_ns() {
-  timespec ts{};
-  ::clock_gettime(CLOCK_REALTIME, &ts);
-  return int64_t{ts.tv_sec} * 1000000000 + ts.tv_nsec;
-}
-
 // What the kernel's OOM killer leaves in the runtime's report (runtime/launch/cgroup.cpp).
 constexpr const char* kOomReport = "killed by the kernel's OOM killer";
 
@@ -159,7 +153,7 @@ void Recorder::started(const Started& run) {
   state_.pid = run.pid;
   state_.pid_starttime = starttime(run.pid);
   state_.cgroup_dirs = run.cgroup_dirs;
-  state_.started_ns = now_ns();
+  state_.started_ns = realtime_ns();
   store_.save(state_);
   if (on_started) on_started();
 }
@@ -172,7 +166,7 @@ void Recorder::exited(int status, const std::string& note) {
   state_.status = Status::Exited;
   state_.exit_code = status;
   state_.exit_note = note;
-  state_.finished_ns = now_ns();
+  state_.finished_ns = realtime_ns();
   store_.save(state_);
 }
 

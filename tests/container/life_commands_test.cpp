@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
 #include <regex>
 #include <thread>
@@ -18,10 +19,6 @@ namespace {
 
 using policy::container::State;
 using policy::container::Status;
-
-bool is_running(const State& s) {
-  return s.status == Status::Running;
-}
 
 class LifeCommands : public LifeTest {
  protected:
@@ -231,6 +228,47 @@ TEST_F(LifeCommands, RunDetachedRmRemovesTheContainerWhenItExits) {
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   EXPECT_EQ(pr("ps", {"-aq"}).out, "");
   EXPECT_TRUE(leftovers(s).none()) << describe(leftovers(s));
+}
+
+TEST_F(LifeCommands, TheSupervisorForwardsSignalsToTheContainer) {
+  const std::string id = detach("trap 'echo term; exit 5' TERM; while :; do sleep 0.1; done");
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the trap is set
+  const State s = state(id);
+  ASSERT_EQ(::kill(s.supervisor_pid, SIGTERM), 0);
+  EXPECT_EQ(pr("wait", {id}).out, "5\n");
+  EXPECT_EQ(pr("logs", {id}).out, "term\n");
+}
+
+TEST_F(LifeCommands, AnOomKillIsRecordedAndLogged) {
+  // dd's 64 MiB buffer in a 16 MiB memory cgroup.
+  const std::string pol = root_ + "-oom.pol";
+  std::ofstream(pol) << "policy oom {\n  syscalls default allow { }\n"
+                        "  namespaces { mount, pid, ipc, uts, net, cgroup }\n"
+                        "  resources { memory 16M, pids 64 }\n  rootfs { readonly }\n}\n";
+  auto r = pr("run", {"-d", "--name", "oom", "--policy", pol, "--apparmor=off", image_, "dd",
+                      "if=/dev/zero", "of=/dev/null", "bs=64M", "count=1"});
+  std::filesystem::remove(pol);
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_EQ(pr("wait", {"oom"}).out, "137\n");
+  const State s = state("oom");
+  EXPECT_EQ(s.exit_note, "OOM killed");
+  EXPECT_NE(pr("ps", {"-a"}).out.find("Exited (137)"), std::string::npos);
+  EXPECT_NE(pr("logs", {"oom"}).err.find("killed by the kernel's OOM killer"), std::string::npos);
+}
+
+TEST_F(LifeCommands, OfConcurrentRunsWithOneNameExactlyOneGetsIt) {
+  std::vector<pid_t> runs;
+  for (int i = 0; i < 4; ++i)
+    runs.push_back(spawn("run", run_args({"-d", "--name", "one"}, "sleep 5")));
+  int won = 0, refused = 0;
+  for (pid_t p : runs) {
+    const int status = reap(p);
+    won += status == 0;
+    refused += status == 125;
+  }
+  EXPECT_EQ(won, 1);
+  EXPECT_EQ(refused, 3);
+  EXPECT_EQ(pr("ps", {"-q"}).out, "one\n");
 }
 
 }  // namespace

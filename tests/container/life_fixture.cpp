@@ -145,7 +145,8 @@ std::string describe(const Leftovers& l) {
 char proc_state(pid_t pid) {
   const std::string stat = launch_test::slurp("/proc/" + std::to_string(pid) + "/stat");
   const size_t paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() ? 0 : stat[paren + 2];
+  if (paren == std::string::npos || paren + 2 >= stat.size()) return 0;
+  return stat[paren + 2];
 }
 
 }  // namespace life_test

@@ -49,6 +49,9 @@ class LifeTest : public ::testing::Test {
 };
 
 std::string describe(const Leftovers& l);
+inline bool is_running(const policy::container::State& s) {
+  return s.status == policy::container::Status::Running;
+}
 // The process's state letter in /proc/PID/stat ('R', 'S', 'T', 'Z'; 0 when gone).
 char proc_state(pid_t pid);
 

@@ -53,6 +53,15 @@ class StoreTest : public ::testing::Test {
     ::waitpid(p, nullptr, 0);
     std::erase(children_, p);
   }
+  // Marks `s` running under a fresh sleeper as its supervisor; returns the sleeper.
+  pid_t run_under_sleeper(Store& store, State& s) {
+    const pid_t p = sleeper();
+    s.status = Status::Running;
+    s.supervisor_pid = p;
+    s.supervisor_starttime = policy::container::starttime(p);
+    store.save(s);
+    return p;
+  }
   static State make(const std::string& id, const std::string& name = "") {
     State s;
     s.id = id;
@@ -231,12 +240,7 @@ TEST_F(StoreTest, ListMarksAContainerWhoseSupervisorDiedAndCollectsItsRun) {
   Store store(root_);
   State s = make("dead11112222", "dead");
   store.create(s);
-  const pid_t supervisor = sleeper();
-  s.status = Status::Running;
-  s.supervisor_pid = supervisor;
-  s.supervisor_starttime = policy::container::starttime(supervisor);
-  s.pid = supervisor;
-  store.save(s);
+  const pid_t supervisor = run_under_sleeper(store, s);
   // A dead run's record and state dir (what launch() leaves when its policyrun is SIGKILLed).
   ::mkdir((root_ + "/run").c_str(), 0711);
   ::mkdir((root_ + "/run/dead11112222").c_str(), 0700);
@@ -265,12 +269,7 @@ TEST_F(StoreTest, AHeldRecordKeepsTheContainerRunning) {
   State s = make("live11112222");
   store.create(s);
   policy::launch::reaper::RunRecord record(root_, s.id);
-  const pid_t gone = sleeper();
-  s.status = Status::Running;
-  s.supervisor_pid = gone;
-  s.supervisor_starttime = policy::container::starttime(gone);
-  store.save(s);
-  reap(gone);
+  reap(run_under_sleeper(store, s));
   EXPECT_EQ(store.list().at(0).status, Status::Running);
 }
 
@@ -279,15 +278,21 @@ TEST_F(StoreTest, AnAutoRemoveContainerWhoseSupervisorDiedGoes) {
   State s = make("rm1111112222");
   s.auto_remove = true;
   store.create(s);
-  const pid_t supervisor = sleeper();
-  s.status = Status::Running;
-  s.supervisor_pid = supervisor;
-  s.supervisor_starttime = policy::container::starttime(supervisor);
-  store.save(s);
-  reap(supervisor);
+  reap(run_under_sleeper(store, s));
   EXPECT_TRUE(store.list().empty());
   struct stat st;
   EXPECT_NE(::stat(store.dir(s.id).c_str(), &st), 0);
+}
+
+TEST_F(StoreTest, ADirectoryWithoutStateIsRemovedAndFreesItsName) {
+  Store store(root_);
+  store.list();  // creates containers/
+  ASSERT_EQ(::mkdir((root_ + "/containers/half").c_str(), 0700), 0);
+  EXPECT_TRUE(store.list().empty());
+  struct stat st;
+  EXPECT_NE(::stat((root_ + "/containers/half").c_str(), &st), 0);
+  State s = make("half");
+  EXPECT_NO_THROW(store.create(s));
 }
 
 TEST_F(StoreTest, ACreatedContainerWithoutSupervisorIsLeftAlone) {
