@@ -281,7 +281,14 @@ struct ns_map : seq<tok<ns_map_kind>, must<map_number>, must<map_number>, must<m
                 node {};
 struct ns_kind : ident, node {};
 struct join_path : tok<path> {};
-struct ns_join : seq<tok<ns_kind>, opt<POLICY_KW("join"), must<join_path>>>, node {};
+// `net container db`: the namespace of a running container (its name is checked by the front end).
+struct ns_container_name : plus<ident_other>, node {};
+struct ns_container : seq<POLICY_KW("container"), must<tok<ns_container_name>>> {};
+// `pid host`: the host's namespace, said explicitly.
+struct ns_host : POLICY_KW("host"), node {};
+struct ns_join
+    : seq<tok<ns_kind>, opt<sor<seq<POLICY_KW("join"), must<join_path>>, ns_container, ns_host>>>,
+      node {};
 struct ns_item : seq<sor<ns_map, ns_join>, item_sep> {};
 struct ns_close : rbrace {};
 struct ns_open : lbrace {};
@@ -518,6 +525,7 @@ POLICY_EXPECT(net_open, "expected '{' to open the network section");
 POLICY_EXPECT(net_close, "expected a network rule (a socket family, bind, connect, scope) or '}'");
 POLICY_EXPECT(map_number, "expected three numbers: inside-id outside-id count");
 POLICY_EXPECT(join_path, "expected a namespace path after 'join', such as /proc/1/ns/net");
+POLICY_EXPECT(tok<ns_container_name>, "expected a container name after 'container', such as db");
 POLICY_EXPECT(ns_open, "expected '{' to open the namespaces section");
 POLICY_EXPECT(ns_close,
               "expected a namespace (mount, pid, uts, ipc, net, cgroup, user, time) or '}'");

@@ -43,7 +43,7 @@ static_assert(sizeof(ir::FilesystemPolicy) == 152);
 static_assert(sizeof(ir::SocketRule) == 112);
 static_assert(sizeof(ir::PortRule) == 88);
 static_assert(sizeof(ir::NetworkPolicy) == 64);
-static_assert(sizeof(ir::NamespaceSpec) == 80);
+static_assert(sizeof(ir::NamespaceSpec) == 112);
 static_assert(sizeof(ir::IdMap) == 12);
 static_assert(sizeof(ir::NamespacePlan) == 72);
 static_assert(sizeof(ir::MountSpec) == 136);
@@ -231,7 +231,8 @@ PC_STRUCT(PortRule, PORT_FIELDS)
   F(c, x, specified)     \
   F(c, x, sockets) F(c, x, ports) F(c, x, scope_abstract_unix) F(c, x, scope_signals)
 PC_STRUCT(NetworkPolicy, NET_FIELDS)
-#define NSSPEC_FIELDS(c, x) E(c, x, kind, NamespaceKind::Time) F(c, x, join_path) F(c, x, loc)
+#define NSSPEC_FIELDS(c, x) \
+  E(c, x, kind, NamespaceKind::Time) F(c, x, join_path) F(c, x, loc) F(c, x, container)
 PC_STRUCT(NamespaceSpec, NSSPEC_FIELDS)
 #define IDMAP_FIELDS(c, x) F(c, x, inside) F(c, x, outside) F(c, x, count)
 PC_STRUCT(IdMap, IDMAP_FIELDS)

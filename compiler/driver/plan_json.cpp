@@ -38,6 +38,7 @@ nlohmann::json plan_to_json(const ir::Policy& p) {
   for (auto& n : p.namespaces.namespaces) {
     nlohmann::json e{{"type", ir::namespace_name(n.kind)}};
     if (!n.join_path.empty()) e["path"] = n.join_path;
+    if (!n.container.empty()) e["container"] = n.container;
     ns.push_back(e);
   }
   auto maps = [](const std::vector<ir::IdMap>& m) {

@@ -143,7 +143,8 @@ void add_runtime(Report& rep, const ir::Policy& p) {
   };
   for (const ir::NamespaceSpec& n : p.namespaces.namespaces)
     rt("namespaces",
-       std::string(namespace_name(n.kind)) + (n.join_path.empty() ? "" : " join " + n.join_path),
+       std::string(namespace_name(n.kind)) + (n.join_path.empty() ? "" : " join " + n.join_path) +
+           (n.container.empty() ? "" : " container " + n.container),
        n.loc);
   const ir::ResourceLimits& r = p.resources;
   auto res = [&](const char* what, const char* files, bool present) {

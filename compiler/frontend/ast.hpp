@@ -126,7 +126,9 @@ struct NetworkSection {
 struct NsItem {
   enum Kind { Namespace, UidMap, GidMap } kind = Namespace;
   Token name;                  // Namespace
-  std::optional<Token> join;   // Namespace
+  std::optional<Token> join;   // Namespace: `join PATH`
+  std::optional<Token> container;  // Namespace: `container NAME`
+  bool host = false;               // Namespace: `host`
   std::vector<Token> numbers;  // maps: inside outside count
   SourceLoc loc;
 };

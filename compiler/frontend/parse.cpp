@@ -437,7 +437,15 @@ class TreeWalker {
           item.numbers.push_back(token(*c->children[i]));
       } else {
         item.name = token(*c->children.at(0));
-        if (c->children.size() > 1) item.join = token_unquoted(*c->children[1]);
+        if (c->children.size() > 1) {
+          const Node& how = *c->children[1];
+          if (how.is_type<g::ns_container_name>())
+            item.container = token(how);
+          else if (how.is_type<g::ns_host>())
+            item.host = true;
+          else
+            item.join = token_unquoted(how);
+        }
       }
       s.items.push_back(std::move(item));
     }

@@ -204,6 +204,36 @@ void apply_network(const ast::NetworkSection& s, ir::NetworkPolicy& out, Diagnos
   }
 }
 
+namespace {
+// `KIND container NAME` and `KIND host`: which kinds may be shared, and a name policyrun can have.
+bool check_shared_namespace(const ast::NsItem& item, ir::NamespaceKind kind,
+                            DiagnosticEngine& diags) {
+  using K = ir::NamespaceKind;
+  const std::string name = ir::namespace_name(kind);
+  if (item.host && kind == K::Mount) {
+    diags.error(item.name.loc,
+                "'mount host' is not possible: policyrun builds the container's root in a mount "
+                "namespace of its own; remove the line");
+    return false;
+  }
+  if (!item.container) return true;
+  if (kind != K::Net && kind != K::Pid && kind != K::Ipc && kind != K::Uts) {
+    diags.error(item.container->loc,
+                "only the net, pid, ipc and uts namespaces of a container can be shared, not '" +
+                    name + "'");
+    return false;
+  }
+  const std::string& c = item.container->text;
+  if (c.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") != std::string::npos) {
+    diags.error(item.container->loc, "'" + c +
+                                         "' is not a container name: names are made of "
+                                         "a-z, 0-9, '_' and '-' (policyrun run --name)");
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
 void apply_namespaces(const ast::NamespacesSection& s, ir::NamespacePlan& out,
                       DiagnosticEngine& diags) {
   for (const ast::NsItem& item : s.items) {
@@ -231,14 +261,18 @@ void apply_namespaces(const ast::NamespacesSection& s, ir::NamespacePlan& out,
     }
     std::string join = item.join ? item.join->text : "";
     if (item.join && !check_path(*item.join, diags)) continue;
+    if (!check_shared_namespace(item, *kind, diags)) continue;
     auto existing = std::find_if(out.namespaces.begin(), out.namespaces.end(),
                                  [&](auto& n) { return n.kind == *kind; });
-    if (existing != out.namespaces.end()) {
-      existing->join_path = join;
-      existing->loc = item.loc;
-    } else {
-      out.namespaces.push_back({*kind, join, item.loc});
+    if (item.host) {  // the host's: no namespace of that kind (a base's one is dropped)
+      if (existing != out.namespaces.end()) out.namespaces.erase(existing);
+      continue;
     }
+    ir::NamespaceSpec spec{*kind, join, item.loc, item.container ? item.container->text : ""};
+    if (existing != out.namespaces.end())
+      *existing = spec;
+    else
+      out.namespaces.push_back(spec);
   }
 }
 
@@ -471,7 +505,7 @@ void apply_sysctl(const ast::SettingsSection& s, std::vector<ir::Sysctl>& out,
 void check_sysctls(const ir::Policy& p, DiagnosticEngine& diags) {
   auto created = [&](ir::NamespaceKind k) {
     for (const ir::NamespaceSpec& n : p.namespaces.namespaces)
-      if (n.kind == k && n.join_path.empty()) return true;
+      if (n.kind == k && n.creates()) return true;
     return false;
   };
   static const std::vector<std::string> kIpc = {

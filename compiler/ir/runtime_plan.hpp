@@ -25,10 +25,16 @@ int clone_flag(NamespaceKind kind);
 std::optional<NamespaceKind> namespace_kind(std::string_view name);
 std::vector<std::string> namespace_spellings();
 
+// A namespace the container does not share with the host. A kind the plan does not list is the
+// host's (`pid host` in a policy removes it).
 struct NamespaceSpec {
   NamespaceKind kind;
   std::string join_path;  // empty: create a new one; else setns() to e.g. /proc/PID/ns/net
   SourceLoc loc;
+  // `net container db`: the namespace of running container db's first process, resolved by
+  // policyrun through its container store when it launches (into join_path).
+  std::string container;
+  bool creates() const { return join_path.empty() && container.empty(); }
 };
 
 struct IdMap {

@@ -15,6 +15,7 @@
 #include "compiler/common/error.hpp"
 #include "compiler/driver/driver.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/network_options.hpp"
 #include "runtime/common/host.hpp"
 #include "runtime/container/store.hpp"
 #include "runtime/container/supervisor.hpp"
@@ -59,7 +60,7 @@ bool takes_value(const std::string& a) {
                                            "--learn"};
   for (const char* o : with_value)
     if (a == o) return true;
-  return false;
+  return policy::cli::network_option_takes_value(a);
 }
 
 Args split_args(int argc, char** argv) {
@@ -104,6 +105,7 @@ struct Options {
   bool explain_files = false;                // --explain-files
   bool detach = false, auto_remove = false;  // -d, --rm (the short form is always --rm)
   policy::launch::CliOverrides container;    // -e, -w, -u, --entrypoint and the command
+  policy::cli::NetworkOptions net;           // --network, --pid, --ipc, --uts, -p
 };
 
 // Fills `o` from argv; returns an exit status when policyrun is done (--help, a usage error).
@@ -153,6 +155,7 @@ std::optional<int> parse_arguments(int argc, char** argv, bool short_form, Optio
       "learn", po::value(&o.learn),
       "record what the command does under the policy's isolation and write a policy that "
       "extends it to OUT.pol (merged with an earlier learn run there; docs/learn.md)");
+  policy::cli::add_network_options(desc, o.net);
   if (!short_form)
     desc.add_options()("detach,d",
                        "run in the background: print the container's id once its command has "
@@ -348,10 +351,13 @@ int run(int argc, char** argv, bool short_form) {
   req.state_root = o.root;
   if (learn) learn->prepare(req, std::cerr);
   req.run_id = o.name.empty() ? policy::runtime::random_hex(6) : o.name;
+  auto network =
+      policy::cli::apply_network_options(o.net, compiled->policy, o.root, req, std::cerr);
 
   // 4. The container's record (a name in use is refused here) and the policy it runs under.
   policy::container::Store store(o.root);
   policy::container::State state = container_state(o, req.run_id, req);
+  network->record(state);
   store.list();  // containers whose supervisor died: recorded, their runs collected
   store.create(state);
   try {

@@ -28,25 +28,28 @@ std::string host_file(const std::string& path) {
   return files::try_read(path).value_or("");
 }
 
-// Docker's /etc/hosts for a container without a network of its own beyond loopback. The hostname
-// maps to 127.0.1.1, as Debian's installer does for a host without a fixed address: it resolves,
-// it is on the loopback device, and it stays apart from "localhost".
-std::string loopback_hosts(const std::string& hostname) {
-  return "127.0.0.1\tlocalhost\n"
-         "::1\tlocalhost ip6-localhost ip6-loopback\n"
-         "fe00::0\tip6-localnet\n"
-         "ff00::0\tip6-mcastprefix\n"
-         "ff02::1\tip6-allnodes\n"
-         "ff02::2\tip6-allrouters\n"
-         "127.0.1.1\t" +
-         hostname + "\n";
+// Docker's /etc/hosts for a container in a network namespace of its own. Without an address of
+// its own, the hostname maps to 127.0.1.1, as Debian's installer does for a host without a fixed
+// address: it resolves, it is on the loopback device, and it stays apart from "localhost". The
+// containers it shares the network with follow, one line each.
+std::string container_hosts(const std::string& hostname, const NetworkNames& names) {
+  std::string peers;
+  for (const auto& [address, name] : names.peers) peers += address + "\t" + name + "\n";
+  return std::string(
+             "127.0.0.1\tlocalhost\n"
+             "::1\tlocalhost ip6-localhost ip6-loopback\n"
+             "fe00::0\tip6-localnet\n"
+             "ff00::0\tip6-mcastprefix\n"
+             "ff02::1\tip6-allnodes\n"
+             "ff02::2\tip6-allrouters\n") +
+         (names.address.empty() ? "127.0.1.1" : names.address) + "\t" + hostname + "\n" + peers;
 }
+
+}  // namespace
 
 bool loopback_address(const std::string& a) {
   return a.rfind("127.", 0) == 0 || a == "::1" || a == "0:0:0:0:0:0:0:1";
 }
-
-}  // namespace
 
 std::string hostname(const std::optional<std::string>& policy_hostname, bool new_uts,
                      const std::string& run_id) {
@@ -57,16 +60,18 @@ std::string hostname(const std::optional<std::string>& policy_hostname, bool new
   return buf;
 }
 
-std::string container_resolv_conf(const std::string& host) {
+std::string container_resolv_conf(const std::string& host,
+                                  const std::vector<std::string>& nameservers) {
   std::istringstream in(host);
   std::string out;
-  bool nameserver = false;
+  for (const std::string& n : nameservers) out += "nameserver " + n + "\n";
+  bool nameserver = !nameservers.empty();
   for (std::string line; std::getline(in, line);) {
     std::istringstream words(line);
     std::string key, address;
     words >> key >> address;
     if (key == "nameserver") {
-      if (loopback_address(address)) continue;
+      if (!nameservers.empty() || loopback_address(address)) continue;
       nameserver = true;
     }
     out += line + "\n";
@@ -78,13 +83,14 @@ std::string container_resolv_conf(const std::string& host) {
   return out;
 }
 
-EtcFiles etc_files(const std::string& hostname, bool new_netns) {
+EtcFiles etc_files(const std::string& hostname, bool new_netns, const NetworkNames& names) {
+  new_netns = new_netns || names.any();
   EtcFiles f;
   f.hostname = hostname + "\n";
   std::string hosts = new_netns ? std::string() : host_file("/etc/hosts");
-  f.hosts = hosts.empty() ? loopback_hosts(hostname) : hosts;
+  f.hosts = hosts.empty() ? container_hosts(hostname, names) : hosts;
   std::string resolv = host_file("/etc/resolv.conf");
-  f.resolv_conf = new_netns ? container_resolv_conf(resolv) : resolv;
+  f.resolv_conf = new_netns ? container_resolv_conf(resolv, names.nameservers) : resolv;
   return f;
 }
 

@@ -7,6 +7,7 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace policy::launch::identity {
@@ -16,17 +17,34 @@ namespace policy::launch::identity {
 std::string hostname(const std::optional<std::string>& policy_hostname, bool new_uts,
                      const std::string& run_id);
 
+// What /etc/hosts and /etc/resolv.conf say of a container with a network of its own beyond
+// loopback (a private network, or another container's: runtime/container/network.hpp).
+struct NetworkNames {
+  std::string address;  // the container's own address (its hostname's); empty: 127.0.1.1
+  // The containers it shares its network with: address and name, as Docker's links.
+  std::vector<std::pair<std::string, std::string>> peers;
+  // The nameservers that work from the container (pasta's DNS forwarder when the host's are on
+  // its loopback); empty: the host's that the container can reach.
+  std::vector<std::string> nameservers;
+  bool any() const { return !address.empty() || !peers.empty() || !nameservers.empty(); }
+};
+
 // The contents of the three files, made by the parent before the clone (it reads the host's
-// /etc/hosts and /etc/resolv.conf there). `new_netns`: the container has only its own loopback.
+// /etc/hosts and /etc/resolv.conf there). `new_netns`: the container does not share the host's
+// network (its own loopback, a private network or another container's: `names`).
 struct EtcFiles {
   std::string hostname, hosts, resolv_conf;
 };
-EtcFiles etc_files(const std::string& hostname, bool new_netns);
+EtcFiles etc_files(const std::string& hostname, bool new_netns, const NetworkNames& names = {});
 
 // Docker's resolv.conf for a container in a network namespace of its own: the host's file
 // without nameservers on the host's loopback (127.0.0.0/8, ::1), which the container cannot
-// reach; when none is left, Google's public servers, as Docker falls back to.
-std::string container_resolv_conf(const std::string& host_resolv_conf);
+// reach; when none is left, Google's public servers, as Docker falls back to. `nameservers`,
+// when given, replace the host's.
+std::string container_resolv_conf(const std::string& host_resolv_conf,
+                                  const std::vector<std::string>& nameservers = {});
+// Whether a nameserver address is on the host's loopback (out of a container's reach).
+bool loopback_address(const std::string& address);
 
 // Child, before pivot_root, after /dev is built: writes the files on the container's own /dev
 // tmpfs, binds each over /etc/<name> (read-only when `readonly`), and removes the sources from

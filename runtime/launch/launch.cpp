@@ -297,7 +297,7 @@ class Launcher {
     run_id_ = r_.run_id.empty() ? runtime::random_hex(6) : r_.run_id;
     s_.hostname =
         identity::hostname(p_.process.hostname, (s_.clone_flags & CLONE_NEWUTS) != 0, run_id_);
-    s_.etc = identity::etc_files(s_.hostname, (s_.clone_flags & CLONE_NEWNET) != 0);
+    s_.etc = identity::etc_files(s_.hostname, (s_.clone_flags & CLONE_NEWNET) != 0, r_.network);
     identity::add_hostname(s_.env, s_.hostname);
     reaper::collect(r_.state_root);  // the runs whose policyrun died: their cgroups and state
     record_.emplace(r_.state_root, run_id_);  // held until this run is removed

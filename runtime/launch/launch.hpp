@@ -13,6 +13,7 @@
 #include "compiler/common/error.hpp"
 #include "compiler/ir/policy.hpp"
 #include "runtime/launch/apparmor.hpp"
+#include "runtime/launch/identity.hpp"
 #include "runtime/launch/landlock.hpp"
 #include "runtime/launch/notify.hpp"
 
@@ -85,6 +86,9 @@ struct LaunchRequest {
   // --verbose: also write the enforcement report to diagnostics_fd (AppArmor's fallback table,
   // Landlock rules the kernel's ABI cannot enforce, paths missing in the container).
   bool verbose = false;
+  // The container's address, the containers sharing its network and its nameservers, for its
+  // /etc/hosts and /etc/resolv.conf (runtime/container/network.hpp; docs/networking.md).
+  identity::NetworkNames network;
   // The container store's hooks, the network helper's...: each is called in this order.
   std::vector<RunObserver*> observers;
 };

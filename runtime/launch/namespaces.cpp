@@ -14,14 +14,14 @@ namespace policy::launch::namespaces {
 uint64_t clone_flags(const ir::NamespacePlan& plan) {
   uint64_t flags = CLONE_NEWNS;
   for (const auto& ns : plan.namespaces)
-    if (ns.join_path.empty() && ns.kind != ir::NamespaceKind::Cgroup)
+    if (ns.creates() && ns.kind != ir::NamespaceKind::Cgroup)
       flags |= static_cast<uint64_t>(ir::clone_flag(ns.kind));
   return flags;
 }
 
 bool new_cgroup_ns(const ir::NamespacePlan& plan) {
   for (const auto& ns : plan.namespaces)
-    if (ns.kind == ir::NamespaceKind::Cgroup && ns.join_path.empty()) return true;
+    if (ns.kind == ir::NamespaceKind::Cgroup && ns.creates()) return true;
   return false;
 }
 
@@ -31,6 +31,11 @@ void enter_new_cgroup_ns() {
 
 Joins::Joins(const ir::NamespacePlan& plan) {
   for (const auto& ns : plan.namespaces) {
+    if (!ns.container.empty() && ns.join_path.empty())
+      throw Error(std::string("namespaces: ") + ir::namespace_name(ns.kind) + " container " +
+                  ns.container +
+                  ": the container's name was not resolved (policyrun resolves "
+                  "it through its container store before the launch)");
     if (ns.join_path.empty()) continue;
     if (ns.kind == ir::NamespaceKind::Mount || ns.kind == ir::NamespaceKind::User)
       throw Error(std::string("namespaces: joining an existing ") +
