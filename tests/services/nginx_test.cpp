@@ -64,7 +64,11 @@ TEST_F(Nginx, ServesTheIndexPageAnd404ForAMissingOne) {
 // policyrun --name NAME names the run: its state directory and its cgroups (removed at the end,
 // which TearDown checks).
 TEST_F(Nginx, TheRunCarriesItsName) {
-  EXPECT_TRUE(fs::is_directory(services::state_root() + "/run/" + service().name()));
+  // Its record in the container store and its run's lock (the writable layer is a tmpfs of the
+  // run's own mount namespace: no run directory on the host).
+  EXPECT_TRUE(fs::is_regular_file(services::state_root() + "/containers/" + service().name() +
+                                  "/state.json"));
+  EXPECT_TRUE(fs::is_regular_file(services::state_root() + "/run/" + service().name() + ".lock"));
   std::ifstream cgroup("/proc/" + std::to_string(service().first_process()) + "/cgroup");
   std::stringstream lines;
   lines << cgroup.rdbuf();
