@@ -180,6 +180,8 @@ void io(Reader& r, bool& b) {
 }
 
 // Struct coders: FIELDS lists the members once; an enum member needs its last enumerator.
+// T names a type in a declaration, where parentheses cannot go.
+// NOLINTBEGIN(bugprone-macro-parentheses)
 #define PC_STRUCT(T, FIELDS)       \
   void io(Writer& w, const T& x) { \
     FIELDS(w, x)                   \
@@ -187,8 +189,9 @@ void io(Reader& r, bool& b) {
   void io(Reader& r, T& x) {       \
     FIELDS(r, x)                   \
   }
-#define F(c, x, m) io(c, x.m);
-#define E(c, x, m, last) pc_enum(c, x.m, last);
+// NOLINTEND(bugprone-macro-parentheses)
+#define F(c, x, m) io(c, (x).m);
+#define E(c, x, m, last) pc_enum(c, (x).m, last);
 
 template <typename E>
 void pc_enum(Writer& w, const E& v, E) {
@@ -216,10 +219,11 @@ PC_STRUCT(MountRule, MOUNTRULE_FIELDS)
 #define SIGNAL_FIELDS(c, x) F(c, x, deny) F(c, x, perms) F(c, x, peer) F(c, x, loc)
 PC_STRUCT(SignalRule, SIGNAL_FIELDS)
 PC_STRUCT(PtraceRule, SIGNAL_FIELDS)
-#define FS_FIELDS(c, x)                                                            \
-  F(c, x, allow_all_files)                                                         \
-  F(c, x, allow_all_loc) F(c, x, rules) F(c, x, mount_rules) F(c, x, signal_rules) \
-      F(c, x, ptrace_rules) F(c, x, specified)
+#define FS_FIELDS(c, x)                                                           \
+  F(c, x, allow_all_files)                                                        \
+  F(c, x, allow_all_loc)                                                          \
+  F(c, x, rules) F(c, x, mount_rules) F(c, x, signal_rules) F(c, x, ptrace_rules) \
+      F(c, x, specified)
 PC_STRUCT(FilesystemPolicy, FS_FIELDS)
 #define SOCKET_FIELDS(c, x) F(c, x, deny) F(c, x, family) F(c, x, type) F(c, x, loc)
 PC_STRUCT(SocketRule, SOCKET_FIELDS)
@@ -241,10 +245,11 @@ PC_STRUCT(NamespacePlan, NSPLAN_FIELDS)
 #define MOUNTSPEC_FIELDS(c, x) \
   E(c, x, kind, MountSpec::Mqueue) F(c, x, source) F(c, x, target) F(c, x, options) F(c, x, loc)
 PC_STRUCT(MountSpec, MOUNTSPEC_FIELDS)
-#define ROOTFS_FIELDS(c, x)                                                         \
-  F(c, x, readonly)                                                                 \
-  F(c, x, use_chroot) F(c, x, mounts) F(c, x, masked_paths) F(c, x, readonly_paths) \
-      F(c, x, nosuid) F(c, x, nodev) F(c, x, loc)
+#define ROOTFS_FIELDS(c, x)                                                                    \
+  F(c, x, readonly)                                                                            \
+  F(c, x, use_chroot)                                                                          \
+  F(c, x, mounts) F(c, x, masked_paths) F(c, x, readonly_paths) F(c, x, nosuid) F(c, x, nodev) \
+      F(c, x, loc)
 PC_STRUCT(RootfsPlan, ROOTFS_FIELDS)
 // The device type is a letter (a, b, c), checked by hand as no enumerator range covers it.
 void io(Writer& w, const DeviceRule::Type& t) {
@@ -262,43 +267,46 @@ PC_STRUCT(DeviceRule, DEVRULE_FIELDS)
 PC_STRUCT(DevicePlan, DEVPLAN_FIELDS)
 #define SYSCTL_FIELDS(c, x) F(c, x, key) F(c, x, value) F(c, x, loc)
 PC_STRUCT(Sysctl, SYSCTL_FIELDS)
-#define RES_FIELDS(c, x)                                                                   \
-  F(c, x, memory_bytes)                                                                    \
-  F(c, x, memory_swap_bytes) F(c, x, cpu_shares) F(c, x, cpu_weight) F(c, x, cpu_quota_us) \
-      F(c, x, cpu_period_us) F(c, x, pids) F(c, x, cpuset_cpus) F(c, x, cpuset_mems)       \
-          F(c, x, devices) F(c, x, loc)
+#define RES_FIELDS(c, x)                                                               \
+  F(c, x, memory_bytes)                                                                \
+  F(c, x, memory_swap_bytes)                                                           \
+  F(c, x, cpu_shares) F(c, x, cpu_weight) F(c, x, cpu_quota_us) F(c, x, cpu_period_us) \
+      F(c, x, pids) F(c, x, cpuset_cpus) F(c, x, cpuset_mems) F(c, x, devices) F(c, x, loc)
 PC_STRUCT(ResourceLimits, RES_FIELDS)
 #define RLIMIT_FIELDS(c, x) F(c, x, resource) F(c, x, soft) F(c, x, hard) F(c, x, loc)
 PC_STRUCT(Rlimit, RLIMIT_FIELDS)
-#define PROCESS_FIELDS(c, x)                                                              \
-  F(c, x, no_new_privileges)                                                              \
-  F(c, x, uid) F(c, x, gid) F(c, x, user) F(c, x, supplementary_groups) F(c, x, hostname) \
-      F(c, x, rlimits) F(c, x, env) F(c, x, cwd) F(c, x, init) F(c, x, loc)
+#define PROCESS_FIELDS(c, x)                                                                  \
+  F(c, x, no_new_privileges)                                                                  \
+  F(c, x, uid)                                                                                \
+  F(c, x, gid) F(c, x, user) F(c, x, supplementary_groups) F(c, x, hostname) F(c, x, rlimits) \
+      F(c, x, env) F(c, x, cwd) F(c, x, init) F(c, x, loc)
 PC_STRUCT(ProcessPlan, PROCESS_FIELDS)
 #define ACTION_FIELDS(c, x) E(c, x, kind, ActionKind::UserNotify) F(c, x, value)
 PC_STRUCT(Action, ACTION_FIELDS)
-#define CMP_FIELDS(c, x)                                                      \
-  F(c, x, arg)                                                                \
-  F(c, x, arg_name) E(c, x, op, CmpOp::MaskedEq) F(c, x, value) F(c, x, mask) \
-      E(c, x, width, ArgWidth::Bits32) F(c, x, loc)
+#define CMP_FIELDS(c, x)                                                                     \
+  F(c, x, arg)                                                                               \
+  F(c, x, arg_name)                                                                          \
+  E(c, x, op, CmpOp::MaskedEq) F(c, x, value) F(c, x, mask) E(c, x, width, ArgWidth::Bits32) \
+      F(c, x, loc)
 PC_STRUCT(Comparison, CMP_FIELDS)
 #define KV_FIELDS(c, x) F(c, x, major) F(c, x, minor)
 PC_STRUCT(KernelVersion, KV_FIELDS)
-#define RULE_FIELDS(c, x)                                                               \
-  F(c, x, syscall)                                                                      \
-  F(c, x, action) F(c, x, args) F(c, x, arches) F(c, x, not_arches) F(c, x, min_kernel) \
-      F(c, x, loc) F(c, x, via) F(c, x, requires_caps) F(c, x, unless_caps)
+#define RULE_FIELDS(c, x)                                                                         \
+  F(c, x, syscall)                                                                                \
+  F(c, x, action)                                                                                 \
+  F(c, x, args) F(c, x, arches) F(c, x, not_arches) F(c, x, min_kernel) F(c, x, loc) F(c, x, via) \
+      F(c, x, requires_caps) F(c, x, unless_caps)
 PC_STRUCT(SyscallRule, RULE_FIELDS)
-#define SECCOMP_FIELDS(c, x)                                                    \
-  F(c, x, default_action)                                                       \
-  F(c, x, arches) F(c, x, rules) F(c, x, inactive_rules) F(c, x, target_kernel) \
-      F(c, x, bad_arch_action)
+#define SECCOMP_FIELDS(c, x) \
+  F(c, x, default_action)    \
+  F(c, x, arches)            \
+  F(c, x, rules) F(c, x, inactive_rules) F(c, x, target_kernel) F(c, x, bad_arch_action)
 PC_STRUCT(SeccompPolicy, SECCOMP_FIELDS)
-#define POLICY_FIELDS(c, x)                                                                    \
-  F(c, x, name)                                                                                \
-  F(c, x, loc) F(c, x, bases) F(c, x, seccomp) F(c, x, capabilities) F(c, x, filesystem)       \
-      F(c, x, network) F(c, x, namespaces) F(c, x, resources) F(c, x, process) F(c, x, rootfs) \
-          F(c, x, sysctls)
+#define POLICY_FIELDS(c, x)                                                                  \
+  F(c, x, name)                                                                              \
+  F(c, x, loc)                                                                               \
+  F(c, x, bases) F(c, x, seccomp) F(c, x, capabilities) F(c, x, filesystem) F(c, x, network) \
+      F(c, x, namespaces) F(c, x, resources) F(c, x, process) F(c, x, rootfs) F(c, x, sysctls)
 PC_STRUCT(Policy, POLICY_FIELDS)
 
 }  // namespace

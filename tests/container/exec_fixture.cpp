@@ -100,7 +100,7 @@ class StoreRecorder : public policy::launch::RunObserver {
 }  // namespace
 
 Container::Container(const std::string& name, const std::string& policy_text,
-                     std::vector<std::string> argv, ContainerOptions o)
+                     const std::vector<std::string>& argv, const ContainerOptions& o)
     : name_(name) {
   root_ = launch_test::scratch() + "/exec-root-" + name;
   fs::remove_all(root_);

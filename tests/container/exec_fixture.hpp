@@ -26,7 +26,8 @@ class Container {
   // Starts `argv` (default: sleep) in a busybox container named `name` under `policy_text`, and
   // waits until its store record says running. Throws std::runtime_error when it does not start.
   Container(const std::string& name, const std::string& policy_text,
-            std::vector<std::string> argv = {"/bin/sleep", "600"}, ContainerOptions o = {});
+            const std::vector<std::string>& argv = {"/bin/sleep", "600"},
+            const ContainerOptions& o = {});
   ~Container();  // kills it (SIGKILL to its supervisor), waits, removes the private root
   Container(const Container&) = delete;
   Container& operator=(const Container&) = delete;

@@ -96,7 +96,7 @@ TEST(Exec, HasExactlyThePostureOfTheContainersInit) {
   EXPECT_EQ(section(r.out, "ns"), init_namespaces(c.pid()));
   EXPECT_NE(link_of("/proc/" + pid + "/ns/pid"), link_of("/proc/self/ns/pid"));
   EXPECT_EQ(section(r.out, "cgroup"), section(r.out, "init-cgroup"));
-  EXPECT_NE(section(r.out, "cgroup").find("/"), std::string::npos);
+  EXPECT_NE(section(r.out, "cgroup").find('/'), std::string::npos);
   EXPECT_EQ(section(r.out, "attr"), init_attr(c.pid()));
   const std::string mine = posture_lines(section(r.out, "status"));
   EXPECT_EQ(mine, posture_lines(read_file("/proc/" + pid + "/status")));

@@ -61,7 +61,7 @@ class NetTest : public LifeTest {
   }
   // A policy file of the test's own.
   std::string write_policy(const std::string& name, const std::string& text) {
-    const std::string path = root_ + "-" + name + ".pol";
+    std::string path = root_ + "-" + name + ".pol";
     std::ofstream(path) << text;
     written_.push_back(path);
     return path;

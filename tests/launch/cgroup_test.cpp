@@ -344,7 +344,7 @@ std::string v2_controller(const char* controller) {
 }
 
 // Prints the run's v2 directory as the container sees it (no cgroup namespace) then runs `script`.
-launch_test::Result run_v2(policy::ir::Policy p, const std::string& script) {
+launch_test::Result run_v2(const policy::ir::Policy& p, const std::string& script) {
   auto req = launch_test::busybox_request(
       p, {"/bin/sh", "-c",
           "d=/sys/fs/cgroup$(grep '^0::' /proc/self/cgroup | cut -d: -f3); " + script});

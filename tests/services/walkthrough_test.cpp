@@ -58,7 +58,7 @@ std::string ns_link(const std::string& pid, const std::string& ns) {
 
 TEST(Walkthrough, RedisDetachedInspectedExecutedJoinedUpdatedStoppedRemoved) {
   SKIP_UNLESS(needs::root(), needs::program(launch_test::policyrun_binary()));
-  const std::string root = services::state_root();
+  const std::string& root = services::state_root();
   const std::string name = "db-" + policy::runtime::random_hex(4);
   const std::string policy = services::policy_for("redis.pol");
 
