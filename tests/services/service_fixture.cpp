@@ -277,6 +277,9 @@ int Service::stop(std::chrono::seconds timeout) {
   if (!wait_until(pid_, std::chrono::steady_clock::now() + timeout, st)) {
     ::kill(pid_, SIGKILL);
     ::waitpid(pid_, &st, 0);
+    // Its container died with it; what the run left (cgroups, record) is removed by the next
+    // policyrun command of this root, as a user's next command would.
+    launch_test::run_policyrun({"ps", "-a", "--root", state_root()});
   }
   status_ = exit_status(st);
   pid_ = -1;
@@ -293,10 +296,10 @@ std::string Service::err() const {
 
 std::string Service::leftovers() const {
   std::string left;
-  for (const char* suffix : {"", ".lock"}) {
-    const std::string p = state_root() + "/run/" + name_ + suffix;
+  for (const std::string& p :
+       {state_root() + "/run/" + name_, state_root() + "/run/" + name_ + ".lock",
+        state_root() + "/containers/" + name_})
     if (fs::exists(fs::symlink_status(p))) left += p + "\n";
-  }
   for (const auto& dir : launch_test::policyrun_cgroup_dirs())
     if (fs::path(dir).filename() == name_) left += dir + "\n";
   return left;
