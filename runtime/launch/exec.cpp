@@ -266,8 +266,6 @@ class Execer {
   }
 
   int supervise() {
-    tty::RawMode raw(master_.valid() ? r_.stdin_fd : -1);
-    if (master_.valid()) tty::copy_window_size(r_.stdin_fd, master_.get());
     supervise::Supervision sv{forward_,
                               master_.valid() ? master_.get() : -1,
                               r_.stdin_fd,

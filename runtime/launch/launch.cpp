@@ -401,8 +401,6 @@ class Launcher {
 
   // Signals, terminal, notifications and the observer's fds until the command exits.
   int supervise() {
-    tty::RawMode raw(master_.valid() ? r_.stdin_fd : -1);
-    if (master_.valid()) tty::copy_window_size(r_.stdin_fd, master_.get());
     supervise::Supervision sv{s_.forward,      master_.valid() ? master_.get() : -1,
                               r_.stdin_fd,     r_.stdout_fd,
                               listener_.get(), r_.notify,

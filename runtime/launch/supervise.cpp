@@ -74,6 +74,9 @@ sigset_t forwarded_set() {
 }
 
 int run(namespaces::Child& c, const Supervision& s) {
+  // The user's terminal in raw mode while it drives the container's pty, at its size.
+  tty::RawMode raw(s.tty_master >= 0 ? s.tty_in : -1);
+  if (s.tty_master >= 0) tty::copy_window_size(s.tty_in, s.tty_master);
   runtime::UniqueFd sfd(::signalfd(-1, &s.forward, SFD_CLOEXEC));
   if (!sfd.valid()) throw sys_error("signalfd for forwarding signals to the container");
   Terminal term{s.tty_master, s.tty_in, s.tty_out, s.tty_master >= 0};

@@ -27,8 +27,9 @@ struct Supervision {
   std::vector<RunObserver*> observers;
 };
 
-// Returns the command's exit status (128+N for signal N; 128+SIGHUP when it outlived the grace
-// after a hangup). Reaps c.pid and sets it to -1.
+// With a pty, the user's terminal (tty_in) is in raw mode and the pty at its size until the
+// command exits. Returns the command's exit status (128+N for signal N; 128+SIGHUP when it outlived
+// the grace after a hangup). Reaps c.pid and sets it to -1.
 int run(namespaces::Child& c, const Supervision& s);
 
 }  // namespace policy::launch::supervise
