@@ -18,5 +18,11 @@ int cmd_check(const std::vector<std::string>& args);
 int cmd_explain(const std::vector<std::string>& args);
 int cmd_disasm(const std::vector<std::string>& args);
 int cmd_import(const std::vector<std::string>& args);
+// Review tools (docs/audit.md, docs/review.md): one file each, audit_cmd.cpp, diff_cmd.cpp,
+// inspect_cmd.cpp, caps_cmd.cpp.
+int cmd_audit(const std::vector<std::string>& args);
+int cmd_diff(const std::vector<std::string>& args);
+int cmd_inspect(const std::vector<std::string>& args);
+int cmd_caps(const std::vector<std::string>& args);
 
 }  // namespace policy::cli

@@ -27,6 +27,14 @@ constexpr const char* kUsage =
     "  import PROFILE [-o OUT.pol] [--caps LIST]               Docker/OCI seccomp JSON or "
     "AppArmor\n"
     "                                                          profile to a readable policy\n"
+    "  audit TARGET [--format F]                               findings, exposure score, Pod "
+    "Security\n"
+    "                                                          level of a policy, profile or "
+    "pid:N\n"
+    "  diff OLD NEW [--format F] [--fail-on widen]             the privilege delta between two "
+    "policies\n"
+    "  inspect PID [--against FILE.pol]                        what confines a running process\n"
+    "  caps decode HEX | caps encode NAMES                     capability masks, as capsh --decode\n"
     "\n"
     "run 'policyc <command> --help' for the options of a command; docs/cli.md has the details.\n";
 
@@ -46,6 +54,10 @@ int main(int argc, char** argv) {
     if (command == "explain") return policy::cli::cmd_explain(args);
     if (command == "disasm") return policy::cli::cmd_disasm(args);
     if (command == "import") return policy::cli::cmd_import(args);
+    if (command == "audit") return policy::cli::cmd_audit(args);
+    if (command == "diff") return policy::cli::cmd_diff(args);
+    if (command == "inspect") return policy::cli::cmd_inspect(args);
+    if (command == "caps") return policy::cli::cmd_caps(args);
     std::cerr << "policyc: unknown command '" << command << "'\n\n" << kUsage;
     return 2;
   } catch (const po::error& e) {

@@ -1,0 +1,10 @@
+// PLACEHOLDER (issue 14): replaced by the helper that owns `policyc audit`.
+#include "compiler/cli/commands.hpp"
+
+namespace policy::cli {
+
+int cmd_audit(const std::vector<std::string>&) {
+  throw UsageError("not implemented yet");
+}
+
+}  // namespace policy::cli
