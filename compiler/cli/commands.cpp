@@ -39,26 +39,26 @@ std::string human_size(size_t bytes) {
 }
 
 void print_stats(const seccomp::Program& prog, const ir::SeccompPolicy& s,
-                 const driver::SeccompOptions& o) {
+                 const driver::SeccompOptions& o, std::ostream& out) {
   bpfgen::Stats st = bpfgen::measure(prog, s, o.kernel);
-  std::cout << "seccomp (" << driver::backend_name(o.backend) << "): " << st.instructions
-            << " instructions; per allowed syscall " << std::fixed;
-  std::cout.precision(2);
-  std::cout << st.mean_executed_allowed << " executed on average (native arch "
-            << st.mean_executed_allowed_native << "), " << st.max_executed_allowed << " at most; "
-            << st.cache_eligible_allowed << " of " << st.allowed_syscalls
-            << " allowed syscalls cached by the kernel (" << st.argument_free_allowed
-            << " argument-free)\n";
-  std::cout.unsetf(std::ios::fixed);
+  out << "seccomp (" << driver::backend_name(o.backend) << "): " << st.instructions
+      << " instructions; per allowed syscall " << std::fixed;
+  out.precision(2);
+  out << st.mean_executed_allowed << " executed on average (native arch "
+      << st.mean_executed_allowed_native << "), " << st.max_executed_allowed << " at most; "
+      << st.cache_eligible_allowed << " of " << st.allowed_syscalls
+      << " allowed syscalls cached by the kernel (" << st.argument_free_allowed
+      << " argument-free)\n";
+  out.unsetf(std::ios::fixed);
 }
 
 }  // namespace
 
 int cmd_compile(const std::vector<std::string>& args) {
   PolicyOptions popts;
-  std::string file, out_dir = ".", report, frequencies;
+  std::string file, out_dir, report, frequencies;
   std::vector<std::string> emit;
-  bool stats = false;
+  bool stats = false, report_only = false;
   po::options_description d("policyc compile FILE.pol [options]");
   d.add_options()("help,h", "this help")("file", po::value(&file)->required(), "policy file")(
       "output,o", po::value(&out_dir), "directory for the artifacts (default: .)")(
@@ -66,7 +66,10 @@ int cmd_compile(const std::vector<std::string>& args) {
       ("artifacts to write, comma-separated: " + driver::emit_kind_list() + " (default: all)")
           .c_str())("stats", po::bool_switch(&stats), "print the seccomp filter's size and cost")(
       "report", po::value(&report)->implicit_value("text"),
-      "print which layer enforces each rule (text or json)")(
+      "print which layer enforces each rule (text or json) on standard output; the other "
+      "messages go to standard error")(
+      "report-only", po::bool_switch(&report_only),
+      "print the report and write no artifacts (implies --report)")(
       "frequencies", po::value(&frequencies),
       "strace -c summary weighting the optimising backend's syscall search");
   popts.add_to(d);
@@ -76,28 +79,41 @@ int cmd_compile(const std::vector<std::string>& args) {
   if (!policy) return 1;
   driver::SeccompOptions so = popts.seccomp_options();
   so.frequencies_file = frequencies;
+  if (report_only && report.empty()) report = "text";
+  if (report_only && (!emit.empty() || !out_dir.empty()))
+    throw UsageError("--report-only writes no artifacts: drop --emit and -o");
+  if (out_dir.empty()) out_dir = ".";
+  if (!report.empty() && report != "text" && report != "json")
+    throw UsageError("--report takes text or json, not '" + report + "'");
+  // With a report on standard output, it is the only thing there (a JSON report parses as is).
+  std::ostream& messages = report.empty() ? std::cout : std::cerr;
+  std::vector<driver::Artifact> artifacts;
+  if (!report_only) {
+    // Built (and every backend checked) before the report is printed: a policy that does not
+    // compile prints no report.
+    artifacts = driver::build_artifacts(*policy, split_list(emit), so);
+  }
   if (!report.empty()) {
-    if (report != "text" && report != "json")
-      throw UsageError("--report takes text or json, not '" + report + "'");
-    auto r = driver::enforceability_report(*policy);
+    auto r = driver::enforceability_report(*policy, driver::host_target(), so);
     if (report == "json")
       std::cout << json_text(driver::report_json(r), "the --report json of " + file);
     else
       std::cout << driver::report_text(r);
   }
-  auto artifacts = driver::build_artifacts(*policy, split_list(emit), so);
-  driver::write_artifacts(out_dir, artifacts);
-  for (const driver::Artifact& a : artifacts) {
-    std::cout << "wrote " << (fs::path(out_dir) / a.file_name).string() << " ("
-              << human_size(a.content.size());
-    if (a.kind == "bpf")
-      std::cout << ", " << a.content.size() / sizeof(sock_filter) << " instructions";
-    std::cout << ")\n";
+  if (!report_only) {
+    driver::write_artifacts(out_dir, artifacts);
+    for (const driver::Artifact& a : artifacts) {
+      messages << "wrote " << (fs::path(out_dir) / a.file_name).string() << " ("
+               << human_size(a.content.size());
+      if (a.kind == "bpf")
+        messages << ", " << a.content.size() / sizeof(sock_filter) << " instructions";
+      messages << ")\n";
+    }
+    messages << "capabilities: CapBnd " << caps::status_hex(policy->capabilities.bounding)
+             << ", CapEff " << caps::status_hex(policy->capabilities.effective) << "\n";
   }
-  if (report.empty())
-    std::cout << "capabilities: CapBnd " << caps::status_hex(policy->capabilities.bounding)
-              << ", CapEff " << caps::status_hex(policy->capabilities.effective) << "\n";
-  if (stats) print_stats(driver::compile_seccomp(policy->seccomp, so), policy->seccomp, so);
+  if (stats)
+    print_stats(driver::compile_seccomp(policy->seccomp, so), policy->seccomp, so, messages);
   return 0;
 }
 

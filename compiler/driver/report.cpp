@@ -12,6 +12,7 @@
 #include "compiler/caps/capability_formats.hpp"
 #include "compiler/common/syscall_args.hpp"
 #include "compiler/driver/plan_json.hpp"
+#include "compiler/driver/report_layers.hpp"
 #include "compiler/importer/pol_writer.hpp"
 #include "compiler/ir/describe.hpp"
 #include "compiler/landlock/ruleset.hpp"
@@ -26,6 +27,10 @@ Enforcement ReportEntry::overall() const {
     if (l.status == Enforcement::Partial) best = Enforcement::Partial;
   }
   return best;
+}
+
+std::string ReportEntry::status() const {
+  return grant ? "granted" : enforcement_name(overall());
 }
 
 ReportTarget host_target() {
@@ -98,6 +103,13 @@ void add_capabilities(Report& rep, const ir::Policy& p) {
 
 // AppArmor and Landlock each judge the same filesystem/network rules; merge their verdicts into
 // one entry per rule (matched by location and text).
+ReportEntry* find_entry(Report& rep, const SourceLoc& loc, const std::string& rule) {
+  for (ReportEntry& e : rep.entries)
+    if ((e.section == "filesystem" || e.section == "network") && e.loc == loc && e.rule == rule)
+      return &e;
+  return nullptr;
+}
+
 void add_lsm(Report& rep, const ir::Policy& p, const ReportTarget& t) {
   std::vector<RuleCoverage> aa = apparmor::apparmor_coverage(p);
   std::vector<RuleCoverage> ll = landlock::landlock_coverage(p, t.landlock_abi);
@@ -109,30 +121,79 @@ void add_lsm(Report& rep, const ir::Policy& p, const ReportTarget& t) {
     bool net = std::find(network_rules.begin(), network_rules.end(), rule) != network_rules.end();
     return std::string(net ? "network" : "filesystem");
   };
-  auto find = [&](const RuleCoverage& c) -> ReportEntry* {
-    for (ReportEntry& e : rep.entries)
-      if ((e.section == "filesystem" || e.section == "network") && e.loc == c.loc &&
-          e.rule == c.rule)
-        return &e;
-    return nullptr;
-  };
   for (const RuleCoverage& c : aa) {
     LayerVerdict v{"apparmor", c.status, c.reason};
     if (!t.apparmor && c.status != Enforcement::NotEnforced) {
       v.status = Enforcement::NotEnforced;
       v.reason = "the target kernel has no AppArmor" + (c.reason.empty() ? "" : "; " + c.reason);
     }
-    if (ReportEntry* e = find(c))
+    if (ReportEntry* e = find_entry(rep, c.loc, c.rule))
       e->layers.push_back(v);
     else
       rep.entries.push_back({section_of(c.rule), c.rule, c.loc, {v}});
   }
   for (const RuleCoverage& c : ll) {
     LayerVerdict v{"landlock", c.status, c.reason};
-    if (ReportEntry* e = find(c))
+    if (ReportEntry* e = find_entry(rep, c.loc, c.rule))
       e->layers.push_back(v);
     else
       rep.entries.push_back({section_of(c.rule), c.rule, c.loc, {v}});
+  }
+}
+
+// The entry of one LSM rule (created when neither LSM listed it).
+ReportEntry& entry_of(Report& rep, const std::string& section, const SourceLoc& loc,
+                      const std::string& rule) {
+  if (ReportEntry* e = find_entry(rep, loc, rule)) return *e;
+  rep.entries.push_back({section, rule, loc, {}});
+  return rep.entries.back();
+}
+
+// Grants, and what the other layers do for the denies: the compiled seccomp filter (socket
+// families, mount calls) and policyrun's mounts (masked, read-only and noexec paths).
+void add_other_layers(Report& rep, const ir::Policy& p, const ReportTarget& t,
+                      const FilterProbe& probe) {
+  const ir::FilesystemPolicy& fs = p.filesystem;
+  if (fs.allow_all_files) entry_of(rep, "filesystem", fs.allow_all_loc, "allow all").grant = true;
+  for (const ir::PathRule& r : fs.rules) {
+    ReportEntry& e = entry_of(rep, "filesystem", r.loc, describe(r));
+    e.grant = !r.deny;
+    if (auto v = runtime_path_verdict(p, r)) e.layers.push_back(*v);
+  }
+  for (const ir::MountRule& r : fs.mount_rules) {
+    ReportEntry& e = entry_of(rep, "filesystem", r.loc, describe(r));
+    e.grant = !r.deny;
+    if (r.deny)
+      if (auto v = probe.mount_calls(r.kind)) e.layers.push_back(*v);
+  }
+  for (const ir::SignalRule& r : fs.signal_rules)
+    entry_of(rep, "filesystem", r.loc, describe(r)).grant = !r.deny;
+  for (const ir::PtraceRule& r : fs.ptrace_rules)
+    entry_of(rep, "filesystem", r.loc, describe(r)).grant = !r.deny;
+
+  const ir::NetworkPolicy& net = p.network;
+  bool every_family = false;
+  for (const ir::SocketRule& r : net.sockets) {
+    ReportEntry& e = entry_of(rep, "network", r.loc, describe(r));
+    e.grant = !r.deny;
+    if (!r.deny && r.family.empty() && r.type.empty()) every_family = true;
+    if (r.deny)
+      if (auto v = probe.sockets(r.family, r.type)) e.layers.push_back(*v);
+  }
+  for (const ir::PortRule& r : net.ports)
+    entry_of(rep, "network", r.loc, describe(r)).grant = !r.deny;
+  // What the socket grants leave out must be refused by some layer.
+  if (net.specified && !every_family) {
+    ReportEntry e{"network", "other socket families refused", p.loc, {}};
+    e.layers.push_back(probe.ungranted_families(net));
+    e.layers.push_back(
+        t.apparmor ? LayerVerdict{"apparmor", Enforcement::Enforced,
+                                  "the profile's network rules allow only the granted families"}
+                   : LayerVerdict{"apparmor", Enforcement::NotEnforced,
+                                  "the target kernel has no AppArmor"});
+    e.layers.push_back({"landlock", Enforcement::NotEnforced,
+                        "Landlock does not restrict socket families or types"});
+    rep.entries.push_back(e);
   }
 }
 
@@ -189,7 +250,8 @@ void add_runtime(Report& rep, const ir::Policy& p) {
   if (pr.uid)
     rt("process", "user " + std::to_string(*pr.uid) + (pr.gid ? ":" + std::to_string(*pr.gid) : ""),
        pr.loc);
-  if (pr.user) rt("process", "user " + *pr.user + "  (looked up in the image's /etc/passwd)", pr.loc);
+  if (pr.user)
+    rt("process", "user " + *pr.user + "  (looked up in the image's /etc/passwd)", pr.loc);
   if (pr.hostname) rt("process", "hostname \"" + *pr.hostname + "\"  (uts namespace)", pr.loc);
   for (const ir::Rlimit& l : pr.rlimits)
     rt("process", "rlimit " + std::to_string(l.resource), l.loc);
@@ -207,13 +269,16 @@ void add_runtime(Report& rep, const ir::Policy& p) {
 
 }  // namespace
 
-Report enforceability_report(const ir::Policy& policy, const ReportTarget& target) {
+Report enforceability_report(const ir::Policy& policy, const ReportTarget& target,
+                             const SeccompOptions& seccomp) {
   Report rep;
   rep.policy = policy.name;
   rep.target = target;
   add_seccomp(rep, policy);
   add_capabilities(rep, policy);
   add_lsm(rep, policy, target);
+  const seccomp::Program filter = compile_seccomp(policy.seccomp, seccomp);
+  add_other_layers(rep, policy, target, FilterProbe(policy.seccomp, filter));
   add_runtime(rep, policy);
   return rep;
 }
@@ -225,7 +290,7 @@ std::string report_text(const Report& rep) {
      << (rep.target.landlock_abi ? "Landlock ABI " + std::to_string(rep.target.landlock_abi)
                                  : std::string("no Landlock"))
      << "\n";
-  size_t counts[3] = {0, 0, 0};
+  size_t counts[3] = {0, 0, 0}, grants = 0;
   std::string section;
   for (const ReportEntry& e : rep.entries) {
     if (e.section != section) {
@@ -233,11 +298,15 @@ std::string report_text(const Report& rep) {
       os << "\n[" << section << "]\n";
     }
     Enforcement o = e.overall();
-    ++counts[static_cast<int>(o)];
+    if (e.grant)
+      ++grants;
+    else
+      ++counts[static_cast<int>(o)];
     os << "  "
-       << (o == Enforcement::Enforced  ? "ok      "
-           : o == Enforcement::Partial ? "PARTIAL "
-                                       : "NONE    ")
+       << (e.grant                      ? "granted "
+           : o == Enforcement::Enforced ? "ok      "
+           : o == Enforcement::Partial  ? "PARTIAL "
+                                        : "NONE    ")
        << e.rule;
     if (e.loc.known()) os << "  (" << e.loc.str() << ")";
     os << "\n";
@@ -249,7 +318,7 @@ std::string report_text(const Report& rep) {
   }
   os << "\n"
      << rep.entries.size() << " rules: " << counts[0] << " enforced, " << counts[1]
-     << " partially, " << counts[2] << " not enforced\n";
+     << " partially, " << counts[2] << " not enforced; " << grants << " grants\n";
   return os.str();
 }
 
@@ -258,9 +327,10 @@ nlohmann::json report_json(const Report& rep) {
   j["policy"] = rep.policy;
   j["target"] = {{"apparmor", rep.target.apparmor}, {"landlockAbi", rep.target.landlock_abi}};
   auto& rules = j["rules"] = nlohmann::json::array();
+  // Every status, zero counts too, as the text's last line counts them.
+  nlohmann::json summary = {{"enforced", 0}, {"partially", 0}, {"not enforced", 0}, {"granted", 0}};
   for (const ReportEntry& e : rep.entries) {
-    nlohmann::json r{
-        {"section", e.section}, {"rule", e.rule}, {"status", enforcement_name(e.overall())}};
+    nlohmann::json r{{"section", e.section}, {"rule", e.rule}, {"status", e.status()}};
     if (e.loc.known()) r["location"] = e.loc.str();
     auto& layers = r["layers"] = nlohmann::json::array();
     for (const LayerVerdict& l : e.layers) {
@@ -269,7 +339,9 @@ nlohmann::json report_json(const Report& rep) {
       layers.push_back(lj);
     }
     rules.push_back(r);
+    summary[e.status()] = summary[e.status()].get<int>() + 1;
   }
+  j["summary"] = summary;
   return j;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/driver/driver.hpp"
 #include "compiler/ir/policy.hpp"
 #include "compiler/ir/rule_coverage.hpp"
 
@@ -23,9 +24,15 @@ struct ReportEntry {
   std::string rule;     // in policy-language words
   SourceLoc loc;
   std::vector<LayerVerdict> layers;
+  // An allow-type rule (allow paths, socket families, ports, signal/ptrace peers): it grants, so
+  // it is never "not enforced"; what it does not grant is judged elsewhere ("other socket
+  // families refused").
+  bool grant = false;
   // The best any layer does for this rule on the target: enforced when one layer enforces it
   // fully, partially when some layer does part of it, not enforced otherwise.
   Enforcement overall() const;
+  // "granted" for a grant, else enforcement_name(overall()).
+  std::string status() const;
 };
 
 struct ReportTarget {
@@ -42,7 +49,10 @@ struct Report {
   std::vector<ReportEntry> entries;
 };
 
-Report enforceability_report(const ir::Policy& policy, const ReportTarget& target = host_target());
+// `seccomp` says how the filter is compiled: the report runs THAT filter on probe calls (a `deny
+// alg` is enforced by seccomp when the filter refuses socket(AF_ALG, ...) on every target arch).
+Report enforceability_report(const ir::Policy& policy, const ReportTarget& target = host_target(),
+                             const SeccompOptions& seccomp = {});
 std::string report_text(const Report& report);
 nlohmann::json report_json(const Report& report);
 
