@@ -25,10 +25,21 @@ namespace policy::seccomp {
 // compile_with_libseccomp) or when a rule applies on only some of the target architectures.
 nlohmann::json to_oci_seccomp(const ir::SeccompPolicy& policy,
                               const std::optional<ir::KernelVersion>& kernel = std::nullopt);
-// Docker's profile format: the same, with archMap [{architecture, subArchitectures}] (the first
-// target arch with the others as its sub-architectures) instead of architectures.
+// Docker's profile format, with Docker's gates kept, so that Docker's own conversion
+// (setupSeccomp: archMap for the host, includes/excludes on arches, caps and minKernel) gives, for
+// any capability set, the filter the policy resolved for that set gives:
+// - archMap lists every host architecture libseccomp knows with its compat ABIs
+//   (names::compat_arches) when the policy targets one whole such group (the default); otherwise
+//   the policy's arches, the first as the host;
+// - rules with `when capability` gates are written with includes.caps / excludes.caps, the active
+//   ones and, when `capabilities` (the bounding set the gates were decided against) is given, the
+//   inactive ones too; `when kernel >=` rules with includes.minKernel; `when arch` rules with
+//   includes.arches naming the hosts (Docker's names: amd64, arm64, s390x, ...) of the groups
+//   they cover. Throws policy::Error for a rule that covers only some ABIs of a group, or that
+//   to_oci_seccomp would refuse.
 nlohmann::json to_docker_seccomp(const ir::SeccompPolicy& policy,
-                                 const std::optional<ir::KernelVersion>& kernel = std::nullopt);
+                                 const std::optional<ir::KernelVersion>& kernel = std::nullopt,
+                                 std::optional<uint64_t> capabilities = std::nullopt);
 
 // "SCMP_ARCH_X86_64" for a libseccomp arch token.
 std::string scmp_arch_name(uint32_t arch_token);

@@ -9,6 +9,7 @@
 #include "compiler/seccomp/enosys.hpp"
 #include "compiler/seccomp/interpreter.hpp"
 #include "compiler/seccomp/libseccomp_backend.hpp"
+#include "support/docker_oracle.hpp"
 #include "support/runc_oracle.hpp"
 
 namespace policy::seccomp {
@@ -43,23 +44,6 @@ scmp_compare runc_op(const std::string& op) {
   throw Error("runc oracle: invalid operator " + op);
 }
 
-bool contains_arch(const json& list, uint32_t native) {
-  for (const json& a : list)
-    if (names::arch_token(a.get<std::string>()) == native) return true;
-  return false;
-}
-
-bool kernel_at_least(const ir::KernelVersion& k, const json& v) {
-  ir::KernelVersion m;
-  sscanf(v.get<std::string>().c_str(), "%u.%u", &m.major, &m.minor);
-  return k >= m;
-}
-
-bool cap_kept(uint64_t caps, const json& name) {
-  auto n = names::capability_number(name.get<std::string>());
-  return n && *n < 64 && (caps >> *n) & 1;
-}
-
 struct CtxDeleter {
   void operator()(void* p) const {
     if (p) seccomp_release(p);
@@ -74,55 +58,18 @@ Program compile_json_like_runc(const json& j, const importer::JsonImportOptions&
   const ir::KernelVersion kernel = opt.kernel ? *opt.kernel : host_kernel_version();
 
   // --- Docker (moby/profiles seccomp setupSeccomp): architectures and the rule filter ---
+  const json oci = docker_to_oci(j, {native, opt.capabilities, kernel});
   std::vector<std::string> arches;
-  if (j.contains("architectures"))
-    for (const json& a : j["architectures"]) arches.push_back(a.get<std::string>());
-  if (j.contains("archMap"))
-    for (const json& m : j["archMap"]) {
-      if (names::arch_token(m["architecture"].get<std::string>()) != native) continue;
-      arches.push_back(m["architecture"].get<std::string>());
-      if (m.contains("subArchitectures") && m["subArchitectures"].is_array())
-        for (const json& s : m["subArchitectures"]) arches.push_back(s.get<std::string>());
-      break;
-    }
+  for (const json& a : oci["architectures"]) arches.push_back(a.get<std::string>());
   struct Call {
     std::string name;
     json action, errno_ret, args;
   };
   std::vector<Call> calls;  // runc's config: one entry per name
-  for (const json& c : j.value("syscalls", json::array())) {
-    bool skip = false;
-    if (c.contains("excludes") && c["excludes"].is_object()) {
-      const json& x = c["excludes"];
-      if (x.contains("arches") && contains_arch(x["arches"], native)) skip = true;
-      if (x.contains("caps"))
-        for (const json& cap : x["caps"])
-          if (cap_kept(opt.capabilities, cap)) skip = true;
-      if (x.contains("minKernel") && x["minKernel"].is_string() && x["minKernel"] != "" &&
-          kernel_at_least(kernel, x["minKernel"]))
-        skip = true;
-    }
-    if (c.contains("includes") && c["includes"].is_object()) {
-      const json& in = c["includes"];
-      if (in.contains("arches") && !in["arches"].empty() && !contains_arch(in["arches"], native))
-        skip = true;
-      if (in.contains("caps"))
-        for (const json& cap : in["caps"])
-          if (!cap_kept(opt.capabilities, cap)) skip = true;
-      if (in.contains("minKernel") && in["minKernel"].is_string() && in["minKernel"] != "" &&
-          !kernel_at_least(kernel, in["minKernel"]))
-        skip = true;
-    }
-    if (skip) continue;
-    std::vector<std::string> ns;
-    if (c.contains("name") && c["name"].is_string() && c["name"] != "")
-      ns.push_back(c["name"].get<std::string>());
-    else
-      for (const json& n : c.value("names", json::array())) ns.push_back(n.get<std::string>());
-    for (const std::string& n : ns)
-      calls.push_back(
-          {n, c["action"], c.value("errnoRet", json()), c.value("args", json::array())});
-  }
+  for (const json& c : oci["syscalls"])
+    for (const json& n : c["names"])
+      calls.push_back({n.get<std::string>(), c["action"], c.value("errnoRet", json()),
+                       c.value("args", json::array())});
 
   // --- runc (libcontainer/seccomp InitSeccomp + matchCall) ---
   const uint32_t def = runc_action(j["defaultAction"], j.value("defaultErrnoRet", json()));
