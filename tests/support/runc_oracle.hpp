@@ -9,7 +9,9 @@
 
 namespace policy::seccomp {
 
-// Docker's include/exclude filtering and archMap, then runc's rule adding (rules with the default
+// Docker's include/exclude filtering and archMap (docker_to_oci, support/docker_oracle.hpp), for
+// the host options.native_arches[0], capabilities options.capabilities and kernel options.kernel;
+// then runc's rule adding (rules with the default
 // action skipped, unknown names skipped, several conditions on one argument added as separate
 // rules). Returns libseccomp's program before runc's -ENOSYS patch. `enosys_stub`: with this
 // project's ENOSYS stub in front (with_enosys_stub, numbers above libseccomp's tables;
