@@ -103,6 +103,19 @@ std::string family_text(uint64_t family) {
   return constant_text("AF_", family);
 }
 
+// seccomp's verdict when the filter refuses `what` on the `refusing` arches and lets `passes`
+// through on the others.
+LayerVerdict refusal(const std::string& what, const std::vector<std::string>& refusing,
+                     const std::string& passes) {
+  LayerVerdict v{"seccomp", Enforcement::Enforced,
+                 "the compiled filter refuses " + what + " on " + joined(refusing)};
+  if (!passes.empty()) {
+    v.status = Enforcement::Partial;
+    v.reason += " but lets " + passes + " through";
+  }
+  return v;
+}
+
 }  // namespace
 
 FilterProbe::FilterProbe(const ir::SeccompPolicy& policy, const seccomp::Program& filter)
@@ -197,12 +210,7 @@ std::optional<LayerVerdict> FilterProbe::sockets(const std::string& family,
   const std::string what =
       "socket(" + (family.empty() ? std::string("any family") : family_text(fams.front())) +
       (type.empty() ? ", ..." : ", SOCK_" + upper(type) + ", ...") + ")";
-  if (passes.empty())
-    return LayerVerdict{"seccomp", Enforcement::Enforced,
-                        "the compiled filter refuses " + what + " on " + joined(refusing)};
-  return LayerVerdict{"seccomp", Enforcement::Partial,
-                      "the compiled filter refuses " + what + " on " + joined(refusing) +
-                          " but lets " + passes + " through"};
+  return refusal(what, refusing, passes);
 }
 
 LayerVerdict FilterProbe::ungranted_families(const ir::NetworkPolicy& network) const {
@@ -262,12 +270,7 @@ std::optional<LayerVerdict> FilterProbe::mount_calls(const std::string& kind) co
   std::vector<std::string> refusing = refusing_arches(calls, &passes);
   if (refusing.empty()) return std::nullopt;
   const std::string what = joined(syscalls);
-  if (passes.empty())
-    return LayerVerdict{"seccomp", Enforcement::Enforced,
-                        "the compiled filter refuses " + what + " on " + joined(refusing)};
-  return LayerVerdict{"seccomp", Enforcement::Partial,
-                      "the compiled filter refuses " + what + " on " + joined(refusing) +
-                          " but lets " + passes + " through"};
+  return refusal(what, refusing, passes);
 }
 
 std::optional<LayerVerdict> runtime_path_verdict(const ir::Policy& p, const ir::PathRule& rule) {

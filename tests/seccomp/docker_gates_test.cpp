@@ -9,6 +9,7 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
+#include "compiler/driver/driver.hpp"
 #include "compiler/frontend/frontend.hpp"
 #include "compiler/seccomp/equivalence.hpp"
 #include "compiler/seccomp/json.hpp"
@@ -150,6 +151,15 @@ TEST(DockerExport, KeepsDockersGatesAndArchMap) {
   EXPECT_TRUE(saw_arch);
   for (const json& e : seccomp::to_oci_seccomp(p.seccomp, ir::KernelVersion{6, 1})["syscalls"])
     EXPECT_FALSE(e.contains("includes") || e.contains("excludes")) << e.dump();
+  // `policyc compile --emit docker-seccomp` writes the rules the 14 capabilities made inactive
+  // (reboot needs CAP_SYS_BOOT) with their gate.
+  auto artifacts = driver::build_artifacts(p, {"docker-seccomp"}, {});
+  ASSERT_EQ(artifacts.size(), 1u);
+  bool saw_reboot = false;
+  for (const json& e : json::parse(artifacts[0].content)["syscalls"])
+    if (e["names"] == json({"reboot"}))
+      saw_reboot = e.contains("includes") && e["includes"]["caps"] == json({"CAP_SYS_BOOT"});
+  EXPECT_TRUE(saw_reboot);
 }
 
 // A rule for some ABIs of a host only cannot be said with Docker's host-named arches.
