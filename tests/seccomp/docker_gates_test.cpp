@@ -120,17 +120,15 @@ TEST(DockerExport, KeepsDockersGatesAndArchMap) {
   json ours =
       seccomp::to_docker_seccomp(p.seccomp, ir::KernelVersion{6, 1}, p.capabilities.bounding);
   // Every host architecture of moby's archMap that libseccomp knows is there, with the same ABIs.
-  for (const json& theirs : moby_profile()["archMap"]) {
+  const json moby = moby_profile();
+  for (const json& theirs : moby["archMap"]) {
     if (!names::arch_token(theirs["architecture"].get<std::string>())) continue;
     const uint32_t host = *names::arch_token(theirs["architecture"].get<std::string>());
     json oci_ours = seccomp::docker_to_oci(ours, {host, docker_14(), {6, 1}});
-    json oci_theirs = seccomp::docker_to_oci(moby_profile(), {host, docker_14(), {6, 1}});
+    json oci_theirs = seccomp::docker_to_oci(moby, {host, docker_14(), {6, 1}});
     std::set<std::string> a, b;
     for (auto& x : oci_ours["architectures"]) a.insert(x.get<std::string>());
     for (auto& x : oci_theirs["architectures"]) b.insert(x.get<std::string>());
-    if (a.empty() && names::compat_arches(host).size() == 1 &&
-        names::compat_arches(host).front() != host)
-      continue;
     // Docker lists mips64n32 hosts on their own; libseccomp's groups put them under mips64.
     if (names::arch_name(host).find("n32") != std::string::npos) continue;
     EXPECT_EQ(a, b) << theirs.dump();
@@ -149,16 +147,18 @@ TEST(DockerExport, KeepsDockersGatesAndArchMap) {
   EXPECT_TRUE(saw_sys_admin);
   EXPECT_TRUE(saw_min_kernel);
   EXPECT_TRUE(saw_arch);
-  for (const json& e : seccomp::to_oci_seccomp(p.seccomp, ir::KernelVersion{6, 1})["syscalls"])
+  const json oci = seccomp::to_oci_seccomp(p.seccomp, ir::KernelVersion{6, 1});
+  for (const json& e : oci["syscalls"])
     EXPECT_FALSE(e.contains("includes") || e.contains("excludes")) << e.dump();
   // `policyc compile --emit docker-seccomp` writes the rules the 14 capabilities made inactive
   // (reboot needs CAP_SYS_BOOT) with their gate.
   auto artifacts = driver::build_artifacts(p, {"docker-seccomp"}, {});
   ASSERT_EQ(artifacts.size(), 1u);
   bool saw_reboot = false;
-  for (const json& e : json::parse(artifacts[0].content)["syscalls"])
-    if (e["names"] == json({"reboot"}))
-      saw_reboot = e.contains("includes") && e["includes"]["caps"] == json({"CAP_SYS_BOOT"});
+  const json emitted = json::parse(artifacts[0].content);
+  for (const json& e : emitted["syscalls"])
+    if (e["names"] == json({"reboot"}) && e.contains("includes"))
+      saw_reboot = saw_reboot || e["includes"].value("caps", json()) == json({"CAP_SYS_BOOT"});
   EXPECT_TRUE(saw_reboot);
 }
 
