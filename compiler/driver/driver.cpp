@@ -88,8 +88,8 @@ const std::vector<EmitKind>& emit_table() {
        [](P p, O o, F f) { return json_text(seccomp::to_oci_seccomp(p.seccomp, o.kernel), f); }},
       {"docker-seccomp", ".docker-seccomp.json", "the filter as Docker's profile format",
        [](P p, O o, F f) {
-         return json_text(
-             seccomp::to_docker_seccomp(p.seccomp, o.kernel, p.capabilities.bounding), f);
+         return json_text(seccomp::to_docker_seccomp(p.seccomp, o.kernel, p.capabilities.bounding),
+                          f);
        }},
       {"caps", ".caps.txt", "the five capability sets, names and masks",
        [](P p, O, F) { return caps::render_text(p.capabilities); }},
