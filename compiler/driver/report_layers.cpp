@@ -140,7 +140,8 @@ std::vector<FilterProbe::Call> FilterProbe::socket_calls(uint64_t family,
 }
 
 std::vector<std::string> FilterProbe::refusing_arches(const std::vector<Call>& calls,
-                                                      std::string* passes) const {
+                                                      std::string* passes,
+                                                      bool* any_refused) const {
   std::vector<std::string> refusing;
   for (uint32_t arch : policy_.arches) {
     const bool wide = seccomp::audit_arch(arch) & __AUDIT_ARCH_64BIT;
@@ -163,7 +164,11 @@ std::vector<std::string> FilterProbe::refusing_arches(const std::vector<Call>& c
       d.nr = *nr;
       d.arch = seccomp::audit_arch(arch);
       for (size_t i = 0; i < c.args.size() && i < 6; ++i) d.args[i] = c.args[i];
-      if (refuses(seccomp::run_filter(filter_, d))) continue;
+      if (refuses(seccomp::run_filter(filter_, d))) {
+        if (any_refused) *any_refused = true;
+        continue;
+      }
+      if (!all) continue;  // the first call let through on this arch is the example
       all = false;
       if (passes) {
         std::string args;
@@ -176,7 +181,6 @@ std::vector<std::string> FilterProbe::refusing_arches(const std::vector<Call>& c
                    (c.label.empty() ? c.syscall + "(" + args + ")" : c.label) + " on " +
                    names::arch_name(arch);
       }
-      break;
     }
     if (all && any_exists) refusing.push_back(names::arch_name(arch));
   }
@@ -243,7 +247,8 @@ LayerVerdict FilterProbe::ungranted_families(const ir::NetworkPolicy& network) c
     calls.insert(calls.end(), c.begin(), c.end());
   }
   std::string passes;
-  std::vector<std::string> refusing = refusing_arches(calls, &passes);
+  bool any_refused = false;
+  std::vector<std::string> refusing = refusing_arches(calls, &passes, &any_refused);
   if (passes.empty())
     return {"seccomp", Enforcement::Enforced,
             "the compiled filter refuses socket() of every family and type not granted, on " +
@@ -252,6 +257,9 @@ LayerVerdict FilterProbe::ungranted_families(const ir::NetworkPolicy& network) c
     return {"seccomp", Enforcement::Partial,
             "the compiled filter refuses them on " + joined(refusing) + " but lets " + passes +
                 " through"};
+  if (any_refused)
+    return {"seccomp", Enforcement::Partial,
+            "the compiled filter refuses some of them but lets " + passes + " through"};
   return {"seccomp", Enforcement::NotEnforced, "the compiled filter lets " + passes + " through"};
 }
 

@@ -36,8 +36,9 @@ class FilterProbe {
   };
   // The arches (names) on which the filter refuses every one of `calls`, and for each other arch
   // the first call it lets through ("socket(AF_ALG|0x100000000, 0, 0) on x86_64; ...").
-  std::vector<std::string> refusing_arches(const std::vector<Call>& calls,
-                                           std::string* passes) const;
+  // `any_refused`: set when the filter refuses at least one of the calls on some arch.
+  std::vector<std::string> refusing_arches(const std::vector<Call>& calls, std::string* passes,
+                                           bool* any_refused = nullptr) const;
   std::vector<Call> socket_calls(uint64_t family, const std::vector<uint64_t>& types,
                                  bool wide_args) const;
 
