@@ -331,7 +331,7 @@ nlohmann::json to_docker_seccomp(const ir::SeccompPolicy& policy,
         const bool on = std::count(gate.hosts.begin(), gate.hosts.end(), i) != 0;
         if (on != gate.by_exclusion) hosts.push_back(docker_host_name(groups[i].native));
       }
-      (gate.by_exclusion ? excludes : includes)["arches"] = hosts;
+      if (!hosts.empty()) (gate.by_exclusion ? excludes : includes)["arches"] = hosts;
     }
     if (!gate.requires_caps.empty()) includes["caps"] = caps_json(gate.requires_caps);
     if (!gate.unless_caps.empty()) excludes["caps"] = caps_json(gate.unless_caps);
