@@ -508,7 +508,7 @@ class SeccompAudit {
     // Probed variants: flags allowed; a request only with upper bits set is the 64-bit
     // comparison bypass.
     std::vector<std::string> arches, variants, calls;
-    bool plain_request = false, via_mux = false;
+    bool plain_request = false;
     for (const Hit& h : hits) {
       auto add = [](std::vector<std::string>& v, const std::string& s) {
         if (!s.empty() && std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
@@ -517,7 +517,6 @@ class SeccompAudit {
       add(variants, h.variant);
       add(calls, h.call);
       if (c.probe == Probe::IoctlRequest && h.variant == c.value_name) plain_request = true;
-      if (!h.via.empty()) via_mux = true;
     }
     auto join = [](const std::vector<std::string>& v) {
       std::string s;
@@ -531,7 +530,7 @@ class SeccompAudit {
         title = join(calls) + (calls.size() > 1 ? " are" : " is") + " allowed (" + c.what + ")";
         break;
       case Probe::NamespaceFlags:
-        title = join(calls) + " may " + c.what + ": " + join(variants) + " allowed";
+        title = join(calls) + " may create namespaces: " + join(variants) + " allowed";
         break;
       case Probe::Personality:
         title = "personality(" + join(variants) + ") is allowed";
@@ -546,16 +545,23 @@ class SeccompAudit {
                   " (the filter compares 64 bits; write u32(request))";
         }
         break;
-      case Probe::SocketFamily:
-        title = std::string("socket(") + c.value_name + ") is allowed";
-        if (via_mux) {
-          title += " (through socketcall on x86: seccomp cannot read its arguments)";
-          for (const Hit& h : hits)
-            if (!h.via.empty()) shown = h;
+      case Probe::SocketFamily: {
+        std::vector<std::string> direct, mux;
+        for (const Hit& h : hits) {
+          auto& v = h.via.empty() ? direct : mux;
+          const std::string a = names::arch_name(h.arch);
+          if (std::find(v.begin(), v.end(), a) == v.end()) v.push_back(a);
+          if (!h.via.empty()) shown = h;
         }
+        title = std::string("socket(") + c.value_name + ") is allowed";
+        if (!direct.empty()) title += " on " + join(direct);
+        if (!mux.empty())
+          title += std::string(direct.empty() ? "" : ", and") + " on " + join(mux) +
+                   " through socketcall, whose arguments seccomp cannot read";
         break;
+      }
     }
-    title += " on " + join(arches);
+    if (c.probe != Probe::SocketFamily) title += " on " + join(arches);
     add_check(r_, check, c.severity, 1, join(arches),
               Finding{c.id, c.severity, title, origin_of(shown), c.why, c.fix});
   }
