@@ -41,6 +41,16 @@ bool pattern_covers(const std::string& pattern, const std::string& dir) {
   return starts_with(dir, p.substr(0, star));
 }
 
+// Whether a deny rule's pattern takes the whole of `dir`: the directory itself, everything under
+// it (`dir/**`, `dir/*`, Docker's `dir/[^k]**` character classes), or a recursive glob above it.
+bool denies_whole_tree(const std::string& pattern, const std::string& dir) {
+  std::string p = pattern;
+  if (starts_with(p, "@{PROC}")) p = "/proc" + p.substr(7);
+  if (!starts_with(p, dir)) return pattern_covers(p, dir) && p.find("**") != std::string::npos;
+  const std::string rest = p.substr(dir.size());
+  return rest.empty() || rest == "/" || rest == "/*" || rest == "/**" || starts_with(rest, "/[");
+}
+
 std::vector<NamespaceFact> namespace_facts(const ir::Policy& p) {
   std::vector<NamespaceFact> out;
   for (auto kind : {ir::NamespaceKind::Mount, ir::NamespaceKind::Pid, ir::NamespaceKind::Net,
@@ -74,8 +84,7 @@ Fact<bool> writable_tree(const ir::Policy& p, const std::string& dir) {
       std::find(masked.begin(), masked.end(), dir) != masked.end())
     return {false, at_or_policy(p.rootfs.loc, p, "rootfs")};
   for (const ir::PathRule& r : p.filesystem.rules)
-    if (r.deny && (r.access & ir::kWrite) && pattern_covers(r.pattern, dir) &&
-        (r.pattern.find('*') != std::string::npos || r.pattern.size() <= dir.size() + 3))
+    if (r.deny && (r.access & ir::kWrite) && denies_whole_tree(r.pattern, dir))
       return {false, at(r.loc, "filesystem")};
   if (p.filesystem.specified && !p.filesystem.allow_all_files) {
     for (const ir::PathRule& r : p.filesystem.rules)
@@ -296,7 +305,7 @@ bool add_apparmor_profile(Posture& posture, const std::string& text, const std::
   // Its file rules: a deny of writes to /proc/sys keeps it read-only.
   Fact<bool> proc_sys = posture.proc_sys_writable;
   for (const ir::PathRule& r : p->filesystem.rules)
-    if (r.deny && (r.access & ir::kWrite) && pattern_covers(r.pattern, "/proc/sys"))
+    if (r.deny && (r.access & ir::kWrite) && denies_whole_tree(r.pattern, "/proc/sys"))
       proc_sys = {false, {r.loc, file}};
   posture.proc_sys_writable = proc_sys;
   return true;

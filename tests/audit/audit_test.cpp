@@ -321,4 +321,40 @@ TEST(Cis, ItemsFollowTheFacts) {
     EXPECT_EQ(status(locked, id), S::Pass) << id;
 }
 
+// Host bind mounts and /proc/sys: what the rootfs and filesystem sections say.
+TEST(Mounts, SensitiveHostPathsAndProcSys) {
+  const AuditResult open_ = audit_of(load_text(R"(policy t {
+  syscalls default errno(EPERM) { allow read }
+  namespaces { mount, pid, ipc, uts, net }
+  rootfs {
+    bind /var/run/docker.sock /var/run/docker.sock
+    bind /srv/data /data ro
+  }
+}
+)"));
+  const Finding* sock = find(open_, "mount.host-/var/run/docker.sock");
+  ASSERT_NE(sock, nullptr);
+  EXPECT_EQ(sock->severity, audit::Severity::Critical);
+  EXPECT_EQ(sock->origin.loc.line, 5u) << sock->origin.str();
+  EXPECT_EQ(find(open_, "mount.host-/srv/data"), nullptr);  // not sensitive
+  EXPECT_NE(find(open_, "proc.sys-writable"), nullptr);     // no read-only path, no LSM rule
+  EXPECT_NE(find(open_, "proc.masks"), nullptr);
+  EXPECT_EQ(open_.pss.level, audit::PssLevel::Privileged);  // hostPath volumes
+  for (const auto& c : open_.cis) {
+    if (c.id == "5.31" || c.id == "5.5") {
+      EXPECT_EQ(c.status, audit::CisItem::Status::Fail) << c.id;
+    }
+  }
+
+  const AuditResult closed = audit_of(load_text(R"(policy t {
+  syscalls default errno(EPERM) { allow read }
+  namespaces { mount, pid, ipc, uts, net }
+  filesystem { allow all
+    deny write /proc/sys/** }
+}
+)"));
+  EXPECT_EQ(find(closed, "proc.sys-writable"), nullptr);
+  EXPECT_EQ(find(closed, "mount.host-/var/run/docker.sock"), nullptr);
+}
+
 }  // namespace
