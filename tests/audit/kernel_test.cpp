@@ -1,9 +1,13 @@
 // The kernel agrees with the audit: a filter that compares ioctl's whole 64-bit request refuses
 // TIOCSTI, yet TIOCSTI | 1<<32 reaches the tty and pushes input (the audit's finding), while a
-// u32(request) filter refuses both (no finding).
+// u32(request) filter refuses both (no finding); a policy allowing socket(AF_UNIX, AF_INET) lets
+// a 32-bit program create an AF_ALG socket through socketcall (the audit's finding on x86).
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <linux/net.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +18,7 @@
 #include "compiler/common/names.hpp"
 #include "compiler/frontend/frontend.hpp"
 #include "seccomp/seccomp_test_support.hpp"
+#include "support/int80.hpp"
 
 using namespace policy;
 
@@ -87,5 +92,47 @@ TEST(AuditKernel, TiocstiWithUpperBitsGetsPastA64BitComparison) {
   EXPECT_FALSE(has(audit::run_audit(audit::posture_of_policy(narrow, {}, "narrow")),
                    "syscall.ioctl-TIOCSTI"));
 }
+
+#if defined(__x86_64__)
+// socket(domain in {AF_UNIX, AF_INET}) cannot be enforced for 32-bit programs: the compiled filter
+// allows socketcall(SYS_SOCKET), whose family lies in memory. The kernel creates the AF_ALG socket
+// (or says the family is unsupported), never the policy's errno.
+TEST(AuditKernel, SocketcallOnX86GetsAfAlgPastASocketRule) {
+  if (!test_support::host_takes_int80()) GTEST_SKIP() << "no IA32 emulation in this kernel";
+  const ir::Policy p = load(
+      "policy t {\n  syscalls default errno(ENOTRECOVERABLE) {\n"
+      "    allow socket(domain in {AF_UNIX, AF_INET})\n    allow exit_group\n  }\n}\n");
+  bool found = false;
+  for (const auto& f : audit::run_audit(audit::posture_of_policy(p, {}, "t")).findings)
+    if (f.id == "syscall.socket-AF_ALG" && f.title.find("socketcall") != std::string::npos)
+      found = true;
+  EXPECT_TRUE(found);
+
+  // socketcall's argument block, where a 32-bit pointer reaches it.
+  void* mem =
+      mmap(nullptr, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_32BIT, -1, 0);
+  ASSERT_NE(mem, MAP_FAILED);
+  auto* block = static_cast<uint32_t*>(mem);
+  block[0] = AF_ALG;
+  block[1] = SOCK_SEQPACKET;
+  block[2] = 0;
+  const auto socketcall32 = *names::syscall_number("socketcall", *names::arch_token("x86"));
+  const seccomp::Program prog = driver::compile_seccomp(p.seccomp, {});
+  auto run = [&](bool compat) {
+    auto r = seccomp_test::run_filtered(prog, [&] {
+      const long rc =
+          compat ? test_support::raw_int80(static_cast<uint32_t>(socketcall32),
+                                           {SYS_SOCKET, reinterpret_cast<uintptr_t>(block)})
+                 : syscall(SYS_socket, AF_ALG, SOCK_SEQPACKET, 0);
+      const long err = compat ? (rc < 0 ? -rc : 0) : (rc < 0 ? errno : 0);
+      return err == ENOTRECOVERABLE ? 1 : 0;  // 1: the filter refused it
+    });
+    return r.exited ? r.exit_code : 300 + r.signal;
+  };
+  EXPECT_EQ(run(false), 1);  // x86_64 socket(AF_ALG): refused by the filter
+  EXPECT_EQ(run(true), 0);   // x86 socketcall(SYS_SOCKET, AF_ALG): past the filter
+  munmap(mem, 4096);
+}
+#endif
 
 }  // namespace
