@@ -65,7 +65,7 @@ audit::ProfileBase load_base(const std::string& base, PolicyOptions opts) {
 }  // namespace
 
 int cmd_audit(const std::vector<std::string>& args) {
-  std::string target, format = "text", caps_list, apparmor, base = "docker-default", fail_on;
+  std::string target, format = "text", caps_list, apparmor, base, fail_on;
   PolicyOptions popts;
   po::options_description d(
       "policyc audit TARGET [--format text|json] [--caps LIST] [--apparmor PROFILE] "
@@ -103,6 +103,12 @@ int cmd_audit(const std::vector<std::string>& args) {
 
   if (caps && (fs::path(target).extension() == ".pol" || target.rfind("pid:", 0) == 0))
     throw UsageError("--caps applies to a seccomp JSON; a policy or a process has its own");
+
+  if (!base.empty() && (fs::path(target).extension() == ".pol" || target.rfind("pid:", 0) == 0))
+    throw UsageError(
+        "--base applies to a seccomp JSON or an AppArmor profile; a policy or a "
+        "process has its own layers");
+  if (base.empty()) base = "docker-default";
 
   DiagnosticEngine diags;
   popts.configure(diags);

@@ -146,6 +146,13 @@ TEST(AuditCli, JsonParsesAndExitCodes) {
   EXPECT_EQ(audit({"policies/web.pol", "--bogus"}).status, 2);
   EXPECT_EQ(audit({"policies/web.pol", "--fail-on", "severe"}).status, 2);
   EXPECT_EQ(audit({"policies/web.pol", "--format", "xml"}).status, 2);
+  EXPECT_EQ(audit({"policies/web.pol", "--base", "none"}).status, 2);  // a policy has its layers
+  EXPECT_EQ(audit({"policies/web.pol", "--caps", "CHOWN"}).status, 2);
+  // A JSON with --base none: every other layer not known, said, and exposed.
+  const CliRun none = audit({"policies/reference/moby-default.seccomp.json", "--base", "none"});
+  EXPECT_EQ(none.status, 0) << none.err;
+  EXPECT_NE(none.out.find("is unknown (--base none)"), std::string::npos) << none.out;
+  EXPECT_NE(none.out.find("[namespace.unknown]"), std::string::npos) << none.out;
 }
 
 }  // namespace
