@@ -62,7 +62,7 @@ struct MountFact {
 // The seccomp layer: the filters the kernel runs for every call. With several filters the kernel
 // runs them all and the most restrictive verdict wins (seccomp(2), "return values").
 struct SeccompFacts {
-  bool known = false;  // false: the input does not say (e.g. an AppArmor profile)
+  bool known = false;                     // false: the input does not say (e.g. an AppArmor profile)
   std::vector<seccomp::Program> filters;  // known and empty: no filter (seccomp mode 0)
   // The architectures calls are judged on (libseccomp tokens), native first: a policy's targets,
   // or for a live process the host's native arch and its compat arches.
@@ -99,9 +99,9 @@ struct Posture {
   Fact<std::string> apparmor_profile;           // "" or "unconfined": none
   Fact<bool> landlock;                          // a Landlock ruleset is applied
   Fact<bool> readonly_rootfs;
-  Fact<bool> proc_sys_writable;    // /proc/sys writable from inside
-  Fact<bool> sys_writable;         // /sys writable from inside
-  Fact<bool> docker_masked_paths;  // Docker's masked and read-only /proc, /sys paths
+  Fact<bool> proc_sys_writable;                 // /proc/sys writable from inside
+  Fact<bool> sys_writable;                      // /sys writable from inside
+  Fact<bool> docker_masked_paths;               // Docker's masked and read-only /proc, /sys paths
   Fact<std::vector<MountFact>> mounts;
   Fact<std::vector<std::pair<std::string, std::string>>> sysctls;  // key, value
 };
