@@ -70,6 +70,9 @@ struct SeccompFacts {
   // The IR the filter was compiled from, when the posture comes from a policy or profile: which
   // rule decides a call (seccomp::decide_rule), for locations. nullopt for a live process.
   std::optional<ir::SeccompPolicy> policy;
+  // For rules of `policy` without a source location (imported from a seccomp JSON), where each
+  // comes from ("moby.json syscalls[12]"), in the order of policy->rules; empty otherwise.
+  std::vector<std::string> rule_origins;
   Origin origin;  // the syscalls section, the JSON file, "/proc/PID/status Seccomp:"
 };
 

@@ -431,15 +431,8 @@ void apply_rootfs(const ast::SettingsSection& s, ir::RootfsPlan& out, Diagnostic
                       unknown_message("flag of the root mount", o.text, {"nosuid", "nodev"}));
       }
     } else if (k == "docker-defaults") {
-      // Docker's defaults (moby oci/defaults.go: MaskedPaths, ReadonlyPaths).
-      for (const char* p :
-           {"/proc/asound", "/proc/acpi", "/proc/interrupts", "/proc/kcore", "/proc/keys",
-            "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
-            "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"})
-        add_unique(out.masked_paths, p);
-      for (const char* p :
-           {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"})
-        add_unique(out.readonly_paths, p);
+      for (const std::string& p : ir::docker_masked_paths()) add_unique(out.masked_paths, p);
+      for (const std::string& p : ir::docker_readonly_paths()) add_unique(out.readonly_paths, p);
     }
   }
 }

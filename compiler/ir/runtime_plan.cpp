@@ -64,4 +64,19 @@ std::vector<std::string> namespace_spellings() {
   return out;
 }
 
+const std::vector<std::string>& docker_masked_paths() {
+  static const std::vector<std::string> paths = {
+      "/proc/asound",     "/proc/acpi",        "/proc/interrupts",
+      "/proc/kcore",      "/proc/keys",        "/proc/latency_stats",
+      "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug",
+      "/proc/scsi",       "/sys/firmware",     "/sys/devices/virtual/powercap"};
+  return paths;
+}
+
+const std::vector<std::string>& docker_readonly_paths() {
+  static const std::vector<std::string> paths = {"/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                                                 "/proc/sysrq-trigger"};
+  return paths;
+}
+
 }  // namespace policy::ir

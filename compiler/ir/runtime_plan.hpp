@@ -59,6 +59,11 @@ struct MountSpec {
   SourceLoc loc;
 };
 
+// Docker's masked and read-only paths (moby oci/defaults.go MaskedPaths, ReadonlyPaths), what
+// `docker-defaults` in a rootfs section adds.
+const std::vector<std::string>& docker_masked_paths();
+const std::vector<std::string>& docker_readonly_paths();
+
 struct RootfsPlan {
   bool readonly = false;
   bool use_chroot = false;          // pivot_root unless the policy asks for chroot

@@ -32,6 +32,7 @@
 #include "compiler/seccomp/interpreter.hpp"
 #include "compiler/seccomp/libseccomp_backend.hpp"
 #include "support.hpp"
+#include "support/int80.hpp"
 
 namespace policy::bpfgen {
 namespace {
@@ -294,40 +295,6 @@ long raw_syscall(uint32_t nr, const seccomp::Args& a) {
   return ret;
 }
 
-// A 32-bit system call from this 64-bit process; ebp (the sixth argument) is saved around it, and
-// the red zone is stepped over before the push.
-long raw_int80(uint32_t nr, const seccomp::Args& a) {
-  const uint32_t arg5 = static_cast<uint32_t>(a[5]);
-  long ret;
-  asm volatile(
-      "sub $128, %%rsp\n\t"
-      "push %%rbp\n\t"
-      "mov %7, %%ebp\n\t"
-      "int $0x80\n\t"
-      "pop %%rbp\n\t"
-      "add $128, %%rsp"
-      : "=a"(ret)
-      : "a"(static_cast<uint64_t>(nr)), "b"(static_cast<uint32_t>(a[0])),
-        "c"(static_cast<uint32_t>(a[1])), "d"(static_cast<uint32_t>(a[2])),
-        "S"(static_cast<uint32_t>(a[3])), "D"(static_cast<uint32_t>(a[4])), "m"(arg5)
-      : "memory", "r8", "r9", "r10", "r11");
-  // The kernel returns a 32-bit value in eax for a 32-bit call.
-  return static_cast<int32_t>(ret);
-}
-
-// Can this kernel take 32-bit calls from a 64-bit process (CONFIG_IA32_EMULATION)?
-bool host_takes_int80() {
-  static const bool yes = [] {
-    const int getpid32 = *names::syscall_number("getpid", arch("x86"));
-    pid_t pid = fork();
-    if (pid == 0) _exit(raw_int80(static_cast<uint32_t>(getpid32), {}) == getpid() ? 0 : 1);
-    int status = 0;
-    waitpid(pid, &status, 0);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0;
-  }();
-  return yes;
-}
-
 seccomp::Program sentinel_filter(uint32_t sentinel_errno) {
   const auto seccomp_nr = static_cast<uint32_t>(*names::syscall_number("seccomp", arch("x86_64")));
   return {
@@ -345,7 +312,7 @@ seccomp::Program sentinel_filter(uint32_t sentinel_errno) {
 __attribute__((noinline)) void make_probe(size_t i, const Probe& p, uint32_t sentinel_errno) {
   g_report->next = static_cast<int>(i);
   if (sigsetjmp(g_after_trap, 0) != 0) return;  // a trap: recorded by the handler
-  const long r = p.int80 ? raw_int80(p.nr, p.args) : raw_syscall(p.nr, p.args);
+  const long r = p.int80 ? test_support::raw_int80(p.nr, p.args) : raw_syscall(p.nr, p.args);
   Observation o{Seen::Other, static_cast<uint64_t>(r)};
   if (r == -static_cast<long>(sentinel_errno))
     o = {Seen::Passed, 0};
@@ -475,7 +442,7 @@ TEST(BpfgenKernel, RandomProgramsDecideInTheKernelAsInTheInterpreter) {
   constexpr size_t kKillBudget = 8;
   const size_t draws = testing::property_draws();
   const uint64_t seed = testing::property_seed();
-  const bool int80 = host_takes_int80();
+  const bool int80 = test_support::host_takes_int80();
   std::mt19937_64 rng(seed), probe_rng(seed + 1);
   auto* report = static_cast<SharedReport*>(mmap(
       nullptr, sizeof(SharedReport), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0));
