@@ -7,6 +7,7 @@
 
 #include "compiler/common/error.hpp"
 #include "compiler/common/names.hpp"
+#include "compiler/ir/describe.hpp"
 #include "compiler/seccomp/libseccomp_backend.hpp"
 
 namespace policy::importer {
@@ -403,6 +404,20 @@ class ProfileReader {
       ir::SyscallRule r = proto;
       r.syscall = name;
       if (activity.active && r.action != out_.default_action) {
+        if (const ir::SyscallRule* first = earlier_unconditional(r)) {
+          // libseccomp keeps the first unconditional rule it is given for a call and drops a later
+          // one with another action without an error, so under runc and crun (which add the
+          // entries in file order) this entry has no effect. Podman's default profile has such a
+          // pair (setns and others: allowed, then errno without CAP_SYS_ADMIN).
+          rd_.warning(kJsonProfile, where + ": '" + name +
+                                        "' already has the unconditional action " +
+                                        ir::describe(first->action) + " from " + first->via +
+                                        "; libseccomp keeps the first rule for a call, so " +
+                                        ir::describe(r.action) + " here has no effect");
+          r.via += " (overridden: libseccomp keeps " + first->via + ")";
+          out_.inactive_rules.push_back(std::move(r));
+          continue;
+        }
         out_.rules.push_back(std::move(r));
         continue;
       }
@@ -410,6 +425,17 @@ class ProfileReader {
           activity.active ? " (same action as the default)" : " (" + activity.why_inactive + ")";
       out_.inactive_rules.push_back(std::move(r));
     }
+  }
+
+  // An active unconditional rule for the same call on the same architectures with another
+  // action, added before `r`; nullptr when there is none.
+  const ir::SyscallRule* earlier_unconditional(const ir::SyscallRule& r) const {
+    if (!r.args.empty()) return nullptr;
+    for (const ir::SyscallRule& e : out_.rules)
+      if (e.syscall == r.syscall && e.args.empty() && e.arches == r.arches &&
+          e.not_arches == r.not_arches && e.min_kernel == r.min_kernel && e.action != r.action)
+        return &e;
+    return nullptr;
   }
 
   const JsonImportOptions& opt_;

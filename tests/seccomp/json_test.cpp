@@ -1,6 +1,8 @@
 #include "compiler/seccomp/json.hpp"
 
 #include <gtest/gtest.h>
+
+#include <sstream>
 #include <linux/audit.h>
 #include <sys/socket.h>
 
@@ -187,6 +189,37 @@ TEST(JsonImport, RuncSplitsSeveralConditionsOnOneArgument) {
   EXPECT_EQ(run_filter(prog, make_seccomp_data(x, nr("mmap"), {0, 0, 1, 2})), SECCOMP_RET_ALLOW);
   EXPECT_EQ(run_filter(prog, make_seccomp_data(x, nr("mmap"), {0, 0, 1, 3})),
             SECCOMP_RET_ERRNO | 1u);
+  expect_same_as_runc(j, x86_64_host());
+}
+
+// Podman's default profile allows setns in its first entry and refuses it again (errno, without
+// CAP_SYS_ADMIN) in a later one. libseccomp keeps the first unconditional rule for a call and drops
+// the later one without an error; the import does the same, with a warning naming both entries.
+TEST(JsonImport, ALaterUnconditionalRuleForTheSameCallHasNoEffectAsInLibseccomp) {
+  json j = json::parse(R"({
+    "defaultAction": "SCMP_ACT_ERRNO", "defaultErrnoRet": 38,
+    "syscalls": [
+      {"names": ["setns", "read"], "action": "SCMP_ACT_ALLOW"},
+      {"names": ["setns"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1,
+       "excludes": {"caps": ["CAP_SYS_ADMIN"]}},
+      {"names": ["write"], "action": "SCMP_ACT_ERRNO", "errnoRet": 1},
+      {"names": ["write"], "action": "SCMP_ACT_ALLOW"}
+    ]})");
+  DiagnosticEngine diags;
+  ir::SeccompPolicy p = seccomp_from_json(j, x86_64_host(), diags);
+  ASSERT_FALSE(diags.has_errors());
+  std::ostringstream out;
+  diags.print_all(out);
+  EXPECT_NE(out.str().find("syscalls[1]: 'setns' already has the unconditional action allow from "
+                           "syscalls[0]"),
+            std::string::npos)
+      << out.str();
+  EXPECT_NE(out.str().find("syscalls[3]: 'write'"), std::string::npos) << out.str();
+  ASSERT_TRUE(find_rule(p.rules, "setns"));
+  EXPECT_EQ(find_rule(p.rules, "setns")->action.kind, ir::ActionKind::Allow);
+  ASSERT_TRUE(find_rule(p.rules, "write"));
+  EXPECT_EQ(find_rule(p.rules, "write")->action.kind, ir::ActionKind::Errno);
+  // And runc's own build of the JSON (libseccomp, entries in file order) decides the same.
   expect_same_as_runc(j, x86_64_host());
 }
 
