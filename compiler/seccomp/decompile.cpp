@@ -761,8 +761,8 @@ Program combine_two(const Program& newer, const Program& older) {
 
 Program combined(const std::vector<Program>& filters) {
   if (filters.empty()) return {BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW)};
-  Program acc = filters[0];
-  for (size_t i = 1; i < filters.size(); ++i) acc = combine_two(acc, filters[i]);
+  Program acc = filters.back();  // the most recently installed
+  for (size_t i = filters.size() - 1; i-- > 0;) acc = combine_two(acc, filters[i]);
   return acc;
 }
 

@@ -31,7 +31,8 @@ struct Decompiled {
 Decompiled decompile(const Program& prog, const std::vector<uint32_t>& arches);
 
 // One program that decides every call as the kernel decides it when all `filters` are installed
-// (index 0 the most recently installed, as PTRACE_SECCOMP_GET_FILTER numbers them): every filter
+// (in the order they were installed, index 0 the first, as PTRACE_SECCOMP_GET_FILTER numbers them
+// on Linux: the kernel counts back from the newest, so index 0 is the oldest): every filter
 // runs and the most restrictive action wins; on a tie the most recent filter's data is returned
 // (seccomp(2), "return values"). Throws policy::Error when the result would be longer than the
 // kernel's limit for one program.
