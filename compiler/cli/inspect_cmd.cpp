@@ -52,17 +52,20 @@ int cmd_inspect(const std::vector<std::string>& args) {
   const inspect::ProcessFacts facts = inspect::read_process(static_cast<pid_t>(pid));
   inspect::ReportOptions ro;
   ro.disassembly = disasm;
-  std::vector<inspect::Drift> drift;
-  if (policy) drift = inspect::compare(facts, *policy, compiled, against);
+  inspect::Comparison result;
+  if (policy) result = inspect::compare(facts, *policy, compiled, against);
   if (format == "json") {
     nlohmann::json j = inspect::to_json(facts, ro);
-    if (policy) j["Drift"] = inspect::drift_json(drift);
+    if (policy) {
+      j["Drift"] = inspect::drift_json(result);
+      j["DriftNotes"] = result.notes;
+    }
     std::cout << j.dump(2) << "\n";
   } else {
     std::cout << inspect::render_text(facts, ro);
-    if (policy) std::cout << "\n" << inspect::render_drift_text(drift, facts.subject(), against);
+    if (policy) std::cout << "\n" << inspect::render_drift_text(result, facts.subject(), against);
   }
-  return drift.empty() ? 0 : 3;
+  return result.drift.empty() ? 0 : 3;
 }
 
 }  // namespace policy::cli

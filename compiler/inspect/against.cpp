@@ -1,5 +1,11 @@
 #include "compiler/inspect/against.hpp"
 
+#include <linux/seccomp.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstddef>
+#include <optional>
 #include <sstream>
 
 #include "compiler/apparmor/profile.hpp"
@@ -20,34 +26,73 @@ std::string names_of(uint64_t mask) {
   return out.empty() ? "none" : out;
 }
 
-// The rule of `policy` that decides the call a first_difference text starts with
-// ("x86_64 socket (nr 41) args=[0x26,0,...]: ..."); unknown when it cannot be read back.
-SourceLoc deciding_rule(const ir::SeccompPolicy& policy, const std::string& difference) {
+struct Call {
+  uint32_t arch = 0;
+  uint32_t nr = 0;
+  seccomp::Args args{};
+};
+
+// The call a first_difference text starts with ("x86_64 socket (nr 41) args=[0x26,0,...]: ...").
+std::optional<Call> call_of(const std::string& difference) {
   std::istringstream in(difference);
   std::string arch_name;
   in >> arch_name;
   const auto arch = names::arch_token(arch_name);
   const size_t nr_at = difference.find("(nr ");
-  if (!arch || nr_at == std::string::npos) return {};
-  const uint32_t nr = static_cast<uint32_t>(std::stoul(difference.substr(nr_at + 4), nullptr, 0));
-  seccomp::Args args{};
+  if (!arch || nr_at == std::string::npos) return std::nullopt;
+  Call c;
+  c.arch = *arch;
+  c.nr = static_cast<uint32_t>(std::stoul(difference.substr(nr_at + 4), nullptr, 0));
   const size_t a = difference.find("args=[");
   if (a != std::string::npos) {
     std::istringstream list(difference.substr(a + 6, difference.find(']', a) - a - 6));
     size_t i = 0;
     for (std::string v; i < 6 && std::getline(list, v, ',');)
-      args[i++] = std::stoull(v, nullptr, 0);
+      c.args[i++] = std::stoull(v, nullptr, 0);
   }
+  return c;
+}
+
+// The rule of `policy` that decides that call; unknown when it cannot be read back.
+SourceLoc deciding_rule(const ir::SeccompPolicy& policy, const std::string& difference) {
+  const auto c = call_of(difference);
+  if (!c) return {};
   const ir::KernelVersion kernel = policy.target_kernel.value_or(frontend::host_kernel_version());
-  const seccomp::Decision d = seccomp::decide_rule(policy, *arch, nr, args, kernel);
+  const seccomp::Decision d = seccomp::decide_rule(policy, c->arch, c->nr, c->args, kernel);
   return d.rule ? d.rule->loc : SourceLoc{};
+}
+
+// `prog` behind a prefix that answers one (arch, number) with a fixed verdict, so that two
+// programs compared past a difference there agree on it.
+seccomp::Program with_fixed_verdict(const seccomp::Program& prog, const Call& c) {
+  const struct seccomp_data data = seccomp::make_seccomp_data(c.arch, c.nr);
+  seccomp::Program out = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, arch)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, data.arch, 0, 3),
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, static_cast<uint32_t>(data.nr), 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | EPERM),
+      BPF_STMT(BPF_LD | BPF_IMM, 0),
+  };
+  out.insert(out.end(), prog.begin(), prog.end());
+  return out;
 }
 
 }  // namespace
 
-std::vector<Drift> compare(const ProcessFacts& f, const ir::Policy& policy,
-                           const seccomp::Program& compiled, const std::string& policy_file) {
-  std::vector<Drift> out;
+seccomp::Program notifying_variant(const seccomp::Program& prog) {
+  seccomp::Program out = prog;
+  for (sock_filter& i : out)
+    if (i.code == (BPF_RET | BPF_K) && (i.k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_ERRNO &&
+        (i.k & SECCOMP_RET_DATA) != ENOSYS)
+      i.k = SECCOMP_RET_USER_NOTIF;
+  return out;
+}
+
+Comparison compare(const ProcessFacts& f, const ir::Policy& policy,
+                   const seccomp::Program& compiled, const std::string& policy_file) {
+  Comparison result;
+  std::vector<Drift>& out = result.drift;
   const std::string whole = "policy " + policy.name + " (" + policy_file + ")";
   const auto add = [&](const char* layer, std::string message, const SourceLoc& loc) {
     out.push_back({layer, std::move(message), loc, whole});
@@ -68,13 +113,40 @@ std::vector<Drift> compare(const ProcessFacts& f, const ir::Policy& policy,
     const seccomp::Decompiled d = seccomp::decompile(live, policy.seccomp.arches);
     const auto more = seccomp::policy_constants(d.policy);
     values.insert(values.end(), more.begin(), more.end());
-    if (auto diff = seccomp::first_difference(live, compiled, policy.seccomp.arches, values)) {
+    const bool notifies = std::any_of(live.begin(), live.end(), [](const sock_filter& i) {
+      return i.code == (BPF_RET | BPF_K) &&
+             (i.k & SECCOMP_RET_ACTION_FULL) == SECCOMP_RET_USER_NOTIF;
+    });
+    if (notifies)
+      result.notes.push_back(
+          "the process's filter hands calls to a supervisor (seccomp user notification, as "
+          "policyrun's --explain-denials does): the policy's errno refusals are compared as "
+          "user-notify; what the supervisor answers is not visible here");
+    seccomp::Program a = live, b = notifies ? notifying_variant(compiled) : compiled;
+    // A difference on a number no system call has, where both refuse with an errno (runc's ENOSYS
+    // stub answers -1 with ENOSYS), is a note; the comparison then goes on past that number.
+    for (int round = 0; round < 16; ++round) {
+      const auto diff = seccomp::first_difference(a, b, policy.seccomp.arches, values);
+      if (!diff) break;
       std::string text = *diff;
       const size_t at = text.find("first program");
       if (at != std::string::npos) text.replace(at, 13, "the process");
       const size_t second = text.find("second");
       if (second != std::string::npos) text.replace(second, 6, "the policy");
+      const auto call = call_of(*diff);
+      const size_t gives = diff->find(" gives "), other = diff->rfind(", second ");
+      const bool both_errno = gives != std::string::npos && other != std::string::npos &&
+                              diff->compare(gives + 7, 6, "errno(") == 0 &&
+                              diff->compare(other + 9, 6, "errno(") == 0;
+      if (call && both_errno && !names::syscall_name(static_cast<int>(call->nr), call->arch)) {
+        result.notes.push_back("seccomp: " + text + " (a number no system call has on " +
+                               names::arch_name(call->arch) + "; both refuse)");
+        a = with_fixed_verdict(a, *call);
+        b = with_fixed_verdict(b, *call);
+        continue;
+      }
       add("seccomp", text, deciding_rule(policy.seccomp, *diff));
+      break;
     }
   }
 
@@ -174,12 +246,14 @@ std::vector<Drift> compare(const ProcessFacts& f, const ir::Policy& policy,
           "the policy's AppArmor profile is '" + name + "'; the process's label is '" + label + "'",
           policy.loc);
   }
-  return out;
+  return result;
 }
 
-std::string render_drift_text(const std::vector<Drift>& drift, const std::string& subject,
+std::string render_drift_text(const Comparison& result, const std::string& subject,
                               const std::string& policy_file) {
   std::ostringstream os;
+  for (const std::string& n : result.notes) os << "note: " << n << "\n";
+  const std::vector<Drift>& drift = result.drift;
   if (drift.empty()) {
     os << subject << " is confined as " << policy_file << " says: no drift\n";
     return os.str();
@@ -191,9 +265,9 @@ std::string render_drift_text(const std::vector<Drift>& drift, const std::string
   return os.str();
 }
 
-nlohmann::json drift_json(const std::vector<Drift>& drift) {
+nlohmann::json drift_json(const Comparison& result) {
   nlohmann::json out = nlohmann::json::array();
-  for (const Drift& d : drift)
+  for (const Drift& d : result.drift)
     out.push_back({{"layer", d.layer}, {"message", d.message}, {"location", d.location()}});
   return out;
 }

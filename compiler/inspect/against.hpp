@@ -30,11 +30,22 @@ struct Drift {
 //   must not share the host's); memory and pids limits; the user (uid/gid inside); the AppArmor
 //   label when the policy has a profile and the kernel shows labels.
 // Throws policy::Error when the filters could not be fetched (nothing can be said about seccomp).
-std::vector<Drift> compare(const ProcessFacts& facts, const ir::Policy& policy,
-                           const seccomp::Program& compiled, const std::string& policy_file);
+// When the live filter answers calls with SECCOMP_RET_USER_NOTIF (policyrun's explain mode, the
+// default: a supervisor replies with the policy's errno and names the rule), the policy's errno
+// refusals other than ENOSYS are compared as user-notify, and a note says so.
+struct Comparison {
+  std::vector<Drift> drift;
+  std::vector<std::string> notes;
+};
+Comparison compare(const ProcessFacts& facts, const ir::Policy& policy,
+                   const seccomp::Program& compiled, const std::string& policy_file);
 
-std::string render_drift_text(const std::vector<Drift>& drift, const std::string& subject,
+// `prog` with every errno return but errno(ENOSYS) turned into user-notify: the filter policyrun
+// installs in explain mode (runtime/launch/denials.hpp explain_variant), for the default options.
+seccomp::Program notifying_variant(const seccomp::Program& prog);
+
+std::string render_drift_text(const Comparison& result, const std::string& subject,
                               const std::string& policy_file);
-nlohmann::json drift_json(const std::vector<Drift>& drift);
+nlohmann::json drift_json(const Comparison& result);
 
 }  // namespace policy::inspect
