@@ -20,7 +20,7 @@ namespace {
 std::optional<std::string> try_read(const std::string& path) {
   runtime::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd.valid()) return std::nullopt;
-  return runtime::try_read_fd(fd.get(), 1 << 20);
+  return runtime::try_read_fd(fd.get(), 16 << 20);
 }
 
 std::string trim(std::string s) {
@@ -66,19 +66,13 @@ struct Hierarchy {
 
 std::vector<Hierarchy> mounted_hierarchies() {
   std::vector<Hierarchy> out;
-  std::istringstream in(try_read("/proc/self/mountinfo").value_or(""));
-  for (std::string line; std::getline(in, line);) {
-    // id parent major:minor root mount-point options [optional...] - fstype source super-options
-    const size_t dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    const auto head = runtime::split(line.substr(0, dash), ' ');
-    const auto tail = runtime::split(line.substr(dash + 3), ' ');
-    if (head.size() < 5 || tail.size() < 3) continue;
-    if (tail[0] != "cgroup" && tail[0] != "cgroup2") continue;
-    Hierarchy h{"", head[3], head[4]};
-    if (tail[0] == "cgroup") {
+  for (const MountInfo& m :
+       read_mountinfo("/proc/self/mountinfo").value_or(std::vector<MountInfo>{})) {
+    if (m.fstype != "cgroup" && m.fstype != "cgroup2") continue;
+    Hierarchy h{"", m.root, m.target};
+    if (m.fstype == "cgroup") {
       std::vector<std::string> kept;
-      for (const std::string& o : runtime::split(tail[2], ','))
+      for (const std::string& o : runtime::split(m.super_options, ','))
         if (o != "rw" && o != "ro" && o.find("clone_children") == std::string::npos &&
             o.rfind("release_agent", 0) != 0 && o != "noprefix" && o != "xattr")
           kept.push_back(o);
@@ -224,6 +218,24 @@ std::optional<bool> root_is_unprivileged(const std::string& uid_map) {
     if (n.size() == 3 && n[0] == 0 && n[2] > 0) return n[1] != 0;
   }
   return std::nullopt;
+}
+
+std::optional<std::vector<MountInfo>> read_mountinfo(const std::string& mountinfo) {
+  const auto text = try_read(mountinfo);
+  if (!text) return std::nullopt;
+  std::vector<MountInfo> out;
+  std::istringstream in(*text);
+  for (std::string line; std::getline(in, line);) {
+    // id parent major:minor root mount-point options [optional...] - fstype source super-options
+    const size_t dash = line.find(" - ");
+    if (dash == std::string::npos) continue;
+    const auto head = runtime::split(line.substr(0, dash), ' ');
+    const auto tail = runtime::split(line.substr(dash + 3), ' ');
+    if (head.size() < 6 || tail.size() < 3) continue;
+    out.push_back({head[3], head[4], tail[0], tail[1], tail[2],
+                   runtime::split(head[5], ',').front() == "rw"});
+  }
+  return out;
 }
 
 std::optional<std::string> read_lsm_label(pid_t pid) {

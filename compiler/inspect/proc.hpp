@@ -61,6 +61,19 @@ std::optional<std::string> read_id_map(pid_t pid, const std::string& which);
 // the host's root); nullopt when the map cannot be read or does not map 0.
 std::optional<bool> root_is_unprivileged(const std::string& uid_map);
 
+// One mount (a line of /proc/PID/mountinfo).
+struct MountInfo {
+  std::string root;    // the mounted directory inside its file system ("/" for a whole one)
+  std::string target;  // where, as the process sees it
+  std::string fstype;
+  std::string source;
+  std::string super_options;  // the file system's options (a cgroup v1 mount's controllers)
+  bool writable = false;
+};
+// The mounts of `mountinfo` ("/proc/PID/mountinfo", "/proc/self/mountinfo"); nullopt when it
+// cannot be read.
+std::optional<std::vector<MountInfo>> read_mountinfo(const std::string& mountinfo);
+
 // The LSM label: /proc/PID/attr/apparmor/current (Linux 5.8+, stacked LSMs), else
 // /proc/PID/attr/current; nullopt when neither can be read (no LSM that sets one).
 std::optional<std::string> read_lsm_label(pid_t pid);

@@ -14,31 +14,6 @@ namespace policy::inspect {
 
 namespace {
 
-std::optional<std::vector<MountInfo>> read_mounts(pid_t pid) {
-  const std::string path = "/proc/" + std::to_string(pid) + "/mountinfo";
-  runtime::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd.valid()) return std::nullopt;
-  const auto text = runtime::try_read_fd(fd.get(), 16 << 20);
-  if (!text) return std::nullopt;
-  std::vector<MountInfo> out;
-  std::istringstream in(*text);
-  for (std::string line; std::getline(in, line);) {
-    const size_t dash = line.find(" - ");
-    if (dash == std::string::npos) continue;
-    const auto head = runtime::split(line.substr(0, dash), ' ');
-    const auto tail = runtime::split(line.substr(dash + 3), ' ');
-    if (head.size() < 6 || tail.size() < 2) continue;
-    MountInfo m;
-    m.root = head[3];
-    m.target = head[4];
-    m.fstype = tail[0];
-    m.source = tail[1];
-    m.writable = runtime::split(head[5], ',').front() == "rw";
-    out.push_back(std::move(m));
-  }
-  return out;
-}
-
 // The mount a path is on: the last mount whose target is the path or a parent of it.
 const MountInfo* mount_of(const std::vector<MountInfo>& mounts, const std::string& path) {
   const MountInfo* best = nullptr;
@@ -86,7 +61,7 @@ ProcessFacts read_process(pid_t pid, bool fetch_filters) {
   f.uid_map = read_id_map(pid, "uid_map");
   f.gid_map = read_id_map(pid, "gid_map");
   f.lsm_label = read_lsm_label(pid);
-  f.mounts = read_mounts(pid);
+  f.mounts = read_mountinfo("/proc/" + std::to_string(pid) + "/mountinfo");
   f.arches = names::default_target_arches();
   if (fetch_filters) {
     try {

@@ -15,15 +15,6 @@
 
 namespace policy::inspect {
 
-// One mount of the process's mount namespace (/proc/PID/mountinfo).
-struct MountInfo {
-  std::string root;    // the mounted directory inside its file system ("/" for a whole one)
-  std::string target;  // where, as the process sees it
-  std::string fstype;
-  std::string source;
-  bool writable = false;
-};
-
 struct ProcessFacts {
   pid_t pid = 0;
   StatusInfo status;

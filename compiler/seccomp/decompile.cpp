@@ -498,14 +498,13 @@ struct WordRule {
 
 ir::Comparison cmp(unsigned arg, ir::CmpOp op, uint64_t value, ir::ArgWidth width,
                    uint64_t mask = kAll64) {
-  ir::Comparison c;
-  c.arg = arg;
-  c.arg_name = "arg" + std::to_string(arg);
-  c.op = op;
-  c.value = value;
-  c.mask = mask;
-  c.width = width;
-  return c;
+  return ir::Comparison{.arg = arg,
+                        .arg_name = "arg" + std::to_string(arg),
+                        .op = op,
+                        .value = value,
+                        .mask = mask,
+                        .width = width,
+                        .loc = {}};
 }
 
 void range_comparisons(ir::Conjunction& out, unsigned arg, uint64_t a, uint64_t b,
@@ -551,7 +550,7 @@ std::optional<std::vector<ArgCond>> arg_conditions(const Dom& d, bool arch32) {
     const uint32_t hlo = hi ? hi->lo : 0, hhi = hi ? hi->hi : kFull;
     if (plain(lo) && plain(hi)) {
       if (arch32) {
-        c.range = true, c.a = llo, c.b = lhi == kFull ? kAll64 : lhi;
+        c.range = true, c.a = llo, c.b = lhi == kFull && llo != lhi ? kAll64 : lhi;
       } else if (hlo == hhi) {
         c.range = true, c.a = uint64_t{hlo} << 32 | llo, c.b = uint64_t{hlo} << 32 | lhi;
       } else if (llo == 0 && lhi == kFull) {
@@ -670,6 +669,15 @@ RuleSeq decide_call(const Program& prog, const std::vector<uint32_t>& live, uint
     }
     seq.emplace_back(conjunction(r.args), action);
     if (seq.back().first.empty()) break;
+  }
+  // A rule whose condition an earlier rule already has is never reached.
+  for (size_t i = 1; i < seq.size();) {
+    const bool seen = std::any_of(seq.begin(), seq.begin() + static_cast<long>(i),
+                                  [&](const auto& e) { return e.first == seq[i].first; });
+    if (seen)
+      seq.erase(seq.begin() + static_cast<long>(i));
+    else
+      ++i;
   }
   while (!seq.empty() && seq.back().second == default_action) seq.pop_back();
   return seq;

@@ -16,6 +16,7 @@
 
 #include "compiler/caps/capability_formats.hpp"
 #include "compiler/frontend/frontend.hpp"
+#include "inspect/inspect_fixture.hpp"
 #include "launch/launch_fixture.hpp"
 #include "runtime/common/host.hpp"
 #include "support/kernel_skip.hpp"
@@ -65,21 +66,8 @@ Ran run(const std::vector<std::string>& argv) {
   return r;
 }
 
-std::string status_field(pid_t pid, const std::string& key) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(key + ":", 0) == 0)
-      return line.substr(line.find_first_not_of(" \t", key.size() + 1));
-  return "";
-}
-
-void expect_left_alone(pid_t pid) {
-  EXPECT_EQ(status_field(pid, "TracerPid"), "0");
-  const std::string state = status_field(pid, "State");
-  ASSERT_FALSE(state.empty());
-  EXPECT_NE(state[0], 't') << state;
-  EXPECT_NE(state[0], 'T') << state;
-}
+using inspect_test::expect_left_alone;
+using inspect_test::status_field;
 
 // Web-like: ptrace killed, sockets limited, four capabilities, its own namespaces and limits.
 const char* kStarted = R"(policy started {

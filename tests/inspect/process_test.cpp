@@ -25,6 +25,7 @@
 #include "compiler/inspect/process.hpp"
 #include "compiler/inspect/report.hpp"
 #include "compiler/seccomp/decompile.hpp"
+#include "inspect/inspect_fixture.hpp"
 #include "support/kernel_skip.hpp"
 
 using namespace policy;
@@ -76,22 +77,8 @@ class FilteredChild {
   pid_t pid_ = -1;
 };
 
-std::string status_field(pid_t pid, const std::string& key) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  for (std::string line; std::getline(in, line);)
-    if (line.rfind(key + ":", 0) == 0)
-      return line.substr(line.find_first_not_of(" \t", key.size() + 1));
-  return "";
-}
-
-// Neither stopped nor traced: the state a process must be left in after every inspection.
-void expect_left_alone(pid_t pid) {
-  EXPECT_EQ(status_field(pid, "TracerPid"), "0");
-  const std::string state = status_field(pid, "State");
-  ASSERT_FALSE(state.empty());
-  EXPECT_NE(state[0], 't') << state;
-  EXPECT_NE(state[0], 'T') << state;
-}
+using inspect_test::expect_left_alone;
+using inspect_test::status_field;
 
 std::string error_of(const std::function<void()>& f) {
   try {
