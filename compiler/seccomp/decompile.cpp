@@ -795,8 +795,17 @@ Decompiled decompile(const Program& prog, const std::vector<uint32_t>& arches) {
     policy.arches.push_back(arch);
     for (const auto& [ret, count] : here) verdicts[ret] += count;
   }
-  if (bad_ret && action_of(*bad_ret).kind != ir::ActionKind::KillProcess)
+  const auto kills = [](const ir::Action& a) {
+    return a.kind == ir::ActionKind::KillProcess || a.kind == ir::ActionKind::KillThread;
+  };
+  if (bad_ret && !kills(action_of(*bad_ret))) {
     policy.bad_arch_action = action_of(*bad_ret);
+    // The language always kills calls of other architectures; a filter that does not is worth
+    // saying (a missing arch check lets a process call through another ABI's numbers).
+    out.notes.push_back("calls of architectures the filter does not name get " +
+                        seccomp::describe(*policy.bad_arch_action) +
+                        ", where a policy's filter kills them");
+  }
   // The default is what numbers no rule names get: the gaps in the native arch's table (x86_64
   // has none between 335 and 423); without gaps, the most common verdict.
   if (!policy.arches.empty()) {

@@ -2,6 +2,7 @@
 // the program compiled from that text decides every call as the original filter does, for filters
 // built by the optimising backend and by libseccomp.
 #include <gtest/gtest.h>
+#include <linux/seccomp.h>
 
 #include <filesystem>
 #include <sstream>
@@ -166,6 +167,27 @@ TEST(Decompile, CombinedFiltersTakeTheStrongerVerdict) {
   const seccomp::Decompiled d = seccomp::decompile(both, names::default_target_arches());
   const std::string text = inspect::filter_policy_text(d, "both");
   EXPECT_NE(text.find("kill-process mkdir, rmdir"), std::string::npos) << text;
+}
+
+}  // namespace
+
+namespace {
+
+// A hand-written filter without an architecture check: number 83 is mkdir on x86_64 and
+// symlink on x86, and calls of every other architecture are allowed.
+TEST(Decompile, AFilterWithoutAnArchCheckIsShownPerArchWithANote) {
+  const seccomp::Program prog = {
+      BPF_STMT(BPF_LD | BPF_W | BPF_ABS, 0),
+      BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, 83, 0, 1),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | 13),
+      BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+  };
+  const seccomp::Decompiled d = seccomp::decompile(prog, names::default_target_arches());
+  const std::string text = inspect::filter_policy_text(d, "hand");
+  EXPECT_NE(text.find("errno(EACCES) mkdir when arch x86_64\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("errno(EACCES) symlink when arch x86\n"), std::string::npos) << text;
+  ASSERT_EQ(d.notes.size(), 1u) << text;
+  EXPECT_NE(d.notes[0].find("architectures the filter does not name get allow"), std::string::npos);
 }
 
 }  // namespace
