@@ -27,17 +27,26 @@ class Seized {
   Seized& operator=(const Seized&) = delete;
   ~Seized() {
     if (gone_) return;
-    // PTRACE_DETACH needs a ptrace-stop; when the interrupt has not stopped it yet, wait for it.
-    if (!stopped_) wait_stop();
+    // PTRACE_DETACH needs a ptrace-stop: ask again and wait for it, at most about a second (the
+    // kernel detaches anyway when the inspector exits).
+    if (!stopped_) {
+      ::ptrace(PTRACE_INTERRUPT, pid_, nullptr, nullptr);
+      for (int i = 0; i < 1000 && !stopped_ && !gone_; ++i) {
+        if (!wait_stop(WNOHANG)) break;
+        if (!stopped_) ::usleep(1000);
+      }
+    }
     if (!gone_) ::ptrace(PTRACE_DETACH, pid_, nullptr, reinterpret_cast<void*>(long{signal_}));
   }
   // Waits for the stop PTRACE_INTERRUPT asked for. false when the process ended meanwhile.
-  bool wait_stop() {
+  // With WNOHANG, true and nothing changed while the process has not stopped yet.
+  bool wait_stop(int flags = 0) {
     int status = 0;
     while (true) {
-      const pid_t r = ::waitpid(pid_, &status, __WALL);
+      const pid_t r = ::waitpid(pid_, &status, __WALL | flags);
       if (r < 0 && errno == EINTR) continue;
       if (r < 0) return gone_ = true, false;
+      if (r == 0) return true;  // WNOHANG: not yet
       break;
     }
     if (WIFEXITED(status) || WIFSIGNALED(status)) return gone_ = true, false;
