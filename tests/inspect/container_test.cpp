@@ -83,7 +83,8 @@ const char* kStarted = R"(policy started {
 }
 )";
 
-// The same but keeping CAP_SYS_ADMIN and allowing ptrace.
+// The same but keeping CAP_SYS_ADMIN, allowing ptrace, without no_new_privileges, with a larger
+// pids limit and sharing the host's network.
 const char* kWider = R"(policy wider {
   syscalls default allow {
     kill process_vm_readv, process_vm_writev
@@ -91,9 +92,9 @@ const char* kWider = R"(policy wider {
     errno(EPERM) unshare, setns
   }
   capabilities keep { CHOWN, SETUID, SETGID, KILL, SYS_ADMIN }
-  namespaces { mount, pid, ipc, uts, net, cgroup }
-  resources { memory 64M, pids 64 }
-  process { no_new_privileges }
+  namespaces { mount, pid, ipc, uts, cgroup }
+  resources { memory 64M, pids 128 }
+  process { no_new_privileges false }
 }
 )";
 
@@ -188,10 +189,19 @@ TEST_F(PolicyrunContainer, InspectShowsItsConfinementAndAgainstFindsDriftOnlyAga
   EXPECT_NE(wider.out.find("drift: seccomp: x86_64 ptrace"), std::string::npos) << wider.out;
   EXPECT_NE(wider.out.find("the process gives kill-process, the policy allow"), std::string::npos)
       << wider.out;
+  EXPECT_NE(wider.out.find(wider_ + ":9:3: drift: resources: pids limit: the policy says 128; "
+                                    "the process's cgroup has 64"),
+            std::string::npos)
+      << wider.out;
+  EXPECT_NE(wider.out.find(wider_ + ":10:3: drift: no_new_privileges"), std::string::npos)
+      << wider.out;
+  // The policy shares the host's network: it creates no net namespace, so nothing to check.
+  EXPECT_EQ(wider.out.find("drift: namespaces"), std::string::npos) << wider.out;
   const Ran wider_json = run(
       {policyc_binary(), "inspect", std::to_string(pid), "--against", wider_, "--format", "json"});
   EXPECT_EQ(wider_json.status, 3);
-  EXPECT_GE(json::parse(wider_json.out)["Drift"].size(), 2u) << wider_json.out;
+  // bounding, permitted, effective; ptrace; pids; no_new_privileges.
+  EXPECT_EQ(json::parse(wider_json.out)["Drift"].size(), 6u) << wider_json.out;
   expect_left_alone(pid);
 }
 
