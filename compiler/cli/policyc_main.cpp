@@ -33,7 +33,7 @@ constexpr const char* kUsage =
     "pid:N\n"
     "  diff OLD NEW [--format F] [--fail-on widen]             the privilege delta between two "
     "policies\n"
-    "  inspect PID [--against FILE.pol]                        what confines a running process\n"
+    "  inspect PID [--against FILE.pol] [--format F]           what confines a running process\n"
     "  caps decode HEX | caps encode NAMES                     capability masks, as capsh --decode\n"
     "\n"
     "run 'policyc <command> --help' for the options of a command; docs/cli.md has the details.\n";

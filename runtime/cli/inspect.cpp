@@ -1,6 +1,7 @@
 // `policyrun inspect NAME... [--format json] [--root DIR]`: a JSON array with one object per
-// container, like `docker inspect`, plus its namespaces, cgroup limits, capability sets, seccomp,
-// AppArmor label and policy (docs/containers.md "inspect").
+// container, like `docker inspect`, plus what confines its init, read by compiler/inspect as
+// `policyc inspect PID` reads it: namespaces, cgroup limits and usage, capability sets, seccomp
+// filters decompiled, AppArmor label and policy (docs/containers.md "inspect").
 #include <iostream>
 #include <nlohmann/json.hpp>
 
