@@ -173,11 +173,11 @@ void check_namespaces(const Posture& p, AuditResult& r) {
                 std::nullopt);
       continue;
     }
-    add_check(
-        r, check, c.severity, 1, "host",
-        Finding{std::string("namespace.") + c.kind + "-host", c.severity,
-                std::string("shares the host's ") + c.kind + " namespace", it->origin, c.why,
-                std::string("list it in `namespaces { ... }` (remove `") + c.kind + " host`)"});
+    add_check(r, check, c.severity, 1, "host",
+              Finding{std::string("namespace.") + c.kind + "-host", c.severity,
+                      std::string("shares the host's ") + c.kind + " namespace", it->origin, c.why,
+                      std::string("list it in `namespaces { ... }` (remove `") +
+                          (std::string(c.kind) == "mnt" ? "mount" : c.kind) + " host`)"});
   }
   if (!p.namespaces.known())
     r.findings.push_back({"namespace.unknown", Severity::High,

@@ -192,6 +192,23 @@ Comparison compare(const ProcessFacts& f, const ir::Policy& policy,
             spec.loc);
   }
 
+  // and a namespace the policy leaves to the host must be the host's: a process in another one
+  // is not the one the policy describes (or the policy is not the one it was started with).
+  for (const NamespaceInfo& n : f.namespaces) {
+    if (n.host) continue;
+    const bool named =
+        std::any_of(policy.namespaces.namespaces.begin(), policy.namespaces.namespaces.end(),
+                    [&](const ir::NamespaceSpec& spec) {
+                      return ir::namespace_proc_name(spec.kind) == n.kind;
+                    });
+    if (!named)
+      add("namespaces",
+          "the policy shares the host's " + n.kind + " namespace; the process has its own (" +
+              n.kind + ":" + std::to_string(n.inode) + ")",
+          policy.namespaces.namespaces.empty() ? policy.loc
+                                               : policy.namespaces.namespaces.front().loc);
+  }
+
   // resources
   const ir::ResourceLimits& r = policy.resources;
   if (r.memory_bytes) {

@@ -195,13 +195,16 @@ TEST_F(PolicyrunContainer, InspectShowsItsConfinementAndAgainstFindsDriftOnlyAga
       << wider.out;
   EXPECT_NE(wider.out.find(wider_ + ":10:3: drift: no_new_privileges"), std::string::npos)
       << wider.out;
-  // The policy shares the host's network: it creates no net namespace, so nothing to check.
-  EXPECT_EQ(wider.out.find("drift: namespaces"), std::string::npos) << wider.out;
+  // The policy shares the host's network; the process has a net namespace of its own.
+  EXPECT_NE(wider.out.find(wider_ + ":8:16: drift: namespaces: the policy shares the host's net "
+                                    "namespace; the process has its own (net:"),
+            std::string::npos)
+      << wider.out;
   const Ran wider_json = run(
       {policyc_binary(), "inspect", std::to_string(pid), "--against", wider_, "--format", "json"});
   EXPECT_EQ(wider_json.status, 3);
-  // bounding, permitted, effective; ptrace; pids; no_new_privileges.
-  EXPECT_EQ(json::parse(wider_json.out)["Drift"].size(), 6u) << wider_json.out;
+  // bounding, permitted, effective; ptrace; net namespace; pids; no_new_privileges.
+  EXPECT_EQ(json::parse(wider_json.out)["Drift"].size(), 7u) << wider_json.out;
   expect_left_alone(pid);
 }
 
