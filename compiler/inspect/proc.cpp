@@ -177,7 +177,8 @@ StatusInfo read_status(pid_t pid) {
     throw Error("inspect: there is no process " + std::to_string(pid) + " (" + proc(pid) +
                 "/status cannot be read); check the pid with ps");
   StatusInfo s;
-  s.name = status_field(*text, "Name");
+  // The process names itself: nothing it chose may drive the reviewer's terminal.
+  s.name = runtime::printable(status_field(*text, "Name"));
   const std::string state = status_field(*text, "State");
   if (!state.empty()) s.state = state[0];
   s.caps = caps::parse_status(*text);

@@ -23,4 +23,10 @@ std::string hex_bytes(std::string_view bytes) {
   return out;
 }
 
+std::string printable(std::string s) {
+  for (char& c : s)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  return s;
+}
+
 }  // namespace policy::runtime

@@ -11,6 +11,11 @@ namespace policy::runtime {
 // empty field for empty text. For paths, /etc/passwd lines, comma lists, mountinfo lines.
 std::vector<std::string> split(std::string_view text, char sep);
 
+// A process chooses its own command line and name: control characters (an escape sequence that
+// would drive the operator's terminal, a newline that would forge a row) become '?', as ps(1)
+// shows them.
+std::string printable(std::string s);
+
 // Two lowercase hex digits per byte.
 std::string hex_bytes(std::string_view bytes);
 

@@ -42,15 +42,6 @@ std::string ps_time(uint64_t ticks) {
   return buf;
 }
 
-// A process chooses its own command line and name: control characters (an escape sequence that
-// would drive the operator's terminal, a newline that would forge a row) become '?', as ps(1)
-// shows them.
-std::string printable(std::string s) {
-  for (char& c : s)
-    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
-  return s;
-}
-
 // One process from /proc/PID; false when it is gone.
 bool read_process(pid_t pid, Process& p) {
   const std::string proc = "/proc/" + std::to_string(pid);
@@ -80,7 +71,7 @@ bool read_process(pid_t pid, Process& p) {
   std::string cmdline = files::try_read(proc + "/cmdline").value_or("");
   while (!cmdline.empty() && cmdline.back() == '\0') cmdline.pop_back();
   std::replace(cmdline.begin(), cmdline.end(), '\0', ' ');
-  p.cmd = printable(cmdline.empty() ? "[" + comm + "]" : cmdline);
+  p.cmd = runtime::printable(cmdline.empty() ? "[" + comm + "]" : cmdline);
   return true;
 }
 

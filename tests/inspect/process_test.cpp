@@ -206,3 +206,36 @@ TEST(InspectProcess, ProcessPostureHasTheKernelsFacts) {
   EXPECT_NE(p.subject.find(std::to_string(child.pid())), std::string::npos);
   expect_left_alone(child.pid());
 }
+
+// A process names itself (prctl PR_SET_NAME): control characters the kernel leaves as they are in
+// /proc/PID/status (backspace, DEL) must not reach the reviewer's terminal through the report.
+TEST(InspectProcess, AProcessNameCannotDriveTheTerminal) {
+  SKIP_UNLESS(needs::root());
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  if (child == 0) {
+    ::close(ready[0]);
+    const char name[] = "ok\b\b\b\x7f" "evil";
+    if (::prctl(PR_SET_NAME, name, 0, 0, 0) != 0) ::_exit(10);
+    char c = 'r';
+    if (::write(ready[1], &c, 1) != 1) ::_exit(11);
+    while (true) ::pause();
+  }
+  ::close(ready[1]);
+  char c = 0;
+  ASSERT_EQ(::read(ready[0], &c, 1), 1);
+  ::close(ready[0]);
+  ASSERT_NE(status_field(child, "Name").find('\b'), std::string::npos)
+      << "the kernel escapes backspace in /proc/PID/status now: pick another character";
+  const std::string text = inspect::render_text(inspect::read_process(child));
+  const std::string subject = inspect::posture_of_process(child).subject;
+  ::kill(child, SIGKILL);
+  ::waitpid(child, nullptr, 0);
+  for (const std::string& s : {text, subject})
+    for (char ch : s)
+      EXPECT_TRUE(ch == '\n' || ch == '\t' ||
+                  (static_cast<unsigned char>(ch) >= 0x20 && ch != 0x7f))
+          << "control character " << int(ch) << " in: " << s;
+  EXPECT_NE(subject.find("ok????evil"), std::string::npos) << subject;
+}
