@@ -1,0 +1,352 @@
+// The seccomp part of the privilege delta: both compiled filters judged on every probed input
+// (seccomp::for_each_probe), every difference kept, grouped into one change per syscall, verdict
+// pair and argument condition, with the rule that causes it (seccomp::decide_rule).
+#include <algorithm>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include "compiler/bpfgen/model.hpp"
+#include "compiler/common/names.hpp"
+#include "compiler/common/syscall_args.hpp"
+#include "compiler/review/delta.hpp"
+#include "compiler/seccomp/equivalence.hpp"
+#include "compiler/seccomp/interpreter.hpp"
+
+namespace policy::review {
+
+namespace {
+
+using seccomp::ProbeOutcome;
+
+// How much an action lets a call do (docs/review.md, "Which way a change goes"): allow > log >
+// trace/user-notify > errno > trap > kill-thread > kill-process.
+int permissiveness(const ir::Action& a) {
+  switch (a.kind) {
+    case ir::ActionKind::Allow:
+      return 6;
+    case ir::ActionKind::Log:
+      return 5;
+    case ir::ActionKind::Trace:
+    case ir::ActionKind::UserNotify:
+      return 4;
+    case ir::ActionKind::Errno:
+      return 3;
+    case ir::ActionKind::Trap:
+      return 2;
+    case ir::ActionKind::KillThread:
+      return 1;
+    case ir::ActionKind::KillProcess:
+      return 0;
+  }
+  return 0;
+}
+
+// Calls that break out of a container or reach the host kernel's attack surface when allowed
+// (docs/review.md lists why); a widening to allow of one of them is high severity.
+bool dangerous(const std::string& name) {
+  static const std::set<std::string> kNames = {"ptrace",
+                                               "process_vm_readv",
+                                               "process_vm_writev",
+                                               "mount",
+                                               "umount2",
+                                               "pivot_root",
+                                               "move_mount",
+                                               "open_tree",
+                                               "fsopen",
+                                               "fsmount",
+                                               "fsconfig",
+                                               "fspick",
+                                               "bpf",
+                                               "perf_event_open",
+                                               "userfaultfd",
+                                               "keyctl",
+                                               "add_key",
+                                               "request_key",
+                                               "io_uring_setup",
+                                               "io_uring_enter",
+                                               "io_uring_register",
+                                               "unshare",
+                                               "setns",
+                                               "kexec_load",
+                                               "kexec_file_load",
+                                               "init_module",
+                                               "finit_module",
+                                               "delete_module",
+                                               "open_by_handle_at",
+                                               "name_to_handle_at",
+                                               "personality",
+                                               "iopl",
+                                               "ioperm",
+                                               "swapon",
+                                               "swapoff",
+                                               "reboot",
+                                               "syslog",
+                                               "acct",
+                                               "quotactl",
+                                               "settimeofday",
+                                               "clock_settime",
+                                               "adjtimex",
+                                               "clock_adjtime",
+                                               "lookup_dcookie"};
+  return kNames.count(name) != 0;
+}
+
+std::string verdict_word(uint32_t ret) {
+  const ir::Action a = seccomp::action_of(ret);
+  if (a.kind == ir::ActionKind::Allow) return "allowed";
+  if (a.kind == ir::ActionKind::Log) return "allowed and logged";
+  return seccomp::describe(ret);
+}
+
+std::string hex(uint64_t v) {
+  char buf[24];
+  snprintf(buf, sizeof buf, "0x%llx", static_cast<unsigned long long>(v));
+  return buf;
+}
+
+std::string arg_name(const std::string& syscall, unsigned slot) {
+  if (slot == 6) return "the instruction pointer";
+  auto names = syscall_arg_names(syscall);
+  return slot < names.size() ? names[slot] : "arg" + std::to_string(slot);
+}
+
+// A constant's name where the argument takes one family of constants, e.g. AF_NETLINK (16).
+std::string value_text(const std::string& arg, uint64_t v) {
+  static const std::map<std::string, std::string> kPrefix = {{"domain", "AF_"},
+                                                             {"family", "AF_"},
+                                                             {"type", "SOCK_"},
+                                                             {"resource", "RLIMIT_"},
+                                                             {"request", "TIOC"}};
+  auto p = kPrefix.find(arg);
+  return named_value(p == kPrefix.end() ? "" : p->second, v);
+}
+
+// One argument condition under which the filters differ: slot -> value.
+using Cond = std::vector<std::pair<unsigned, uint64_t>>;
+
+Cond cond_of(const ProbeOutcome& p) {
+  Cond c;
+  for (unsigned slot = 0; slot < 7; ++slot)
+    if (p.varied & (1u << slot)) c.emplace_back(slot, slot == 6 ? p.ip : p.args[slot]);
+  return c;
+}
+
+bool subsumes(const Cond& small, const Cond& big) {
+  return !small.empty() && std::all_of(small.begin(), small.end(), [&](const auto& sv) {
+    return std::find(big.begin(), big.end(), sv) != big.end();
+  });
+}
+
+// "domain is AF_NETLINK (16) or AF_ALG (38)" for the smallest conditions the differing inputs
+// share: an input whose varied arguments include another's (same values) adds nothing.
+std::string condition_text(const std::string& syscall, std::vector<Cond> conds) {
+  std::sort(conds.begin(), conds.end(),
+            [](const Cond& a, const Cond& b) { return a.size() < b.size(); });
+  std::vector<Cond> kept;
+  for (const Cond& c : conds)
+    if (std::none_of(kept.begin(), kept.end(), [&](const Cond& k) { return subsumes(k, c); }) &&
+        std::find(kept.begin(), kept.end(), c) == kept.end())
+      kept.push_back(c);
+  constexpr size_t kShown = 8;
+  const bool one_slot = std::all_of(kept.begin(), kept.end(), [&](const Cond& c) {
+    return c.size() == 1 && c[0].first == kept[0][0].first;
+  });
+  std::string s;
+  if (one_slot) {
+    const std::string arg = arg_name(syscall, kept[0][0].first);
+    s = arg + " is ";
+    for (size_t i = 0; i < kept.size() && i < kShown; ++i)
+      s += (i ? (i + 1 == kept.size() ? " or " : ", ") : "") + value_text(arg, kept[i][0].second);
+  } else {
+    for (size_t i = 0; i < kept.size() && i < kShown; ++i) {
+      s += i ? "; or " : "";
+      if (kept[i].empty()) s += "every argument is 0";
+      for (size_t j = 0; j < kept[i].size(); ++j) {
+        const std::string arg = arg_name(syscall, kept[i][j].first);
+        s += (j ? " and " : "") + arg + " is " + value_text(arg, kept[i][j].second);
+      }
+    }
+  }
+  if (kept.size() > kShown)
+    s += " (and " + std::to_string(kept.size() - kShown) + " more probed values)";
+  return s;
+}
+
+// Where a verdict change comes from: NEW's rule, else the OLD rule NEW dropped, else the default.
+struct Cause {
+  SourceLoc loc;
+  bool removed = false;
+  bool is_default = false;
+  auto key() const { return std::make_tuple(loc.file, loc.line, loc.column, removed, is_default); }
+};
+
+Cause cause_of(const ir::Policy& o, const ir::Policy& n, const ir::KernelVersion& ko,
+               const ir::KernelVersion& kn, const ProbeOutcome& p) {
+  auto dn = seccomp::decide_rule(n.seccomp, p.arch, p.nr, p.args, kn);
+  if (dn.rule) return {dn.rule->loc, false, false};
+  auto dold = seccomp::decide_rule(o.seccomp, p.arch, p.nr, p.args, ko);
+  if (dold.rule) return {dold.rule->loc, true, false};
+  return {n.loc, false, true};
+}
+
+// A group of differences that reads as one change.
+struct Group {
+  std::vector<uint32_t> arches;
+  std::vector<std::string> syscalls;  // for the default action's and unknown numbers' groups
+  size_t unknown_numbers = 0;
+};
+
+std::vector<uint32_t> target_arches(const ir::SeccompPolicy& s) {
+  return s.arches.empty() ? names::default_target_arches() : s.arches;
+}
+
+std::string arch_list(const std::vector<uint32_t>& arches) {
+  std::string s;
+  for (uint32_t a : arches) s += (s.empty() ? "" : ", ") + names::arch_name(a);
+  return s;
+}
+
+Direction direction_of(uint32_t old_ret, uint32_t new_ret) {
+  const int a = permissiveness(seccomp::action_of(old_ret)),
+            b = permissiveness(seccomp::action_of(new_ret));
+  return b > a ? Direction::Widen : b < a ? Direction::Narrow : Direction::Change;
+}
+
+}  // namespace
+
+std::string named_value(const std::string& prefix, uint64_t v) {
+  const std::string num = v < 0x10000 ? std::to_string(v) : hex(v);
+  if (prefix.empty()) return num;
+  for (const std::string& name : names::all_constant_names())
+    if (name.rfind(prefix, 0) == 0 && names::constant_value(name) == v)
+      return name + " (" + num + ")";
+  return num;
+}
+
+std::vector<Change> seccomp_changes(const ir::Policy& o, const ir::Policy& n,
+                                    const driver::SeccompOptions& options) {
+  std::vector<Change> out;
+  const auto old_arches = target_arches(o.seccomp), new_arches = target_arches(n.seccomp);
+  std::vector<uint32_t> common;
+  for (uint32_t a : new_arches) {
+    const bool in_old = std::find(old_arches.begin(), old_arches.end(), a) != old_arches.end();
+    if (in_old) {
+      common.push_back(a);
+      continue;
+    }
+    out.push_back({"syscalls", Direction::Widen, Severity::Medium,
+                   "architecture " + names::arch_name(a) +
+                       ": its calls now reach the policy's rules, were refused as a foreign "
+                       "architecture",
+                   n.loc, false});
+  }
+  for (uint32_t a : old_arches)
+    if (std::find(new_arches.begin(), new_arches.end(), a) == new_arches.end())
+      out.push_back({"syscalls", Direction::Narrow, Severity::Info,
+                     "architecture " + names::arch_name(a) +
+                         ": its calls are now refused as a foreign architecture",
+                     n.loc, false});
+
+  const seccomp::Program old_prog = driver::compile_seccomp(o.seccomp, options);
+  const seccomp::Program new_prog = driver::compile_seccomp(n.seccomp, options);
+  std::vector<uint64_t> constants = seccomp::policy_constants(o.seccomp);
+  for (uint64_t c : seccomp::policy_constants(n.seccomp)) constants.push_back(c);
+  const ir::KernelVersion ko = bpfgen::effective_kernel(o.seccomp, options.kernel),
+                          kn = bpfgen::effective_kernel(n.seccomp, options.kernel);
+
+  // (syscall or "", condition text, old ret, new ret, cause) -> arches (and names).
+  using Key = std::tuple<std::string, std::string, uint32_t, uint32_t,
+                         std::tuple<std::string, unsigned, unsigned, bool, bool>>;
+  std::map<Key, Group> groups;
+  std::map<Key, Cause> causes;
+  std::vector<Key> order;
+
+  constexpr size_t kKeptPerCall = 4096;
+  size_t probes = 0;
+  std::vector<ProbeOutcome> diffs;
+  uint32_t cur_arch = 0, cur_nr = 0;
+  auto flush = [&] {
+    if (diffs.empty()) return;
+    const auto name = names::syscall_name(static_cast<int>(cur_nr), cur_arch);
+    std::map<std::pair<uint32_t, uint32_t>, std::vector<const ProbeOutcome*>> by_pair;
+    for (const ProbeOutcome& d : diffs) by_pair[{d.ret_a, d.ret_b}].push_back(&d);
+    for (const auto& [pair, ds] : by_pair) {
+      const bool whole = by_pair.size() == 1 && diffs.size() == probes;
+      std::string cond;
+      if (!whole && name) {
+        std::vector<Cond> conds;
+        for (const ProbeOutcome* d : ds) conds.push_back(cond_of(*d));
+        cond = condition_text(*name, conds);
+      }
+      const Cause cause = cause_of(o, n, ko, kn, *ds.front());
+      // The default action's changes and numbers libseccomp has no name for read as one line.
+      const bool merged = cause.is_default || !name;
+      Key key{merged ? "" : *name, cond, pair.first, pair.second, cause.key()};
+      auto [it, fresh] = groups.try_emplace(key);
+      if (fresh) {
+        order.push_back(key);
+        causes[key] = cause;
+      }
+      Group& g = it->second;
+      if (std::find(g.arches.begin(), g.arches.end(), cur_arch) == g.arches.end())
+        g.arches.push_back(cur_arch);
+      if (!name)
+        ++g.unknown_numbers;
+      else if (merged && std::find(g.syscalls.begin(), g.syscalls.end(), *name) == g.syscalls.end())
+        g.syscalls.push_back(*name);
+    }
+    diffs.clear();
+  };
+  seccomp::for_each_probe(old_prog, new_prog, common, constants, [&](const ProbeOutcome& p) {
+    if (p.arch != cur_arch || p.nr != cur_nr) {
+      flush();
+      cur_arch = p.arch;
+      cur_nr = p.nr;
+      probes = 0;
+    }
+    ++probes;
+    if (p.ret_a != p.ret_b && diffs.size() < kKeptPerCall) diffs.push_back(p);
+    return true;
+  });
+  flush();
+
+  for (const Key& key : order) {
+    const Group& g = groups[key];
+    const Cause& cause = causes[key];
+    const auto& [name, cond, old_ret, new_ret, _] = key;
+    const Direction dir = direction_of(old_ret, new_ret);
+    std::string text;
+    if (!name.empty()) {
+      text = name + ": " + (cond.empty() ? "now " : "") + verdict_word(new_ret) +
+             (cond.empty() ? "" : " when " + cond) + ", was " + verdict_word(old_ret);
+    } else {
+      std::string list;
+      for (size_t i = 0; i < g.syscalls.size() && i < 12; ++i)
+        list += (i ? ", " : "") + g.syscalls[i];
+      if (g.syscalls.size() > 12)
+        list += " and " + std::to_string(g.syscalls.size() - 12) + " more";
+      if (g.unknown_numbers)
+        list += (list.empty() ? "" : "; ") + std::to_string(g.unknown_numbers) +
+                " numbers libseccomp has no name for";
+      text = std::string(cause.is_default ? "default action" : "unnamed syscall numbers") + ": " +
+             (cond.empty() ? "now " : "") + verdict_word(new_ret) +
+             (cond.empty() ? "" : " when " + cond) + ", was " + verdict_word(old_ret) + " (" +
+             list + ")";
+    }
+    if (g.arches != common) text += " on " + arch_list(g.arches);
+    if (cause.removed) text += " (the rule was removed)";
+    Severity sev = Severity::Info;
+    if (dir == Direction::Widen) {
+      const bool runs = permissiveness(seccomp::action_of(new_ret)) >= 5;
+      bool any_dangerous = dangerous(name);
+      for (const std::string& s : g.syscalls) any_dangerous = any_dangerous || dangerous(s);
+      sev = !runs ? Severity::Low : any_dangerous ? Severity::High : Severity::Medium;
+    }
+    out.push_back({"syscalls", dir, sev, text, cause.loc, cause.removed});
+  }
+  return out;
+}
+
+}  // namespace policy::review
