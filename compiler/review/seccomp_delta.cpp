@@ -126,10 +126,16 @@ std::string value_text(const std::string& arg, uint64_t v) {
 // One argument condition under which the filters differ: slot -> value.
 using Cond = std::vector<std::pair<unsigned, uint64_t>>;
 
+// On an arch libseccomp compares as 32-bit, the filter reads an argument's low 32 bits: values
+// that differ above them are the same argument there.
 Cond cond_of(const ProbeOutcome& p) {
+  const bool narrow = seccomp::arch_is_32bit(p.arch);
   Cond c;
   for (unsigned slot = 0; slot < 7; ++slot)
-    if (p.varied & (1u << slot)) c.emplace_back(slot, slot == 6 ? p.ip : p.args[slot]);
+    if (p.varied & (1u << slot)) {
+      const uint64_t v = slot == 6 ? p.ip : p.args[slot];
+      c.emplace_back(slot, narrow && slot != 6 ? v & 0xffffffffULL : v);
+    }
   return c;
 }
 
