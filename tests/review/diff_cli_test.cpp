@@ -433,6 +433,55 @@ TEST_F(PolicycDiff, RevisionPathsReadTheRevisionsIncludes) {
   EXPECT_EQ(leftovers(), before);
 }
 
+// tools/policy-gate on a repository the test makes: a widening fails the gate unless the commit
+// message carries the marker; nothing to compare with (first commit, no git) passes.
+TEST_F(PolicycDiff, PolicyGate) {
+  if (run({"git", "--version"}).status != 0) GTEST_SKIP() << "git is not installed";
+  const std::string gate = std::string(std::getenv("POLICY_SOURCE_DIR")) + "/tools/policy-gate";
+  const std::string policyc = std::getenv("POLICYC");
+  const fs::path repo = tmp / "repo";
+  fs::create_directories(repo / "policies");
+  auto git = [&](std::vector<std::string> a) {
+    a.insert(a.begin(), {"git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", "-c",
+                         "commit.gpgsign=false"});
+    Outcome r = run(a, repo);
+    EXPECT_EQ(r.status, 0) << r.err;
+  };
+  auto commit = [&](const std::string& text, const std::string& message) {
+    std::ofstream(repo / "policies/app.pol") << text;
+    git({"add", "."});
+    git({"commit", "-q", "-m", message});
+  };
+  Outcome nogit = run({gate, "--policyc", policyc}, tmp);
+  EXPECT_EQ(nogit.status, 0) << nogit.err;
+  EXPECT_NE(nogit.err.find("not a git checkout"), std::string::npos) << nogit.err;
+
+  git({"init", "-q"});
+  commit(kBase, "first");
+  Outcome first = run({gate, "--policyc", policyc}, repo);
+  EXPECT_EQ(first.status, 0) << first.err;
+  EXPECT_NE(first.err.find("no revision HEAD~1"), std::string::npos) << first.err;
+
+  commit(replace(kBase, "kill ptrace", "allow ptrace"), "allow ptrace");
+  Outcome widened = run({gate, "--policyc", policyc}, repo);
+  EXPECT_EQ(widened.status, 1) << widened.out << widened.err;
+  EXPECT_NE(widened.out.find("ptrace: now allowed, was kill-process"), std::string::npos)
+      << widened.out;
+  EXPECT_NE(widened.err.find("Policy-Widening: intended"), std::string::npos) << widened.err;
+
+  git({"commit", "-q", "--amend", "-m", "allow ptrace\n\nPolicy-Widening: intended"});
+  Outcome marked = run({gate, "--policyc", policyc}, repo);
+  EXPECT_EQ(marked.status, 0) << marked.out << marked.err;
+
+  commit(replace(kBase, "kill ptrace", "errno(EPERM) ptrace"), "ptrace: errno, not allow");
+  Outcome narrowed = run({gate, "--policyc", policyc}, repo);
+  EXPECT_EQ(narrowed.status, 0) << narrowed.out << narrowed.err;
+
+  commit("policy app { syscalls default errno(EPERM) { allow opn } }\n", "broken");
+  Outcome broken = run({gate, "--policyc", policyc, "--message-file", "/dev/null"}, repo);
+  EXPECT_EQ(broken.status, 1) << broken.out << broken.err;
+}
+
 TEST_F(PolicycDiff, BadUsageExits2AndBadInput1) {
   const fs::path a = write("a.pol", kBase);
   EXPECT_EQ(diff({a, a, "--format", "yaml"}).status, 2);
