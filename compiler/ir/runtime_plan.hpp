@@ -59,6 +59,9 @@ struct MountSpec {
   SourceLoc loc;
 };
 
+// "tmpfs", "bind", "proc", "sysfs", "devpts", "mqueue": as the policy and the plan JSON write it.
+const char* mount_kind_name(MountSpec::Kind kind);
+
 struct RootfsPlan {
   bool readonly = false;
   bool use_chroot = false;          // pivot_root unless the policy asks for chroot

@@ -440,30 +440,12 @@ void process(const ir::Policy& o, const ir::Policy& n, Out out) {
 
 // ---- root filesystem ----
 
-const char* mount_kind(ir::MountSpec::Kind k) {
-  switch (k) {
-    case ir::MountSpec::Tmpfs:
-      return "tmpfs";
-    case ir::MountSpec::Bind:
-      return "bind";
-    case ir::MountSpec::Proc:
-      return "proc";
-    case ir::MountSpec::Sysfs:
-      return "sysfs";
-    case ir::MountSpec::Devpts:
-      return "devpts";
-    case ir::MountSpec::Mqueue:
-      return "mqueue";
-  }
-  return "?";
-}
-
 bool read_only(const ir::MountSpec& m) {
   return std::find(m.options.begin(), m.options.end(), "ro") != m.options.end();
 }
 
 std::string mount_text(const ir::MountSpec& m) {
-  std::string s = mount_kind(m.kind);
+  std::string s = ir::mount_kind_name(m.kind);
   if (m.kind == ir::MountSpec::Bind) s += " " + m.source;
   s += " " + m.target;
   for (const std::string& opt : m.options) s += " " + opt;

@@ -77,6 +77,13 @@ class PolicycDiff : public ::testing::Test {
     args.insert(args.begin(), {std::getenv("POLICYC"), "diff"});
     return run(args, cwd);
   }
+  // git with a committer of its own, in `repo`.
+  void git_in(const fs::path& repo, std::vector<std::string> a) {
+    a.insert(a.begin(), {"git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", "-c",
+                         "commit.gpgsign=false"});
+    Outcome r = run(a, repo);
+    EXPECT_EQ(r.status, 0) << r.err;
+  }
   nlohmann::json diff_json(const fs::path& a, const fs::path& b) {
     Outcome r = diff({a, b, "--format", "json"});
     EXPECT_EQ(r.status, 0) << r.err;
@@ -376,12 +383,7 @@ TEST_F(PolicycDiff, RevisionPathsReadTheRevisionsIncludes) {
   std::ofstream(repo / "pol/groups/io.pol") << "group @io { read, write }\n";
   std::ofstream(repo / "pol/app.pol") << "include \"groups/io.pol\"\npolicy app {\n  syscalls "
                                          "default errno(EPERM) {\n    allow @io\n  }\n}\n";
-  auto git = [&](std::vector<std::string> a) {
-    a.insert(a.begin(), {"git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", "-c",
-                         "commit.gpgsign=false"});
-    Outcome r = run(a, repo);
-    EXPECT_EQ(r.status, 0) << r.err;
-  };
+  auto git = [&](const std::vector<std::string>& a) { git_in(repo, a); };
   git({"init", "-q"});
   git({"add", "."});
   git({"commit", "-q", "-m", "v1"});
@@ -441,12 +443,7 @@ TEST_F(PolicycDiff, PolicyGate) {
   const std::string policyc = std::getenv("POLICYC");
   const fs::path repo = tmp / "repo";
   fs::create_directories(repo / "policies");
-  auto git = [&](std::vector<std::string> a) {
-    a.insert(a.begin(), {"git", "-c", "user.name=t", "-c", "user.email=t@t.invalid", "-c",
-                         "commit.gpgsign=false"});
-    Outcome r = run(a, repo);
-    EXPECT_EQ(r.status, 0) << r.err;
-  };
+  auto git = [&](const std::vector<std::string>& a) { git_in(repo, a); };
   auto commit = [&](const std::string& text, const std::string& message) {
     std::ofstream(repo / "policies/app.pol") << text;
     git({"add", "."});
