@@ -145,9 +145,27 @@ bool subsumes(const Cond& small, const Cond& big) {
   });
 }
 
+// "a, b or c" of at most kShown values, then how many more.
+std::string value_list(const std::string& arg, const std::set<uint64_t>& values) {
+  constexpr size_t kShown = 8;
+  std::string s;
+  size_t i = 0;
+  for (uint64_t v : values) {
+    if (i == kShown) break;
+    s += (i ? (i + 1 == values.size() ? " or " : ", ") : "") + value_text(arg, v);
+    ++i;
+  }
+  if (values.size() > kShown) s += " (and " + std::to_string(values.size() - kShown) + " more)";
+  return s;
+}
+
 // "domain is AF_NETLINK (16) or AF_ALG (38)" for the smallest conditions the differing inputs
-// share: an input whose varied arguments include another's (same values) adds nothing.
-std::string condition_text(const std::string& syscall, std::vector<Cond> conds) {
+// share: an input whose varied arguments include another's (same values) adds nothing. `agree`:
+// the probes of one argument (and none) on which both filters agree. When one argument decides,
+// its values are said the shorter way: those that differ, or "any but" those that agree; and by
+// their low 32 bits when no agreeing value shares a differing value's low word (u32(arg)).
+std::string condition_text(const std::string& syscall, std::vector<Cond> conds,
+                           const std::vector<Cond>& agree) {
   std::sort(conds.begin(), conds.end(),
             [](const Cond& a, const Cond& b) { return a.size() < b.size(); });
   std::vector<Cond> kept;
@@ -155,28 +173,51 @@ std::string condition_text(const std::string& syscall, std::vector<Cond> conds) 
     if (std::none_of(kept.begin(), kept.end(), [&](const Cond& k) { return subsumes(k, c); }) &&
         std::find(kept.begin(), kept.end(), c) == kept.end())
       kept.push_back(c);
+  // The slot every non-empty condition is on alone, if there is one (the empty condition, every
+  // argument 0, is then that argument being 0).
+  std::optional<unsigned> slot;
+  bool one_slot = true;
+  for (const Cond& c : kept) {
+    if (c.empty()) continue;
+    if (c.size() != 1 || (slot && *slot != c[0].first)) one_slot = false;
+    slot = c.empty() ? slot : std::optional<unsigned>(c[0].first);
+  }
+  if (one_slot && slot) {
+    std::set<uint64_t> differ, same;
+    for (const Cond& c : kept) differ.insert(c.empty() ? 0 : c[0].second);
+    for (const Cond& c : agree)
+      if (c.empty() || (c.size() == 1 && c[0].first == *slot))
+        same.insert(c.empty() ? 0 : c[0].second);
+    std::set<uint64_t> low_same;
+    for (uint64_t v : same) low_same.insert(v & 0xffffffffULL);
+    const bool u32 =
+        std::any_of(differ.begin(), differ.end(), [](uint64_t v) { return v > 0xffffffffULL; }) &&
+        std::none_of(differ.begin(), differ.end(),
+                     [&](uint64_t v) { return low_same.count(v & 0xffffffffULL); });
+    const std::string arg = arg_name(syscall, *slot);
+    if (u32) {
+      std::set<uint64_t> low;
+      for (uint64_t v : differ) low.insert(v & 0xffffffffULL);
+      differ = low;
+      same = low_same;
+    }
+    const std::string shown = u32 ? "u32(" + arg + ")" : arg;
+    if (!same.empty() && same.size() < differ.size())
+      return shown + " is any but " + value_list(arg, same);
+    return shown + " is " + value_list(arg, differ);
+  }
   constexpr size_t kShown = 8;
-  const bool one_slot = std::all_of(kept.begin(), kept.end(), [&](const Cond& c) {
-    return c.size() == 1 && c[0].first == kept[0][0].first;
-  });
   std::string s;
-  if (one_slot) {
-    const std::string arg = arg_name(syscall, kept[0][0].first);
-    s = arg + " is ";
-    for (size_t i = 0; i < kept.size() && i < kShown; ++i)
-      s += (i ? (i + 1 == kept.size() ? " or " : ", ") : "") + value_text(arg, kept[i][0].second);
-  } else {
-    for (size_t i = 0; i < kept.size() && i < kShown; ++i) {
-      s += i ? "; or " : "";
-      if (kept[i].empty()) s += "every argument is 0";
-      for (size_t j = 0; j < kept[i].size(); ++j) {
-        const std::string arg = arg_name(syscall, kept[i][j].first);
-        s += (j ? " and " : "") + arg + " is " + value_text(arg, kept[i][j].second);
-      }
+  for (size_t i = 0; i < kept.size() && i < kShown; ++i) {
+    s += i ? "; or " : "";
+    if (kept[i].empty()) s += "every argument is 0";
+    for (size_t j = 0; j < kept[i].size(); ++j) {
+      const std::string arg = arg_name(syscall, kept[i][j].first);
+      s += (j ? " and " : "") + arg + " is " + value_text(arg, kept[i][j].second);
     }
   }
   if (kept.size() > kShown)
-    s += " (and " + std::to_string(kept.size() - kShown) + " more probed values)";
+    s += " (and " + std::to_string(kept.size() - kShown) + " more probed inputs)";
   return s;
 }
 
@@ -192,6 +233,10 @@ Cause cause_of(const ir::Policy& o, const ir::Policy& n, const ir::KernelVersion
                const ir::KernelVersion& kn, const ProbeOutcome& p) {
   auto dn = seccomp::decide_rule(n.seccomp, p.arch, p.nr, p.args, kn);
   if (dn.rule) return {dn.rule->loc, false, false};
+  // NEW's rules for the call whose conditions no longer match it (a narrowed condition).
+  if (auto name = names::syscall_name(static_cast<int>(p.nr), p.arch))
+    for (const ir::SyscallRule& r : n.seccomp.rules)
+      if (r.syscall == *name && ir::applies(r, p.arch, kn)) return {r.loc, false, false};
   auto dold = seccomp::decide_rule(o.seccomp, p.arch, p.nr, p.args, ko);
   if (dold.rule) return {dold.rule->loc, true, false};
   return {n.loc, false, true};
@@ -225,8 +270,10 @@ Direction direction_of(uint32_t old_ret, uint32_t new_ret) {
 std::string named_value(const std::string& prefix, uint64_t v) {
   const std::string num = v < 0x10000 ? std::to_string(v) : hex(v);
   if (prefix.empty()) return num;
+  // <sys/socket.h>'s other names of AF_UNIX and AF_NETLINK, which come first alphabetically.
+  static const std::set<std::string> kAliases = {"AF_FILE", "AF_LOCAL", "AF_ROUTE"};
   for (const std::string& name : names::all_constant_names())
-    if (name.rfind(prefix, 0) == 0 && names::constant_value(name) == v)
+    if (name.rfind(prefix, 0) == 0 && !kAliases.count(name) && names::constant_value(name) == v)
       return name + " (" + num + ")";
   return num;
 }
@@ -272,6 +319,7 @@ std::vector<Change> seccomp_changes(const ir::Policy& o, const ir::Policy& n,
   constexpr size_t kKeptPerCall = 4096;
   size_t probes = 0;
   std::vector<ProbeOutcome> diffs;
+  std::vector<Cond> agree;  // the current call's probes of at most one argument that agree
   uint32_t cur_arch = 0, cur_nr = 0;
   auto flush = [&] {
     if (diffs.empty()) return;
@@ -284,7 +332,7 @@ std::vector<Change> seccomp_changes(const ir::Policy& o, const ir::Policy& n,
       if (!whole && name) {
         std::vector<Cond> conds;
         for (const ProbeOutcome* d : ds) conds.push_back(cond_of(*d));
-        cond = condition_text(*name, conds);
+        cond = condition_text(*name, conds, agree);
       }
       const Cause cause = cause_of(o, n, ko, kn, *ds.front());
       // The default action's changes and numbers libseccomp has no name for read as one line.
@@ -305,18 +353,23 @@ std::vector<Change> seccomp_changes(const ir::Policy& o, const ir::Policy& n,
     }
     diffs.clear();
   };
+  auto next_call = [&] {
+    flush();
+    agree.clear();
+  };
   seccomp::for_each_probe(old_prog, new_prog, common, constants, [&](const ProbeOutcome& p) {
     if (p.arch != cur_arch || p.nr != cur_nr) {
-      flush();
+      next_call();
       cur_arch = p.arch;
       cur_nr = p.nr;
       probes = 0;
     }
     ++probes;
     if (p.ret_a != p.ret_b && diffs.size() < kKeptPerCall) diffs.push_back(p);
+    if (p.ret_a == p.ret_b && p.depth <= 1) agree.push_back(cond_of(p));
     return true;
   });
-  flush();
+  next_call();
 
   for (const Key& key : order) {
     const Group& g = groups[key];

@@ -302,6 +302,34 @@ TEST_F(PolicycDiff, EachLayersWideningAndItsNarrowingBack) {
   }
 }
 
+// Argument conditions read the shorter way: the values that differ, or all but those that agree;
+// a comparison of the low 32 bits as u32(arg), as the policy writes it.
+TEST_F(PolicycDiff, ArgumentConditionsInThePolicysWords) {
+  const char* old_text = R"(policy t {
+  syscalls default errno(EPERM) { allow socket, ioctl }
+}
+)";
+  const char* new_text = R"(policy t {
+  syscalls default errno(EPERM) {
+    allow socket(domain in {AF_UNIX, AF_INET})
+    errno(EPERM) ioctl(u32(request) == TIOCSTI)
+    allow ioctl
+  }
+}
+)";
+  Outcome r = diff({write("a.pol", old_text), write("b.pol", new_text)});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("narrow [info] syscalls: socket: errno(EPERM) when domain is any but "
+                       "AF_UNIX (1) or AF_INET (2), was allowed\n    at " +
+                       (tmp / "b.pol").string() + ":3:11\n"),
+            std::string::npos)
+      << r.out;
+  EXPECT_NE(r.out.find("narrow [info] syscalls: ioctl: errno(EPERM) when u32(request) is TIOCSTI "
+                       "(21522), was allowed on x86_64\n"),
+            std::string::npos)
+      << r.out;
+}
+
 TEST_F(PolicycDiff, KillToErrnoIsALowWideningAndBackANarrowing) {
   const fs::path a = write("a.pol", kBase),
                  b = write("b.pol", replace(kBase, "kill ptrace", "errno(EPERM) ptrace"));
