@@ -7,6 +7,7 @@
 #include <set>
 #include <tuple>
 
+#include "compiler/apparmor/profile.hpp"
 #include "compiler/common/names.hpp"
 #include "compiler/ir/describe.hpp"
 #include "compiler/landlock/abi.hpp"
@@ -525,7 +526,11 @@ void sysctls(const ir::Policy& o, const ir::Policy& n, Out out) {
 
 // ---- LSM layers ----
 
+// Every policy has an AppArmor profile (policyrun loads it wherever AppArmor is on), made of the
+// filesystem and network rules compared above: only its name is left to compare.
 void lsm(const ir::Policy& o, const ir::Policy& n, Out out) {
+  const std::string pa = apparmor::profile_name(o), pb = apparmor::profile_name(n);
+  if (pa != pb) out.change("AppArmor profile: now " + pb + ", was " + pa, n.loc);
   const landlock::Ruleset a = landlock::compile_ruleset(o, landlock::kLatestKnownAbi),
                           b = landlock::compile_ruleset(n, landlock::kLatestKnownAbi);
   if (a.restricts() && !b.restricts())
