@@ -16,7 +16,7 @@ const char* direction_name(Direction d) {
   return "?";
 }
 
-const char* severity_name(Severity s) {
+const char* severity_word(Severity s) {
   switch (s) {
     case Severity::Info:
       return "info";
@@ -35,7 +35,7 @@ const char* severity_name(Severity s) {
 std::optional<Severity> parse_severity(const std::string& word) {
   for (Severity s :
        {Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical})
-    if (word == severity_name(s)) return s;
+    if (word == severity_word(s)) return s;
   return std::nullopt;
 }
 

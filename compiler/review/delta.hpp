@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "compiler/audit/audit.hpp"
 #include "compiler/common/source.hpp"
 #include "compiler/driver/driver.hpp"
 #include "compiler/ir/policy.hpp"
@@ -18,8 +19,11 @@ namespace policy::review {
 enum class Direction { Widen, Narrow, Change };
 const char* direction_name(Direction d);  // "widen", "narrow", "change"
 
-enum class Severity { Info, Low, Medium, High, Critical };
-const char* severity_name(Severity s);  // "info", "low", "medium", "high", "critical"
+// The scale `policyc audit` grades findings on (compiler/audit/audit.hpp).
+using Severity = audit::Severity;
+// "info", "low", "medium", "high", "critical" (audit::severity_name's words; this one lets
+// pc_review stand without pc_audit's sources).
+const char* severity_word(Severity s);
 // "low" -> Low; nullopt for other words.
 std::optional<Severity> parse_severity(const std::string& word);
 
