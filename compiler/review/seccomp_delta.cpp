@@ -268,7 +268,7 @@ Direction direction_of(uint32_t old_ret, uint32_t new_ret) {
 }  // namespace
 
 std::string named_value(const std::string& prefix, uint64_t v) {
-  const std::string num = v < 0x10000 ? std::to_string(v) : hex(v);
+  std::string num = v < 0x10000 ? std::to_string(v) : hex(v);
   if (prefix.empty()) return num;
   // <sys/socket.h>'s other names of AF_UNIX and AF_NETLINK, which come first alphabetically.
   static const std::set<std::string> kAliases = {"AF_FILE", "AF_LOCAL", "AF_ROUTE"};

@@ -95,7 +95,8 @@ class PolicycDiff : public ::testing::Test {
 std::string line_col(const std::string& text, const std::string& needle, size_t skip = 0) {
   const size_t at = text.find(needle);
   if (at == std::string::npos) return "?";
-  const size_t line = std::count(text.begin(), text.begin() + at, '\n') + 1;
+  const size_t line =
+      std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n') + 1;
   const size_t bol = text.rfind('\n', at);
   return std::to_string(line) + ":" +
          std::to_string(at - (bol == std::string::npos ? 0 : bol + 1) + 1 + skip);
