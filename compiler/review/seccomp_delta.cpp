@@ -317,7 +317,7 @@ std::vector<Change> seccomp_changes(const ir::Policy& o, const ir::Policy& n,
   std::vector<Key> order;
 
   constexpr size_t kKeptPerCall = 4096;
-  size_t probes = 0;
+  size_t probes = 0, differing = 0;  // of the current call (diffs keeps at most kKeptPerCall)
   std::vector<ProbeOutcome> diffs;
   std::vector<Cond> agree;  // the current call's probes of at most one argument that agree
   uint32_t cur_arch = 0, cur_nr = 0;
@@ -327,7 +327,7 @@ std::vector<Change> seccomp_changes(const ir::Policy& o, const ir::Policy& n,
     std::map<std::pair<uint32_t, uint32_t>, std::vector<const ProbeOutcome*>> by_pair;
     for (const ProbeOutcome& d : diffs) by_pair[{d.ret_a, d.ret_b}].push_back(&d);
     for (const auto& [pair, ds] : by_pair) {
-      const bool whole = by_pair.size() == 1 && diffs.size() == probes;
+      const bool whole = by_pair.size() == 1 && differing == probes;
       std::string cond;
       if (!whole && name) {
         std::vector<Cond> conds;
@@ -362,9 +362,10 @@ std::vector<Change> seccomp_changes(const ir::Policy& o, const ir::Policy& n,
       next_call();
       cur_arch = p.arch;
       cur_nr = p.nr;
-      probes = 0;
+      probes = differing = 0;
     }
     ++probes;
+    differing += p.ret_a != p.ret_b;
     if (p.ret_a != p.ret_b && diffs.size() < kKeptPerCall) diffs.push_back(p);
     if (p.ret_a == p.ret_b && p.depth <= 1) agree.push_back(cond_of(p));
     return true;
