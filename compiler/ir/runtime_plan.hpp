@@ -59,9 +59,6 @@ struct MountSpec {
   SourceLoc loc;
 };
 
-// "tmpfs", "bind", "proc", "sysfs", "devpts", "mqueue": as the policy and the plan JSON write it.
-const char* mount_kind_name(MountSpec::Kind kind);
-
 struct RootfsPlan {
   bool readonly = false;
   bool use_chroot = false;          // pivot_root unless the policy asks for chroot
@@ -72,6 +69,9 @@ struct RootfsPlan {
   bool nodev = false;
   SourceLoc loc;
 };
+
+// "tmpfs", "bind", "proc", "sysfs", "devpts", "mqueue": as the policy and the plan JSON write it.
+const char* mount_kind_name(MountSpec::Kind kind);
 
 // One `allow` line of the devices section: the v1 devices controller's "type major:minor access".
 struct DeviceRule {
