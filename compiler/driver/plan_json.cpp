@@ -6,24 +6,6 @@ namespace policy::driver {
 
 namespace {
 
-const char* mount_kind(ir::MountSpec::Kind k) {
-  switch (k) {
-    case ir::MountSpec::Tmpfs:
-      return "tmpfs";
-    case ir::MountSpec::Bind:
-      return "bind";
-    case ir::MountSpec::Proc:
-      return "proc";
-    case ir::MountSpec::Sysfs:
-      return "sysfs";
-    case ir::MountSpec::Devpts:
-      return "devpts";
-    case ir::MountSpec::Mqueue:
-      return "mqueue";
-  }
-  return "?";
-}
-
 template <typename T>
 void put(nlohmann::json& j, const char* key, const std::optional<T>& v) {
   if (v) j[key] = *v;
@@ -61,7 +43,7 @@ nlohmann::json plan_to_json(const ir::Policy& p) {
   auto& mounts = root["mounts"] = nlohmann::json::array();
   for (auto& m : p.rootfs.mounts) {
     nlohmann::json e{
-        {"type", mount_kind(m.kind)}, {"destination", m.target}, {"options", m.options}};
+        {"type", ir::mount_kind_name(m.kind)}, {"destination", m.target}, {"options", m.options}};
     if (!m.source.empty()) e["source"] = m.source;
     mounts.push_back(e);
   }

@@ -42,6 +42,24 @@ const char* namespace_name(NamespaceKind kind) {
   return names_of(kind).name;
 }
 
+const char* mount_kind_name(MountSpec::Kind k) {
+  switch (k) {
+    case MountSpec::Tmpfs:
+      return "tmpfs";
+    case MountSpec::Bind:
+      return "bind";
+    case MountSpec::Proc:
+      return "proc";
+    case MountSpec::Sysfs:
+      return "sysfs";
+    case MountSpec::Devpts:
+      return "devpts";
+    case MountSpec::Mqueue:
+      return "mqueue";
+  }
+  return "?";
+}
+
 const char* namespace_proc_name(NamespaceKind kind) {
   return names_of(kind).proc;
 }

@@ -75,6 +75,9 @@ struct RootfsPlan {
   SourceLoc loc;
 };
 
+// "tmpfs", "bind", "proc", "sysfs", "devpts", "mqueue": as the policy and the plan JSON write it.
+const char* mount_kind_name(MountSpec::Kind kind);
+
 // One `allow` line of the devices section: the v1 devices controller's "type major:minor access".
 struct DeviceRule {
   enum Type : char { All = 'a', Char = 'c', Block = 'b' } type = All;

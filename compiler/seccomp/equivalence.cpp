@@ -61,35 +61,29 @@ std::vector<uint32_t> numbers_to_probe(uint32_t arch) {
   return {nrs.begin(), nrs.end()};
 }
 
-std::optional<std::string> explore(const Judge& a, const Judge& b,
-                                   const std::vector<uint32_t>& arches,
-                                   const std::vector<uint64_t>& interesting,
-                                   const char* a_says = "first program gives",
-                                   const char* b_says = "second") {
+// Runs both judges on every probed input (see first_difference) and hands each to `visit`;
+// stops when `visit` returns false.
+void explore_all(const Judge& a, const Judge& b, const std::vector<uint32_t>& arches,
+                 const std::vector<uint64_t>& interesting,
+                 const std::function<bool(const ProbeOutcome&)>& visit) {
   const std::vector<uint64_t> values = probe_values(interesting);
   for (uint32_t arch : arches) {
     for (uint32_t nr : numbers_to_probe(arch)) {
-      struct Probe {
-        Args args{};
-        uint64_t ip = 0;
-        unsigned varied = 0;
-        int depth = 0;
-      };
-      std::vector<Probe> work{Probe{}};
+      std::vector<ProbeOutcome> work{ProbeOutcome{arch, nr}};
       while (!work.empty()) {
-        Probe p = work.back();
+        ProbeOutcome p = work.back();
         work.pop_back();
         const struct seccomp_data d = make_seccomp_data(arch, nr, p.args, p.ip);
         const Verdict va = a(d), vb = b(d);
-        if (va.ret != vb.ret)
-          return call_text(arch, nr, p.args, p.ip) + ": " + a_says + " " + describe(va.ret) + ", " +
-                 b_says + " " + describe(vb.ret);
+        p.ret_a = va.ret;
+        p.ret_b = vb.ret;
+        if (!visit(p)) return;
         if (p.depth >= 2) continue;
         const unsigned read = slots_read(va.words_read | vb.words_read) & ~p.varied;
         for (unsigned slot = 0; slot < 7; ++slot) {
           if (!(read & (1u << slot))) continue;
           for (uint64_t v : values) {
-            Probe q = p;
+            ProbeOutcome q = p;
             if (slot == 6)
               q.ip = v;
             else
@@ -102,7 +96,21 @@ std::optional<std::string> explore(const Judge& a, const Judge& b,
       }
     }
   }
-  return std::nullopt;
+}
+
+std::optional<std::string> explore(const Judge& a, const Judge& b,
+                                   const std::vector<uint32_t>& arches,
+                                   const std::vector<uint64_t>& interesting,
+                                   const char* a_says = "first program gives",
+                                   const char* b_says = "second") {
+  std::optional<std::string> found;
+  explore_all(a, b, arches, interesting, [&](const ProbeOutcome& p) {
+    if (p.ret_a == p.ret_b) return true;
+    found = call_text(p.arch, p.nr, p.args, p.ip) + ": " + a_says + " " + describe(p.ret_a) + ", " +
+            b_says + " " + describe(p.ret_b);
+    return false;
+  });
+  return found;
 }
 
 Judge program_judge(const Program& prog) {
@@ -196,6 +204,14 @@ std::optional<std::string> first_difference(const Program& a, const Program& b,
   validate_program(a);
   validate_program(b);
   return explore(program_judge(a), program_judge(b), arches, interesting_values);
+}
+
+void for_each_probe(const Program& a, const Program& b, const std::vector<uint32_t>& arches,
+                    const std::vector<uint64_t>& interesting_values,
+                    const std::function<bool(const ProbeOutcome&)>& visit) {
+  validate_program(a);
+  validate_program(b);
+  explore_all(program_judge(a), program_judge(b), arches, interesting_values, visit);
 }
 
 namespace {

@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +38,23 @@ std::vector<uint64_t> policy_constants(const ir::SeccompPolicy& policy);
 std::optional<std::string> first_difference(const Program& a, const Program& b,
                                             const std::vector<uint32_t>& arches,
                                             const std::vector<uint64_t>& interesting_values);
+
+// One input of that comparison and both programs' verdicts: `varied` has bit i set when argument
+// slot i (6: the instruction pointer) was set to a probe value, `depth` how many were.
+struct ProbeOutcome {
+  uint32_t arch = 0;  // libseccomp token
+  uint32_t nr = 0;    // as the filter sees it (x32 numbers carry the x32 bit)
+  Args args{};
+  uint64_t ip = 0;
+  unsigned varied = 0;
+  int depth = 0;
+  uint32_t ret_a = 0, ret_b = 0;
+};
+// Every input first_difference probes, with both verdicts, in its order; stops when `visit`
+// returns false. For tools that collect every difference (the privilege diff, compiler/review).
+void for_each_probe(const Program& a, const Program& b, const std::vector<uint32_t>& arches,
+                    const std::vector<uint64_t>& interesting_values,
+                    const std::function<bool(const ProbeOutcome&)>& visit);
 
 // What the policy decides for a call, by docs/language.md "Which rule decides" (conditional rules
 // in order, then the unconditional rule, then the default), evaluated directly on the IR. On 32-bit
