@@ -398,6 +398,12 @@ class SeccompAudit {
           Args a{};
           a[0] = c.value;
           out.push_back({arch, call, a, "", c.value_name});
+          if (!seccomp::arch_is_32bit(arch)) {
+            // The family is an int: a filter refusing it by comparing the whole register (Docker's
+            // `domain != AF_ALG`) lets it through with bits 32..63 set.
+            a[0] = c.value | (1ULL << 32);
+            out.push_back({arch, call, a, "", std::string(c.value_name) + "|1<<32"});
+          }
           // socket() through socketcall(SYS_SOCKET, args): the family is in memory.
           if (auto mux = seccomp::multiplexer_of(call, arch); mux && *mux == "socketcall") {
             Args m{};
@@ -546,18 +552,48 @@ class SeccompAudit {
         }
         break;
       case Probe::SocketFamily: {
-        std::vector<std::string> direct, mux;
+        // Per ABI: the family itself, only with bits 32..63 set (a 64-bit comparison the kernel's
+        // int does not see), or through socketcall.
+        std::vector<std::string> plain, upper, mux;
+        const Hit* direct_hit = nullptr;
+        const Hit* upper_hit = nullptr;
+        const Hit* mux_hit = nullptr;
         for (const Hit& h : hits) {
-          auto& v = h.via.empty() ? direct : mux;
           const std::string a = names::arch_name(h.arch);
-          if (std::find(v.begin(), v.end(), a) == v.end()) v.push_back(a);
-          if (!h.via.empty()) shown = h;
+          auto add_arch = [&](std::vector<std::string>& v) {
+            if (std::find(v.begin(), v.end(), a) == v.end()) v.push_back(a);
+          };
+          if (!h.via.empty()) {
+            add_arch(mux);
+            if (!mux_hit) mux_hit = &h;
+          } else if (h.variant == c.value_name) {
+            add_arch(plain);
+            if (!direct_hit) direct_hit = &h;
+          } else {
+            if (!upper_hit) upper_hit = &h;
+          }
         }
+        for (const Hit& h : hits) {
+          const std::string a = names::arch_name(h.arch);
+          if (h.via.empty() && h.variant != c.value_name &&
+              std::find(plain.begin(), plain.end(), a) == plain.end() &&
+              std::find(upper.begin(), upper.end(), a) == upper.end())
+            upper.push_back(a);
+        }
+        shown = direct_hit ? *direct_hit : upper_hit ? *upper_hit : *mux_hit;
         title = std::string("socket(") + c.value_name + ") is allowed";
-        if (!direct.empty()) title += " on " + join(direct);
+        std::vector<std::string> parts;
+        if (!plain.empty()) parts.push_back("on " + join(plain));
+        if (!upper.empty())
+          parts.push_back("on " + join(upper) + " with the family's upper 32 bits set (" +
+                          c.value_name +
+                          "|1<<32: the filter compares 64 bits, the kernel reads an int; "
+                          "write u32(domain))");
         if (!mux.empty())
-          title += std::string(direct.empty() ? "" : ", and") + " on " + join(mux) +
-                   " through socketcall, whose arguments seccomp cannot read";
+          parts.push_back("on " + join(mux) +
+                          " through socketcall, whose arguments seccomp cannot read");
+        for (size_t i = 0; i < parts.size(); ++i)
+          title += (i == 0 ? " " : i + 1 == parts.size() ? ", and " : ", ") + parts[i];
         break;
       }
     }

@@ -158,6 +158,22 @@ TEST(Ioctl, A64BitComparisonIsBypassedWithTheUpperBitsSet) {
   EXPECT_EQ(find(narrow, "syscall.ioctl-TIOCLINUX"), nullptr);
 }
 
+// socket's family is an int too: Docker's way of refusing AF_ALG (`domain != AF_ALG`, a 64-bit
+// comparison) lets AF_ALG | 1<<32 through, which the kernel creates as AF_ALG; u32(domain) does
+// not.
+TEST(Socket, A64BitFamilyComparisonIsBypassedWithTheUpperBitsSet) {
+  const std::vector<uint32_t> x86_64 = {*names::arch_token("x86_64")};
+  const AuditResult wide = audit_of(load_text(with_rule("allow socket(domain != AF_ALG)"), x86_64));
+  const Finding* f = find(wide, "syscall.socket-AF_ALG");
+  ASSERT_NE(f, nullptr);
+  EXPECT_NE(f->title.find("on x86_64 with the family's upper 32 bits set"), std::string::npos)
+      << f->title;
+  EXPECT_EQ(f->origin.loc.line, 3u) << f->origin.str();
+  const AuditResult narrow =
+      audit_of(load_text(with_rule("allow socket(u32(domain) != AF_ALG)"), x86_64));
+  EXPECT_EQ(find(narrow, "syscall.socket-AF_ALG"), nullptr);
+}
+
 // socketcall(SYS_SOCKET) carries the family in memory: allowing it on x86 allows AF_ALG.
 TEST(Socket, SocketcallOnX86LetsEveryFamilyThrough) {
   auto x86 = names::arch_token("x86");
