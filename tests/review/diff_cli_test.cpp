@@ -418,6 +418,11 @@ TEST_F(PolicycDiff, RevisionPathsReadTheRevisionsIncludes) {
   git({"commit", "-q", "-m", "v1"});
   // The working tree's group (an include) gains ptrace: the policy file itself does not change.
   std::ofstream(repo / "pol/groups/io.pol") << "group @io { read, write, ptrace }\n";
+  // policyc's temporary directories go to a directory of this test's own, so that a REV:path diff
+  // of another test running beside this one is not counted.
+  const fs::path own_tmp = tmp / "tmpdir";
+  fs::create_directories(own_tmp);
+  ::setenv("TMPDIR", own_tmp.c_str(), 1);
   auto leftovers = [] {
     size_t n = 0;
     for (auto& e : fs::directory_iterator(fs::temp_directory_path())) {
@@ -462,6 +467,7 @@ TEST_F(PolicycDiff, RevisionPathsReadTheRevisionsIncludes) {
   EXPECT_EQ(missing.status, 1);
   EXPECT_NE(missing.err.find("HEAD:pol/nothing.pol"), std::string::npos) << missing.err;
   EXPECT_EQ(leftovers(), before);
+  ::unsetenv("TMPDIR");
 }
 
 // tools/policy-gate on a repository the test makes: a widening fails the gate unless the commit
