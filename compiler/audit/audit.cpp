@@ -26,6 +26,13 @@ const char* severity_name(Severity s) {
   return "?";
 }
 
+std::optional<Severity> parse_severity(const std::string& word) {
+  for (Severity s :
+       {Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical})
+    if (word == severity_name(s)) return s;
+  return std::nullopt;
+}
+
 const char* pss_name(PssLevel l) {
   switch (l) {
     case PssLevel::Privileged:

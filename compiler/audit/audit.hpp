@@ -4,6 +4,7 @@
 // their weights and how the score relates to `systemd-analyze security`.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +16,8 @@ namespace policy::audit {
 
 enum class Severity { Info, Low, Medium, High, Critical };
 const char* severity_name(Severity s);  // "info", "low", "medium", "high", "critical"
+// "low" -> Low; nullopt for other words.
+std::optional<Severity> parse_severity(const std::string& word);
 
 struct Finding {
   std::string id;  // stable, for suppression and tests: "syscall.ptrace", "cap.SYS_ADMIN", ...
@@ -35,7 +38,8 @@ struct ScoreItem {
 
 struct Score {
   double exposure = 10;  // 0.0 (locked down) .. 10.0 (unconfined), one decimal
-  std::string rating;    // systemd-analyze's words: PERFECT, SAFE, OK, MEDIUM, EXPOSED, UNSAFE, DANGEROUS
+  std::string
+      rating;  // systemd-analyze's words: PERFECT, SAFE, OK, MEDIUM, EXPOSED, UNSAFE, DANGEROUS
   std::vector<ScoreItem> items;
 };
 
@@ -43,14 +47,15 @@ enum class PssLevel { Privileged, Baseline, Restricted };
 const char* pss_name(PssLevel l);  // "privileged", "baseline", "restricted"
 
 struct PssResult {
-  PssLevel level = PssLevel::Privileged;  // the strictest level every control of it meets
+  PssLevel level = PssLevel::Privileged;           // the strictest level every control of it meets
   std::vector<std::string> baseline_violations;    // "capability NET_ADMIN beyond the baseline set"
   std::vector<std::string> restricted_violations;  // "runs as root (runAsNonRoot)"
 };
 
 struct CisItem {
   std::string id;     // "5.4"
-  std::string title;  // the benchmark's recommendation, e.g. "Ensure that privileged containers are not used"
+  std::string title;  // the benchmark's recommendation, e.g. "Ensure that privileged containers are
+                      // not used"
   enum class Status { Pass, Fail, Unknown } status = Status::Unknown;
   std::string detail;
 };

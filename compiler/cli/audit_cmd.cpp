@@ -19,13 +19,6 @@ namespace fs = std::filesystem;
 namespace policy::cli {
 namespace {
 
-std::optional<audit::Severity> parse_severity(const std::string& s) {
-  for (auto v : {audit::Severity::Info, audit::Severity::Low, audit::Severity::Medium,
-                 audit::Severity::High, audit::Severity::Critical})
-    if (s == audit::severity_name(v)) return v;
-  return std::nullopt;
-}
-
 // A path as the user would write it from here: relative when under the working directory.
 std::string shown_path(const fs::path& p) {
   std::error_code ec;
@@ -89,7 +82,7 @@ int cmd_audit(const std::vector<std::string>& args) {
     throw UsageError("--format wants text or json; got '" + format + "'");
   std::optional<audit::Severity> threshold;
   if (!fail_on.empty()) {
-    threshold = parse_severity(fail_on);
+    threshold = audit::parse_severity(fail_on);
     if (!threshold)
       throw UsageError("--fail-on wants info, low, medium, high or critical; got '" + fail_on +
                        "'");

@@ -91,6 +91,18 @@ const std::vector<std::string>& all_constant_names() {
   return v;
 }
 
+std::optional<std::string> constant_name(std::string_view prefix, uint64_t value) {
+  // <sys/socket.h>'s other names of AF_UNIX and AF_NETLINK.
+  static constexpr std::string_view kAliases[] = {"AF_FILE", "AF_LOCAL", "AF_ROUTE",
+                                                  "PF_FILE", "PF_LOCAL", "PF_ROUTE"};
+  for (const std::string& name : all_constant_names())
+    if (name.rfind(prefix, 0) == 0 &&
+        std::find(std::begin(kAliases), std::end(kAliases), name) == std::end(kAliases) &&
+        name.find("MAX") == std::string::npos && constant_value(name) == value)
+      return name;
+  return std::nullopt;
+}
+
 std::optional<int> errno_value(std::string_view name) {
   if (!is_errno_name(name)) return std::nullopt;
   auto v = constant_value(name);

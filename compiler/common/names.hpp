@@ -42,15 +42,19 @@ int highest_syscall_number(uint32_t arch);
 // ---- capabilities ----
 // "CHOWN", "CAP_CHOWN", "cap_chown" -> 0
 std::optional<int> capability_number(std::string_view name);
-std::string capability_name(int cap);  // "CAP_CHOWN"
-int last_capability();                 // highest capability libcap knows
+std::string capability_name(int cap);             // "CAP_CHOWN"
+int last_capability();                            // highest capability libcap knows
 std::vector<std::string> all_capability_names();  // "CAP_*"
 
 // ---- constants ----
 std::optional<uint64_t> constant_value(std::string_view name);
 const std::vector<std::string>& all_constant_names();
+// The name a reader knows `value` by among the constants starting with `prefix` ("AF_" -> AF_UNIX,
+// AF_NETLINK: not their aliases AF_LOCAL, AF_FILE, AF_ROUTE, nor a *_MAX bound); nullopt when
+// none has that value.
+std::optional<std::string> constant_name(std::string_view prefix, uint64_t value);
 std::optional<int> errno_value(std::string_view name);  // "EPERM" -> 1
-std::optional<std::string> errno_name(int value);          // 1 -> "EPERM"
+std::optional<std::string> errno_name(int value);       // 1 -> "EPERM"
 std::vector<std::string> all_errno_names();
 
 }  // namespace policy::names

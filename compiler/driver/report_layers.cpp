@@ -84,14 +84,7 @@ std::optional<uint64_t> family_value(const std::string& family) {
 // the kernel reads), with the upper bits the filter also sees: "AF_ALG|0x100000000".
 std::string constant_text(const char* prefix, uint64_t value) {
   const uint64_t low = value & 0xffffffffULL;
-  // Of several names for one value (AF_FILE, AF_LOCAL, AF_UNIX; AF_ROUTE, AF_NETLINK) the
-  // longest, which is the descriptive one.
-  std::string name;
-  for (const std::string& n : names::all_constant_names())
-    if (n.rfind(prefix, 0) == 0 && n.find("MAX") == std::string::npos &&
-        names::constant_value(n) == low && n.size() > name.size())
-      name = n;
-  if (name.empty()) name = std::to_string(low);
+  std::string name = names::constant_name(prefix, low).value_or(std::to_string(low));
   if (value != low) {
     char buf[32];
     snprintf(buf, sizeof buf, "|0x%llx", static_cast<unsigned long long>(value & ~low));

@@ -16,29 +16,6 @@ const char* direction_name(Direction d) {
   return "?";
 }
 
-const char* severity_word(Severity s) {
-  switch (s) {
-    case Severity::Info:
-      return "info";
-    case Severity::Low:
-      return "low";
-    case Severity::Medium:
-      return "medium";
-    case Severity::High:
-      return "high";
-    case Severity::Critical:
-      return "critical";
-  }
-  return "?";
-}
-
-std::optional<Severity> parse_severity(const std::string& word) {
-  for (Severity s :
-       {Severity::Info, Severity::Low, Severity::Medium, Severity::High, Severity::Critical})
-    if (word == severity_word(s)) return s;
-  return std::nullopt;
-}
-
 size_t Delta::count(Direction d) const {
   return std::count_if(changes.begin(), changes.end(),
                        [d](const Change& c) { return c.direction == d; });

@@ -21,11 +21,8 @@ const char* direction_name(Direction d);  // "widen", "narrow", "change"
 
 // The scale `policyc audit` grades findings on (compiler/audit/audit.hpp).
 using Severity = audit::Severity;
-// "info", "low", "medium", "high", "critical" (audit::severity_name's words; this one lets
-// pc_review stand without pc_audit's sources).
-const char* severity_word(Severity s);
-// "low" -> Low; nullopt for other words.
-std::optional<Severity> parse_severity(const std::string& word);
+using audit::parse_severity;
+using audit::severity_name;
 
 struct Change {
   std::string category;  // syscalls, capabilities, filesystem, network, namespaces, resources,

@@ -67,7 +67,7 @@ std::string summary(const Delta& d) {
 std::string render_text(const Delta& d) {
   std::string out = d.old_label + " -> " + d.new_label + ": " + summary(d) + "\n";
   for (const Change& c : d.changes) {
-    out += std::string(direction_name(c.direction)) + " [" + severity_word(c.severity) + "] " +
+    out += std::string(direction_name(c.direction)) + " [" + severity_name(c.severity) + "] " +
            c.category + ": " + c.text + "\n";
     if (c.loc.known()) out += "    " + location_text(c) + "\n";
   }
@@ -83,7 +83,7 @@ std::string render_markdown(const Delta& d) {
   for (const Change& c : d.changes)
     out += std::string("| ") +
            (c.direction == Direction::Widen ? "**widen**" : direction_name(c.direction)) + " | " +
-           severity_word(c.severity) + " | " + c.category + " | " + markdown_cell(c.text) + " | " +
+           severity_name(c.severity) + " | " + c.category + " | " + markdown_cell(c.text) + " | " +
            markdown_cell(location_text(c)) + " |\n";
   return out;
 }
@@ -93,7 +93,7 @@ nlohmann::json render_json(const Delta& d) {
   for (const Change& c : d.changes)
     changes.push_back({{"category", c.category},
                        {"direction", direction_name(c.direction)},
-                       {"severity", severity_word(c.severity)},
+                       {"severity", severity_name(c.severity)},
                        {"text", c.text},
                        {"location", location_json(c.loc)},
                        {"rule_removed", c.removed}});
@@ -127,7 +127,7 @@ nlohmann::json render_sarif(const Delta& d) {
         {"level", sarif_level(c)},
         {"message", {{"text", c.category + ": " + c.text}}},
         {"properties",
-         {{"direction", direction_name(c.direction)}, {"severity", severity_word(c.severity)}}}};
+         {{"direction", direction_name(c.direction)}, {"severity", severity_name(c.severity)}}}};
     // A rule of NEW is where a reviewer annotates; a removed rule of OLD is named in the text.
     if (c.loc.known() && !c.removed) {
       std::string file = c.loc.file;

@@ -270,11 +270,7 @@ Direction direction_of(uint32_t old_ret, uint32_t new_ret) {
 std::string named_value(const std::string& prefix, uint64_t v) {
   std::string num = v < 0x10000 ? std::to_string(v) : hex(v);
   if (prefix.empty()) return num;
-  // <sys/socket.h>'s other names of AF_UNIX and AF_NETLINK, which come first alphabetically.
-  static const std::set<std::string> kAliases = {"AF_FILE", "AF_LOCAL", "AF_ROUTE"};
-  for (const std::string& name : names::all_constant_names())
-    if (name.rfind(prefix, 0) == 0 && !kAliases.count(name) && names::constant_value(name) == v)
-      return name + " (" + num + ")";
+  if (auto name = names::constant_name(prefix, v)) return *name + " (" + num + ")";
   return num;
 }
 
