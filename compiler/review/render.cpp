@@ -18,8 +18,15 @@ std::string location_text(const Change& c) {
 
 std::string markdown_cell(const std::string& s) {
   std::string out;
+  // A policy under review is the author's text: none of it may become markup in the comment (a
+  // link, an image, HTML, another table cell or row).
   for (char ch : s) {
-    if (ch == '|' || ch == '`' || ch == '*' || ch == '_' || ch == '<' || ch == '>' || ch == '\\')
+    if (ch == '\n' || ch == '\r') {
+      out += ' ';
+      continue;
+    }
+    if (ch == '|' || ch == '`' || ch == '*' || ch == '_' || ch == '<' || ch == '>' || ch == '\\' ||
+        ch == '[' || ch == ']' || ch == '!' || ch == '&' || ch == '#')
       out += '\\';
     out += ch;
   }

@@ -366,6 +366,20 @@ TEST_F(PolicycDiff, LandlockLayerRemoved) {
           "or Landlock"));
 }
 
+// The policy under review is its author's text: a path written to look like markup (a link, an
+// image, HTML, a new table cell) stays text in the pull-request comment.
+TEST_F(PolicycDiff, MarkdownKeepsThePolicysTextAsText) {
+  const std::string next =
+      replace(kBase, "    read /etc/**\n",
+              "    read /etc/**\n    read \"/srv/[x](http://e.example)|<img src=x>!\"\n");
+  Outcome r = diff({write("a.pol", kBase), write("b.pol", next), "--format", "markdown"});
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("/srv/\\[x\\](http://e.example)\\|\\<img src=x\\>\\!"), std::string::npos)
+      << r.out;
+  EXPECT_EQ(r.out.find("x](http"), std::string::npos) << r.out;  // only as \[x\](...)
+  EXPECT_EQ(r.out.find(" <img"), std::string::npos) << r.out;
+}
+
 TEST_F(PolicycDiff, EqualPoliciesWrittenDifferently) {
   const char* a = R"(group @io { read, write }
 policy t {
