@@ -37,7 +37,7 @@ int encode(const std::vector<std::string>& list) {
   auto mask = caps::mask_of(wanted, &unknown);
   if (!mask) {
     // Compared without the CAP_ prefix, which users write or leave out.
-    auto bare = [](std::string n) {
+    auto bare = [](const std::string& n) {
       return n.size() > 4 && (n.rfind("CAP_", 0) == 0 || n.rfind("cap_", 0) == 0) ? n.substr(4) : n;
     };
     std::vector<std::string> known;

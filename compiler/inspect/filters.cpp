@@ -36,7 +36,10 @@ class Seized {
         if (!stopped_) ::usleep(1000);
       }
     }
-    if (!gone_) ::ptrace(PTRACE_DETACH, pid_, nullptr, reinterpret_cast<void*>(long{signal_}));
+    // ptrace(2) takes the signal to deliver in its data pointer.
+    if (!gone_)
+      ::ptrace(PTRACE_DETACH, pid_, nullptr,
+               reinterpret_cast<void*>(long{signal_}));  // NOLINT(performance-no-int-to-ptr)
   }
   // Waits for the stop PTRACE_INTERRUPT asked for. false when the process ended meanwhile.
   // With WNOHANG, true and nothing changed while the process has not stopped yet.
@@ -87,8 +90,10 @@ std::vector<seccomp::Program> fetch_seccomp_filters(pid_t pid) {
     throw Error(who(pid) + " exited while being inspected");
   std::vector<seccomp::Program> filters;
   for (unsigned long index = 0;; ++index) {
-    const long n =
-        ::ptrace(PTRACE_SECCOMP_GET_FILTER, pid, reinterpret_cast<void*>(index), nullptr);
+    // ptrace(2) takes the filter's index in its address pointer.
+    const long n = ::ptrace(PTRACE_SECCOMP_GET_FILTER, pid,
+                            reinterpret_cast<void*>(index),  // NOLINT(performance-no-int-to-ptr)
+                            nullptr);
     if (n < 0 && errno == ENOENT) break;
     if (n < 0) {
       const int e = errno;
@@ -105,7 +110,9 @@ std::vector<seccomp::Program> fetch_seccomp_filters(pid_t pid) {
           who(pid) + ": PTRACE_SECCOMP_GET_FILTER " + std::to_string(index) + " failed: " + why, e);
     }
     seccomp::Program prog(static_cast<size_t>(n));
-    if (::ptrace(PTRACE_SECCOMP_GET_FILTER, pid, reinterpret_cast<void*>(index), prog.data()) != n)
+    if (::ptrace(PTRACE_SECCOMP_GET_FILTER, pid,
+                 reinterpret_cast<void*>(index),  // NOLINT(performance-no-int-to-ptr)
+                 prog.data()) != n)
       throw Error(who(pid) + ": PTRACE_SECCOMP_GET_FILTER " + std::to_string(index) +
                       " changed size between two reads",
                   errno);

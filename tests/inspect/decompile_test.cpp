@@ -61,7 +61,7 @@ std::string round_trip(const ir::Policy& original, driver::Backend backend) {
   const seccomp::Program prog = compile(original, backend);
   const seccomp::Decompiled d = seccomp::decompile(prog, original.seccomp.arches);
   EXPECT_TRUE(d.notes.empty()) << d.notes.front();
-  const std::string text = inspect::filter_policy_text(d, "decompiled");
+  std::string text = inspect::filter_policy_text(d, "decompiled");
   const ir::Policy back = load_text("decompiled.pol", text);
   const seccomp::Program again = compile(back, driver::Backend::Optimizing);
   auto constants = seccomp::policy_constants(original.seccomp);

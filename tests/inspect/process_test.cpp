@@ -177,7 +177,7 @@ TEST(InspectProcess, AZombieIsRefusedAndOurOwnPidToo) {
   const pid_t child = ::fork();
   if (child == 0) ::_exit(0);
   // Wait until it is a zombie, without reaping it.
-  for (int i = 0; i < 500 && status_field(child, "State").rfind("Z", 0) != 0; ++i)
+  for (int i = 0; i < 500 && status_field(child, "State").rfind('Z', 0) != 0; ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_EQ(status_field(child, "State").substr(0, 1), "Z");
   const std::string e = error_of([&] { inspect::fetch_seccomp_filters(child); });

@@ -63,7 +63,7 @@ inline ir::SyscallRule rule(const std::string& syscall, ir::Action action,
 }
 
 inline ir::SeccompPolicy policy_for(ir::Action def, std::vector<ir::SyscallRule> rules,
-                                    std::vector<uint32_t> arches = {}) {
+                                    const std::vector<uint32_t>& arches = {}) {
   ir::SeccompPolicy p;
   p.default_action = def;
   p.rules = std::move(rules);

@@ -38,7 +38,7 @@ bool has_min_kernel(const json& gate) {
 std::string docker_host_arch(uint32_t arch) {
   // goToNative: Go's GOARCH for x86_64 and aarch64 hosts is kept as is; the others are
   // libseccomp's names (moby spells mipsel64n32 "mips3l64n32").
-  const std::string n = names::arch_name(arch);
+  std::string n = names::arch_name(arch);
   if (n == "x86_64") return "amd64";
   if (n == "aarch64") return "arm64";
   if (n == "mipsel64n32") return "mips3l64n32";
