@@ -60,7 +60,7 @@ int cmd_diff(const std::vector<std::string>& args) {
       "new", po::value(&new_arg)->required(), "the policy after")(
       "format", po::value(&format), "text (default), markdown, json or sarif")(
       "fail-on", po::value(&fail_on),
-      "exit 1 when privileges widen: `widen` (any widening) or a severity (low, medium, high, "
+      "exit 3 when privileges widen: `widen` (any widening) or a severity (low, medium, high, "
       "critical: a widening at or above it)")("output,o", po::value(&output),
                                               "write the delta to FILE instead of standard output");
   popts.add_to(d);
@@ -103,7 +103,7 @@ int cmd_diff(const std::vector<std::string>& args) {
 
   if (threshold)
     for (const review::Change& c : delta.changes)
-      if (c.direction == review::Direction::Widen && c.severity >= *threshold) return 1;
+      if (c.direction == review::Direction::Widen && c.severity >= *threshold) return 3;
   return 0;
 }
 

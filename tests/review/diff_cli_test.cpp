@@ -144,8 +144,8 @@ TEST_F(PolicycDiff, WebWidensPtraceAndSysAdminInText) {
       << r.out;
 
   Outcome gate = diff({a, b, "--fail-on", "widen"});
-  EXPECT_EQ(gate.status, 1) << gate.out << gate.err;
-  EXPECT_EQ(diff({a, b, "--fail-on", "critical"}).status, 1);
+  EXPECT_EQ(gate.status, 3) << gate.out << gate.err;
+  EXPECT_EQ(diff({a, b, "--fail-on", "critical"}).status, 3);
 
   Outcome back = diff({b, a, "--fail-on", "widen"});
   EXPECT_EQ(back.status, 0) << back.out << back.err;
@@ -161,7 +161,7 @@ TEST_F(PolicycDiff, WebInMarkdownJsonAndSarif) {
   fs::path a = write("web.pol", c.old_text), b = write("web-new.pol", c.new_text);
 
   Outcome md = diff({a, b, "--format", "markdown", "--fail-on", "widen"});
-  EXPECT_EQ(md.status, 1);
+  EXPECT_EQ(md.status, 3);
   std::istringstream lines(md.out);
   std::string first, blank, header, rule, row1, row2;
   for (std::string* l : {&first, &blank, &header, &rule, &row1, &row2}) std::getline(lines, *l);
@@ -284,7 +284,7 @@ TEST_F(PolicycDiff, EachLayersWideningAndItsNarrowingBack) {
     SCOPED_TRACE(c.to);
     const fs::path next = write("next.pol", replace(kBase, c.from, c.to));
     Outcome r = diff({base, next, "--format", "json", "--fail-on", "widen"});
-    EXPECT_EQ(r.status, 1) << r.out << r.err;
+    EXPECT_EQ(r.status, 3) << r.out << r.err;
     auto j = nlohmann::json::parse(r.out);
     bool found = false;
     for (auto& ch : j["changes"])
@@ -339,7 +339,7 @@ TEST_F(PolicycDiff, KillToErrnoIsALowWideningAndBackANarrowing) {
   EXPECT_NE(widen.out.find("widen [low] syscalls: ptrace: now errno(EPERM), was kill-process"),
             std::string::npos)
       << widen.out;
-  EXPECT_EQ(diff({a, b, "--fail-on", "low"}).status, 1);
+  EXPECT_EQ(diff({a, b, "--fail-on", "low"}).status, 3);
   Outcome narrow = diff({b, a, "--fail-on", "widen"});
   EXPECT_EQ(narrow.status, 0);
   EXPECT_NE(narrow.out.find("narrow [info] syscalls: ptrace: now kill-process, was errno(EPERM)"),
@@ -447,7 +447,7 @@ TEST_F(PolicycDiff, RevisionPathsReadTheRevisionsIncludes) {
   };
   const size_t before = leftovers();
   Outcome r = diff({"HEAD:pol/app.pol", "pol/app.pol", "--fail-on", "widen"}, repo);
-  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_EQ(r.status, 3) << r.out << r.err;
   EXPECT_NE(r.out.find("HEAD:pol/app.pol -> pol/app.pol: 1 widening, 0 narrowings"),
             std::string::npos)
       << r.out;
