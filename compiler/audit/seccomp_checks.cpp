@@ -302,18 +302,6 @@ bool allows(uint32_t ret) {
   return action == SECCOMP_RET_ALLOW || action == SECCOMP_RET_LOG;
 }
 
-// The kernel's verdict over every filter: the action of highest precedence (lowest as s32).
-uint32_t verdict(const std::vector<seccomp::Program>& filters, const struct seccomp_data& d) {
-  uint32_t best = SECCOMP_RET_ALLOW;
-  for (const seccomp::Program& f : filters) {
-    const uint32_t ret = seccomp::run_filter_unchecked(f, d).ret;
-    if (static_cast<int32_t>(ret & SECCOMP_RET_ACTION_FULL) <
-        static_cast<int32_t>(best & SECCOMP_RET_ACTION_FULL))
-      best = ret;
-  }
-  return best;
-}
-
 struct Hit {
   uint32_t arch;
   std::string call;
@@ -349,8 +337,8 @@ class SeccompAudit {
   bool allowed(uint32_t arch, const std::string& call, const Args& args) const {
     auto nr = names::syscall_number(call, arch);
     if (!nr) return false;
-    return allows(verdict(p_.seccomp.filters,
-                          seccomp::make_seccomp_data(arch, static_cast<uint32_t>(*nr), args)));
+    return allows(seccomp::run_filters_unchecked(
+        p_.seccomp.filters, seccomp::make_seccomp_data(arch, static_cast<uint32_t>(*nr), args)));
   }
 
   // The probes of a check on one ABI: (call, args, via, variant) tuples.

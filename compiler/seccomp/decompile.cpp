@@ -726,12 +726,6 @@ std::optional<uint32_t> foreign_arch(const std::vector<uint32_t>& arches) {
   return std::nullopt;
 }
 
-// seccomp(2): the lower the signed action value, the more restrictive.
-uint32_t stronger(uint32_t newer, uint32_t older) {
-  const auto rank = [](uint32_t r) { return static_cast<int32_t>(r & SECCOMP_RET_ACTION_FULL); };
-  return rank(older) < rank(newer) ? older : newer;
-}
-
 Program combine_two(const Program& newer, const Program& older) {
   // Every return of `newer` jumps to a copy of `older` whose returns give the stronger verdict.
   std::vector<uint32_t> values;

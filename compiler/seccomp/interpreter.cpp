@@ -253,4 +253,17 @@ bool arch_is_32bit(uint32_t arch_token) {
   return (arch_token & __AUDIT_ARCH_64BIT) == 0;
 }
 
+uint32_t stronger(uint32_t newer, uint32_t older) {
+  const auto rank = [](uint32_t r) { return static_cast<int32_t>(r & SECCOMP_RET_ACTION_FULL); };
+  return rank(older) < rank(newer) ? older : newer;
+}
+
+uint32_t run_filters_unchecked(const std::vector<Program>& filters,
+                               const struct seccomp_data& data) {
+  uint32_t ret = SECCOMP_RET_ALLOW;
+  for (auto f = filters.rbegin(); f != filters.rend(); ++f)
+    ret = stronger(ret, run_filter_unchecked(*f, data).ret);
+  return ret;
+}
+
 }  // namespace policy::seccomp

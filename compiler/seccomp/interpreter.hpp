@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "compiler/ir/describe.hpp"
 #include "compiler/ir/seccomp.hpp"
@@ -27,6 +28,14 @@ RunResult run_filter_traced(const Program& prog, const struct seccomp_data& data
 // Same, for a program already accepted by validate_program (bounds are still checked; an
 // instruction the kernel would refuse throws).
 RunResult run_filter_unchecked(const Program& prog, const struct seccomp_data& data);
+
+// What the kernel returns when two filters answer one call: the more restrictive action (the lower
+// signed SECCOMP_RET_ACTION_FULL value, seccomp(2) "return values"); on a tie, the newer filter's.
+uint32_t stronger(uint32_t newer, uint32_t older);
+// The kernel's verdict over every installed filter (`filters` in installation order, oldest first;
+// none: allow). Each program must be one validate_program accepts.
+uint32_t run_filters_unchecked(const std::vector<Program>& filters,
+                               const struct seccomp_data& data);
 
 // The action a SECCOMP_RET_* value stands for, as the kernel reads it (an unknown action kills the
 // process). Errno/Trace/Trap keep the 16 data bits in value.
