@@ -8,6 +8,7 @@
 #include "compiler/common/error.hpp"
 #include "runtime/cli/commands.hpp"
 #include "runtime/launch/launch.hpp"
+#include "runtime/oci/runtime.hpp"
 
 namespace {
 
@@ -45,10 +46,16 @@ void usage(std::ostream& out) {
     std::string name = c.name;
     out << "  " << name << std::string(10 - name.size(), ' ') << c.summary << "\n";
   }
-  out << "\n'policyrun COMMAND --help' shows a command's options.\n";
+  out << "\n'policyrun COMMAND --help' shows a command's options.\n"
+         "\nOCI runtime (runc's command line, for containerd and Docker; docs/oci-runtime.md):\n"
+         "  policyrun [--root DIR] [--log FILE] [--log-format json|text] COMMAND ...\n"
+         "  create, start, state, kill, delete, exec, ps, features\n";
 }
 
 int dispatch(int argc, char** argv) {
+  // containerd's shim and Docker call runc's command line (docs/oci-runtime.md).
+  if (policy::oci::is_runtime_command_line(argc, argv))
+    return policy::oci::runtime_main(argc, argv);
   if (argc >= 2 && (std::strcmp(argv[1], "help") == 0)) {
     usage(std::cout);
     return 0;

@@ -60,6 +60,12 @@ class RunCgroup {
   // Kills what is left (they are ours), removes the run's directories and, when empty, the
   // policyrun/ directories above them. Never throws; safe to call twice.
   void destroy() noexcept;
+  // Leaves the directories in place for another process to remove (the OCI runtime's `delete`):
+  // destroy() then does nothing.
+  void keep() noexcept {
+    dirs_.clear();
+    parents_.clear();
+  }
 
   // Filled by the backends.
   std::vector<std::string> dirs_;     // <hierarchy>/.../policyrun/<id>

@@ -163,9 +163,16 @@ void exec_or_report(const std::vector<std::string>& argv, const std::vector<std:
   exec_command(argv, env);
   int e = errno;
   int code = (e == ENOENT || e == ENOTDIR) ? kExitNotFound : kExitCannotInvoke;
-  report_failure(error_write, e, code,
-                 "exec " + argv[0] + ": " + std::strerror(e) +
-                     (code == kExitNotFound ? " (not found in the container image's PATH)" : ""));
+  const std::string message =
+      "exec " + argv[0] + ": " + std::strerror(e) +
+      (code == kExitNotFound ? " (not found in the container image's PATH)" : "");
+  if (error_write >= 0) {
+    report_failure(error_write, e, code, message);
+  } else {  // nobody waits for the report (an OCI container's start): the command's stderr
+    const std::string line = "policyrun: error: " + message + "\n";
+    if (::write(2, line.data(), line.size()) < 0) {
+    }
+  }
   ::_exit(code);
 }
 

@@ -55,7 +55,7 @@ void die_with_parent(int error_write, bool must_arm);
 void flush(std::ostringstream& log, int fd);
 
 // Signals reset, then execve with a PATH search in `env`; on failure reports to error_write
-// (127: not found, 126: cannot be executed) and exits.
+// (127: not found, 126: cannot be executed; error_write < 0: a line on stderr) and exits.
 [[noreturn]] void exec_or_report(const std::vector<std::string>& argv,
                                  const std::vector<std::string>& env, int error_write);
 

@@ -99,6 +99,12 @@ std::string current_hostname() {
   return buf;
 }
 
+// The filters, oldest first; the last with a listener for a supervised filter.
+void install_filters(const ExecSetup& s) {
+  for (const auto& f : s.req->extra_filters) confine::install_filter(f, false, -1);
+  confine::install_filter(s.req->seccomp_filter, s.req->notify != nullptr, s.handoff);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The child: in the container's pid namespace from birth; the rest of the recipe, top to bottom.
 // ---------------------------------------------------------------------------------------------
@@ -110,7 +116,8 @@ std::string current_hostname() {
     const bool nnp = p.process.no_new_privileges;
     const bool userns = (s.join_flags & CLONE_NEWUSER) != 0;
     ::close(s.error_read);
-    confine::die_with_parent(s.error_write, true);
+    const bool detached = r.detached_pid != nullptr;
+    if (!detached) confine::die_with_parent(s.error_write, true);
     join_cgroups(s.cgroup_procs);
     if (s.join_flags != 0 && ::setns(r.pidfd, s.join_flags) != 0)
       throw sys_error("exec: setns into the container's namespaces");
@@ -130,16 +137,16 @@ std::string current_hostname() {
     if (r.tty) tty::setup_child(s.tty_sock);  // the container's own /dev/ptmx
     rlimits::apply(p.process.rlimits);
     capabilities::drop_bounding(p.capabilities);
-    if (!nnp) confine::install_filter(r.seccomp_filter, r.notify != nullptr, s.handoff);
+    if (!nnp) install_filters(s);
     user::switch_ids(who.ids, userns);
     capabilities::apply(p.capabilities);
-    confine::die_with_parent(s.error_write, nnp);
+    if (!detached) confine::die_with_parent(s.error_write, nnp);
     confine::enter_cwd(r.cwd);
     apply_apparmor_exec_label(p, r.apparmor);
     if (nnp) confine::no_new_privs();
     apply_landlock(s.landlock, lsm_report);
     if (r.verbose) confine::flush(lsm_report, r.diagnostics_fd);
-    if (nnp) confine::install_filter(r.seccomp_filter, r.notify != nullptr, s.handoff);
+    if (nnp) install_filters(s);
     fds::close_all_except({s.error_write});
     confine::exec_or_report(r.argv, env, s.error_write);
   } catch (const Error& e) {
@@ -158,6 +165,9 @@ void validate(const ExecRequest& r) {
     throw LaunchError("exec: working directory '" + r.cwd + "' must be an absolute path", 0,
                       kExitRuntimeError);
   if (r.pidfd < 0 || r.pid <= 0 || exited(r.pidfd)) throw not_running(r.pid);
+  if (r.detached_pid && r.notify)
+    throw LaunchError("exec: a detached command has no supervisor to answer seccomp notifications",
+                      0, kExitRuntimeError);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -249,6 +259,14 @@ class Execer {
   // Until the command's execve: the pty master, the seccomp listener, the child's report.
   void await_exec() {
     if (r_.tty) master_ = tty::receive_master(ch_.tty_parent.get());
+    if (master_.valid() && !r_.console_socket.empty()) {
+      try {
+        tty::send_to_console_socket(r_.console_socket, master_.get());
+      } catch (...) {
+        abort_child();
+        throw;
+      }
+    }
     if (r_.notify) {
       try {
         listener_ = notify::take_listener(child_.pidfd.get(), ch_.handoff_parent.get());
@@ -274,6 +292,13 @@ class Execer {
                               r_.notify,
                               {}};
     return supervise::run(child_, sv);
+  }
+
+  // --detach: the command runs on without us.
+  pid_t leave_running() {
+    const pid_t pid = child_.pid;
+    child_.pid = -1;
+    return pid;
   }
 
   ~Execer() {
@@ -309,6 +334,10 @@ int exec_in_container(const ExecRequest& r) {
   e.open_channels();
   e.start_child();
   e.await_exec();
+  if (r.detached_pid) {
+    *r.detached_pid = e.leave_running();
+    return 0;
+  }
   return e.supervise();
 }
 

@@ -36,6 +36,14 @@ struct ExecRequest {
   // exec'd process, so it gets the errno the policy gives (denials::Explainer). Required then.
   notify::Handler* notify = nullptr;
   bool verbose = false;
+  // Filters installed before seccomp_filter, oldest first (launch.hpp's extra_filters).
+  std::vector<std::vector<sock_filter>> extra_filters;
+  // The OCI runtime's `exec --detach`: when set, exec_in_container returns 0 as soon as the
+  // command has started, stores its host pid here and leaves it running without a parent-death
+  // signal (the engine that called the runtime reaps it).
+  pid_t* detached_pid = nullptr;
+  // With tty: the pty master goes to this Unix socket (--console-socket) instead of being relayed.
+  std::string console_socket;
 };
 
 // Must be called from a single-threaded process. Returns the command's exit status (128+N when

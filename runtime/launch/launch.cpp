@@ -84,9 +84,25 @@ void set_hostname(const std::string& name) {
   if (::sethostname(name.data(), name.size()) != 0) throw sys_error("sethostname", name);
 }
 
-// The filter, with a listener handed to the parent when the run is supervised (notify.hpp).
+// The filters (an OCI config's first), the last with a listener handed to the parent when the
+// run is supervised (notify.hpp).
 void install_filter(const ChildSetup& s) {
+  for (const auto& f : s.req->extra_filters) confine::install_filter(f, false, -1);
   confine::install_filter(s.req->seccomp_filter, s.req->notify != nullptr, s.handoff);
+}
+
+// An OCI container's process, set up: tells the parent (`create`) so by closing the error pipe,
+// then waits for `start`'s byte on the exec FIFO. Returns the error fd for the execve's report:
+// none any more (a failed execve says why on the command's stderr).
+int await_start(const ChildSetup& s) {
+  ::close(s.error_write);
+  char go = 0;
+  ssize_t n;
+  do n = ::read(s.req->start_fd, &go, 1);
+  while (n < 0 && errno == EINTR);
+  if (n != 1) ::_exit(kExitRuntimeError);  // the FIFO's writers are gone: never started
+  ::close(s.req->start_fd);
+  return -1;
 }
 
 void wait_for_parent(int fd) {
@@ -107,8 +123,9 @@ void join_cgroups(const std::vector<std::string>& procs) {
   }
 }
 
-[[noreturn]] void exec_or_report(const ChildSetup& s, const std::vector<std::string>& env) {
-  confine::exec_or_report(s.req->argv, env, s.error_write);
+[[noreturn]] void exec_or_report(const ChildSetup& s, const std::vector<std::string>& env,
+                                 int error_fd) {
+  confine::exec_or_report(s.req->argv, env, error_fd);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -120,7 +137,8 @@ void join_cgroups(const std::vector<std::string>& procs) {
     const ir::Policy& p = *s.policy;
     const LaunchRequest& r = *s.req;
     for (int fd : {s.sync_write, s.error_read, s.record_fd}) ::close(fd);
-    die_with_parent(s.error_write, true);
+    const bool created = r.start_fd >= 0;  // OCI create: the parent exits before the command
+    if (!created) die_with_parent(s.error_write, true);
     if (s.shared_memory)
       join_cgroups(s.cgroup_procs);  // the parent waits in clone until the execve
     else
@@ -130,7 +148,7 @@ void join_cgroups(const std::vector<std::string>& procs) {
     if (s.clone_flags & CLONE_NEWNET) net::bring_up_loopback();
     if (!r.tty) tty::new_session();  // never the host's controlling terminal (TIOCSTI)
     if (!r.tty) fds::install_stdio(r.stdin_fd, r.stdout_fd, r.stderr_fd);
-    fds::close_all_except({s.error_write, s.tty_sock, s.handoff, r.diagnostics_fd});
+    fds::close_all_except({s.error_write, s.tty_sock, s.handoff, r.diagnostics_fd, r.start_fd});
     mounts::make_root_private();
     UniqueFd root =
         rootfs::mount_root(s.state, r.lower_dirs, (s.clone_flags & CLONE_NEWUSER) != 0, p.rootfs);
@@ -141,13 +159,13 @@ void join_cgroups(const std::vector<std::string>& procs) {
     mounts::mount_dev(mc);
     mounts::mount_sys(mc);
     if (namespaces::new_cgroup_ns(p.namespaces)) mounts::mount_cgroups(mc, s.cgroups);
-    identity::provide_etc_files(root.get(), s.etc, p.rootfs.readonly, lsm_log);
+    if (r.docker_identity) identity::provide_etc_files(root.get(), s.etc, p.rootfs.readonly, lsm_log);
     mounts::mount_plan(mc, p.rootfs.mounts);
     mounts::mask_paths(mc, p.rootfs.masked_paths);
     mounts::readonly_paths(mc, p.rootfs.readonly_paths);
     prepare_cwd(root.get(), r.cwd, p.rootfs.readonly);
     if (p.rootfs.readonly) rootfs::make_readonly(root.get());
-    if (s.clone_flags & CLONE_NEWUTS) set_hostname(s.hostname);
+    if ((s.clone_flags & CLONE_NEWUTS) && !s.hostname.empty()) set_hostname(s.hostname);
     const user::Identity who =
         user::resolve_identity(root.get(), r.user, p.process, (s.clone_flags & CLONE_NEWUSER) != 0);
     std::vector<std::string> env = s.env;
@@ -164,7 +182,7 @@ void join_cgroups(const std::vector<std::string>& procs) {
     capabilities::apply(p.capabilities);
     // Again: the id switch cleared it. Best effort when a filter is already in (no
     // no_new_privileges): it may refuse prctl; the pid namespace and the next gc remain.
-    die_with_parent(s.error_write, p.process.no_new_privileges);
+    if (!created) die_with_parent(s.error_write, p.process.no_new_privileges);
     enter_cwd(r.cwd);
     apply_apparmor_exec_label(p, r.apparmor);  // runtime/launch/apparmor.* (LSM engineer)
     if (p.process.no_new_privileges) no_new_privs();
@@ -172,6 +190,7 @@ void join_cgroups(const std::vector<std::string>& procs) {
     flush(lsm_log, r.diagnostics_fd);
     if (r.verbose) flush(lsm_report, r.diagnostics_fd);
     if (p.process.no_new_privileges) install_filter(s);  // the very last step
+    const int error_fd = created ? await_start(s) : s.error_write;
     if (s.init) {
       ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // keep /proc/1/exe (the runtime binary) closed
       const pid_t init_pid = ::getpid();
@@ -181,14 +200,14 @@ void join_cgroups(const std::vector<std::string>& procs) {
         // The command dies with its init (best effort: the filter is already in).
         if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) == 0 && ::getppid() != init_pid)
           ::_exit(kExitRuntimeError);
-        fds::close_all_except({s.error_write});
-        exec_or_report(s, env);
+        fds::close_all_except({error_fd});
+        exec_or_report(s, env, error_fd);
       }
       fds::close_all_except({});
       init::run(cmd, s.forward);
     }
-    fds::close_all_except({s.error_write});
-    exec_or_report(s, env);
+    fds::close_all_except({error_fd});
+    exec_or_report(s, env, error_fd);
   } catch (const Error& e) {
     report_failure(s.error_write, e.sys_errno(), kExitRuntimeError, e.what());
   } catch (const std::exception& e) {
@@ -229,6 +248,10 @@ void validate(const LaunchRequest& r) {
   if (r.cwd.empty() || r.cwd[0] != '/')
     throw LaunchError("working directory '" + r.cwd + "' must be an absolute path", 0,
                       kExitRuntimeError);
+  if (r.start_fd >= 0 && r.notify)
+    throw LaunchError("launch: a created (OCI) container has no supervisor to answer seccomp "
+                      "notifications",
+                      0, kExitRuntimeError);
 }
 
 // Every path the child mounts on or enters inside the root (mounts.cpp, prepare_cwd): with a
@@ -295,20 +318,29 @@ class Launcher {
     }
     userns_ = (s_.clone_flags & CLONE_NEWUSER) != 0;
     run_id_ = r_.run_id.empty() ? runtime::random_hex(6) : r_.run_id;
-    s_.hostname =
-        identity::hostname(p_.process.hostname, (s_.clone_flags & CLONE_NEWUTS) != 0, run_id_);
-    s_.etc = identity::etc_files(s_.hostname, (s_.clone_flags & CLONE_NEWNET) != 0, r_.network);
-    identity::add_hostname(s_.env, s_.hostname);
-    reaper::collect(r_.state_root);  // the runs whose policyrun died: their cgroups and state
-    record_.emplace(r_.state_root, run_id_);  // held until this run is removed
+    if (r_.docker_identity) {
+      s_.hostname =
+          identity::hostname(p_.process.hostname, (s_.clone_flags & CLONE_NEWUTS) != 0, run_id_);
+      s_.etc = identity::etc_files(s_.hostname, (s_.clone_flags & CLONE_NEWNET) != 0, r_.network);
+      identity::add_hostname(s_.env, s_.hostname);
+    } else {
+      s_.hostname = p_.process.hostname.value_or("");  // else the uts namespace keeps its copy
+    }
+    if (r_.start_fd < 0) {  // an OCI container's state is its runtime's (`delete` removes it)
+      reaper::collect(r_.state_root);  // the runs whose policyrun died: their cgroups and state
+      record_.emplace(r_.state_root, run_id_);  // held until this run is removed
+    }
     const cgroup::Layout layout = cgroup::detect();
-    s_.state = rootfs::create_state(r_.state_root, run_id_, r_.lower_dirs,
-                                    userns_ ? outside_root(p_.namespaces.uid_map, ::geteuid()) : 0,
-                                    userns_ ? outside_root(p_.namespaces.gid_map, ::getegid()) : 0,
-                                    p_.rootfs.readonly, mount_points(p_, r_));
+    s_.state = !r_.rootfs_dir.empty()
+                   ? rootfs::bundle_root(r_.rootfs_dir)
+                   : rootfs::create_state(
+                         r_.state_root, run_id_, r_.lower_dirs,
+                         userns_ ? outside_root(p_.namespaces.uid_map, ::geteuid()) : 0,
+                         userns_ ? outside_root(p_.namespaces.gid_map, ::getegid()) : 0,
+                         p_.rootfs.readonly, mount_points(p_, r_));
     state_created_ = true;
     cg_ = cgroup::create(layout, run_id_, p_.resources);
-    if (cg_) record_->note_cgroups(cg_->dirs());
+    if (cg_ && record_) record_->note_cgroups(cg_->dirs());
     s_.cgroups = run_hierarchies(layout, cg_.get());
   }
 
@@ -323,7 +355,7 @@ class Launcher {
     s_.error_write = ch_.error_write.get();
     s_.sync_write = sync_w_.get();
     s_.error_read = ch_.error_read.get();
-    s_.record_fd = record_->fd();
+    s_.record_fd = record_ ? record_->fd() : -1;
     s_.tty_sock = ch_.tty_child.get();
     s_.handoff = ch_.handoff_child.get();
     fds::mark_cloexec_from(3);
@@ -339,7 +371,8 @@ class Launcher {
   // (CLONE_NEWTIME), a supervised filter needs the parent to take the listener, and an observer
   // may want the child before it runs (the network helper): those fork.
   void start_child() {
-    spawn_ = !userns_ && !s_.init && !r_.notify && (s_.clone_flags & 0xffULL) == 0 &&
+    spawn_ = r_.start_fd < 0 && !userns_ && !s_.init && !r_.notify &&
+             (s_.clone_flags & 0xffULL) == 0 &&
              s_.clone_flags <= 0x7fffffffULL && !wants_created();
     if (spawn_) {
       s_.shared_memory = true;
@@ -382,6 +415,8 @@ class Launcher {
   // of a failed setup (thrown as LaunchError, after the child is gone).
   void await_exec() {
     if (r_.tty) master_ = tty::receive_master(ch_.tty_parent.get());
+    if (master_.valid() && !r_.console_socket.empty())
+      guarded([&] { tty::send_to_console_socket(r_.console_socket, master_.get()); });
     // Invalid: no supervised filter, or the child failed before installing it.
     if (r_.notify)
       guarded(
@@ -397,6 +432,12 @@ class Launcher {
     guarded([&] {
       for (RunObserver* o : r_.observers) o->started(started);
     });
+  }
+
+  // OCI create: the process waits for `start`; it stays, unsupervised, with its cgroups.
+  void leave_running() {
+    if (cg_) cg_->keep();
+    child_.pid = -1;
   }
 
   // Signals, terminal, notifications and the observer's fds until the command exits.
@@ -479,6 +520,10 @@ int launch(const LaunchRequest& r) {
   run.start_child();
   run.release_child();
   run.await_exec();
+  if (r.start_fd >= 0) {
+    run.leave_running();
+    return 0;
+  }
   return run.finish(run.supervise());
 }
 

@@ -91,6 +91,26 @@ struct LaunchRequest {
   identity::NetworkNames network;
   // The container store's hooks, the network helper's...: each is called in this order.
   std::vector<RunObserver*> observers;
+
+  // ---- the OCI runtime's `create` (runtime/oci/, docs/oci-runtime.md) ----
+  // Filters installed before seccomp_filter, oldest first (an OCI config's linux.seccomp under
+  // the policy of its annotation): the kernel runs them all and the strictest verdict wins.
+  std::vector<std::vector<sock_filter>> extra_filters;
+  // A root filesystem used as it is (an OCI bundle's root.path), instead of lower_dirs' overlay.
+  std::string rootfs_dir;
+  // Docker's identity files and variables: a hostname of the run id, /etc/hostname, /etc/hosts,
+  // /etc/resolv.conf written into the root, HOSTNAME in the environment. An OCI runtime writes
+  // none of them (the engine bind-mounts its own).
+  bool docker_identity = true;
+  // Detached creation (`create`): >= 0, the read end of a FIFO opened O_RDWR. The container's
+  // process is set up entirely, then reads one byte from it before its execve (`start` writes
+  // it); launch() returns as soon as the process waits there (the observers' started() has
+  // its pid and cgroups), leaves it running and unsupervised, without a parent-death signal,
+  // and leaves its cgroups in place for the caller to remove (`delete`).
+  int start_fd = -1;
+  // With tty and start_fd: the pty master is sent to this Unix socket (SCM_RIGHTS), as runc's
+  // --console-socket; the caller's engine then holds the terminal.
+  std::string console_socket;
 };
 
 // Must be called from a single-threaded process (it clones like fork() without glibc's fork

@@ -118,6 +118,19 @@ RunState create_state(const std::string& state_root, const std::string& run_id,
   return s;
 }
 
+RunState bundle_root(const std::string& dir) {
+  if (dir.empty() || dir[0] != '/')
+    throw Error("rootfs: the bundle's root '" + dir + "' must be an absolute path");
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0) throw sys_error("rootfs: the bundle's root", dir);
+  if (!S_ISDIR(st.st_mode)) throw Error("rootfs: the bundle's root '" + dir + "' is not a directory");
+  RunState s;
+  s.direct = true;
+  s.writable = true;
+  s.merged = dir;
+  return s;
+}
+
 void remove_state(const RunState& s) noexcept {
   if (s.dir.empty()) return;
   try {
@@ -135,16 +148,18 @@ UniqueFd mount_root(const RunState& s, const std::vector<std::string>& lower_dir
   if (s.direct) {
     // The layer onto itself (a mount point for pivot_root), then read-only at once: nothing the
     // launch does afterwards can write into the image (a missing mount point fails with EROFS).
-    if (::mount(s.merged.c_str(), s.merged.c_str(), nullptr, MS_BIND, nullptr) != 0)
+    // A bundle's root (writable) keeps the mounts below it, as runc's rbind does.
+    const unsigned long bind = MS_BIND | (s.writable ? MS_REC : 0);
+    if (::mount(s.merged.c_str(), s.merged.c_str(), nullptr, bind, nullptr) != 0)
       throw sys_error("rootfs: bind the image layer as the root", s.merged);
     UniqueFd root(::open(s.merged.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC | O_NOFOLLOW));
     if (!root.valid()) throw sys_error("rootfs: open the new root", s.merged);
     // mount_setattr, not MS_REMOUNT: it adds these flags and leaves the others (atime...), which
     // a user namespace may not change, as they are.
     struct mount_attr attr {};
-    attr.attr_set = MOUNT_ATTR_RDONLY | (plan.nosuid ? MOUNT_ATTR_NOSUID : 0) |
-                    (plan.nodev ? MOUNT_ATTR_NODEV : 0);
-    if (::mount_setattr(root.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
+    attr.attr_set = (s.writable ? 0 : MOUNT_ATTR_RDONLY) |
+                    (plan.nosuid ? MOUNT_ATTR_NOSUID : 0) | (plan.nodev ? MOUNT_ATTR_NODEV : 0);
+    if (attr.attr_set != 0 && ::mount_setattr(root.get(), "", AT_EMPTY_PATH, &attr, sizeof attr) != 0)
       throw sys_error("rootfs: make the root read-only (mount_setattr)", s.merged);
     return root;
   }

@@ -21,6 +21,7 @@ struct RunState {
   std::string dir;  // <state_root>/run/<id> on the host's disk; empty: nothing on the host
   std::string upper, work, merged;
   bool direct = false;  // the single layer itself, bound read-only: no overlay, no state dir
+  bool writable = false;  // direct: an OCI bundle's root filesystem, bound as it is (bundle_root)
   // Where the child mounts the tmpfs holding upper/, work/ and the overlay's mount point root/
   // (<state_root>/run, covered in the child's mount namespace only); empty: upper and work are
   // the disk's, in `dir`.
@@ -47,6 +48,11 @@ struct MountPoint {
 RunState create_state(const std::string& state_root, const std::string& run_id,
                       const std::vector<std::string>& lower_dirs, uid_t owner, gid_t group,
                       bool readonly = false, const std::vector<MountPoint>& mount_points = {});
+// An OCI bundle's root filesystem (root.path; the runtime-spec's model): the directory itself,
+// bound (recursively) onto itself and written in place, as runc does; read-only when the config's
+// root.readonly or the policy says so (made read-only after the mounts, like any root).
+RunState bundle_root(const std::string& dir);
+
 // Parent, after the run: removes the state directory (never follows symlinks, never crosses
 // a mount). Never throws.
 void remove_state(const RunState& s) noexcept;

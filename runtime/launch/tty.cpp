@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -48,15 +49,31 @@ void setup_child(int sock) {
   if (::ioctl(slave.get(), TIOCSCTTY, 0) != 0) throw sys_error("tty: TIOCSCTTY");
   for (int i = 0; i < 3; ++i)
     if (::dup2(slave.get(), i) < 0) throw sys_error("tty: dup2 slave onto stdio");
+  send_master(sock, master.get());
+}
 
+void send_master(int sock, int master) {
   FdMessage m;
   struct cmsghdr* c = CMSG_FIRSTHDR(&m.msg);
   c->cmsg_level = SOL_SOCKET;
   c->cmsg_type = SCM_RIGHTS;
   c->cmsg_len = CMSG_LEN(sizeof(int));
-  int fd = master.get();
-  std::memcpy(CMSG_DATA(c), &fd, sizeof fd);
+  std::memcpy(CMSG_DATA(c), &master, sizeof master);
   if (::sendmsg(sock, &m.msg, MSG_NOSIGNAL) != 1) throw sys_error("tty: send the pty master");
+}
+
+void send_to_console_socket(const std::string& path, int master) {
+  struct sockaddr_un addr {};
+  addr.sun_family = AF_UNIX;
+  if (path.empty() || path.size() >= sizeof addr.sun_path)
+    throw Error("--console-socket '" + path + "': not a usable Unix socket path (empty or longer "
+                "than " + std::to_string(sizeof addr.sun_path - 1) + " bytes)");
+  std::memcpy(addr.sun_path, path.data(), path.size());
+  UniqueFd sock(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (!sock.valid()) throw sys_error("tty: socket for --console-socket");
+  if (::connect(sock.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0)
+    throw sys_error("tty: connect to the console socket", path);
+  send_master(sock.get(), master);
 }
 
 UniqueFd receive_master(int sock) {

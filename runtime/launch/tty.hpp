@@ -5,6 +5,8 @@
 
 #include <termios.h>
 
+#include <string>
+
 #include "runtime/launch/fds.hpp"
 
 namespace policy::launch::tty {
@@ -18,6 +20,11 @@ void new_session();
 void setup_child(int sock);
 // Parent: the master, or an invalid fd when the child failed before sending it.
 UniqueFd receive_master(int sock);
+// Sends `master` over the connected socket `sock` (SCM_RIGHTS, one byte of data).
+void send_master(int sock, int master);
+// The OCI runtime's --console-socket: connects to the Unix socket at `path` and sends it the
+// master, where the engine (containerd's shim) receives it as runc's console does.
+void send_to_console_socket(const std::string& path, int master);
 
 // Parent: the host terminal in raw mode for the life of this object (no-op when not a tty).
 class RawMode {
