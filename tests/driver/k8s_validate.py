@@ -60,6 +60,7 @@ def validate(doc, schema, errors, resolver=None):
 
 
 def check_names(doc, errors):
+    """Names, quantities and the security context rules the API server checks beyond the schema."""
     name = doc.get("metadata", {}).get("name", "")
     if not DNS_SUBDOMAIN.match(name) or len(name) > 253:
         errors.append("metadata/name: %r is not a DNS-1123 subdomain" % name)
@@ -71,6 +72,25 @@ def check_names(doc, errors):
             for k, q in c.get("resources", {}).get(kind, {}).items():
                 if not QUANTITY.match(str(q)):
                     errors.append("resources/%s/%s: %r is not a quantity" % (kind, k, q))
+        # The API server's own validation of the security context (pkg/apis/core/validation).
+        sc = c.get("securityContext", {})
+        for field in ("seccompProfile", "appArmorProfile"):
+            prof = sc.get(field)
+            if prof is None:
+                continue
+            if prof.get("type") not in ("Localhost", "RuntimeDefault", "Unconfined"):
+                errors.append("%s/type: %r is not Localhost, RuntimeDefault or Unconfined" % (field, prof.get("type")))
+            if (prof.get("type") == "Localhost") != bool(prof.get("localhostProfile")):
+                errors.append("%s: localhostProfile is set if and only if type is Localhost" % field)
+        if sc.get("allowPrivilegeEscalation") is False and (
+            sc.get("privileged") or "SYS_ADMIN" in sc.get("capabilities", {}).get("add", [])
+        ):
+            errors.append("allowPrivilegeEscalation: false with privileged or CAP_SYS_ADMIN is refused")
+        note = doc.get("metadata", {}).get("annotations", {}).get(
+            "container.apparmor.security.beta.kubernetes.io/" + c.get("name", ""))
+        field = sc.get("appArmorProfile")
+        if note is not None and field is not None and note != "localhost/" + field.get("localhostProfile", ""):
+            errors.append("the AppArmor annotation %r and appArmorProfile differ" % note)
     for v in spec.get("volumes", []):
         if not DNS_LABEL.match(v.get("name", "")):
             errors.append("volume name %r is not a DNS-1123 label" % v.get("name"))
