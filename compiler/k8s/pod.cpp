@@ -240,7 +240,10 @@ Object pod(const ir::Policy& p) {
   ordered_json spec = ordered_json::object();
   namespaces(p, spec, out.notes);
   if (p.process.hostname) {
-    if (dns_label(*p.process.hostname))
+    if (!p.namespaces.has(ir::NamespaceKind::Net))
+      note(out.notes, "hostname \"" + *p.process.hostname + "\"", p.process.loc,
+           "with hostNetwork the Pod has the node's hostname");
+    else if (dns_label(*p.process.hostname))
       spec["hostname"] = *p.process.hostname;
     else
       note(out.notes, "hostname \"" + *p.process.hostname + "\"", p.process.loc,
