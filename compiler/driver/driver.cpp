@@ -14,6 +14,7 @@
 #include "compiler/driver/output_files.hpp"
 #include "compiler/driver/plan_json.hpp"
 #include "compiler/driver/report.hpp"
+#include "compiler/k8s/objects.hpp"
 #include "compiler/landlock/abi.hpp"
 #include "compiler/landlock/ruleset.hpp"
 #include "compiler/seccomp/json.hpp"
@@ -101,6 +102,37 @@ const std::vector<EmitKind>& emit_table() {
        [](P p, O, F) { return landlock_json(p); }},
       {"plan", ".plan.json", "what policyrun builds: namespaces, mounts, cgroups, process",
        [](P p, O, F f) { return json_text(plan_to_json(p), f); }},
+      // Kubernetes (docs/kubernetes.md).
+      {"kubelet-seccomp", ".kubelet-seccomp.json",
+       "the seccomp file the kubelet reads (install as <kubelet root>/seccomp/policyrun/NAME.json)",
+       [](P p, O o, F f) { return json_text(seccomp::to_oci_seccomp(p.seccomp, o.kernel), f); }},
+      {"spo-seccomp", ".spo-seccomp.yaml", "the Security Profiles Operator's SeccompProfile",
+       [](P p, O o, F f) {
+         return k8s::render(k8s::spo_seccomp_profile(p, o.kernel), p,
+                            {"kubectl apply -f " + f +
+                             "; the Pod then uses localhostProfile "
+                             "operator/" +
+                             k8s::object_name(p) + ".json"},
+                            f);
+       }},
+      {"spo-apparmor", ".spo-apparmor.yaml", "the Security Profiles Operator's AppArmorProfile",
+       [](P p, O, F f) {
+         return k8s::render(k8s::spo_apparmor_profile(p), p,
+                            {"kubectl apply -f " + f + "; SPO loads it on every node as profile " +
+                             k8s::object_name(p)},
+                            f);
+       }},
+      {"k8s-pod", ".pod.yaml", "a Pod with the policy's securityContext and resources",
+       [](P p, O, F f) {
+         return k8s::render(k8s::pod(p), p,
+                            {"Replace the image, then kubectl apply -f " + f +
+                             ". The node needs "
+                             "the seccomp file (kubelet-seccomp) in <kubelet root>/seccomp/" +
+                             k8s::kubelet_seccomp_path(p) +
+                             " and the AppArmor profile "
+                             "(apparmor) loaded."},
+                            f);
+       }},
   };
   return table;
 }
