@@ -63,7 +63,9 @@ int cmd_compile(const std::vector<std::string>& args) {
   d.add_options()("help,h", "this help")("file", po::value(&file)->required(), "policy file")(
       "output,o", po::value(&out_dir), "directory for the artifacts (default: .)")(
       "emit", po::value(&emit)->composing(),
-      ("artifacts to write, comma-separated: " + driver::emit_kind_list() + " (default: all)")
+      ("artifacts to write, comma-separated: " + driver::emit_kind_list() +
+       " (default: all but the Kubernetes kinds; k8s: kubelet-seccomp, spo-seccomp, "
+       "spo-apparmor and k8s-pod)")
           .c_str())("stats", po::bool_switch(&stats), "print the seccomp filter's size and cost")(
       "report", po::value(&report)->implicit_value("text"),
       "print which layer enforces each rule (text or json) on standard output; the other "

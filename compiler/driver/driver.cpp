@@ -105,7 +105,8 @@ const std::vector<EmitKind>& emit_table() {
       // Kubernetes (docs/kubernetes.md).
       {"kubelet-seccomp", ".kubelet-seccomp.json",
        "the seccomp file the kubelet reads (install as <kubelet root>/seccomp/policyrun/NAME.json)",
-       [](P p, O o, F f) { return json_text(seccomp::to_oci_seccomp(p.seccomp, o.kernel), f); }},
+       [](P p, O o, F f) { return json_text(seccomp::to_oci_seccomp(p.seccomp, o.kernel), f); },
+       false, "k8s"},
       {"spo-seccomp", ".spo-seccomp.yaml", "the Security Profiles Operator's SeccompProfile",
        [](P p, O o, F f) {
          return k8s::render(k8s::spo_seccomp_profile(p, o.kernel), p,
@@ -114,14 +115,16 @@ const std::vector<EmitKind>& emit_table() {
                              "operator/" +
                              k8s::object_name(p) + ".json"},
                             f);
-       }},
+       },
+       false, "k8s"},
       {"spo-apparmor", ".spo-apparmor.yaml", "the Security Profiles Operator's AppArmorProfile",
        [](P p, O, F f) {
          return k8s::render(k8s::spo_apparmor_profile(p), p,
                             {"kubectl apply -f " + f + "; SPO loads it on every node as profile " +
                              k8s::object_name(p)},
                             f);
-       }},
+       },
+       false, "k8s"},
       {"k8s-pod", ".pod.yaml", "a Pod with the policy's securityContext and resources",
        [](P p, O, F f) {
          return k8s::render(k8s::pod(p), p,
@@ -132,7 +135,8 @@ const std::vector<EmitKind>& emit_table() {
                              " and the AppArmor profile "
                              "(apparmor) loaded."},
                             f);
-       }},
+       },
+       false, "k8s"},
   };
   return table;
 }
@@ -147,12 +151,18 @@ std::vector<Artifact> build_artifacts(const ir::Policy& policy,
                                       const std::vector<std::string>& kinds,
                                       const SeccompOptions& options) {
   for (const std::string& k : kinds)
-    if (std::none_of(emit_table().begin(), emit_table().end(),
-                     [&](const EmitKind& e) { return k == e.name; }))
-      throw Error("unknown --emit kind '" + k + "'; known kinds: " + emit_kind_list());
+    if (k != "k8s" && std::none_of(emit_table().begin(), emit_table().end(),
+                                   [&](const EmitKind& e) { return k == e.name; }))
+      throw Error("unknown --emit kind '" + k + "'; known kinds: " + emit_kind_list() +
+                  " (k8s: the four Kubernetes kinds)");
+  auto asked = [&](const EmitKind& e) {
+    if (kinds.empty()) return e.by_default;
+    return std::find(kinds.begin(), kinds.end(), e.name) != kinds.end() ||
+           (*e.group && std::find(kinds.begin(), kinds.end(), e.group) != kinds.end());
+  };
   std::vector<Artifact> out;
   for (const EmitKind& e : emit_table()) {
-    if (!kinds.empty() && std::find(kinds.begin(), kinds.end(), e.name) == kinds.end()) continue;
+    if (!asked(e)) continue;
     std::string file = policy.name + e.file_suffix;
     out.push_back({e.name, file, e.build(policy, options, file)});
   }

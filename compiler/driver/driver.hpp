@@ -41,6 +41,10 @@ struct EmitKind {
   const char* description;
   std::string (*build)(const ir::Policy& policy, const SeccompOptions& options,
                        const std::string& file_name);
+  // Written when no --emit is given. The Kubernetes kinds are not: they are asked for (`--emit
+  // k8s` names the four), so a plain compile never fails on what only Kubernetes cannot say.
+  bool by_default = true;
+  const char* group = "";  // "k8s": --emit k8s selects it
 };
 const std::vector<EmitKind>& emit_table();
 // "bpf, oci-seccomp, ..." in the table's order.

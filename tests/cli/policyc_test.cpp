@@ -301,9 +301,18 @@ TEST_F(Policyc, EveryEmitKindIsInTheHelpTheDocsAndTheOutput) {
     EXPECT_NE(docs.find("| `" + std::string(k.name) + "` | `NAME" + k.file_suffix + "` |"),
               std::string::npos)
         << k.name << " has no row in docs/cli.md's --emit table";
-    EXPECT_TRUE(fs::exists(tmp / "all" / ("docker-default" + std::string(k.file_suffix))))
+    // The default set is all but the Kubernetes kinds, which `--emit k8s` writes.
+    EXPECT_EQ(fs::exists(tmp / "all" / ("docker-default" + std::string(k.file_suffix))),
+              k.by_default)
         << k.name;
   }
+  r = policyc({"compile", (src / "policies/docker-default.pol").string(), "--emit", "k8s", "-o",
+               (tmp / "k8s").string()});
+  ASSERT_EQ(r.status, 0) << r.err;
+  for (const driver::EmitKind& k : driver::emit_table())
+    EXPECT_EQ(fs::exists(tmp / "k8s" / ("docker-default" + std::string(k.file_suffix))),
+              std::string(k.group) == "k8s")
+        << k.name;
   r = policyc({"compile", (src / "policies/docker-default.pol").string(), "--emit", "bogus"});
   EXPECT_EQ(r.status, 1);
   EXPECT_NE(r.err.find("known kinds: " + driver::emit_kind_list()), std::string::npos) << r.err;
