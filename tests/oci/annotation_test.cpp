@@ -16,25 +16,11 @@ using nlohmann::json;
 using policy::oci::ContainerConfig;
 using policy::oci::load_bundle;
 namespace ir = policy::ir;
+using oci_test::has_line;
+using oci_test::mask;
+using oci_test::report_text;
 
 namespace {
-
-uint64_t mask(std::initializer_list<const char*> names) {
-  uint64_t m = 0;
-  for (const char* n : names) m |= uint64_t{1} << *policy::names::capability_number(n);
-  return m;
-}
-
-bool has_line(const ContainerConfig& c, const std::string& needle) {
-  return std::any_of(c.report.begin(), c.report.end(),
-                     [&](const std::string& l) { return l.find(needle) != std::string::npos; });
-}
-
-std::string report_text(const ContainerConfig& c) {
-  std::string out;
-  for (const auto& l : c.report) out += l + "\n";
-  return out;
-}
 
 const char* const kPolicy =
     "policy narrow {\n"                                                           // 1

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -101,6 +102,23 @@ json docker_oci_seccomp(uint64_t capabilities) {
   const json moby = json::parse(in);
   const auto kernel = policy::frontend::host_kernel_version();
   return policy::seccomp::docker_to_oci(moby, {policy::names::native_arch(), capabilities, kernel});
+}
+
+uint64_t mask(std::initializer_list<const char*> names) {
+  uint64_t m = 0;
+  for (const char* n : names) m |= uint64_t{1} << *policy::names::capability_number(n);
+  return m;
+}
+
+bool has_line(const policy::oci::ContainerConfig& c, const std::string& needle) {
+  return std::any_of(c.report.begin(), c.report.end(),
+                     [&](const std::string& l) { return l.find(needle) != std::string::npos; });
+}
+
+std::string report_text(const policy::oci::ContainerConfig& c) {
+  std::string out;
+  for (const auto& l : c.report) out += l + "\n";
+  return out;
 }
 
 std::string runc_binary() {

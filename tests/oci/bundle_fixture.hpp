@@ -2,9 +2,14 @@
 // or in the shape containerd writes) and a root filesystem.
 #pragma once
 
+#include <cstdint>
+#include <initializer_list>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "runtime/oci/config.hpp"
 
 namespace oci_test {
 
@@ -20,6 +25,12 @@ nlohmann::json containerd_default_config(const std::vector<std::string>& args = 
 // Docker's default seccomp profile as dockerd hands it to the runtime: shared/data's moby
 // profile filtered for this host and `capabilities` (tests/support/docker_oracle.hpp).
 nlohmann::json docker_oci_seccomp(uint64_t capabilities);
+
+// The capability mask of the named capabilities ("CAP_CHOWN", ...).
+uint64_t mask(std::initializer_list<const char*> names);
+// Whether a line of c.report contains `needle`; the whole report, for failure messages.
+bool has_line(const policy::oci::ContainerConfig& c, const std::string& needle);
+std::string report_text(const policy::oci::ContainerConfig& c);
 
 // The path of `runc` when installed, else "".
 std::string runc_binary();
