@@ -626,6 +626,39 @@ seccomp::Program read_seccomp(const JsonReader& rd, const json& sec, uint64_t bo
   return program;
 }
 
+// ---- linux.sysctl -----------------------------------------------------------------------------
+
+// Whether `path` is a namespace of this process's own (the host's, for policyrun).
+bool is_own_namespace(const std::string& path, ir::NamespaceKind kind) {
+  struct stat joined {
+  }, own{};
+  const std::string self = std::string("/proc/self/ns/") + ir::namespace_proc_name(kind);
+  return ::stat(path.c_str(), &joined) == 0 && ::stat(self.c_str(), &own) == 0 &&
+         joined.st_dev == own.st_dev && joined.st_ino == own.st_ino;
+}
+
+// Only namespaced sysctls, each in a namespace of the container's own (the front end's rule,
+// frontend::check_sysctls): a joined namespace counts when it is not policyrun's own, as
+// containerd's CNI namespaces are not. Anything else would change the host's setting.
+void check_sysctls(const JsonReader& rd, const ir::Policy& policy) {
+  ir::Policy probe;
+  probe.namespaces = policy.namespaces;
+  for (auto& n : probe.namespaces.namespaces)
+    if (!n.join_path.empty() && !is_own_namespace(n.join_path, n.kind)) n.join_path.clear();
+  for (const ir::Sysctl& s : policy.sysctls) {
+    ir::Sysctl named = s;
+    if (!named.loc.known()) named.loc.file = "linux.sysctl." + s.key;  // where to point
+    probe.sysctls.push_back(named);
+  }
+  DiagnosticEngine diags;
+  frontend::check_sysctls(probe, diags);
+  for (const Diagnostic& d : diags.diagnostics())
+    if (d.severity == Severity::Error)
+      rd.fail(d.loc.known() ? "annotations." + std::string(kPolicyAnnotation) + ": " + d.loc.str()
+                            : d.loc.file,
+              d.message);
+}
+
 // ---- the whole config -------------------------------------------------------------------------
 
 std::string read_config_text(const std::string& file) {
@@ -747,6 +780,7 @@ ContainerConfig load_bundle(const std::string& bundle_dir) {
                 "hooks are not supported by policyrun (its features list none); remove them");
 
   apply_annotation_policy(c);
+  check_sysctls(rd, p);
   return c;
 }
 

@@ -306,6 +306,17 @@ TEST(OciConfig, ErrorsNameTheJsonPath) {
              {{"path", "/dev/fuse"}, {"type", "c"}, {"major", 10}, {"minor", 229}}};
        },
        "config.json: linux.devices[0].path: device node /dev/fuse cannot be created"},
+      {"sysctl-host",
+       [](json& c) {
+         c["linux"]["sysctl"] = {{"kernel.panic", "1"}};
+       },
+       "config.json: linux.sysctl.kernel.panic: sysctl 'kernel.panic' is not namespaced"},
+      {"sysctl-joined-host",
+       [](json& c) {
+         c["linux"]["namespaces"][4]["path"] = "/proc/self/ns/net";  // policyrun's own
+         c["linux"]["sysctl"] = {{"net.ipv4.ip_forward", "1"}};
+       },
+       "linux.sysctl.net.ipv4.ip_forward: sysctl 'net.ipv4.ip_forward' needs a new net namespace"},
       {"memory",
        [](json& c) {
          c["linux"]["resources"]["memory"] = {{"limit", "64m"}};
