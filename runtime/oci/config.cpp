@@ -229,6 +229,11 @@ void read_namespaces(const JsonReader& rd, const json& linux, ir::NamespacePlan&
       ir::NamespaceSpec spec{*kind, "", {}, ""};
       if (const json* p = rd.member((*list)[i], where, "path")) {
         spec.join_path = rd.absolute_path(*p, join_path(where, "path"));
+        if (*kind == ir::NamespaceKind::Mount || *kind == ir::NamespaceKind::User)
+          rd.fail(join_path(where, "path"),
+                  "joining an existing " + name +
+                      " namespace is not supported by policyrun (it builds the root in one of "
+                      "its own); remove the path");
         struct stat st {};
         if (::stat(spec.join_path.c_str(), &st) != 0)
           throw sys_error(rd.file() + ": " + join_path(where, "path") + ": the namespace to join",
@@ -239,6 +244,12 @@ void read_namespaces(const JsonReader& rd, const json& linux, ir::NamespacePlan&
                        (spec.join_path.empty() ? "new" : "joins " + spec.join_path) +
                        " (from the config)");
     }
+  }
+  if (!plan.has(ir::NamespaceKind::Mount)) {
+    plan.namespaces.push_back({ir::NamespaceKind::Mount, "", {}, ""});
+    report.push_back(
+        "namespace mount: new, though the config lists none (the launch builds "
+        "the root in a mount namespace of its own)");
   }
   for (const char* key : {"uidMappings", "gidMappings"}) {
     const json* maps = rd.member(linux, "linux", key);

@@ -306,6 +306,8 @@ TEST(OciConfig, ErrorsNameTheJsonPath) {
              {{"path", "/dev/fuse"}, {"type", "c"}, {"major", 10}, {"minor", 229}}};
        },
        "config.json: linux.devices[0].path: device node /dev/fuse cannot be created"},
+      {"ns-mount-path", [](json& c) { c["linux"]["namespaces"][3]["path"] = "/proc/self/ns/mnt"; },
+       "linux.namespaces[3].path: joining an existing mount namespace is not supported"},
       {"sysctl-host",
        [](json& c) {
          c["linux"]["sysctl"] = {{"kernel.panic", "1"}};
