@@ -715,6 +715,7 @@ void read_linux(const JsonReader& rd, const json& linux, ContainerConfig& c) {
   if (const json* sec = rd.member(linux, "linux", "seccomp")) {
     c.filters.push_back(read_seccomp(rd, *sec, p.capabilities.bounding, p.seccomp, c.report));
   } else {
+    p.seccomp.default_action = {ir::ActionKind::Allow, 0};  // the IR says what runs: no filter
     c.report.push_back("linux.seccomp: none in the config (no seccomp filter from it)");
   }
   for (const char* key : {"personality", "timeOffsets"})
@@ -731,6 +732,9 @@ ContainerConfig load_bundle(const std::string& bundle_dir) {
   ContainerConfig c;
   std::error_code ec;
   c.bundle = std::filesystem::absolute(bundle_dir, ec).lexically_normal().string();
+  if (ec || bundle_dir.empty())
+    throw Error("the bundle directory '" + bundle_dir +
+                "': " + (ec ? ec.message() : std::string("empty path")));
   while (c.bundle.size() > 1 && c.bundle.back() == '/') c.bundle.pop_back();
   const std::string file = c.bundle + "/config.json";
   const JsonReader rd(file);

@@ -14,7 +14,6 @@
 
 using nlohmann::json;
 using policy::oci::ContainerConfig;
-using policy::oci::load_bundle;
 namespace ir = policy::ir;
 using oci_test::has_line;
 using oci_test::mask;
@@ -58,7 +57,7 @@ std::string annotated_bundle(const std::string& name, const std::string& policy_
 
 TEST(OciAnnotation, PolicyNarrowsTheConfigNeverWidens) {
   const std::string bundle = annotated_bundle("annotated", kPolicy);
-  ContainerConfig c = load_bundle(bundle);
+  ContainerConfig c = policy::oci::load_bundle(bundle);
   ASSERT_TRUE(c.annotation_policy);
   const ir::Policy& p = *c.policy;
   // Capabilities: the intersection, set by set. SYS_ADMIN (policy only) stays out; MKNOD
@@ -106,7 +105,7 @@ TEST(OciAnnotation, TheConfigsLowerLimitsStay) {
   config["linux"]["resources"]["pids"] = {{"limit", 10}};
   config["process"]["capabilities"] = {{"bounding", {"CAP_CHOWN"}}, {"permitted", {"CAP_CHOWN"}}};
   oci_test::write_config(bundle, config);
-  ContainerConfig c = load_bundle(bundle);
+  ContainerConfig c = policy::oci::load_bundle(bundle);
   EXPECT_EQ(c.policy->resources.memory_bytes, std::optional<uint64_t>(32u << 20));
   EXPECT_EQ(c.policy->resources.pids, std::optional<uint64_t>(10));
   EXPECT_EQ(c.policy->capabilities.bounding, mask({"CAP_CHOWN"}));
@@ -114,7 +113,7 @@ TEST(OciAnnotation, TheConfigsLowerLimitsStay) {
 }
 
 TEST(OciAnnotation, ExecIsNarrowedLikeTheContainer) {
-  ContainerConfig c = load_bundle(annotated_bundle("annotated-exec", kPolicy));
+  ContainerConfig c = policy::oci::load_bundle(annotated_bundle("annotated-exec", kPolicy));
   json process = {{"args", {"/bin/sh"}},
                   {"cwd", "/"},
                   {"user", {{"uid", 0}, {"gid", 0}}},
@@ -137,7 +136,7 @@ TEST(OciAnnotation, APolicyThatDoesNotCompileStopsTheContainer) {
   const std::string bundle =
       annotated_bundle("annotated-broken", "policy broken {\n  capabilities keep { NOPE }\n}\n");
   try {
-    load_bundle(bundle);
+    policy::oci::load_bundle(bundle);
     FAIL() << "loaded without its policy";
   } catch (const policy::Error& e) {
     const std::string m = e.what();
@@ -149,10 +148,10 @@ TEST(OciAnnotation, APolicyThatDoesNotCompileStopsTheContainer) {
   const std::string missing = annotated_bundle("annotated-missing", kPolicy, &config);
   config["annotations"]["org.policyrun.policy"] = missing + "/nonexistent.pol";
   oci_test::write_config(missing, config);
-  EXPECT_THROW(load_bundle(missing), policy::Error);
+  EXPECT_THROW(policy::oci::load_bundle(missing), policy::Error);
   config["annotations"]["org.policyrun.policy"] = "relative.pol";
   oci_test::write_config(missing, config);
-  EXPECT_THROW(load_bundle(missing), policy::Error);
+  EXPECT_THROW(policy::oci::load_bundle(missing), policy::Error);
 }
 
 TEST(OciAnnotation, DevicesAreTheIntersection) {
@@ -164,7 +163,7 @@ TEST(OciAnnotation, DevicesAreTheIntersection) {
   config["linux"]["resources"]["devices"].push_back(
       {{"allow", true}, {"type", "c"}, {"major", 10}, {"minor", 200}, {"access", "rw"}});
   oci_test::write_config(bundle, config);
-  ContainerConfig c = load_bundle(bundle);
+  ContainerConfig c = policy::oci::load_bundle(bundle);
   const auto& rules = c.policy->resources.devices.rules;
   auto find = [&](int64_t major, int64_t minor) -> const ir::DeviceRule* {
     for (const auto& r : rules)
