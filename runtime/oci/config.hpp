@@ -18,15 +18,15 @@
 namespace policy::oci {
 
 // The annotations that attach a policy to a container.
-inline constexpr const char* kPolicyAnnotation = "org.policyrun.policy";            // a .pol path
-inline constexpr const char* kPolicyNameAnnotation = "org.policyrun.policy-name";   // which one
+inline constexpr const char* kPolicyAnnotation = "org.policyrun.policy";           // a .pol path
+inline constexpr const char* kPolicyNameAnnotation = "org.policyrun.policy-name";  // which one
 
 // config.json's `process` object: what `create` starts and what `exec --process` adds.
 struct ProcessConfig {
   std::vector<std::string> args;
-  std::vector<std::string> env;   // "K=V"
+  std::vector<std::string> env;  // "K=V"
   std::string cwd = "/";
-  std::string user;               // "UID:GID" for the launch (ids resolved, never names)
+  std::string user;  // "UID:GID" for the launch (ids resolved, never names)
   std::vector<uint32_t> additional_gids;
   bool terminal = false;
   // The process's own confinement fields (capabilities, rlimits, noNewPrivileges,
@@ -34,8 +34,8 @@ struct ProcessConfig {
 };
 
 struct ContainerConfig {
-  std::string bundle;        // absolute bundle directory
-  std::string rootfs;        // absolute host path of the root filesystem (root.path)
+  std::string bundle;  // absolute bundle directory
+  std::string rootfs;  // absolute host path of the root filesystem (root.path)
   bool rootfs_readonly = false;
   ProcessConfig process;
   // The config's confinement (and the annotation policy's on top): namespaces (join_path for
@@ -46,6 +46,12 @@ struct ContainerConfig {
   // annotation policy's): each compiled for this host. Empty: no seccomp layer.
   std::vector<std::vector<sock_filter>> filters;
   std::map<std::string, std::string> annotations;
+  // process.apparmorProfile: a profile already loaded on the host. Empty when the config names
+  // none, or when the host has no AppArmor (then the report says it is not applied).
+  std::string apparmor_profile;
+  // The policy of the `org.policyrun.policy` annotation as compiled (null: none), so that
+  // load_process narrows an exec'd process as it narrowed the container's.
+  std::unique_ptr<ir::Policy> annotation_policy;
   // One line per decision, for `policyrun state`/the log: what came from the config, what the
   // annotation policy added or narrowed ("from the policy web.pol:12:3"), what is not applied.
   std::vector<std::string> report;
