@@ -135,6 +135,19 @@ TEST(DockerFlags, CapDropAndCapAdd) {
       << bad.err;
 }
 
+// docker-default's `when capability SYS_ADMIN` rules wake up with --cap-add SYS_ADMIN, as Docker's
+// profile gives unshare, mount, setns... to `docker run --cap-add SYS_ADMIN`.
+TEST(DockerFlags, CapAddDecidesThePolicysCapabilityRulesAgain) {
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
+  const char* src = std::getenv("POLICY_SOURCE_DIR");
+  const std::string dd = std::string(src ? src : ".") + "/policies/docker-default.pol";
+  const std::string script = "unshare -m true 2>&1 && echo unshared";
+  auto without = run({"-q"}, script, dd);
+  EXPECT_EQ(without.out, "unshare: unshare(0x20000): Operation not permitted\n") << without.err;
+  auto with = run({"-q", "--cap-add", "SYS_ADMIN"}, script, dd);
+  EXPECT_EQ(with.out, "unshared\n") << with.err;
+}
+
 TEST(DockerFlags, ReadOnlyRootVolumesAndTmpfs) {
   SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
   const std::string ro = launch_test::scratch() + "/flags-ro",
