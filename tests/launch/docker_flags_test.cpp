@@ -172,6 +172,13 @@ TEST(DockerFlags, ReadOnlyRootVolumesAndTmpfs) {
             std::string::npos)
       << r.err;
   EXPECT_EQ(count(r.err, "widens"), 1u) << r.err;
+  // A mount of the command line names its flag where a policy mount names its file:line:col.
+  auto missing = run({"-v", "/nonexistent-flags-dir:/data"}, "true");
+  EXPECT_EQ(missing.status, 125);
+  EXPECT_NE(missing.err.find("policyrun: error: from the command line: -v "
+                             "/nonexistent-flags-dir:/data: mount /data: bind source on the host"),
+            std::string::npos)
+      << missing.err;
   auto named = run({"-v", "myvolume:/data"}, "true");
   EXPECT_EQ(named.status, 125);
   EXPECT_NE(named.err.find("named volumes are not supported"), std::string::npos) << named.err;
