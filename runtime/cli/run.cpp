@@ -15,6 +15,7 @@
 #include "compiler/common/error.hpp"
 #include "compiler/driver/driver.hpp"
 #include "runtime/cli/commands.hpp"
+#include "runtime/cli/docker_flags.hpp"
 #include "runtime/cli/network_options.hpp"
 #include "runtime/common/host.hpp"
 #include "runtime/container/store.hpp"
@@ -60,7 +61,7 @@ bool takes_value(const std::string& a) {
                                            "--learn"};
   for (const char* o : with_value)
     if (a == o) return true;
-  return policy::cli::network_option_takes_value(a);
+  return policy::cli::network_option_takes_value(a) || policy::cli::docker_flag_takes_value(a);
 }
 
 Args split_args(int argc, char** argv) {
@@ -73,6 +74,7 @@ Args split_args(int argc, char** argv) {
       break;
     }
     if (s.empty() || s[0] != '-') break;
+    policy::cli::refuse_unsupported_docker_flag(s);
     a.options.push_back(s);
     if (takes_value(s) && i + 1 < argc) a.options.push_back(argv[++i]);
   }
@@ -106,6 +108,7 @@ struct Options {
   bool detach = false, auto_remove = false;  // -d, --rm (the short form is always --rm)
   policy::launch::CliOverrides container;    // -e, -w, -u, --entrypoint and the command
   policy::cli::NetworkOptions net;           // --network, --pid, --ipc, --uts, -p
+  policy::cli::DockerFlags docker;           // --memory, --cap-drop, -v, ... (docker_flags.hpp)
 };
 
 // Fills `o` from argv; returns an exit status when policyrun is done (--help, a usage error).
@@ -131,7 +134,7 @@ std::optional<int> parse_arguments(int argc, char** argv, bool short_form, Optio
       "UID[:GID] or NAME[:GROUP] from the image (policy wins)")(
       "entrypoint", po::value(&entrypoint), "replace the image's Entrypoint (and its Cmd)")(
       "init", "run a minimal init as PID 1 that forwards signals and reaps zombies")(
-      "verbose,v",
+      "verbose",
       "also report what each layer enforces on this host: AppArmor's fallback to Landlock, "
       "rules the kernel cannot enforce, Landlock paths missing in the image")(
       "name", po::value(&o.name),
@@ -156,6 +159,7 @@ std::optional<int> parse_arguments(int argc, char** argv, bool short_form, Optio
       "record what the command does under the policy's isolation and write a policy that "
       "extends it to OUT.pol (merged with an earlier learn run there; docs/learn.md)");
   policy::cli::add_network_options(desc, o.net);
+  policy::cli::add_docker_flags(desc, o.docker);
   if (!short_form)
     desc.add_options()("detach,d",
                        "run in the background: print the container's id once its command has "
@@ -180,6 +184,11 @@ std::optional<int> parse_arguments(int argc, char** argv, bool short_form, Optio
     return kExitRuntimeError;
   }
   if (vm.count("entrypoint")) o.container.entrypoint = entrypoint;
+  if (!o.docker.env_file.empty()) {  // -e wins over --env-file, as in Docker
+    std::vector<std::string> env = policy::cli::read_env_files(o.docker.env_file);
+    env.insert(env.end(), o.container.env.begin(), o.container.env.end());
+    o.container.env = std::move(env);
+  }
   if (vm.count("error-limit")) o.error_limit = vm["error-limit"].as<unsigned>();
   o.policy_cache = !vm.count("no-policy-cache");
   o.tty = vm.count("tty") > 0;
@@ -304,7 +313,7 @@ int run(int argc, char** argv, bool short_form) {
   // A learn run refuses nothing: there is nothing to explain (docs/learn.md).
   const Explain explain = o.learn.empty() ? explain_option(o) : Explain{};
   // Landlock's refusals are explained when Landlock is applied (an evaluation of its ruleset).
-  const int landlock_abi =
+  int landlock_abi =
       req.landlock == policy::launch::LandlockMode::Off ? 0 : policy::launch::landlock_abi();
   compile.explain_denials = explain.format != policy::launch::denials::Format::Off;
   // Evaluating Landlock needs every file call of the command to stop in policyrun (a round trip
@@ -320,6 +329,21 @@ int run(int argc, char** argv, bool short_form) {
   if (!compiled) return kExitRuntimeError;
   req.policy = &compiled->policy;
   req.seccomp_filter = std::move(compiled->filter);
+  // Docker's flags over the compiled policy (the compile cache keeps the policy file's compile).
+  const policy::cli::AppliedFlags flags =
+      policy::cli::apply_docker_flags(o.docker, o.net.uts, compiled->policy, req, std::cerr);
+  if (flags.seccomp_off)
+    req.seccomp_filter.clear();
+  else if (flags.seccomp_changed)
+    req.seccomp_filter = policy::launch::compile_filter(compile, compiled->policy);
+  if (req.apparmor == policy::launch::AppArmorMode::Off) o.apparmor = "off";
+  if (req.landlock == policy::launch::LandlockMode::Off) {
+    o.landlock = "off";
+    landlock_abi = 0;
+  }
+  if (o.verbose)
+    for (const auto& line : flags.report)
+      std::cerr << "policyrun: from the command line: " << line << "\n";
   std::optional<policy::launch::denials::Explainer> explainer;
   if (compile.explain_denials && policy::launch::denials::notifies(req.seccomp_filter)) {
     explainer.emplace(compiled->policy, landlock_abi, explain.format, explain.fd);
@@ -358,6 +382,8 @@ int run(int argc, char** argv, bool short_form) {
   policy::container::Store store(o.root);
   policy::container::State state = container_state(o, req.run_id, req);
   network->record(state);
+  for (const auto& f : flags.flags)  // `inspect` shows them (Labels)
+    state.labels["overrides"] += (state.labels["overrides"].empty() ? "" : " ") + f;
   store.list();  // containers whose supervisor died: recorded, their runs collected
   store.create(state);
   try {

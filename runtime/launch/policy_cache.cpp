@@ -205,6 +205,15 @@ void reserve_heap(size_t bytes) {
               MADV_POPULATE_WRITE);
 }
 
+seccomp::Program compile_filter(const CompileRequest& r, const ir::Policy& policy) {
+  if (!r.explain_denials) return driver::compile_seccomp(policy.seccomp, r.seccomp);
+  return driver::compile_seccomp(
+      denials::explain_variant(policy.seccomp, r.explain_landlock_calls
+                                                   ? denials::landlock_calls(policy)
+                                                   : std::vector<std::string>{}),
+      r.seccomp);
+}
+
 std::optional<CompiledPolicy> compile_policy(const CompileRequest& r, std::string& diagnostics) {
   std::string in, entry;
   if (!r.cache_dir.empty()) {
@@ -229,13 +238,7 @@ std::optional<CompiledPolicy> compile_policy(const CompileRequest& r, std::strin
   diagnostics = text.str();
   if (!pol) return std::nullopt;
   CompiledPolicy c;
-  c.filter = r.explain_denials
-                 ? driver::compile_seccomp(
-                       denials::explain_variant(pol->seccomp, r.explain_landlock_calls
-                                                                  ? denials::landlock_calls(*pol)
-                                                                  : std::vector<std::string>{}),
-                       r.seccomp)
-                 : driver::compile_seccomp(pol->seccomp, r.seccomp);
+  c.filter = compile_filter(r, *pol);
   c.policy = std::move(*pol);
   c.diagnostics = diagnostics;
   if (!entry.empty()) store(r.cache_dir, entry, in, c, probes);

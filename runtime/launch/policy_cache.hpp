@@ -66,4 +66,9 @@ struct CompiledPolicy {
 std::optional<CompiledPolicy> compile_policy(const CompileRequest& request,
                                              std::string& diagnostics);
 
+// The seccomp filter of `policy` as `request` asks for it (the explain variant in explain mode):
+// what compile_policy compiles, again for a policy changed after it (policyrun run's Docker
+// flags, runtime/cli/docker_flags.hpp).
+seccomp::Program compile_filter(const CompileRequest& request, const ir::Policy& policy);
+
 }  // namespace policy::launch

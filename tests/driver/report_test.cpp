@@ -186,3 +186,22 @@ TEST(Report, PathDeniesAreJudgedOnTheRuntimeMounts) {
   EXPECT_EQ(sysrq.overall(), Enforcement::Partial);
   EXPECT_NE(layer(sysrq, "runtime")->reason.find("read+lock not refused"), std::string::npos);
 }
+
+// What policyrun's Docker flags set (runtime/cli/docker_flags.hpp) carries the origin "from the
+// command line: FLAG", which the report prints where a policy rule's file:line:col goes.
+TEST(Report, ItemsFromTheCommandLineSaySo) {
+  ir::Policy p = load_text("policy p {\n  rootfs { tmpfs /tmp }\n}\n");
+  p.rootfs.mounts.push_back(
+      {ir::MountSpec::Bind, "/srv", "/data", {"ro"}, SourceLoc::command_line("-v /srv:/data:ro")});
+  const driver::Report r = driver::enforceability_report(p, kNoLsm);
+  EXPECT_TRUE(entry(r, "rootfs", "mount /data").loc.from_command_line());
+  EXPECT_EQ(entry(r, "rootfs", "mount /tmp").loc.str(), "/tmp/report-test.pol:2:12");
+  EXPECT_NE(driver::report_text(r).find("mount /data  (from the command line: -v /srv:/data:ro)"),
+            std::string::npos)
+      << driver::report_text(r);
+  const nlohmann::json json = driver::report_json(r);
+  bool found = false;
+  for (const auto& e : json["rules"])
+    found |= e.value("location", "") == "from the command line: -v /srv:/data:ro";
+  EXPECT_TRUE(found) << json.dump(2);
+}
