@@ -13,6 +13,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstring>
@@ -224,7 +225,11 @@ class Runtime {
 
   static void write_atomically(const std::string& path, const std::string& content) {
     const std::string tmp = path + ".tmp";
-    launch::files::write(tmp, content);
+    {
+      UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600));
+      if (!fd.valid()) throw sys_error("create", tmp);
+      runtime::write_fd(fd.get(), content, "write", tmp);
+    }
     if (::rename(tmp.c_str(), path.c_str()) != 0) {
       const int e = errno;
       ::unlink(tmp.c_str());
@@ -249,6 +254,8 @@ class Runtime {
 // The confinement `exec` applies again: the policy (IR codec) and the filters, as created.
 void save_confinement(const std::string& dir, const ContainerConfig& c) {
   Runtime::write_atomically(dir + "/policy.ir", driver::encode_ir(*c.policy));
+  if (c.annotation_policy)  // load_process narrows an exec'd process with it again
+    Runtime::write_atomically(dir + "/annotation.ir", driver::encode_ir(*c.annotation_policy));
   std::string bin;
   for (const auto& f : c.filters) {
     const uint32_t n = static_cast<uint32_t>(f.size());
@@ -266,6 +273,11 @@ ContainerConfig load_confinement(const std::string& dir, const State& s) {
   auto ir = driver::decode_ir(launch::files::read(dir + "/policy.ir"));
   if (!ir) throw Error(dir + "/policy.ir: damaged (cannot be decoded)");
   c.policy = std::make_unique<ir::Policy>(std::move(*ir));
+  if (launch::files::exists(dir + "/annotation.ir")) {
+    auto a = driver::decode_ir(launch::files::read(dir + "/annotation.ir"));
+    if (!a) throw Error(dir + "/annotation.ir: damaged (cannot be decoded)");
+    c.annotation_policy = std::make_unique<ir::Policy>(std::move(*a));
+  }
   const std::string bin = launch::files::read(dir + "/filters.bin");
   size_t at = 0;
   while (at < bin.size()) {
@@ -281,6 +293,15 @@ ContainerConfig load_confinement(const std::string& dir, const State& s) {
     c.filters.push_back(std::move(f));
   }
   return c;
+}
+
+// --root and the directories above it (containerd's shim names <its root>/<namespace>).
+void make_root(const std::string& root) {
+  for (size_t at = 1; at != std::string::npos;) {
+    at = root.find('/', at + 1);
+    const std::string d = root.substr(0, at);
+    if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) throw sys_error("create --root", d);
+  }
 }
 
 void write_pid_file(const std::string& path, pid_t pid) {
@@ -359,7 +380,7 @@ int cmd_create(Runtime& rt, const std::vector<std::string>& args) {
   if (!cfg.process.terminal && !console_socket.empty())
     throw Error("create: --console-socket given but config.json's process.terminal is false");
 
-  launch::files::make_dir(rt.globals().root, 0700);
+  make_root(rt.globals().root);
   const std::string dir = rt.dir(id);
   if (::mkdir(dir.c_str(), 0700) != 0) {
     if (errno == EEXIST) throw Error("container with id \"" + id + "\" already exists");
@@ -540,10 +561,25 @@ int cmd_exec(Runtime& rt, const std::vector<std::string>& args) {
       "cwd", po::value(&cwd), "working directory (without --process)")(
       "user,u", po::value(&user), "UID[:GID] (without --process)")(
       "no-new-privs", "accepted (the container's no_new_privileges applies)");
-  Parsed p = parse(args, desc,
+  // Options end at the id: what follows is the command and its own options.
+  size_t id_at = 0;
+  for (; id_at < args.size(); ++id_at) {
+    const std::string& a = args[id_at];
+    if (a == "--") break;
+    if (a.empty() || a[0] != '-') break;
+    static const std::set<std::string> with_value = {"--process", "-p", "--pid-file",
+                                                     "--console-socket", "--env", "-e",
+                                                     "--cwd", "--user", "-u"};
+    if (with_value.count(a)) ++id_at;
+  }
+  std::vector<std::string> options(args.begin(), args.begin() + std::min(id_at, args.size()));
+  std::vector<std::string> rest;
+  if (id_at < args.size()) rest.assign(args.begin() + id_at + (args[id_at] == "--"), args.end());
+  Parsed p = parse(options, desc,
                    "Usage: policyrun exec [--detach] [--pid-file F] --process FILE ID\n"
                    "       policyrun exec [-t] [-e K=V] [--cwd DIR] [-u UID:GID] ID CMD [ARG...]");
   if (p.help) return 0;
+  p.positional.insert(p.positional.end(), rest.begin(), rest.end());
   if (p.positional.empty()) throw Error("exec: give the container's id");
   const std::string id = p.positional[0];
   const State s = rt.load(id);

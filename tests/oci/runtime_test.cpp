@@ -157,14 +157,14 @@ TEST_F(OciRuntime, ExitCodeAndExecDetachedWithAPidFile) {
   // exec --process, detached: the command is this process's child too; its pid in the file.
   const std::string process = dir_ + "/process.json";
   nlohmann::json p = config_["process"];
-  p["args"] = {"sh", "-c", "grep -E '^(NoNewPrivs|CapBnd):' /proc/self/status > /tmp/posture; exit 5"};
+  p["args"] = {"sh", "-c", "grep -E '^(NoNewPrivs|CapBnd):' /proc/self/status > /dev/shm/posture; exit 5"};
   std::ofstream(process) << p.dump();
   Cmd e = policyrun({"exec", "--process", process, "--detach", "--pid-file", dir_ + "/e.pid", "ex"});
   ASSERT_EQ(e.status, 0) << e.err;
   const int st = reap(std::stoi(launch_test::slurp(dir_ + "/e.pid")));
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 5) << st;
   // Not detached: policyrun waits and returns the command's exit code.
-  Cmd fg = policyrun({"exec", "ex", "sh", "-c", "cat /tmp/posture; exit 4"});
+  Cmd fg = policyrun({"exec", "ex", "sh", "-c", "cat /dev/shm/posture; exit 4"});
   EXPECT_EQ(fg.status, 4) << fg.err;
   EXPECT_NE(fg.out.find("NoNewPrivs:\t1"), std::string::npos) << fg.out;
   // The exec'd command's bounding set is the container's first process's.
