@@ -209,6 +209,31 @@ TEST(OciConfig, ResourcesAndMountsBecomeThePlan) {
   EXPECT_EQ(c.policy->rootfs.mounts[3].options, std::vector<std::string>{"bind"});
 }
 
+// Docker writes the zero value of every resource it was not given: none is a limit (a memory
+// limit of 0 bytes would kill the container at once), and none is "not applied".
+TEST(OciConfig, DockersZeroValuesAreNoLimits) {
+  const std::string bundle = oci_test::new_bundle("zeros");
+  json config = oci_test::containerd_default_config();
+  config["linux"]["resources"]["memory"] = {
+      {"limit", 0}, {"swap", 0}, {"reservation", 0}, {"disableOOMKiller", false}};
+  config["linux"]["resources"]["cpu"] = {
+      {"shares", 0}, {"quota", 0}, {"period", 0}, {"cpus", ""}, {"mems", ""}};
+  config["linux"]["resources"]["pids"] = {{"limit", 0}};
+  config["linux"]["resources"]["blockIO"] = json::object();
+  oci_test::write_config(bundle, config);
+  ContainerConfig c = load_bundle(bundle);
+  const ir::ResourceLimits& r = c.policy->resources;
+  EXPECT_FALSE(r.memory_bytes || r.memory_swap_bytes || r.cpu_shares || r.cpu_quota_us ||
+               r.cpu_period_us || r.pids || r.cpuset_cpus || r.cpuset_mems);
+  EXPECT_FALSE(has_line(c, "not applied (policyrun has no such knob)")) << report_text(c);
+  config["linux"]["resources"]["memory"] = {{"limit", -2}};
+  EXPECT_NE(error_of(config).find("linux.resources.memory.limit: must be -1 (no limit)"),
+            std::string::npos);
+  config["linux"]["resources"]["memory"] = {{"reservation", 1024}};
+  oci_test::write_config(bundle, config);
+  EXPECT_TRUE(has_line(load_bundle(bundle), "linux.resources.memory.reservation: not applied"));
+}
+
 TEST(OciConfig, DeviceListsAreReadInOrder) {
   json config = oci_test::containerd_default_config();
   // Allow all char devices, then take write away from all of them: read-only chars remain.
@@ -339,6 +364,11 @@ TEST(OciConfig, ErrorsNameTheJsonPath) {
              {"syscalls", {{{"names", {"read"}}, {"action", "SCMP_ACT_NOPE"}}}}};
        },
        "config.json: linux.seccomp"},
+      {"seccomp-agent-type",
+       [](json& c) {
+         c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"listenerPath", 1}};
+       },
+       "config.json: linux.seccomp.listenerPath: must be a string"},
       {"seccomp-agent",
        [](json& c) {
          c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
