@@ -313,6 +313,13 @@ bool covers(const ir::DeviceRule& outer, const ir::DeviceRule& inner) {
          (outer.minor < 0 || outer.minor == inner.minor);
 }
 
+// Whether some device is named by both rules.
+bool overlap(const ir::DeviceRule& a, const ir::DeviceRule& b) {
+  auto meet = [](int64_t x, int64_t y) { return x < 0 || y < 0 || x == y; };
+  return (a.type == ir::DeviceRule::All || b.type == ir::DeviceRule::All || a.type == b.type) &&
+         meet(a.major, b.major) && meet(a.minor, b.minor);
+}
+
 // runc's reading of the ordered allow/deny list as the IR's allowlist. The list must start by
 // refusing every device (containerd, Docker and `runc spec` write it so); a list that does not is
 // read from the project's default allowlist instead of runc's "everything" (never wider), and
@@ -354,7 +361,7 @@ ir::DevicePlan read_devices(const JsonReader& rd, const json& list, const std::s
     for (auto it = plan.rules.begin(); it != plan.rules.end();) {
       if (covers(r, *it)) {
         it->access &= ~r.access;
-      } else if (covers(*it, r) && (it->access & r.access)) {
+      } else if (overlap(*it, r) && (it->access & r.access)) {
         rd.fail(where,
                 "a refusal narrower than an earlier allow (e.g. allow c *:* then deny "
                 "c 1:3) cannot be expressed as an allowlist; list the devices to allow");

@@ -295,6 +295,8 @@ void apply_annotation_policy(ContainerConfig& c) {
   std::vector<std::string>& report = c.report;
   report.push_back("policy " + o.name + " from " + file->second +
                    " enforced on top of the config (never wider than either)");
+  for (const auto& line : runtime::split(diagnostics, '\n'))  // its warnings, one line each
+    if (line.find(": warning: ") != std::string::npos) report.push_back(line);
   narrow_process(t, o, report);
   narrow_resources(t.resources, o.resources, o, report);
   narrow_rootfs(c, o, report);

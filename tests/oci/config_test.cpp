@@ -255,6 +255,14 @@ TEST(OciConfig, DeviceListsAreReadInOrder) {
   EXPECT_NE(error_of(config).find("config.json: linux.resources.devices[2]: a refusal narrower"),
             std::string::npos)
       << error_of(config);
+  // Neither covers the other, but both name c 1:3: refused too, never read as wider.
+  config["linux"]["resources"]["devices"][1] = {
+      {"allow", true}, {"type", "c"}, {"major", 1}, {"access", "rw"}};
+  config["linux"]["resources"]["devices"][2] = {
+      {"allow", false}, {"type", "c"}, {"minor", 3}, {"access", "w"}};
+  EXPECT_NE(error_of(config).find("linux.resources.devices[2]: a refusal narrower"),
+            std::string::npos)
+      << error_of(config);
 }
 
 // Each refusal names the file and the JSON path of the problem.
