@@ -823,7 +823,13 @@ ExecConfig load_process(const nlohmann::json& process, const std::string& file_n
   std::string apparmor;
   std::vector<std::string> report;
   read_process(rd, process, "", e.process, *e.policy, apparmor, report);
-  if (container.annotation_policy) narrow_process(*e.policy, *container.annotation_policy, report);
+  // The annotation's policy narrows the exec'd process as it narrowed the container. A container
+  // whose config was stored and read back (the runtime's state) has the annotation but not the
+  // compiled policy: its own confinement, already within the policy, narrows instead.
+  if (container.annotation_policy)
+    narrow_process(*e.policy, *container.annotation_policy, report);
+  else if (container.annotations.count(kPolicyAnnotation))
+    narrow_process(*e.policy, *container.policy, report);
   return e;
 }
 

@@ -130,6 +130,12 @@ TEST(OciAnnotation, ExecIsNarrowedLikeTheContainer) {
                              [](auto& r) { return r.resource == RLIMIT_NOFILE; });
   ASSERT_NE(nofile, e.policy->process.rlimits.end());
   EXPECT_EQ(nofile->hard, 512u);
+  // A container read back from the runtime's state has its annotations and its policy, not the
+  // compiled annotation policy: the exec is narrowed all the same.
+  c.annotation_policy.reset();
+  auto again = policy::oci::load_process(process, "process.json", c);
+  EXPECT_EQ(again.policy->capabilities.bounding, mask({"CAP_CHOWN"}));
+  EXPECT_TRUE(again.policy->process.no_new_privileges);
 }
 
 TEST(OciAnnotation, APolicyThatDoesNotCompileStopsTheContainer) {
