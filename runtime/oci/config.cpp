@@ -709,6 +709,10 @@ void read_linux(const JsonReader& rd, const json& linux, ContainerConfig& c) {
   read_namespaces(rd, linux, p.namespaces, c.report);
   if (const json* res = rd.member(linux, "linux", "resources"))
     read_resources(rd, *res, p.resources, c.report);
+  if (!p.resources.devices.specified)
+    c.report.push_back("linux.resources.devices: none in the config: the default allowlist (" +
+                       std::to_string(p.resources.devices.rules.size()) +
+                       " rules; runc would allow every device)");
   if (const json* m = rd.member(linux, "linux", "maskedPaths"))
     for (size_t i = 0; i < rd.array(*m, "linux.maskedPaths").size(); ++i)
       p.rootfs.masked_paths.push_back(

@@ -244,6 +244,7 @@ TEST(OciConfig, DeviceListsAreReadInOrder) {
   oci_test::write_config(bundle, config);
   ContainerConfig c = load_bundle(bundle);
   const auto& rules = c.policy->resources.devices.rules;
+  EXPECT_FALSE(has_line(c, "none in the config: the default allowlist")) << report_text(c);
   const bool any_char_read = std::any_of(rules.begin(), rules.end(), [](auto& d) {
     return d.type == ir::DeviceRule::Char && d.major < 0 && d.minor < 0 &&
            d.access == ir::DeviceRule::Read;
@@ -263,6 +264,14 @@ TEST(OciConfig, DeviceListsAreReadInOrder) {
   EXPECT_NE(error_of(config).find("linux.resources.devices[2]: a refusal narrower"),
             std::string::npos)
       << error_of(config);
+  // No list at all: the default allowlist, never runc's "every device", and said.
+  config["linux"]["resources"].erase("devices");
+  oci_test::write_config(bundle, config);
+  ContainerConfig none = load_bundle(bundle);
+  EXPECT_FALSE(none.policy->resources.devices.unrestricted());
+  EXPECT_EQ(none.policy->resources.devices.rules.size(), ir::default_device_rules().size());
+  EXPECT_TRUE(has_line(none, "linux.resources.devices: none in the config: the default allowlist"))
+      << report_text(none);
 }
 
 // Each refusal names the file and the JSON path of the problem.
