@@ -1,5 +1,7 @@
 #include "runtime/oci/overlay.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <set>
 
@@ -278,8 +280,15 @@ void apply_annotation_policy(ContainerConfig& c) {
     return;
   }
   const std::string where = c.bundle + "/config.json: annotations." + kPolicyAnnotation;
-  if (file->second.empty() || file->second[0] != '/')
-    throw Error(where + ": '" + file->second + "' must be an absolute host path of a .pol file");
+  // The config may come from a pod's author: only a policy file is read (the compiler's
+  // diagnostics quote the file's lines), and never a FIFO or a device that would block.
+  const std::string& path = file->second;
+  const bool pol = path.size() > 4 && path.compare(path.size() - 4, 4, ".pol") == 0;
+  if (path.empty() || path[0] != '/' || !pol)
+    throw Error(where + ": '" + path + "' must be an absolute host path of a .pol file");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw sys_error(where + ": the policy", path);
+  if (!S_ISREG(st.st_mode)) throw Error(where + ": " + path + " is not a regular file");
   launch::CompileRequest request;
   request.policy_file = file->second;
   request.load.include_dirs = driver::default_include_dirs();

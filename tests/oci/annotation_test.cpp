@@ -4,6 +4,7 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <string>
 
 #include "compiler/common/error.hpp"
@@ -158,6 +159,19 @@ TEST(OciAnnotation, APolicyThatDoesNotCompileStopsTheContainer) {
   config["annotations"]["org.policyrun.policy"] = "relative.pol";
   oci_test::write_config(missing, config);
   EXPECT_THROW(policy::oci::load_bundle(missing), policy::Error);
+  // Only a policy file is read: not a host file whose lines the diagnostics would quote, nor a
+  // directory.
+  for (const std::string& other : {std::string("/etc/passwd"), missing + "/rootfs.pol"}) {
+    if (other.find("rootfs.pol") != std::string::npos) std::filesystem::create_directory(other);
+    config["annotations"]["org.policyrun.policy"] = other;
+    oci_test::write_config(missing, config);
+    try {
+      policy::oci::load_bundle(missing);
+      ADD_FAILURE() << other << " was read";
+    } catch (const policy::Error& e) {
+      EXPECT_EQ(std::string(e.what()).find("root:"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(OciAnnotation, DevicesAreTheIntersection) {
