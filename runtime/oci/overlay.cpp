@@ -104,6 +104,13 @@ void narrow_cpuset(std::optional<std::string>& t, const std::optional<std::strin
   report.push_back(std::string(name) + " " + *t + from(ov.resources.loc, ov));
 }
 
+// Whether rule `e` grants all that rule `r` does: every device it names, every access it gives.
+bool device_covers(const ir::DeviceRule& e, const ir::DeviceRule& r) {
+  return (e.type == ir::DeviceRule::All || e.type == r.type) &&
+         (e.major < 0 || e.major == r.major) && (e.minor < 0 || e.minor == r.minor) &&
+         (e.access & r.access) == r.access;
+}
+
 // The devices both allowlists allow: each pair of rules meets in the devices both name, with the
 // access both give.
 std::vector<ir::DeviceRule> intersect(const std::vector<ir::DeviceRule>& a,
@@ -128,7 +135,16 @@ std::vector<ir::DeviceRule> intersect(const std::vector<ir::DeviceRule>& a,
       });
       if (!dup) out.push_back(r);
     }
-  return out;
+  // A rule another one already grants says nothing.
+  auto covers = device_covers;
+  std::vector<ir::DeviceRule> kept;
+  for (size_t i = 0; i < out.size(); ++i) {
+    bool said = false;
+    for (size_t j = 0; j < out.size() && !said; ++j)
+      said = j != i && covers(out[j], out[i]) && !(covers(out[i], out[j]) && j > i);
+    if (!said) kept.push_back(out[i]);
+  }
+  return kept;
 }
 
 void narrow_resources(ir::ResourceLimits& t, const ir::ResourceLimits& o, const ir::Policy& ov,
@@ -159,12 +175,18 @@ void narrow_resources(ir::ResourceLimits& t, const ir::ResourceLimits& o, const 
   narrow_cpuset(t.cpuset_cpus, o.cpuset_cpus, "cpuset.cpus", ov, report);
   narrow_cpuset(t.cpuset_mems, o.cpuset_mems, "cpuset.mems", ov, report);
   const size_t before = t.devices.rules.size();
-  t.devices.rules = intersect(t.devices.rules, o.devices.rules);
+  std::vector<ir::DeviceRule> both = intersect(t.devices.rules, o.devices.rules);
+  // Narrowed unless every rule of the config is still granted by one of the result.
+  const bool narrowed = std::any_of(t.devices.rules.begin(), t.devices.rules.end(), [&](auto& r) {
+    return std::none_of(both.begin(), both.end(), [&](auto& b) { return device_covers(b, r); });
+  });
+  t.devices.rules = std::move(both);
   t.devices.specified = true;
-  report.push_back("devices: " + std::to_string(t.devices.rules.size()) + " allow rules, where " +
-                   "the config's " + std::to_string(before) + " and the policy's " +
-                   std::to_string(o.devices.rules.size()) + " meet" +
-                   from(o.devices.rules.empty() ? o.loc : o.devices.rules.front().loc, ov));
+  if (narrowed)
+    report.push_back("devices: " + std::to_string(t.devices.rules.size()) + " allow rules, where " +
+                     "the config's " + std::to_string(before) + " and the policy's " +
+                     std::to_string(o.devices.rules.size()) + " meet" +
+                     from(o.devices.rules.empty() ? o.loc : o.devices.rules.front().loc, ov));
 }
 
 void narrow_rootfs(ContainerConfig& c, const ir::Policy& ov, std::vector<std::string>& report) {

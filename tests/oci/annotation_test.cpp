@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
 #include <string>
 
 #include "compiler/common/error.hpp"
@@ -97,6 +98,7 @@ TEST(OciAnnotation, PolicyNarrowsTheConfigNeverWidens) {
   EXPECT_FALSE(c.filters[1].empty());
   EXPECT_NE(c.filters[0].size(), c.filters[1].size());
   EXPECT_EQ(p.name, "narrow");
+  std::cout << report_text(c);  // what `policyrun state` and the log show
 }
 
 TEST(OciAnnotation, TheConfigsLowerLimitsStay) {
@@ -197,4 +199,13 @@ TEST(OciAnnotation, DevicesAreTheIntersection) {
   ASSERT_TRUE(find(1, 5));
   EXPECT_EQ(find(1, 5)->access, ir::DeviceRule::Read);
   EXPECT_FALSE(find(1, 9));  // urandom: the config's, not the policy's
+  EXPECT_TRUE(has_line(c, "where the config's")) << report_text(c);
+  // Identical lists meet in the same list (no rule another grants), and nothing is said.
+  config["annotations"]["org.policyrun.policy"] = bundle + "/same.pol";
+  oci_test::write_file(bundle + "/same.pol", "policy same {}\n");
+  config["linux"]["resources"].erase("devices");
+  oci_test::write_config(bundle, config);
+  ContainerConfig same = policy::oci::load_bundle(bundle);
+  EXPECT_EQ(same.policy->resources.devices.rules.size(), ir::default_device_rules().size());
+  EXPECT_FALSE(has_line(same, "where the config's")) << report_text(same);
 }
