@@ -209,3 +209,25 @@ TEST(OciAnnotation, DevicesAreTheIntersection) {
   EXPECT_EQ(same.policy->resources.devices.rules.size(), ir::default_device_rules().size());
   EXPECT_FALSE(has_line(same, "where the config's")) << report_text(same);
 }
+
+TEST(OciAnnotation, CpuTimeAndCpusetsNarrow) {
+  json config;
+  const std::string bundle = annotated_bundle(
+      "annotated-cpu", "policy cpu {\n  resources { cpus 0.5, cpuset.cpus \"1-3\" }\n}\n", &config);
+  config["linux"]["resources"]["cpu"] = {{"quota", 80000}, {"period", 100000}, {"cpus", "0-1"}};
+  oci_test::write_config(bundle, config);
+  ContainerConfig c = policy::oci::load_bundle(bundle);
+  // Half a CPU (the policy's) is less than 0.8 (the config's); the CPUs both allow: 1.
+  EXPECT_EQ(c.policy->resources.cpu_quota_us, std::optional<int64_t>(50000));
+  EXPECT_EQ(c.policy->resources.cpu_period_us, std::optional<uint64_t>(100000));
+  EXPECT_EQ(c.policy->resources.cpuset_cpus, std::optional<std::string>("1"));
+  // No CPU in common: refused, never one side's list.
+  config["linux"]["resources"]["cpu"]["cpus"] = "0";
+  oci_test::write_config(bundle, config);
+  EXPECT_THROW(policy::oci::load_bundle(bundle), policy::Error);
+  // The config's smaller share stays.
+  config["linux"]["resources"]["cpu"] = {{"quota", 20000}, {"period", 100000}};
+  oci_test::write_config(bundle, config);
+  ContainerConfig low = policy::oci::load_bundle(bundle);
+  EXPECT_EQ(low.policy->resources.cpu_quota_us, std::optional<int64_t>(20000));
+}
