@@ -90,13 +90,15 @@ void narrow_cpuset(std::optional<std::string>& t, const std::optional<std::strin
   if (!o) return;
   if (t) {
     auto a = cpu_list(*t), b = cpu_list(*o);
-    if (!a || !b) throw Error(std::string(name) + ": '" + *t + "' or '" + *o + "' is not a list");
+    const std::string where = "linux.resources.cpu and the policy's " + std::string(name) +
+                              from(ov.resources.loc, ov) + ": ";
+    if (!a || !b) throw Error(where + "'" + *t + "' or '" + *o + "' is not a list of CPUs");
     std::set<unsigned> both;
     std::set_intersection(a->begin(), a->end(), b->begin(), b->end(),
                           std::inserter(both, both.end()));
     if (both.empty())
-      throw Error(std::string(name) + ": the config's " + *t + " and the policy's " + *o +
-                  " have nothing in common");
+      throw Error(where + "the config's " + *t + " and the policy's " + *o +
+                  " have nothing in common: the container could run nowhere");
     t = cpu_text(both);
   } else {
     t = o;
