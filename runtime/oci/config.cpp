@@ -313,6 +313,13 @@ bool covers(const ir::DeviceRule& outer, const ir::DeviceRule& inner) {
          (outer.minor < 0 || outer.minor == inner.minor);
 }
 
+// Whether some device is named by both rules.
+bool overlap(const ir::DeviceRule& a, const ir::DeviceRule& b) {
+  auto meet = [](int64_t x, int64_t y) { return x < 0 || y < 0 || x == y; };
+  return (a.type == ir::DeviceRule::All || b.type == ir::DeviceRule::All || a.type == b.type) &&
+         meet(a.major, b.major) && meet(a.minor, b.minor);
+}
+
 // runc's reading of the ordered allow/deny list as the IR's allowlist. The list must start by
 // refusing every device (containerd, Docker and `runc spec` write it so); a list that does not is
 // read from the project's default allowlist instead of runc's "everything" (never wider), and
@@ -354,7 +361,7 @@ ir::DevicePlan read_devices(const JsonReader& rd, const json& list, const std::s
     for (auto it = plan.rules.begin(); it != plan.rules.end();) {
       if (covers(r, *it)) {
         it->access &= ~r.access;
-      } else if (covers(*it, r) && (it->access & r.access)) {
+      } else if (overlap(*it, r) && (it->access & r.access)) {
         rd.fail(where,
                 "a refusal narrower than an earlier allow (e.g. allow c *:* then deny "
                 "c 1:3) cannot be expressed as an allowlist; list the devices to allow");
@@ -374,14 +381,22 @@ ir::DevicePlan read_devices(const JsonReader& rd, const json& list, const std::s
   return plan;
 }
 
-// A limit where -1 (or, for pids, 0 and below) means none.
-std::optional<uint64_t> limit(const JsonReader& rd, const json* j, const std::string& path,
-                              int64_t unlimited_at_or_below = -1) {
+// A limit where 0 and below mean none: -1 is the spec's "unlimited", and 0 is what Docker writes
+// for a limit it was not given (runc reads both as unset; a memory limit of 0 bytes would kill).
+std::optional<uint64_t> limit(const JsonReader& rd, const json* j, const std::string& path) {
   if (!j) return std::nullopt;
   const int64_t v = rd.int64(*j, path);
-  if (v <= unlimited_at_or_below) return std::nullopt;
-  if (v < 0) rd.fail(path, "must be -1 (no limit) or a non-negative number");
+  if (v < -1) rd.fail(path, "must be -1 (no limit) or a non-negative number");
+  if (v <= 0) return std::nullopt;
   return static_cast<uint64_t>(v);
+}
+
+// Whether a setting asks for something: present and not 0, false or empty (Docker writes the
+// zero value of settings it was not given).
+bool asks(const json* j) {
+  return j && !(j->is_number() && *j == 0) && !(j->is_boolean() && !j->get<bool>()) &&
+         !((j->is_object() || j->is_array()) && j->empty()) &&
+         !(j->is_string() && j->get_ref<const std::string&>().empty());
 }
 
 void read_resources(const JsonReader& rd, const json& res, ir::ResourceLimits& out,
@@ -397,19 +412,19 @@ void read_resources(const JsonReader& rd, const json& res, ir::ResourceLimits& o
       rd.fail(path + ".memory.swap", "(memory + swap) must be at least memory.limit");
     for (const char* key : {"reservation", "kernel", "kernelTCP", "swappiness", "disableOOMKiller",
                             "useHierarchy", "checkBeforeUpdate"})
-      if (rd.member(*mem, path + ".memory", key))
+      if (asks(rd.member(*mem, path + ".memory", key)))
         report.push_back(path + ".memory." + key + ": not applied (policyrun has no such knob)");
   }
   if (const json* cpu = rd.member(res, path, "cpu")) {
     const std::string where = path + ".cpu";
-    if (const json* s = rd.member(*cpu, where, "shares"))
-      out.cpu_shares = rd.uint64(*s, where + ".shares", 262144);
+    if (const json* s = rd.member(*cpu, where, "shares"))  // 0: unset, as runc reads it
+      if (uint64_t shares = rd.uint64(*s, where + ".shares", 262144)) out.cpu_shares = shares;
     if (const json* q = rd.member(*cpu, where, "quota")) {
       const int64_t v = rd.int64(*q, where + ".quota");
       if (v > 0) out.cpu_quota_us = v;
     }
     if (const json* p = rd.member(*cpu, where, "period"))
-      out.cpu_period_us = rd.uint64(*p, where + ".period");
+      if (uint64_t period = rd.uint64(*p, where + ".period")) out.cpu_period_us = period;
     if (out.cpu_quota_us && !out.cpu_period_us) out.cpu_period_us = 100000;
     if (const json* c = rd.member(*cpu, where, "cpus")) {
       std::string cpus = rd.string(*c, where + ".cpus");
@@ -420,16 +435,16 @@ void read_resources(const JsonReader& rd, const json& res, ir::ResourceLimits& o
       if (!mems.empty()) out.cpuset_mems = mems;
     }
     for (const char* key : {"realtimeRuntime", "realtimePeriod", "burst", "idle"})
-      if (rd.member(*cpu, where, key))
+      if (asks(rd.member(*cpu, where, key)))
         report.push_back(where + "." + key + ": not applied (policyrun has no such knob)");
   }
   if (const json* pids = rd.member(res, path, "pids"))
     if (const json* l = rd.member(*pids, path + ".pids", "limit"))
-      out.pids = limit(rd, l, path + ".pids.limit", 0);
+      out.pids = limit(rd, l, path + ".pids.limit");
   if (const json* dev = rd.member(res, path, "devices"))
     out.devices = read_devices(rd, *dev, path + ".devices", report);
   for (const char* key : {"blockIO", "hugepageLimits", "network", "rdma", "unified"})
-    if (const json* j = rd.member(res, path, key); j && !j->empty())
+    if (asks(rd.member(res, path, key)))
       report.push_back(path + "." + key + ": not applied (policyrun has no such knob)");
 }
 
@@ -605,7 +620,7 @@ seccomp::Program read_seccomp(const JsonReader& rd, const json& sec, uint64_t bo
   rd.object(sec, path);
   for (const char* key : {"listenerPath", "listenerMetadata"})
     if (const json* l = rd.member(sec, path, key);
-        l && !l->get_ref<const json::string_t&>().empty())
+        l && !rd.string(*l, join_path(path, key)).empty())
       rd.fail(join_path(path, key),
               "a seccomp agent (SCMP_ACT_NOTIFY to a listener) is not supported by policyrun");
   if (const json* flags = rd.member(sec, path, "flags"))
@@ -694,6 +709,10 @@ void read_linux(const JsonReader& rd, const json& linux, ContainerConfig& c) {
   read_namespaces(rd, linux, p.namespaces, c.report);
   if (const json* res = rd.member(linux, "linux", "resources"))
     read_resources(rd, *res, p.resources, c.report);
+  if (!p.resources.devices.specified)
+    c.report.push_back("linux.resources.devices: none in the config: the default allowlist (" +
+                       std::to_string(p.resources.devices.rules.size()) +
+                       " rules; runc would allow every device)");
   if (const json* m = rd.member(linux, "linux", "maskedPaths"))
     for (size_t i = 0; i < rd.array(*m, "linux.maskedPaths").size(); ++i)
       p.rootfs.masked_paths.push_back(
@@ -808,7 +827,13 @@ ExecConfig load_process(const nlohmann::json& process, const std::string& file_n
   std::string apparmor;
   std::vector<std::string> report;
   read_process(rd, process, "", e.process, *e.policy, apparmor, report);
-  if (container.annotation_policy) narrow_process(*e.policy, *container.annotation_policy, report);
+  // The annotation's policy narrows the exec'd process as it narrowed the container. A container
+  // whose config was stored and read back (the runtime's state) has the annotation but not the
+  // compiled policy: its own confinement, already within the policy, narrows instead.
+  if (container.annotation_policy)
+    narrow_process(*e.policy, *container.annotation_policy, report);
+  else if (container.annotations.count(kPolicyAnnotation))
+    narrow_process(*e.policy, *container.policy, report);
   return e;
 }
 

@@ -1,5 +1,7 @@
 #include "runtime/oci/overlay.hpp"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <set>
 
@@ -88,18 +90,27 @@ void narrow_cpuset(std::optional<std::string>& t, const std::optional<std::strin
   if (!o) return;
   if (t) {
     auto a = cpu_list(*t), b = cpu_list(*o);
-    if (!a || !b) throw Error(std::string(name) + ": '" + *t + "' or '" + *o + "' is not a list");
+    const std::string where = "linux.resources.cpu and the policy's " + std::string(name) +
+                              from(ov.resources.loc, ov) + ": ";
+    if (!a || !b) throw Error(where + "'" + *t + "' or '" + *o + "' is not a list of CPUs");
     std::set<unsigned> both;
     std::set_intersection(a->begin(), a->end(), b->begin(), b->end(),
                           std::inserter(both, both.end()));
     if (both.empty())
-      throw Error(std::string(name) + ": the config's " + *t + " and the policy's " + *o +
-                  " have nothing in common");
+      throw Error(where + "the config's " + *t + " and the policy's " + *o +
+                  " have nothing in common: the container could run nowhere");
     t = cpu_text(both);
   } else {
     t = o;
   }
   report.push_back(std::string(name) + " " + *t + from(ov.resources.loc, ov));
+}
+
+// Whether rule `e` grants all that rule `r` does: every device it names, every access it gives.
+bool device_covers(const ir::DeviceRule& e, const ir::DeviceRule& r) {
+  return (e.type == ir::DeviceRule::All || e.type == r.type) &&
+         (e.major < 0 || e.major == r.major) && (e.minor < 0 || e.minor == r.minor) &&
+         (e.access & r.access) == r.access;
 }
 
 // The devices both allowlists allow: each pair of rules meets in the devices both name, with the
@@ -126,7 +137,16 @@ std::vector<ir::DeviceRule> intersect(const std::vector<ir::DeviceRule>& a,
       });
       if (!dup) out.push_back(r);
     }
-  return out;
+  // A rule another one already grants says nothing.
+  auto covers = device_covers;
+  std::vector<ir::DeviceRule> kept;
+  for (size_t i = 0; i < out.size(); ++i) {
+    bool said = false;
+    for (size_t j = 0; j < out.size() && !said; ++j)
+      said = j != i && covers(out[j], out[i]) && !(covers(out[i], out[j]) && j > i);
+    if (!said) kept.push_back(out[i]);
+  }
+  return kept;
 }
 
 void narrow_resources(ir::ResourceLimits& t, const ir::ResourceLimits& o, const ir::Policy& ov,
@@ -157,12 +177,18 @@ void narrow_resources(ir::ResourceLimits& t, const ir::ResourceLimits& o, const 
   narrow_cpuset(t.cpuset_cpus, o.cpuset_cpus, "cpuset.cpus", ov, report);
   narrow_cpuset(t.cpuset_mems, o.cpuset_mems, "cpuset.mems", ov, report);
   const size_t before = t.devices.rules.size();
-  t.devices.rules = intersect(t.devices.rules, o.devices.rules);
+  std::vector<ir::DeviceRule> both = intersect(t.devices.rules, o.devices.rules);
+  // Narrowed unless every rule of the config is still granted by one of the result.
+  const bool narrowed = std::any_of(t.devices.rules.begin(), t.devices.rules.end(), [&](auto& r) {
+    return std::none_of(both.begin(), both.end(), [&](auto& b) { return device_covers(b, r); });
+  });
+  t.devices.rules = std::move(both);
   t.devices.specified = true;
-  report.push_back("devices: " + std::to_string(t.devices.rules.size()) + " allow rules, where " +
-                   "the config's " + std::to_string(before) + " and the policy's " +
-                   std::to_string(o.devices.rules.size()) + " meet" +
-                   from(o.devices.rules.empty() ? o.loc : o.devices.rules.front().loc, ov));
+  if (narrowed)
+    report.push_back("devices: " + std::to_string(t.devices.rules.size()) + " allow rules, where " +
+                     "the config's " + std::to_string(before) + " and the policy's " +
+                     std::to_string(o.devices.rules.size()) + " meet" +
+                     from(o.devices.rules.empty() ? o.loc : o.devices.rules.front().loc, ov));
 }
 
 void narrow_rootfs(ContainerConfig& c, const ir::Policy& ov, std::vector<std::string>& report) {
@@ -278,8 +304,15 @@ void apply_annotation_policy(ContainerConfig& c) {
     return;
   }
   const std::string where = c.bundle + "/config.json: annotations." + kPolicyAnnotation;
-  if (file->second.empty() || file->second[0] != '/')
-    throw Error(where + ": '" + file->second + "' must be an absolute host path of a .pol file");
+  // The config may come from a pod's author: only a policy file is read (the compiler's
+  // diagnostics quote the file's lines), and never a FIFO or a device that would block.
+  const std::string& path = file->second;
+  const bool pol = path.size() > 4 && path.compare(path.size() - 4, 4, ".pol") == 0;
+  if (path.empty() || path[0] != '/' || !pol)
+    throw Error(where + ": '" + path + "' must be an absolute host path of a .pol file");
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) throw sys_error(where + ": the policy", path);
+  if (!S_ISREG(st.st_mode)) throw Error(where + ": " + path + " is not a regular file");
   launch::CompileRequest request;
   request.policy_file = file->second;
   request.load.include_dirs = driver::default_include_dirs();
@@ -295,6 +328,8 @@ void apply_annotation_policy(ContainerConfig& c) {
   std::vector<std::string>& report = c.report;
   report.push_back("policy " + o.name + " from " + file->second +
                    " enforced on top of the config (never wider than either)");
+  for (const auto& line : runtime::split(diagnostics, '\n'))  // its warnings, one line each
+    if (line.find(": warning: ") != std::string::npos) report.push_back(line);
   narrow_process(t, o, report);
   narrow_resources(t.resources, o.resources, o, report);
   narrow_rootfs(c, o, report);

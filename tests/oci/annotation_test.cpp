@@ -4,6 +4,8 @@
 #include <sys/resource.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <iostream>
 #include <string>
 
 #include "compiler/common/error.hpp"
@@ -96,6 +98,7 @@ TEST(OciAnnotation, PolicyNarrowsTheConfigNeverWidens) {
   EXPECT_FALSE(c.filters[1].empty());
   EXPECT_NE(c.filters[0].size(), c.filters[1].size());
   EXPECT_EQ(p.name, "narrow");
+  std::cout << report_text(c);  // what `policyrun state` and the log show
 }
 
 TEST(OciAnnotation, TheConfigsLowerLimitsStay) {
@@ -130,6 +133,12 @@ TEST(OciAnnotation, ExecIsNarrowedLikeTheContainer) {
                              [](auto& r) { return r.resource == RLIMIT_NOFILE; });
   ASSERT_NE(nofile, e.policy->process.rlimits.end());
   EXPECT_EQ(nofile->hard, 512u);
+  // A container read back from the runtime's state has its annotations and its policy, not the
+  // compiled annotation policy: the exec is narrowed all the same.
+  c.annotation_policy.reset();
+  auto again = policy::oci::load_process(process, "process.json", c);
+  EXPECT_EQ(again.policy->capabilities.bounding, mask({"CAP_CHOWN"}));
+  EXPECT_TRUE(again.policy->process.no_new_privileges);
 }
 
 TEST(OciAnnotation, APolicyThatDoesNotCompileStopsTheContainer) {
@@ -152,6 +161,19 @@ TEST(OciAnnotation, APolicyThatDoesNotCompileStopsTheContainer) {
   config["annotations"]["org.policyrun.policy"] = "relative.pol";
   oci_test::write_config(missing, config);
   EXPECT_THROW(policy::oci::load_bundle(missing), policy::Error);
+  // Only a policy file is read: not a host file whose lines the diagnostics would quote, nor a
+  // directory.
+  for (const std::string& other : {std::string("/etc/passwd"), missing + "/rootfs.pol"}) {
+    if (other.find("rootfs.pol") != std::string::npos) std::filesystem::create_directory(other);
+    config["annotations"]["org.policyrun.policy"] = other;
+    oci_test::write_config(missing, config);
+    try {
+      policy::oci::load_bundle(missing);
+      ADD_FAILURE() << other << " was read";
+    } catch (const policy::Error& e) {
+      EXPECT_EQ(std::string(e.what()).find("root:"), std::string::npos) << e.what();
+    }
+  }
 }
 
 TEST(OciAnnotation, DevicesAreTheIntersection) {
@@ -177,4 +199,44 @@ TEST(OciAnnotation, DevicesAreTheIntersection) {
   ASSERT_TRUE(find(1, 5));
   EXPECT_EQ(find(1, 5)->access, ir::DeviceRule::Read);
   EXPECT_FALSE(find(1, 9));  // urandom: the config's, not the policy's
+  EXPECT_TRUE(has_line(c, "where the config's")) << report_text(c);
+  // Identical lists meet in the same list (no rule another grants), and nothing is said.
+  config["annotations"]["org.policyrun.policy"] = bundle + "/same.pol";
+  oci_test::write_file(bundle + "/same.pol", "policy same {}\n");
+  config["linux"]["resources"].erase("devices");
+  oci_test::write_config(bundle, config);
+  ContainerConfig same = policy::oci::load_bundle(bundle);
+  EXPECT_EQ(same.policy->resources.devices.rules.size(), ir::default_device_rules().size());
+  EXPECT_FALSE(has_line(same, "where the config's")) << report_text(same);
+}
+
+TEST(OciAnnotation, CpuTimeAndCpusetsNarrow) {
+  json config;
+  const std::string bundle = annotated_bundle(
+      "annotated-cpu", "policy cpu {\n  resources { cpus 0.5, cpuset.cpus \"1-3\" }\n}\n", &config);
+  config["linux"]["resources"]["cpu"] = {{"quota", 80000}, {"period", 100000}, {"cpus", "0-1"}};
+  oci_test::write_config(bundle, config);
+  ContainerConfig c = policy::oci::load_bundle(bundle);
+  // Half a CPU (the policy's) is less than 0.8 (the config's); the CPUs both allow: 1.
+  EXPECT_EQ(c.policy->resources.cpu_quota_us, std::optional<int64_t>(50000));
+  EXPECT_EQ(c.policy->resources.cpu_period_us, std::optional<uint64_t>(100000));
+  EXPECT_EQ(c.policy->resources.cpuset_cpus, std::optional<std::string>("1"));
+  // No CPU in common: refused, never one side's list.
+  config["linux"]["resources"]["cpu"]["cpus"] = "0";
+  oci_test::write_config(bundle, config);
+  try {
+    policy::oci::load_bundle(bundle);
+    ADD_FAILURE() << "loaded";
+  } catch (const policy::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the config's 0 and the policy's 1-3 have nothing in "
+                                         "common"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("narrow.pol:2:"), std::string::npos) << e.what();
+  }
+  // The config's smaller share stays.
+  config["linux"]["resources"]["cpu"] = {{"quota", 20000}, {"period", 100000}};
+  oci_test::write_config(bundle, config);
+  ContainerConfig low = policy::oci::load_bundle(bundle);
+  EXPECT_EQ(low.policy->resources.cpu_quota_us, std::optional<int64_t>(20000));
 }

@@ -209,6 +209,31 @@ TEST(OciConfig, ResourcesAndMountsBecomeThePlan) {
   EXPECT_EQ(c.policy->rootfs.mounts[3].options, std::vector<std::string>{"bind"});
 }
 
+// Docker writes the zero value of every resource it was not given: none is a limit (a memory
+// limit of 0 bytes would kill the container at once), and none is "not applied".
+TEST(OciConfig, DockersZeroValuesAreNoLimits) {
+  const std::string bundle = oci_test::new_bundle("zeros");
+  json config = oci_test::containerd_default_config();
+  config["linux"]["resources"]["memory"] = {
+      {"limit", 0}, {"swap", 0}, {"reservation", 0}, {"disableOOMKiller", false}};
+  config["linux"]["resources"]["cpu"] = {
+      {"shares", 0}, {"quota", 0}, {"period", 0}, {"cpus", ""}, {"mems", ""}};
+  config["linux"]["resources"]["pids"] = {{"limit", 0}};
+  config["linux"]["resources"]["blockIO"] = json::object();
+  oci_test::write_config(bundle, config);
+  ContainerConfig c = load_bundle(bundle);
+  const ir::ResourceLimits& r = c.policy->resources;
+  EXPECT_FALSE(r.memory_bytes || r.memory_swap_bytes || r.cpu_shares || r.cpu_quota_us ||
+               r.cpu_period_us || r.pids || r.cpuset_cpus || r.cpuset_mems);
+  EXPECT_FALSE(has_line(c, "not applied (policyrun has no such knob)")) << report_text(c);
+  config["linux"]["resources"]["memory"] = {{"limit", -2}};
+  EXPECT_NE(error_of(config).find("linux.resources.memory.limit: must be -1 (no limit)"),
+            std::string::npos);
+  config["linux"]["resources"]["memory"] = {{"reservation", 1024}};
+  oci_test::write_config(bundle, config);
+  EXPECT_TRUE(has_line(load_bundle(bundle), "linux.resources.memory.reservation: not applied"));
+}
+
 TEST(OciConfig, DeviceListsAreReadInOrder) {
   json config = oci_test::containerd_default_config();
   // Allow all char devices, then take write away from all of them: read-only chars remain.
@@ -219,6 +244,7 @@ TEST(OciConfig, DeviceListsAreReadInOrder) {
   oci_test::write_config(bundle, config);
   ContainerConfig c = load_bundle(bundle);
   const auto& rules = c.policy->resources.devices.rules;
+  EXPECT_FALSE(has_line(c, "none in the config: the default allowlist")) << report_text(c);
   const bool any_char_read = std::any_of(rules.begin(), rules.end(), [](auto& d) {
     return d.type == ir::DeviceRule::Char && d.major < 0 && d.minor < 0 &&
            d.access == ir::DeviceRule::Read;
@@ -230,6 +256,22 @@ TEST(OciConfig, DeviceListsAreReadInOrder) {
   EXPECT_NE(error_of(config).find("config.json: linux.resources.devices[2]: a refusal narrower"),
             std::string::npos)
       << error_of(config);
+  // Neither covers the other, but both name c 1:3: refused too, never read as wider.
+  config["linux"]["resources"]["devices"][1] = {
+      {"allow", true}, {"type", "c"}, {"major", 1}, {"access", "rw"}};
+  config["linux"]["resources"]["devices"][2] = {
+      {"allow", false}, {"type", "c"}, {"minor", 3}, {"access", "w"}};
+  EXPECT_NE(error_of(config).find("linux.resources.devices[2]: a refusal narrower"),
+            std::string::npos)
+      << error_of(config);
+  // No list at all: the default allowlist, never runc's "every device", and said.
+  config["linux"]["resources"].erase("devices");
+  oci_test::write_config(bundle, config);
+  ContainerConfig none = load_bundle(bundle);
+  EXPECT_FALSE(none.policy->resources.devices.unrestricted());
+  EXPECT_EQ(none.policy->resources.devices.rules.size(), ir::default_device_rules().size());
+  EXPECT_TRUE(has_line(none, "linux.resources.devices: none in the config: the default allowlist"))
+      << report_text(none);
 }
 
 // Each refusal names the file and the JSON path of the problem.
@@ -339,6 +381,11 @@ TEST(OciConfig, ErrorsNameTheJsonPath) {
              {"syscalls", {{{"names", {"read"}}, {"action", "SCMP_ACT_NOPE"}}}}};
        },
        "config.json: linux.seccomp"},
+      {"seccomp-agent-type",
+       [](json& c) {
+         c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"}, {"listenerPath", 1}};
+       },
+       "config.json: linux.seccomp.listenerPath: must be a string"},
       {"seccomp-agent",
        [](json& c) {
          c["linux"]["seccomp"] = {{"defaultAction", "SCMP_ACT_ALLOW"},
