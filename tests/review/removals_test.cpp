@@ -12,6 +12,7 @@
 
 #include "compiler/common/names.hpp"
 #include "compiler/driver/driver.hpp"
+#include "compiler/driver/explain.hpp"
 #include "compiler/driver/plan_json.hpp"
 #include "compiler/frontend/frontend.hpp"
 #include "compiler/review/delta.hpp"
@@ -125,6 +126,23 @@ TEST(RemovalsCompiled, DiffShowsEachRemovalAtItsOwnLine) {
   EXPECT_EQ(ptrace->loc.line, 5u);
   EXPECT_EQ(ptrace->loc.column, 14u);
   EXPECT_FALSE(ptrace->removed);
+}
+
+// `policyc explain x.pol ptrace`: the default decides, no rule of the base is named, and the
+// removal is (explain's "removed:" line).
+TEST(RemovalsCompiled, ExplainNamesTheRemoval) {
+  if (!names::arch_token("x86_64")) GTEST_SKIP() << "libseccomp without x86_64";
+  const ir::Policy x = load("x.pol", kDerived);
+  driver::SeccompOptions so;
+  so.kernel = ir::KernelVersion{6, 1};
+  const driver::CallExplanation e =
+      driver::explain_call(x, so, "ptrace", *names::arch_token("x86_64"), {});
+  EXPECT_EQ(e.run.ret, SECCOMP_RET_ERRNO | EPERM);
+  EXPECT_TRUE(e.rules.empty());
+  EXPECT_TRUE(e.default_applies);
+  ASSERT_NE(e.removal, nullptr);
+  EXPECT_EQ(e.removal->loc.line, 5u);
+  EXPECT_EQ(driver::explain_call(x, so, "read", std::nullopt, {}).removal, nullptr);
 }
 
 }  // namespace
