@@ -79,6 +79,8 @@ struct lparen : tok<one<'('>> {};
 struct rparen : tok<one<')'>> {};
 struct lbrace : tok<one<'{'>> {};
 struct rbrace : tok<one<'}'>> {};
+// `-X`: a derived policy takes X away from what its bases grant (docs/language.md, "Removals").
+struct removal_mark : one<'-'> {};
 
 // ---- names -------------------------------------------------------------------------------------
 struct policy_name : ident, node {};
@@ -190,6 +192,13 @@ struct when_clause : seq<POLICY_KW("when"), must<gate>, star<POLICY_KW("and"), m
 
 struct rule_targets : targets {};
 struct syscall_rule : seq<action, must<rule_targets>, opt<when_clause>, opt<semi>>, node {};
+// -ptrace, -@mount: no condition or gate; every base rule granting the call goes.
+struct removed_syscall : sor<tok<group_ref>, tok<syscall_name>> {};
+struct syscall_removal : seq<removal_mark, must<removed_syscall>>, node {};
+struct more_syscall_removal : seq<syscall_removal> {};
+struct syscall_removals
+    : seq<syscall_removal, star<comma, must<more_syscall_removal>>, opt<semi>> {};
+struct syscall_item : sor<syscall_rule, syscall_removals> {};
 struct default_action : action {};
 struct default_clause : seq<POLICY_KW("default"), must<default_action>>, node {};
 struct section_arch_list : arch_list {};
@@ -197,7 +206,7 @@ struct arch_clause : seq<POLICY_KW("arch"), must<section_arch_list>>, node {};
 struct syscalls_open : lbrace {};
 struct syscalls_close : rbrace {};
 struct syscalls_section : seq<POLICY_KW("syscalls"), opt<default_clause>, opt<arch_clause>,
-                              must<syscalls_open>, star<syscall_rule>, must<syscalls_close>>,
+                              must<syscalls_open>, star<syscall_item>, must<syscalls_close>>,
                           node {};
 
 // ---- capabilities section ----------------------------------------------------------------------
@@ -214,10 +223,12 @@ struct cap_verb : sor<POLICY_WORD("keep"), POLICY_WORD("add"), POLICY_WORD("drop
                   node {};
 struct cap_item_set : cap_set {};
 struct cap_item : seq<tok<cap_verb>, must<cap_item_set>, item_sep>, node {};
+struct removed_cap : tok<cap_name> {};
+struct cap_removal : seq<removal_mark, must<removed_cap>, item_sep>, node {};
 struct caps_close : rbrace {};
 struct caps_keep_set : cap_set {};
 struct caps_body
-    : sor<seq<at<POLICY_KW("keep")>, cap_item>, seq<lbrace, star<cap_item>, must<caps_close>>> {};
+    : sor<seq<at<POLICY_KW("keep")>, cap_item>, seq<lbrace, star<sor<cap_item, cap_removal>>, must<caps_close>>> {};
 struct capabilities_section : seq<POLICY_KW("capabilities"), must<caps_body>>, node {};
 
 // ---- filesystem section ------------------------------------------------------------------------
@@ -244,10 +255,14 @@ struct fs_signal : seq<POLICY_KW("signal"), perm_list, opt<peer_clause>>, node {
 struct fs_ptrace : seq<POLICY_KW("ptrace"), perm_list, opt<peer_clause>>, node {};
 struct fs_rule : sor<fs_mount, fs_umount, fs_signal, fs_ptrace, fs_access> {};
 struct fs_item : sor<fs_allow_all, seq<opt<tok<deny>>, fs_rule>>, node {};
+struct removed_path : tok<path> {};
+struct fs_removal : seq<removal_mark, must<removed_path>>, node {};
+struct more_fs_removal : seq<fs_removal> {};
+struct fs_removals : seq<fs_removal, star<comma, must<more_fs_removal>>> {};
 struct fs_close : rbrace {};
 struct fs_open : lbrace {};
 struct filesystem_section
-    : seq<POLICY_KW("filesystem"), must<fs_open>, star<fs_item, opt<semi>>, must<fs_close>>,
+    : seq<POLICY_KW("filesystem"), must<fs_open>, star<sor<fs_removals, fs_item>, opt<semi>>, must<fs_close>>,
       node {};
 
 // ---- network section ---------------------------------------------------------------------------
@@ -289,7 +304,9 @@ struct ns_host : POLICY_KW("host"), node {};
 struct ns_join
     : seq<tok<ns_kind>, opt<sor<seq<POLICY_KW("join"), must<join_path>>, ns_container, ns_host>>>,
       node {};
-struct ns_item : seq<sor<ns_map, ns_join>, item_sep> {};
+struct removed_ns : tok<ns_kind> {};
+struct ns_removal : seq<removal_mark, must<removed_ns>>, node {};
+struct ns_item : seq<sor<ns_map, ns_join, ns_removal>, item_sep> {};
 struct ns_close : rbrace {};
 struct ns_open : lbrace {};
 struct namespaces_section
@@ -382,8 +399,11 @@ struct root_docker_defaults : POLICY_KW("docker-defaults"), node {};
 // root nosuid nodev: flags of the root file system's own mount
 struct root_flag : tok<mount_opt> {};
 struct root_flags : seq<POLICY_KW("root"), must<root_flag>, star<tok<mount_opt>>>, node {};
+// -/tmp: every mount the bases set up at that target (tmpfs, bind, masked, read-only path).
+struct removed_mount : tok<path> {};
+struct root_removal : seq<removal_mark, must<removed_mount>>, node {};
 struct root_item : seq<sor<root_readonly_paths, root_readonly, root_chroot, root_tmpfs, root_bind,
-                           root_masked, root_docker_defaults, root_flags>,
+                           root_masked, root_docker_defaults, root_flags, root_removal>,
                        item_sep> {};
 struct root_close : rbrace {};
 struct root_open : lbrace {};
@@ -490,20 +510,28 @@ POLICY_EXPECT(gate_kind, "expected 'capability', 'arch' or 'kernel' in the gate"
 POLICY_EXPECT(gate, "expected 'capability', 'arch' or 'kernel' after 'when'");
 POLICY_EXPECT(more_gate, "expected 'capability', 'arch' or 'kernel' after 'and'");
 POLICY_EXPECT(rule_targets, "expected a syscall name or '@group' after the action");
+POLICY_EXPECT(removed_syscall, "expected a syscall name or '@group' after '-', as in -ptrace");
+POLICY_EXPECT(more_syscall_removal,
+              "expected another removal after ',', as in '-ptrace, -@mount'");
+POLICY_EXPECT(removed_cap, "expected a capability name after '-', as in -NET_RAW");
+POLICY_EXPECT(removed_path, "expected a path after '-', as in -/etc/**");
+POLICY_EXPECT(more_fs_removal, "expected another removal after ',', as in '-/etc/**, -/tmp/**'");
+POLICY_EXPECT(removed_ns, "expected a namespace after '-', as in -pid");
+POLICY_EXPECT(removed_mount, "expected the target of a mount after '-', as in -/tmp");
 POLICY_EXPECT(default_action,
               "expected an action after 'default' (allow, errno(...), kill, kill-thread, trap, "
               "log, trace, user-notify)");
 POLICY_EXPECT(section_arch_list, "expected an architecture name after 'arch'");
 POLICY_EXPECT(syscalls_open, "expected '{' to open the syscalls section");
 POLICY_EXPECT(syscalls_close,
-              "expected a rule (an action such as allow, errno(...), kill, trap, log) or '}' to "
-              "close the syscalls section");
+              "expected a rule (an action such as allow, errno(...), kill, trap, log), a removal "
+              "(-ptrace) or '}' to close the syscalls section");
 POLICY_EXPECT(cap_list_close, "expected ',' or '}' in the capability list");
 POLICY_EXPECT(more_cap, "expected a capability name after ','");
 POLICY_EXPECT(cap_item_set, "expected '{', 'all' or 'none' after the capability set name");
 POLICY_EXPECT(caps_close,
-              "expected keep, add, drop, bounding, permitted, effective, inheritable, ambient or "
-              "'}' in the capabilities section");
+              "expected keep, add, drop, bounding, permitted, effective, inheritable, ambient, a "
+              "removal (-NET_RAW) or '}' in the capabilities section");
 POLICY_EXPECT(caps_body, "expected 'keep' or '{' after 'capabilities'");
 POLICY_EXPECT(more_access, "expected an access after '+'");
 POLICY_EXPECT(fs_path, "expected a path (starting with '/' or '@{', or a quoted string)");
@@ -516,7 +544,8 @@ POLICY_EXPECT(perm_close, "expected ',' or ')' in the permission list");
 POLICY_EXPECT(peer_eq, "expected '=' after 'peer'");
 POLICY_EXPECT(peer_value, "expected a peer label after 'peer='");
 POLICY_EXPECT(fs_open, "expected '{' to open the filesystem section");
-POLICY_EXPECT(fs_close, "expected a filesystem rule (read, write, exec, deny ...) or '}'");
+POLICY_EXPECT(fs_close,
+              "expected a filesystem rule (read, write, exec, deny ...), a removal (-/path) or '}'");
 POLICY_EXPECT(port_proto, "expected 'tcp' (Landlock restricts TCP ports only)");
 POLICY_EXPECT(first_port, "expected a port number or range such as 8000-8080");
 POLICY_EXPECT(port_last, "expected the last port of the range");
@@ -528,7 +557,8 @@ POLICY_EXPECT(join_path, "expected a namespace path after 'join', such as /proc/
 POLICY_EXPECT(tok<ns_container_name>, "expected a container name after 'container', such as db");
 POLICY_EXPECT(ns_open, "expected '{' to open the namespaces section");
 POLICY_EXPECT(ns_close,
-              "expected a namespace (mount, pid, uts, ipc, net, cgroup, user, time) or '}'");
+              "expected a namespace (mount, pid, uts, ipc, net, cgroup, user, time), a removal "
+              "(-pid) or '}'");
 POLICY_EXPECT(res_size, "expected a size such as 256M");
 POLICY_EXPECT(res_number, "expected a number");
 POLICY_EXPECT(res_decimal, "expected a number such as 1.5");
@@ -556,7 +586,7 @@ POLICY_EXPECT(root_open, "expected '{' to open the rootfs section");
 POLICY_EXPECT(root_flag, "expected a flag of the root mount (nosuid, nodev) after 'root'");
 POLICY_EXPECT(root_close,
               "expected a rootfs setting (readonly, chroot, tmpfs, bind, masked, readonly-paths, "
-              "docker-defaults, root) or '}'");
+              "docker-defaults, root), a removal (-/tmp) or '}'");
 POLICY_EXPECT(dev_type_tok,
               "expected a device type after 'allow': c (character), b (block) or a (all)");
 POLICY_EXPECT(dev_colon, "expected ':' between the major and minor numbers, as in 1:3 or 136:*");

@@ -62,8 +62,10 @@ std::vector<NamespaceFact> namespace_facts(const ir::Policy& p) {
                            [&](const ir::NamespaceSpec& s) { return s.kind == kind; });
     if (it == p.namespaces.namespaces.end()) {
       f.sharing = Sharing::Host;
-      f.origin =
-          at_or_policy({}, p, std::string("no `") + ir::namespace_name(kind) + "` namespace");
+      // At the `-KIND` that took it away from a base, when one did.
+      const ir::Removal* removed = p.removal("namespaces", ir::namespace_name(kind));
+      f.origin = at_or_policy(removed ? removed->loc : SourceLoc{}, p,
+                              std::string("no `") + ir::namespace_name(kind) + "` namespace");
       f.detail = "not in the namespaces section: the host's";
     } else {
       f.sharing = it->creates() ? Sharing::Own : Sharing::Joined;

@@ -199,6 +199,9 @@ void print_explanation(const driver::CallExplanation& e, const std::string& sysc
   }
   if (e.default_applies)
     std::cout << "  policy: no rule for this call matches; the default action applies\n";
+  if (e.removal)
+    std::cout << "  removed: the bases' rules granting " << syscall << " are taken away at "
+              << e.removal->loc.str() << "\n";
   for (const ir::SyscallRule* rule : e.inactive_rules) {
     std::cout << "  inactive rule: " << seccomp::describe(rule->action) << " " << rule->syscall;
     if (rule->loc.known()) std::cout << " at " << rule->loc.str();

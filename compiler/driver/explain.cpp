@@ -29,6 +29,7 @@ CallExplanation explain_call(const ir::Policy& policy, const SeccompOptions& opt
       out.rules.empty() && seccomp::ret_of(policy.seccomp.default_action) == out.run.ret;
   for (const ir::SyscallRule& rule : policy.seccomp.inactive_rules)
     if (rule.syscall == syscall) out.inactive_rules.push_back(&rule);
+  out.removal = policy.removal("syscalls", syscall);
   return out;
 }
 

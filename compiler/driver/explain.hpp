@@ -23,6 +23,8 @@ struct CallExplanation {
   bool default_applies = false;  // no such rule, and the default action is the verdict
   // The syscall's rules made inactive by a capability or kernel gate.
   std::vector<const ir::SyscallRule*> inactive_rules;
+  // The policy's `-SYSCALL` that took the bases' rules for it away (docs/language.md).
+  const ir::Removal* removal = nullptr;
 };
 
 // Compiles `policy`'s filter for its whole target (as it would be installed) and runs it on

@@ -59,7 +59,8 @@ static_assert(sizeof(ir::Comparison) == 112);
 static_assert(sizeof(ir::KernelVersion) == 8);
 static_assert(sizeof(ir::SyscallRule) == 248);
 static_assert(sizeof(ir::SeccompPolicy) == 104);
-static_assert(sizeof(ir::Policy) == 1272);
+static_assert(sizeof(ir::Removal) == 104);
+static_assert(sizeof(ir::Policy) == 1296);
 #endif
 
 struct Malformed {};
@@ -302,11 +303,14 @@ PC_STRUCT(SyscallRule, RULE_FIELDS)
   F(c, x, arches)            \
   F(c, x, rules) F(c, x, inactive_rules) F(c, x, target_kernel) F(c, x, bad_arch_action)
 PC_STRUCT(SeccompPolicy, SECCOMP_FIELDS)
+#define REMOVAL_FIELDS(c, x) F(c, x, section) F(c, x, name) F(c, x, loc)
+PC_STRUCT(Removal, REMOVAL_FIELDS)
 #define POLICY_FIELDS(c, x)                                                                  \
   F(c, x, name)                                                                              \
   F(c, x, loc)                                                                               \
   F(c, x, bases) F(c, x, seccomp) F(c, x, capabilities) F(c, x, filesystem) F(c, x, network) \
-      F(c, x, namespaces) F(c, x, resources) F(c, x, process) F(c, x, rootfs) F(c, x, sysctls)
+      F(c, x, namespaces) F(c, x, resources) F(c, x, process) F(c, x, rootfs) F(c, x, sysctls) \
+          F(c, x, removals)
 PC_STRUCT(Policy, POLICY_FIELDS)
 
 }  // namespace

@@ -68,10 +68,18 @@ struct SyscallRule {
   SourceLoc loc;
 };
 
+// `-X`: what a derived policy takes away from its bases (docs/language.md, "Removals").
+struct Removal {
+  Token name;             // ptrace, mount (the group, without '@'), NET_RAW, pid, /tmp, /etc/**
+  bool is_group = false;  // syscalls: -@group
+  SourceLoc loc;          // the '-'
+};
+
 struct SyscallsSection {
   std::optional<ActionSpec> default_action;
   std::vector<Token> arches;
   std::vector<SyscallRule> rules;
+  std::vector<Removal> removals;
   SourceLoc loc;
 };
 
@@ -84,6 +92,7 @@ struct CapItem {
 
 struct CapabilitiesSection {
   std::vector<CapItem> items;
+  std::vector<Removal> removals;
   SourceLoc loc;
 };
 
@@ -100,6 +109,7 @@ struct FsItem {
 
 struct FilesystemSection {
   std::vector<FsItem> items;
+  std::vector<Removal> removals;
   SourceLoc loc;
 };
 
@@ -125,16 +135,17 @@ struct NetworkSection {
 
 struct NsItem {
   enum Kind { Namespace, UidMap, GidMap } kind = Namespace;
-  Token name;                  // Namespace
-  std::optional<Token> join;   // Namespace: `join PATH`
+  Token name;                      // Namespace
+  std::optional<Token> join;       // Namespace: `join PATH`
   std::optional<Token> container;  // Namespace: `container NAME`
   bool host = false;               // Namespace: `host`
-  std::vector<Token> numbers;  // maps: inside outside count
+  std::vector<Token> numbers;      // maps: inside outside count
   SourceLoc loc;
 };
 
 struct NamespacesSection {
   std::vector<NsItem> items;
+  std::vector<Removal> removals;
   SourceLoc loc;
 };
 
@@ -149,6 +160,7 @@ struct Setting {
 
 struct SettingsSection {
   std::vector<Setting> items;
+  std::vector<Removal> removals;  // rootfs: mount targets
   SourceLoc loc;
 };
 

@@ -120,6 +120,11 @@ class TreeWalker {
     return {out, loc(n)};
   }
 
+  // `-X` outside the syscalls section: the removed name (a path unquoted), at the '-'.
+  ast::Removal removal(const Node& n) const {
+    return {token_unquoted(*n.children.at(0)), false, loc(n)};
+  }
+
   ast::Group group(const Node& n) {
     ast::Group grp;
     grp.loc = loc(n);
@@ -226,6 +231,11 @@ class TreeWalker {
         for (auto& a : c->children) s.arches.push_back(token(*a));
       } else if (c->is_type<g::syscall_rule>()) {
         s.rules.push_back(rule(*c));
+      } else if (c->is_type<g::syscall_removal>()) {
+        const Node& target = *c->children.at(0);
+        ast::Removal r{{}, target.is_type<g::group_ref>(), loc(*c)};
+        r.name = token(r.is_group ? *target.children.at(0) : target);
+        s.removals.push_back(std::move(r));
       }
     }
     return s;
@@ -332,6 +342,10 @@ class TreeWalker {
     ast::CapabilitiesSection s;
     s.loc = loc(n);
     for (auto& c : n.children) {
+      if (c->is_type<g::cap_removal>()) {
+        s.removals.push_back(removal(*c));
+        continue;
+      }
       ast::CapItem item;
       item.loc = loc(*c);
       for (auto& k : c->children) {
@@ -354,6 +368,10 @@ class TreeWalker {
     ast::FilesystemSection s;
     s.loc = loc(n);
     for (auto& c : n.children) {
+      if (c->is_type<g::fs_removal>()) {
+        s.removals.push_back(removal(*c));
+        continue;
+      }
       ast::FsItem item;
       item.loc = loc(*c);
       for (auto& k : c->children) {
@@ -428,6 +446,10 @@ class TreeWalker {
     ast::NamespacesSection s;
     s.loc = loc(n);
     for (auto& c : n.children) {
+      if (c->is_type<g::ns_removal>()) {
+        s.removals.push_back(removal(*c));
+        continue;
+      }
       ast::NsItem item;
       item.loc = loc(*c);
       if (c->is_type<g::ns_map>()) {
@@ -457,6 +479,10 @@ class TreeWalker {
     ast::SettingsSection s;
     s.loc = loc(n);
     for (auto& c : n.children) {
+      if (c->is_type<g::root_removal>()) {
+        s.removals.push_back(removal(*c));
+        continue;
+      }
       ast::Setting item;
       item.loc = loc(*c);
       item.key = keyword_of(*c);

@@ -257,9 +257,8 @@ std::string rule_key(const ir::SyscallRule& r, bool with_args = true) {
     for (auto a : v) s += std::to_string(a) + ",";
     return s;
   };
-  std::string k =
-      r.syscall + "#" + (with_args ? condition_key(r.args) : std::string()) + "#" +
-      arches(r.arches) + "#" + arches(r.not_arches);
+  std::string k = r.syscall + "#" + (with_args ? condition_key(r.args) : std::string()) + "#" +
+                  arches(r.arches) + "#" + arches(r.not_arches);
   if (r.min_kernel)
     k += "#" + std::to_string(r.min_kernel->major) + "." + std::to_string(r.min_kernel->minor);
   return k;
@@ -283,12 +282,22 @@ class PolicyResolver {
     resolve_syscalls(out);
     warn_nothing_allowed(out);
     for (const ast::Policy* p : chain_) {
-      if (p->filesystem) apply_filesystem(*p->filesystem, out.filesystem, diags_);
+      const std::string& name = p->name.text;
+      if (p->filesystem) {
+        remove_paths(*p->filesystem, name, out, diags_);
+        apply_filesystem(*p->filesystem, out.filesystem, diags_);
+      }
       if (p->network) apply_network(*p->network, out.network, diags_);
-      if (p->namespaces) apply_namespaces(*p->namespaces, out.namespaces, diags_);
+      if (p->namespaces) {
+        remove_namespaces(*p->namespaces, name, out, diags_);
+        apply_namespaces(*p->namespaces, out.namespaces, diags_);
+      }
       if (p->resources) apply_resources(*p->resources, out.resources, diags_);
       if (p->process) apply_process(*p->process, out.process, diags_);
-      if (p->rootfs) apply_rootfs(*p->rootfs, out.rootfs, diags_);
+      if (p->rootfs) {
+        remove_mounts(*p->rootfs, name, out, diags_);
+        apply_rootfs(*p->rootfs, out.rootfs, diags_);
+      }
       if (p->devices) apply_devices(*p->devices, out.resources.devices, diags_);
       if (p->sysctl) apply_sysctl(*p->sysctl, out.sysctls, diags_);
     }
@@ -353,6 +362,7 @@ class PolicyResolver {
     for (const ast::Policy* p : chain_) {
       if (!p->capabilities) continue;
       c.loc = p->capabilities->loc;
+      remove_capabilities(*p->capabilities, p->name.text, out);
       for (const ast::CapItem& item : p->capabilities->items) {
         uint64_t set = 0;
         if (item.set == ast::CapItem::All) set = all;
@@ -398,6 +408,45 @@ class PolicyResolver {
       diags_.error(
           c.loc,
           "an ambient capability must also be permitted and inheritable; not both: " + list(extra));
+  }
+
+  // `-NET_RAW`: out of all five sets, before the section's own items.
+  void remove_capabilities(const ast::CapabilitiesSection& s, const std::string& policy,
+                           ir::Policy& out) {
+    ir::CapabilitySets& c = out.capabilities;
+    for (const ast::Removal& r : s.removals) {
+      auto n = capability(r.name, diags_);
+      if (!n) continue;
+      const ast::CapItem* adding = nullptr;
+      for (const ast::CapItem& item : s.items) {
+        if (item.verb == "drop") continue;
+        bool named = item.set == ast::CapItem::All;
+        for (const ast::Token& t : item.caps)
+          named = named || names::capability_number(t.text) == n;
+        if (named) adding = &item;
+      }
+      if (adding) {
+        report_added_and_removed(r, "'" + adding->verb + "'", adding->loc, diags_);
+        continue;
+      }
+      const uint64_t bit = uint64_t{1} << *n;
+      if (!((c.bounding | c.permitted | c.effective | c.inheritable | c.ambient) & bit)) {
+        // Suggested as written: with CAP_ or without.
+        const bool prefixed = r.name.text.size() > 4 && (r.name.text.rfind("CAP_", 0) == 0 ||
+                                                         r.name.text.rfind("cap_", 0) == 0);
+        std::vector<std::string> inherited;
+        for (int i = 0; i <= names::last_capability(); ++i)
+          if (c.has(i)) inherited.push_back(names::capability_name(i).substr(prefixed ? 0 : 4));
+        diags_.error(r.loc, removes_nothing_message(r, "capability", policy, inherited));
+        continue;
+      }
+      c.bounding &= ~bit;
+      c.permitted &= ~bit;
+      c.effective &= ~bit;
+      c.inheritable &= ~bit;
+      c.ambient &= ~bit;
+      out.removals.push_back({"capabilities", names::capability_name(*n), r.loc});
+    }
   }
 
   // ---- syscalls ----
@@ -472,6 +521,7 @@ class PolicyResolver {
       const ast::Policy& p = *chain_[pi];
       if (!p.syscalls) continue;
       bool own = pi + 1 == chain_.size();
+      remove_syscalls(*p.syscalls, p.name.text, rules, out);
       for (const ast::SyscallRule& r : p.syscalls->rules) {
         auto act = action(r.action, diags_);
         Gates g = gates(r, out.capabilities, kernel);
@@ -536,18 +586,108 @@ class PolicyResolver {
       if (!c.removed) sc.rules.push_back(std::move(c.rule));
   }
 
+  // The actions that let a call run, or leave it to a tracer or a supervisor: what a policy
+  // grants, and what a removal takes away.
+  static bool grants(const ir::Action& a) {
+    return a.kind == ir::ActionKind::Allow || a.kind == ir::ActionKind::Log ||
+           a.kind == ir::ActionKind::Trace || a.kind == ir::ActionKind::UserNotify;
+  }
+  static bool grants(const ast::ActionSpec& a) {
+    return a.kind == "allow" || a.kind == "log" || a.kind == "trace" || a.kind == "user-notify";
+  }
+
+  // `-ptrace`, `-@mount`: every rule of the policies before this one that grants the call (any
+  // condition, active or not) goes, before the section's own rules; the call then falls to the
+  // rules that refuse it, or to the default action.
+  void remove_syscalls(const ast::SyscallsSection& s, const std::string& policy,
+                       std::vector<Candidate>& rules, ir::Policy& out) {
+    ir::SeccompPolicy& sc = out.seccomp;
+    for (const ast::Removal& r : s.removals) {
+      std::set<std::string> calls;
+      if (r.is_group) {
+        if (!program_.groups.count(r.name.text)) {
+          diags_.error(r.name.loc, unknown_message("group", "@" + r.name.text, groups_.at_names()));
+          continue;
+        }
+        const auto* members = groups_.expand(r.name.text);
+        if (!members) continue;
+        for (const GroupMember& m : *members) calls.insert(m.syscall);
+      } else {
+        if (!names::syscall_known(r.name.text)) {
+          diags_.error(r.name.loc,
+                       unknown_message("syscall", r.name.text, names::all_syscall_names()));
+          continue;
+        }
+        calls.insert(r.name.text);
+      }
+      if (const ast::SyscallRule* adding = granting_rule(s, calls)) {
+        report_added_and_removed(r, "'" + adding->action.kind + "' rule", adding->loc, diags_);
+        continue;
+      }
+      if (grants(sc.default_action)) {
+        diags_.error(r.loc, quoted_word("-" + std::string(r.is_group ? "@" : "") + r.name.text) +
+                                " refuses nothing: the default action is " +
+                                ir::describe(sc.default_action) +
+                                "; refuse the calls with a rule instead, as in 'errno(EPERM) " +
+                                (r.is_group ? "@" : "") + r.name.text + "'");
+        continue;
+      }
+      std::set<std::string> removed;
+      for (Candidate& c : rules)
+        if (!c.removed && grants(c.rule.action) && calls.count(c.rule.syscall)) {
+          c.removed = true;
+          removed.insert(c.rule.syscall);
+        }
+      auto end = std::remove_if(sc.inactive_rules.begin(), sc.inactive_rules.end(),
+                                [&](const ir::SyscallRule& x) {
+                                  if (!grants(x.action) || !calls.count(x.syscall)) return false;
+                                  removed.insert(x.syscall);
+                                  return true;
+                                });
+      sc.inactive_rules.erase(end, sc.inactive_rules.end());
+      if (removed.empty()) {
+        std::set<std::string> granted;
+        for (const Candidate& c : rules)
+          if (!c.removed && grants(c.rule.action)) granted.insert(c.rule.syscall);
+        for (const ir::SyscallRule& x : sc.inactive_rules)
+          if (grants(x.action)) granted.insert(x.syscall);
+        diags_.error(r.loc,
+                     removes_nothing_message(r, r.is_group ? "syscall of the group" : "syscall",
+                                             policy, {granted.begin(), granted.end()}));
+        continue;
+      }
+      for (const std::string& call : removed) out.removals.push_back({"syscalls", call, r.loc});
+    }
+  }
+
+  // The section's rule that grants one of `calls` unconditionally (named, or through a group);
+  // a conditional rule is how a removal is narrowed again, never a conflict.
+  const ast::SyscallRule* granting_rule(const ast::SyscallsSection& s,
+                                        const std::set<std::string>& calls) {
+    for (const ast::SyscallRule& rule : s.rules) {
+      if (!grants(rule.action)) continue;
+      for (const ast::Target& t : rule.targets) {
+        if (!t.is_group) {
+          if (!t.cond && calls.count(t.name.text)) return &rule;
+          continue;
+        }
+        if (!program_.groups.count(t.name.text)) continue;
+        if (const auto* members = groups_.expand(t.name.text))
+          for (const GroupMember& m : *members)
+            if (calls.count(m.syscall)) return &rule;
+      }
+    }
+    return nullptr;
+  }
+
   // -Wall-syscalls-refused: a filter that refuses everything refuses the launch's own execve (it is
   // installed just before it, docs/runtime.md), and then the exit that reports the failure.
   void warn_nothing_allowed(const ir::Policy& out) {
-    auto allows = [](const ir::Action& a) {
-      return a.kind == ir::ActionKind::Allow || a.kind == ir::ActionKind::Log ||
-             a.kind == ir::ActionKind::Trace || a.kind == ir::ActionKind::UserNotify;
-    };
     const ir::SeccompPolicy& sc = out.seccomp;
     if (diags_.has_errors()) return;  // rules with errors were dropped: the warning would mislead
-    if (allows(sc.default_action)) return;
+    if (grants(sc.default_action)) return;
     for (const ir::SyscallRule& r : sc.rules)
-      if (allows(r.action)) return;
+      if (grants(r.action)) return;
     // Only a policy that writes a syscalls section: one without (the front end's own tests of
     // other sections) gets the IR's default filter, which the writer of the policy never chose.
     const ast::SyscallsSection* last = nullptr;

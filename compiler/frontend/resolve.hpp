@@ -69,6 +69,28 @@ void apply_rootfs(const ast::SettingsSection& s, ir::RootfsPlan& out, Diagnostic
 void apply_devices(const ast::SettingsSection& s, ir::DevicePlan& out, DiagnosticEngine& diags);
 void apply_sysctl(const ast::SettingsSection& s, std::vector<ir::Sysctl>& out,
                   DiagnosticEngine& diags);
+// A path must start with '/' or '@{' (else an error at the path).
+bool check_path(const ast::Token& t, DiagnosticEngine& diags);
+
+// `-X` removals (docs/language.md, "Removals"): each takes X away from what the policies before
+// `policy` in the extends order gave, records it in `out.removals`, and reports a removal of
+// something not inherited, or granted again by the same section (removals.cpp; the syscalls and
+// capabilities ones are in resolve.cpp). They run before the section's own items.
+void remove_namespaces(const ast::NamespacesSection& s, const std::string& policy, ir::Policy& out,
+                       DiagnosticEngine& diags);
+void remove_mounts(const ast::SettingsSection& s, const std::string& policy, ir::Policy& out,
+                   DiagnosticEngine& diags);
+void remove_paths(const ast::FilesystemSection& s, const std::string& policy, ir::Policy& out,
+                  DiagnosticEngine& diags);
+// "'-X' removes nothing: the bases of policy 'p' grant no WHAT 'X'; did you mean '-Y'?" (Y among
+// `inherited`), or "; remove the line".
+std::string removes_nothing_message(const ast::Removal& r, const std::string& what,
+                                    const std::string& policy,
+                                    const std::vector<std::string>& inherited);
+// "'-X' and ADDING in the same section: ...", with a note at what grants it.
+void report_added_and_removed(const ast::Removal& r, const std::string& adding,
+                              const SourceLoc& adding_loc, DiagnosticEngine& diags);
+
 // Only namespaced sysctls, each with the namespace it belongs to (as runc validates them).
 void check_sysctls(const ir::Policy& p, DiagnosticEngine& diags);
 

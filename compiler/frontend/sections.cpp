@@ -67,13 +67,13 @@ bool check_word(const ast::Token& t, const std::vector<std::string>& allowed,
   return false;
 }
 
+}  // namespace
+
 bool check_path(const ast::Token& t, DiagnosticEngine& diags) {
   if (t.text.rfind('/', 0) == 0 || t.text.rfind("@{", 0) == 0) return true;
   diags.error(t.loc, "path '" + t.text + "' must be absolute (start with '/' or '@{')");
   return false;
 }
-
-}  // namespace
 
 void apply_filesystem(const ast::FilesystemSection& s, ir::FilesystemPolicy& out,
                       DiagnosticEngine& diags) {

@@ -14,6 +14,15 @@
 
 namespace policy::ir {
 
+// What the policy took away from its bases with `-X` (docs/language.md, "Removals"), one entry
+// per thing removed (a group removal: one per syscall it took away). For the reports, which show
+// the removal at its own place rather than at the base's rule.
+struct Removal {
+  std::string section;  // syscalls, capabilities, namespaces, rootfs, filesystem
+  std::string name;     // ptrace, CAP_NET_RAW, pid, /tmp, /etc/** (as the layers name them)
+  SourceLoc loc;        // the `-X` that removed it
+};
+
 struct Policy {
   std::string name;
   SourceLoc loc;
@@ -27,6 +36,14 @@ struct Policy {
   ProcessPlan process;
   RootfsPlan rootfs;
   std::vector<Sysctl> sysctls;  // namespaced sysctls, set in the container's namespaces
+  std::vector<Removal> removals;
+
+  // The removal that took `name` of `section` away from the bases, if any.
+  const Removal* removal(const std::string& section, const std::string& name) const {
+    for (const Removal& r : removals)
+      if (r.section == section && r.name == name) return &r;
+    return nullptr;
+  }
 };
 
 }  // namespace policy::ir

@@ -32,8 +32,11 @@ struct Out {
   }
 };
 
-// NEW's location when it has one, else OLD's (marked removed).
-std::pair<SourceLoc, bool> where(const SourceLoc& n, const SourceLoc& o) {
+// NEW's location when it has one, else NEW's `-X` that took it away from a base (section, name),
+// else OLD's (marked removed).
+std::pair<SourceLoc, bool> where(const SourceLoc& n, const SourceLoc& o,
+                                 const ir::Removal* removal = nullptr) {
+  if (!n.known() && removal) return {removal->loc, false};
   return n.known() ? std::make_pair(n, false) : std::make_pair(o, o.known());
 }
 
@@ -73,6 +76,12 @@ void capabilities(const ir::Policy& o, const ir::Policy& n, Out out) {
       if (was && !is) dropped += (dropped.empty() ? "" : ", ") + std::string(s.name);
     }
     const std::string name = names::capability_name(cap);
+    if (const ir::Removal* r = n.removal("capabilities", name); r && !dropped.empty()) {
+      out.narrow(name + " removed from the " + dropped + " set" +
+                     (dropped.find(',') != std::string::npos ? "s" : ""),
+                 r->loc);
+      continue;
+    }
     if (!added.empty())
       out.widen(usable ? capability_severity(cap) : Severity::Low,
                 name + " added to the " + added + " set" +
@@ -149,7 +158,8 @@ void filesystem(const ir::Policy& o, const ir::Policy& n, Out out) {
     const Access a = om.count(key) ? om[key] : Access{}, b = nm.count(key) ? nm[key] : Access{};
     const auto& [deny, pattern] = key;
     const uint32_t gained = b.bits & ~a.bits, lost = a.bits & ~b.bits;
-    const auto [loc, removed] = where(b.loc, a.loc);
+    const auto [loc, removed] =
+        where(b.loc, a.loc, deny ? nullptr : n.removal("filesystem", pattern));
     const Severity sev = (deny ? lost : gained) & (ir::kWrite | ir::kAppend | ir::kExec | ir::kLink)
                              ? Severity::Medium
                              : Severity::Low;
@@ -261,7 +271,8 @@ void namespaces(const ir::Policy& o, const ir::Policy& n, Out out) {
     if (a.text == b.text) continue;
     const std::string text =
         std::string(ir::namespace_name(kind)) + " namespace: now " + b.text + ", was " + a.text;
-    const auto [loc, removed] = where(b.loc, a.loc);
+    const auto [loc, removed] =
+        where(b.loc, a.loc, n.removal("namespaces", ir::namespace_name(kind)));
     const bool minor = kind == ir::NamespaceKind::Uts || kind == ir::NamespaceKind::Cgroup ||
                        kind == ir::NamespaceKind::Time;
     if (b.rank < a.rank)
@@ -500,7 +511,10 @@ void rootfs(const ir::Policy& o, const ir::Policy& n, Out out) {
     }
   }
   for (const auto& [target, m] : ma)
-    if (!mb.count(target)) out.narrow("mount " + mount_text(*m) + " removed", m->loc, true);
+    if (!mb.count(target)) {
+      const auto [loc, removed] = where({}, m->loc, n.removal("rootfs", target));
+      out.narrow("mount " + mount_text(*m) + " removed", loc, removed);
+    }
   paths_list("masked", a.masked_paths, b.masked_paths, Severity::Medium, b.loc, out);
   paths_list("read-only", a.readonly_paths, b.readonly_paths, Severity::Medium, b.loc, out);
 }

@@ -233,10 +233,13 @@ Cause cause_of(const ir::Policy& o, const ir::Policy& n, const ir::KernelVersion
                const ir::KernelVersion& kn, const ProbeOutcome& p) {
   auto dn = seccomp::decide_rule(n.seccomp, p.arch, p.nr, p.args, kn);
   if (dn.rule) return {dn.rule->loc, false, false};
-  // NEW's rules for the call whose conditions no longer match it (a narrowed condition).
-  if (auto name = names::syscall_name(static_cast<int>(p.nr), p.arch))
+  // NEW's rules for the call whose conditions no longer match it (a narrowed condition), else
+  // NEW's `-name` that took the call away from a base.
+  if (auto name = names::syscall_name(static_cast<int>(p.nr), p.arch)) {
     for (const ir::SyscallRule& r : n.seccomp.rules)
       if (r.syscall == *name && ir::applies(r, p.arch, kn)) return {r.loc, false, false};
+    if (const ir::Removal* r = n.removal("syscalls", *name)) return {r->loc, false, false};
+  }
   auto dold = seccomp::decide_rule(o.seccomp, p.arch, p.nr, p.args, ko);
   if (dold.rule) return {dold.rule->loc, true, false};
   return {n.loc, false, true};

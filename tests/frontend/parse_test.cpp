@@ -58,7 +58,7 @@ TEST(Syntax, UnknownSection) {
 TEST(Syntax, BadAction) {
   EXPECT_EQ(syntax_error("policy web {\n  syscalls {\n    alow read\n  }\n}\n"),
             "s.pol:3:5: error: expected a rule (an action such as allow, errno(...), kill, trap, "
-            "log) or '}' to close the syscalls section\n"
+            "log), a removal (-ptrace) or '}' to close the syscalls section\n"
             "    alow read\n"
             "    ^\n");
 }

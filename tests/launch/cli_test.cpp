@@ -314,3 +314,27 @@ TEST(PolicyrunCli, BadRootfsDirectoriesAreRefusedBeforeAnyWork) {
   }
   fs::remove_all(base);
 }
+
+// `-pid` and `-NET_RAW` (docs/language.md, "Removals") in the shipped example that extends
+// docker-default: the kernel shows the host's pid namespace and a bounding set without NET_RAW,
+// where docker-default itself gives a new pid namespace and keeps NET_RAW (bit 13).
+TEST(PolicyrunCli, RemovalsFromABaseReachTheKernel) {
+  SKIP_UNLESS(needs::root(), needs::program(policyrun_binary()));
+  const char* src = std::getenv("POLICY_SOURCE_DIR");
+  const std::string policies = std::string(src ? src : ".") + "/policies/";
+  const std::string host_pid = fs::read_symlink("/proc/self/ns/pid").string();
+  auto run = [&](const std::string& policy) {
+    return policyrun({"--policy", policies + policy, "--root",
+                      launch_test::scratch() + "/cli-removals-state", "--apparmor=off",
+                      launch_test::busybox_layer(), "sh", "-c",
+                      "readlink /proc/self/ns/pid; grep '^CapBnd:' /proc/self/status"});
+  };
+  auto base = run("docker-default.pol");
+  ASSERT_EQ(base.status, 0) << base.err;
+  EXPECT_EQ(base.out.find(host_pid + "\n"), std::string::npos) << base.out;
+  EXPECT_NE(base.out.find("CapBnd:\t00000000a80425fb\n"), std::string::npos) << base.out;
+  auto derived = run("docker-host-pid.pol");
+  ASSERT_EQ(derived.status, 0) << derived.err;
+  // 0xa80425fb without bit 13 (CAP_NET_RAW, 0x2000).
+  EXPECT_EQ(derived.out, host_pid + "\nCapBnd:\t00000000a80405fb\n") << derived.err;
+}
