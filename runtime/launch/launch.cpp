@@ -92,8 +92,9 @@ void install_filter(const ChildSetup& s) {
 }
 
 // An OCI container's process, set up: tells the parent (`create`) so by closing the error pipe,
-// then waits for `start`'s byte on the exec FIFO. Returns the error fd for the execve's report:
-// none any more (a failed execve says why on the command's stderr).
+// then waits for `start`'s byte on the exec FIFO. It waits before its first seccomp filter, which
+// might refuse the read (nothing of the image runs before the execve anyway). Returns the error
+// fd for the remaining steps: none any more (a failure says why on the command's stderr).
 int await_start(const ChildSetup& s) {
   ::close(s.error_write);
   char go = 0;
@@ -131,8 +132,20 @@ void join_cgroups(const std::vector<std::string>& procs) {
 // ---------------------------------------------------------------------------------------------
 // The child: the recipe, top to bottom. Runs in the new namespaces, inside its cgroup.
 // ---------------------------------------------------------------------------------------------
+// The child's failure: to the parent, or (an OCI container after `start`) on its stderr.
+void report_child_failure(int error_fd, int sys_errno, const std::string& message) {
+  if (error_fd >= 0) {
+    report_failure(error_fd, sys_errno, kExitRuntimeError, message);
+    return;
+  }
+  const std::string line = "policyrun: error: " + message + "\n";
+  if (::write(2, line.data(), line.size()) < 0) {
+  }
+}
+
 [[noreturn]] void child_main(const ChildSetup& s) {
   std::ostringstream lsm_log, lsm_report;  // warnings; the --verbose report
+  int error_fd = s.error_write;
   try {
     const ir::Policy& p = *s.policy;
     const LaunchRequest& r = *s.req;
@@ -159,7 +172,8 @@ void join_cgroups(const std::vector<std::string>& procs) {
     mounts::mount_dev(mc);
     mounts::mount_sys(mc);
     if (namespaces::new_cgroup_ns(p.namespaces)) mounts::mount_cgroups(mc, s.cgroups);
-    if (r.docker_identity) identity::provide_etc_files(root.get(), s.etc, p.rootfs.readonly, lsm_log);
+    if (r.docker_identity)
+      identity::provide_etc_files(root.get(), s.etc, p.rootfs.readonly, lsm_log);
     mounts::mount_plan(mc, p.rootfs.mounts);
     mounts::mask_paths(mc, p.rootfs.masked_paths);
     mounts::readonly_paths(mc, p.rootfs.readonly_paths);
@@ -177,7 +191,10 @@ void join_cgroups(const std::vector<std::string>& procs) {
     capabilities::drop_bounding(p.capabilities);
     // Without no_new_privs the filter needs CAP_SYS_ADMIN, so it goes in before the ids and
     // capabilities change (as runc does); the remaining steps then run under the filter.
-    if (!p.process.no_new_privileges) install_filter(s);
+    if (!p.process.no_new_privileges) {
+      if (created) error_fd = await_start(s);
+      install_filter(s);
+    }
     user::switch_ids(who.ids, (s.clone_flags & CLONE_NEWUSER) != 0);
     capabilities::apply(p.capabilities);
     // Again: the id switch cleared it. Best effort when a filter is already in (no
@@ -189,8 +206,10 @@ void join_cgroups(const std::vector<std::string>& procs) {
     apply_landlock(s.landlock, lsm_report);  // runtime/launch/landlock.*
     flush(lsm_log, r.diagnostics_fd);
     if (r.verbose) flush(lsm_report, r.diagnostics_fd);
-    if (p.process.no_new_privileges) install_filter(s);  // the very last step
-    const int error_fd = created ? await_start(s) : s.error_write;
+    if (p.process.no_new_privileges) {
+      if (created) error_fd = await_start(s);
+      install_filter(s);  // the very last step
+    }
     if (s.init) {
       ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);  // keep /proc/1/exe (the runtime binary) closed
       const pid_t init_pid = ::getpid();
@@ -209,9 +228,9 @@ void join_cgroups(const std::vector<std::string>& procs) {
     fds::close_all_except({error_fd});
     exec_or_report(s, env, error_fd);
   } catch (const Error& e) {
-    report_failure(s.error_write, e.sys_errno(), kExitRuntimeError, e.what());
+    report_child_failure(error_fd, e.sys_errno(), e.what());
   } catch (const std::exception& e) {
-    report_failure(s.error_write, 0, kExitRuntimeError, e.what());
+    report_child_failure(error_fd, 0, e.what());
   }
   ::_exit(kExitRuntimeError);
 }
@@ -249,9 +268,10 @@ void validate(const LaunchRequest& r) {
     throw LaunchError("working directory '" + r.cwd + "' must be an absolute path", 0,
                       kExitRuntimeError);
   if (r.start_fd >= 0 && r.notify)
-    throw LaunchError("launch: a created (OCI) container has no supervisor to answer seccomp "
-                      "notifications",
-                      0, kExitRuntimeError);
+    throw LaunchError(
+        "launch: a created (OCI) container has no supervisor to answer seccomp "
+        "notifications",
+        0, kExitRuntimeError);
 }
 
 // Every path the child mounts on or enters inside the root (mounts.cpp, prepare_cwd): with a
@@ -331,13 +351,13 @@ class Launcher {
       record_.emplace(r_.state_root, run_id_);  // held until this run is removed
     }
     const cgroup::Layout layout = cgroup::detect();
-    s_.state = !r_.rootfs_dir.empty()
-                   ? rootfs::bundle_root(r_.rootfs_dir)
-                   : rootfs::create_state(
-                         r_.state_root, run_id_, r_.lower_dirs,
-                         userns_ ? outside_root(p_.namespaces.uid_map, ::geteuid()) : 0,
-                         userns_ ? outside_root(p_.namespaces.gid_map, ::getegid()) : 0,
-                         p_.rootfs.readonly, mount_points(p_, r_));
+    s_.state =
+        !r_.rootfs_dir.empty()
+            ? rootfs::bundle_root(r_.rootfs_dir)
+            : rootfs::create_state(r_.state_root, run_id_, r_.lower_dirs,
+                                   userns_ ? outside_root(p_.namespaces.uid_map, ::geteuid()) : 0,
+                                   userns_ ? outside_root(p_.namespaces.gid_map, ::getegid()) : 0,
+                                   p_.rootfs.readonly, mount_points(p_, r_));
     state_created_ = true;
     cg_ = cgroup::create(layout, run_id_, p_.resources);
     if (cg_ && record_) record_->note_cgroups(cg_->dirs());
@@ -372,8 +392,7 @@ class Launcher {
   // may want the child before it runs (the network helper): those fork.
   void start_child() {
     spawn_ = r_.start_fd < 0 && !userns_ && !s_.init && !r_.notify &&
-             (s_.clone_flags & 0xffULL) == 0 &&
-             s_.clone_flags <= 0x7fffffffULL && !wants_created();
+             (s_.clone_flags & 0xffULL) == 0 && s_.clone_flags <= 0x7fffffffULL && !wants_created();
     if (spawn_) {
       s_.shared_memory = true;
       if (cg_)

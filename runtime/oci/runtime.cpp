@@ -6,12 +6,12 @@
 // engine that called us (containerd's shim, a subreaper, reaps it); `start` releases it.
 #include "runtime/oci/runtime.hpp"
 
-#include <boost/program_options.hpp>
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
+#include <boost/program_options.hpp>
 
 #include <algorithm>
 #include <cerrno>
@@ -46,29 +46,27 @@ constexpr const char* kOciVersion = "1.0.2";
 constexpr const char* kDefaultRoot = "/run/policyrun";
 
 const std::set<std::string>& runtime_commands() {
-  static const std::set<std::string> names = {"create", "start",  "state",     "kill",
-                                              "delete", "exec",   "ps",        "features",
-                                              "pause",  "resume", "update",    "events",
-                                              "list",   "spec",   "checkpoint", "restore"};
+  static const std::set<std::string> names = {
+      "create", "start",  "state",  "kill",   "delete", "exec", "ps",         "features",
+      "pause",  "resume", "update", "events", "list",   "spec", "checkpoint", "restore"};
   return names;
 }
 // Commands whose names policyrun's own (Docker-style) CLI does not use.
 const std::set<std::string>& runtime_only_commands() {
-  static const std::set<std::string> names = {"create", "start",  "state",  "delete",
-                                              "features", "pause", "resume", "events",
-                                              "list",   "spec",   "checkpoint", "restore"};
+  static const std::set<std::string> names = {"create",   "start", "state",      "delete",
+                                              "features", "pause", "resume",     "events",
+                                              "list",     "spec",  "checkpoint", "restore"};
   return names;
 }
 
 bool is_global_option(const std::string& a) {
-  for (const char* g : {"--root", "--log", "--log-format", "--debug", "--systemd-cgroup",
-                        "--rootless", "--criu"})
+  for (const char* g :
+       {"--root", "--log", "--log-format", "--debug", "--systemd-cgroup", "--rootless", "--criu"})
     if (a == g || a.rfind(std::string(g) + "=", 0) == 0) return true;
   return false;
 }
 bool global_takes_value(const std::string& a) {
-  return a == "--root" || a == "--log" || a == "--log-format" || a == "--rootless" ||
-         a == "--criu";
+  return a == "--root" || a == "--log" || a == "--log-format" || a == "--rootless" || a == "--criu";
 }
 
 // ---- global options and the log ----
@@ -120,11 +118,13 @@ struct State {
 void check_id(const std::string& id) {
   const bool ok = !id.empty() && id.size() <= 1024 && id != "." && id != ".." &&
                   std::isalnum(static_cast<unsigned char>(id[0])) &&
-                  id.find_first_not_of("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                       "0123456789_.+-") == std::string::npos;
+                  id.find_first_not_of(
+                      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                      "0123456789_.+-") == std::string::npos;
   if (!ok)
-    throw Error("container id '" + id +
-                "' is not valid: letters, digits and _ . + - only, starting with a letter or digit");
+    throw Error(
+        "container id '" + id +
+        "' is not valid: letters, digits and _ . + - only, starting with a letter or digit");
 }
 
 // The launch's run id (its cgroup policyrun/<run id>): the id where it is already one, else a
@@ -170,11 +170,16 @@ class Runtime {
   }
 
   void save(const State& s) const {
-    nlohmann::json j{{"ociVersion", kOciVersion}, {"id", s.id},
-                     {"run_id", s.run_id},        {"bundle", s.bundle},
-                     {"rootfs", s.rootfs},        {"created", s.created},
-                     {"pid", s.pid},              {"pid_starttime", s.starttime},
-                     {"cgroup_dirs", s.cgroup_dirs}, {"annotations", s.annotations},
+    nlohmann::json j{{"ociVersion", kOciVersion},
+                     {"id", s.id},
+                     {"run_id", s.run_id},
+                     {"bundle", s.bundle},
+                     {"rootfs", s.rootfs},
+                     {"created", s.created},
+                     {"pid", s.pid},
+                     {"pid_starttime", s.starttime},
+                     {"cgroup_dirs", s.cgroup_dirs},
+                     {"annotations", s.annotations},
                      {"policy_report", s.report}};
     write_atomically(dir(s.id) + "/state.json", j.dump(2) + "\n");
   }
@@ -320,8 +325,8 @@ struct Parsed {
 
 Parsed parse(const std::vector<std::string>& args, po::options_description& desc,
              const char* usage) {
-  desc.add_options()("help,h", "show this help")(
-      "args", po::value<std::vector<std::string>>(), "positional");
+  desc.add_options()("help,h", "show this help")("args", po::value<std::vector<std::string>>(),
+                                                 "positional");
   po::positional_options_description pos;
   pos.add("args", -1);
   Parsed p;
@@ -339,8 +344,7 @@ Parsed parse(const std::vector<std::string>& args, po::options_description& desc
 
 std::string need_id(const Parsed& p, const char* command, size_t max_args = 1) {
   if (p.positional.empty())
-    throw Error(std::string(command) + ": give the container's id (policyrun " + command +
-                " ID)");
+    throw Error(std::string(command) + ": give the container's id (policyrun " + command + " ID)");
   if (p.positional.size() > max_args)
     throw Error(std::string(command) + ": unexpected argument '" + p.positional[max_args] + "'");
   check_id(p.positional[0]);
@@ -466,9 +470,8 @@ int cmd_state(Runtime& rt, const std::vector<std::string>& args) {
   Parsed p = parse(args, desc, "Usage: policyrun state ID");
   if (p.help) return 0;
   const State s = rt.load(need_id(p, "state"));
-  nlohmann::json j{{"ociVersion", kOciVersion}, {"id", s.id},
-                   {"pid", s.pid},              {"status", rt.status(s)},
-                   {"bundle", s.bundle},        {"rootfs", s.rootfs},
+  nlohmann::json j{{"ociVersion", kOciVersion}, {"id", s.id},         {"pid", s.pid},
+                   {"status", rt.status(s)},    {"bundle", s.bundle}, {"rootfs", s.rootfs},
                    {"created", s.created},      {"owner", ""}};
   if (!s.annotations.empty()) j["annotations"] = s.annotations;
   std::cout << j.dump(2) << "\n";
@@ -556,8 +559,8 @@ int cmd_exec(Runtime& rt, const std::vector<std::string>& args) {
       "pid-file", po::value(&pid_file), "write the command's host pid here")(
       "console-socket", po::value(&console_socket),
       "with a terminal: send the pty master to this Unix socket")(
-      "tty,t", "allocate a terminal (without --process)")(
-      "env,e", po::value(&env), "K=V (without --process; repeatable)")(
+      "tty,t", "allocate a terminal (without --process)")("env,e", po::value(&env),
+                                                          "K=V (without --process; repeatable)")(
       "cwd", po::value(&cwd), "working directory (without --process)")(
       "user,u", po::value(&user), "UID[:GID] (without --process)")(
       "no-new-privs", "accepted (the container's no_new_privileges applies)");
@@ -567,9 +570,9 @@ int cmd_exec(Runtime& rt, const std::vector<std::string>& args) {
     const std::string& a = args[id_at];
     if (a == "--") break;
     if (a.empty() || a[0] != '-') break;
-    static const std::set<std::string> with_value = {"--process", "-p", "--pid-file",
-                                                     "--console-socket", "--env", "-e",
-                                                     "--cwd", "--user", "-u"};
+    static const std::set<std::string> with_value = {
+        "--process", "-p",     "--pid-file", "--console-socket", "--env", "-e",
+        "--cwd",     "--user", "-u"};
     if (with_value.count(a)) ++id_at;
   }
   std::vector<std::string> options(args.begin(), args.begin() + std::min(id_at, args.size()));
@@ -676,9 +679,10 @@ Globals parse_globals(int argc, char** argv, int& i) {
     }
     if (a == "--debug") g.debug = true;
     if (a == "--systemd-cgroup")
-      throw Error("--systemd-cgroup is not supported: policyrun places containers in its own "
-                  "policyrun/ cgroup subtree; set SystemdCgroup = false in containerd's runc "
-                  "options (docs/kubernetes.md)");
+      throw Error(
+          "--systemd-cgroup is not supported: policyrun places containers in its own "
+          "policyrun/ cgroup subtree; set SystemdCgroup = false in containerd's runc "
+          "options (docs/kubernetes.md)");
     if (a == "--rootless" && value != "false" && value != "auto")
       throw Error("--rootless " + value + ": policyrun's OCI runtime runs as root only");
   }
@@ -707,7 +711,8 @@ int runtime_main(int argc, char** argv) {
   try {
     int i = 0;
     g = parse_globals(argc, argv, i);
-    if (i >= argc) throw Error("give a command: create, start, state, kill, delete, exec, ps, features");
+    if (i >= argc)
+      throw Error("give a command: create, start, state, kill, delete, exec, ps, features");
     const std::string command = argv[i];
     std::vector<std::string> args(argv + i + 1, argv + argc);
     Runtime rt(g);

@@ -30,11 +30,12 @@ Cmd run(const std::vector<std::string>& argv, int timeout_s) {
 }
 
 std::string Containerd::why_not() {
-  for (const char* tool : {"/usr/bin/containerd", "/usr/bin/ctr", "/usr/bin/containerd-shim-runc-v2",
-                           "/usr/bin/unshare"})
+  for (const char* tool : {"/usr/bin/containerd", "/usr/bin/ctr",
+                           "/usr/bin/containerd-shim-runc-v2", "/usr/bin/unshare"})
     if (::access(tool, X_OK) != 0)
-      return std::string(tool) + " is missing (Debian's containerd package; tools/install-deps "
-                                 "installs it)";
+      return std::string(tool) +
+             " is missing (Debian's containerd package; tools/install-deps "
+             "installs it)";
   return "";
 }
 

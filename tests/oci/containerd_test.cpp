@@ -4,6 +4,8 @@
 // against runc running the very same bundle (docs/oci-runtime.md).
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -112,8 +114,8 @@ TEST_F(ContainerdRuntime, PostureFromInsideIsRuncsForTheSameBundle) {
     EXPECT_EQ(ours.out.find(host), std::string::npos) << ns << " is the host's: " << ours.out;
   }
   // The kernel refuses what the profile refuses: unshare needs CAP_SYS_ADMIN, which is not kept.
-  Cmd refused = run(policyrun(), "refused", {"sh", "-c", "unshare -U true 2>&1; echo rc=$?"},
-                    {"--seccomp"});
+  Cmd refused =
+      run(policyrun(), "refused", {"sh", "-c", "unshare -U true 2>&1; echo rc=$?"}, {"--seccomp"});
   EXPECT_NE(refused.out.find("rc=1"), std::string::npos) << refused.out << refused.err;
 }
 
@@ -166,16 +168,48 @@ TEST_F(ContainerdRuntime, AnnotationPolicyIsEnforcedOnTopAndABadOneFailsClosed) 
   // while containerd's config alone keeps NET_RAW.
   const std::string pol = launch_test::scratch() + "/oci-annotation.pol";
   std::ofstream(pol) << "policy tight {\n"
+                        "  syscalls default allow { errno(EACCES) mkdir, mkdirat }\n"
                         "  capabilities keep { CHOWN, SETUID, SETGID }\n"
                         "  resources { pids 64 }\n"
                         "}\n";
   Cmd r = run(policyrun(), "annotated",
-              {"sh", "-c", "grep CapBnd /proc/self/status; cat /sys/fs/cgroup/pids.max "
-                           "/sys/fs/cgroup/pids/pids.max 2>/dev/null"},
+              {"sh", "-c", "grep CapBnd /proc/self/status; mkdir /tmp/d 2>&1; echo mkdir=$?"},
               {"--annotation", "org.policyrun.policy=" + pol});
   ASSERT_EQ(r.status, 0) << r.out << r.err << ctd_->log();
   EXPECT_NE(r.out.find("CapBnd:\t00000000000000c1"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("64"), std::string::npos) << r.out;
+  // The annotation's filter refuses what containerd's config allows.
+  EXPECT_NE(r.out.find("Permission denied"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("mkdir=1"), std::string::npos) << r.out;
+  // The policy's pids limit is on the container's cgroup (read from the host: containerd's config
+  // gives the container no cgroup namespace of its own).
+  std::vector<std::string> args = {"run", "-d"};
+  for (const auto& o : ctd_->runtime_options(policyrun())) args.push_back(o);
+  args.insert(args.end(), {"--annotation", "org.policyrun.policy=" + pol, kImage, "annotated-d",
+                           "sleep", "60"});
+  Cmd d = ctd_->ctr(args);
+  ASSERT_EQ(d.status, 0) << d.out << d.err;
+  Cmd state =
+      oci_test::run({policyrun(), "--root", ctd_->runtime_root(policyrun()) + "/policyrun-test",
+                     "state", "annotated-d"});
+  ASSERT_EQ(state.status, 0) << state.err;
+  const std::string pid = std::to_string(nlohmann::json::parse(state.out).at("pid").get<int>());
+  std::string pids_cgroup;
+  std::istringstream cgroups(launch_test::slurp("/proc/" + pid + "/cgroup"));
+  for (std::string line; std::getline(cgroups, line);)
+    if (line.find(":pids:") != std::string::npos) pids_cgroup = line.substr(line.rfind(':') + 1);
+  if (!pids_cgroup.empty())
+    EXPECT_EQ(launch_test::slurp("/sys/fs/cgroup/pids" + pids_cgroup + "/pids.max"), "64\n");
+  else  // cgroup v2 only
+    EXPECT_EQ(
+        launch_test::slurp("/sys/fs/cgroup" +
+                           launch_test::slurp("/proc/" + pid + "/cgroup").substr(3) + "/pids.max"),
+        "64\n");
+  EXPECT_EQ(ctd_->ctr({"tasks", "kill", "-s", "SIGKILL", "annotated-d"}).status, 0);
+  for (int i = 0; i < 100 && ctd_->ctr({"tasks", "delete", "annotated-d"}).status != 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_EQ(ctd_->ctr({"containers", "rm", "annotated-d"}).status, 0);
+  expect_nothing_left("annotated-d");
+
   // A policy that does not exist: containerd reports policyrun's error, nothing is started
   // and nothing is left behind.
   Cmd bad = run(policyrun(), "bad-annotation", {"true"},
@@ -185,6 +219,39 @@ TEST_F(ContainerdRuntime, AnnotationPolicyIsEnforcedOnTopAndABadOneFailsClosed) 
       << bad.out << bad.err;
   ctd_->ctr({"containers", "rm", "bad-annotation"});
   expect_nothing_left("bad-annotation");
+}
+
+}  // namespace
+
+namespace {
+
+// docs/kubernetes.md's RuntimeClass handler, as written there, parsed by containerd itself.
+TEST(ContainerdConfig, RuntimeClassSnippetIsAcceptedByContainerd) {
+  const std::string why = Containerd::why_not();
+  if (!why.empty()) GTEST_SKIP() << why;
+  const std::string doc =
+      launch_test::slurp(std::string(std::getenv("POLICY_SOURCE_DIR")) + "/docs/kubernetes.md");
+  const size_t section = doc.find("## policyrun as a RuntimeClass");
+  ASSERT_NE(section, std::string::npos);
+  const size_t begin = doc.find("```toml\n", section);
+  ASSERT_NE(begin, std::string::npos);
+  const size_t end = doc.find("```", begin + 8);
+  const std::string toml = doc.substr(begin + 8, end - begin - 8);
+  const std::string file = launch_test::scratch() + "/runtimeclass.toml";
+  std::ofstream(file) << toml;
+  Cmd dump = oci_test::run({"/usr/bin/containerd", "--config", file, "config", "dump"});
+  ASSERT_EQ(dump.status, 0) << dump.err;
+  const size_t handler =
+      dump.out.find("[plugins.\"io.containerd.grpc.v1.cri\".containerd.runtimes.policyrun]");
+  ASSERT_NE(handler, std::string::npos) << dump.out;
+  const std::string rest = dump.out.substr(handler);
+  EXPECT_NE(rest.find("runtime_type = \"io.containerd.runc.v2\""), std::string::npos) << rest;
+  EXPECT_NE(
+      rest.find("pod_annotations = [\"org.policyrun.policy\", \"org.policyrun.policy-name\"]"),
+      std::string::npos)
+      << rest;
+  EXPECT_NE(rest.find("BinaryName = \"/usr/local/bin/policyrun\""), std::string::npos) << rest;
+  EXPECT_NE(rest.find("SystemdCgroup = false"), std::string::npos) << rest;
 }
 
 }  // namespace

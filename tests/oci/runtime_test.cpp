@@ -5,12 +5,12 @@
 // `policyrun create` exits, and is reaped here.
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <nlohmann/json.hpp>
 
 #include <chrono>
 #include <cstring>
@@ -31,7 +31,8 @@ class OciRuntime : public ::testing::Test {
   void SetUp() override {
     ASSERT_EQ(::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
     static int serial = 0;
-    const std::string name = "oci-rt-" + std::to_string(::getpid()) + "-" + std::to_string(++serial);
+    const std::string name =
+        "oci-rt-" + std::to_string(::getpid()) + "-" + std::to_string(++serial);
     dir_ = launch_test::scratch() + "/" + name;
     root_ = dir_ + "/state";
     bundle_ = dir_ + "/bundle";
@@ -58,8 +59,13 @@ class OciRuntime : public ::testing::Test {
 
   // policyrun --root ROOT --log LOG --log-format json ARGS..., stdio: the container's files.
   Cmd policyrun(const std::vector<std::string>& args, int timeout_s = 60) {
-    std::vector<std::string> argv = {launch_test::policyrun_binary(), "--root", root_, "--log",
-                                     dir_ + "/log.json", "--log-format", "json"};
+    std::vector<std::string> argv = {launch_test::policyrun_binary(),
+                                     "--root",
+                                     root_,
+                                     "--log",
+                                     dir_ + "/log.json",
+                                     "--log-format",
+                                     "json"};
     argv.insert(argv.end(), args.begin(), args.end());
     return oci_test::run(argv, timeout_s);
   }
@@ -157,9 +163,11 @@ TEST_F(OciRuntime, ExitCodeAndExecDetachedWithAPidFile) {
   // exec --process, detached: the command is this process's child too; its pid in the file.
   const std::string process = dir_ + "/process.json";
   nlohmann::json p = config_["process"];
-  p["args"] = {"sh", "-c", "grep -E '^(NoNewPrivs|CapBnd):' /proc/self/status > /dev/shm/posture; exit 5"};
+  p["args"] = {"sh", "-c",
+               "grep -E '^(NoNewPrivs|CapBnd):' /proc/self/status > /dev/shm/posture; exit 5"};
   std::ofstream(process) << p.dump();
-  Cmd e = policyrun({"exec", "--process", process, "--detach", "--pid-file", dir_ + "/e.pid", "ex"});
+  Cmd e =
+      policyrun({"exec", "--process", process, "--detach", "--pid-file", dir_ + "/e.pid", "ex"});
   ASSERT_EQ(e.status, 0) << e.err;
   const int st = reap(std::stoi(launch_test::slurp(dir_ + "/e.pid")));
   EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 5) << st;
