@@ -35,7 +35,9 @@ std::string build_id() {
         for (int i = 0; i < info->dlpi_phnum; ++i) {
           const ElfW(Phdr)& ph = info->dlpi_phdr[i];
           if (ph.p_type != PT_NOTE) continue;
-          const char* p = reinterpret_cast<const char*>(info->dlpi_addr + ph.p_vaddr);
+          // The loader gives the segment as an address; a pointer is what it is.
+          const char* p = reinterpret_cast<const char*>(  // NOLINT(performance-no-int-to-ptr)
+              info->dlpi_addr + ph.p_vaddr);
           const char* end = p + ph.p_memsz;
           while (p + sizeof(ElfW(Nhdr)) <= end) {
             const auto* n = reinterpret_cast<const ElfW(Nhdr)*>(p);
@@ -201,8 +203,8 @@ void reserve_heap(size_t bytes) {
   char* hi = static_cast<char*>(::sbrk(0));
   auto first = (reinterpret_cast<uintptr_t>(lo) + 4095) & ~uintptr_t{4095};
   if (reinterpret_cast<uintptr_t>(hi) > first)
-    ::madvise(reinterpret_cast<void*>(first), reinterpret_cast<uintptr_t>(hi) - first,
-              MADV_POPULATE_WRITE);
+    ::madvise(reinterpret_cast<void*>(first),  // NOLINT(performance-no-int-to-ptr): page-aligned
+              reinterpret_cast<uintptr_t>(hi) - first, MADV_POPULATE_WRITE);
 }
 
 seccomp::Program compile_filter(const CompileRequest& r, const ir::Policy& policy) {

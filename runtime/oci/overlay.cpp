@@ -252,8 +252,9 @@ void apply_process_settings(ContainerConfig& c, const ir::Policy& ov,
                      " instead of the config's " + c.process.user + from(o.loc, ov));
   }
   for (const auto& [key, value] : o.env) {
+    const std::string prefix = key + "=";
     auto it = std::find_if(c.process.env.begin(), c.process.env.end(),
-                           [&](const std::string& e) { return e.rfind(key + "=", 0) == 0; });
+                           [&](const std::string& e) { return e.rfind(prefix, 0) == 0; });
     if (it != c.process.env.end())
       *it = key + "=" + value;
     else

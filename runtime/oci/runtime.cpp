@@ -252,6 +252,20 @@ class Runtime {
 
   const Globals& globals() const { return g_; }
 
+  // The container's state and status, under its lock (start, delete).
+  struct Locked {
+    UniqueFd held;
+    State state;
+    std::string status;
+  };
+  Locked load_locked(const std::string& id) const {
+    Locked l;
+    l.held = lock(id);
+    l.state = load(id);
+    l.status = status(l.state);
+    return l;
+  }
+
  private:
   Globals g_;
 };
@@ -307,6 +321,14 @@ void make_root(const std::string& root) {
     const std::string d = root.substr(0, at);
     if (::mkdir(d.c_str(), 0700) != 0 && errno != EEXIST) throw sys_error("create --root", d);
   }
+}
+
+// The launch's filters: the newest is its seccomp_filter, the older ones are installed first.
+void split_filters(const std::vector<std::vector<sock_filter>>& filters,
+                   std::vector<sock_filter>& newest, std::vector<std::vector<sock_filter>>& older) {
+  if (filters.empty()) return;
+  newest = filters.back();
+  older.assign(filters.begin(), filters.end() - 1);
 }
 
 void write_pid_file(const std::string& path, pid_t pid) {
@@ -407,10 +429,7 @@ int cmd_create(Runtime& rt, const std::vector<std::string>& args) {
 
     launch::LaunchRequest req;
     req.policy = cfg.policy.get();
-    if (!cfg.filters.empty()) {
-      req.seccomp_filter = cfg.filters.back();
-      req.extra_filters.assign(cfg.filters.begin(), cfg.filters.end() - 1);
-    }
+    split_filters(cfg.filters, req.seccomp_filter, req.extra_filters);
     req.rootfs_dir = cfg.rootfs;
     req.argv = cfg.process.args;
     req.env = cfg.process.env;
@@ -450,9 +469,7 @@ int cmd_start(Runtime& rt, const std::vector<std::string>& args) {
   Parsed p = parse(args, desc, "Usage: policyrun start ID");
   if (p.help) return 0;
   const std::string id = need_id(p, "start");
-  UniqueFd held = rt.lock(id);
-  const State s = rt.load(id);
-  const std::string st = rt.status(s);
+  const auto [held, s, st] = rt.load_locked(id);
   if (st == "running") throw Error("cannot start an already running container");
   if (st == "stopped") throw Error("cannot start a container that has stopped");
   const std::string fifo = rt.dir(id) + "/exec.fifo";
@@ -510,9 +527,7 @@ int cmd_delete(Runtime& rt, const std::vector<std::string>& args) {
   Parsed p = parse(args, desc, "Usage: policyrun delete [--force] ID");
   if (p.help) return 0;
   const std::string id = need_id(p, "delete");
-  UniqueFd held = rt.lock(id);
-  const State s = rt.load(id);
-  const std::string st = rt.status(s);
+  auto [held, s, st] = rt.load_locked(id);
   if (st == "running" && !p.vm.count("force"))
     throw Error("cannot delete container \"" + id + "\" that is not stopped: running (--force)");
   if (st != "stopped") {
@@ -575,9 +590,10 @@ int cmd_exec(Runtime& rt, const std::vector<std::string>& args) {
         "--cwd",     "--user", "-u"};
     if (with_value.count(a)) ++id_at;
   }
-  std::vector<std::string> options(args.begin(), args.begin() + std::min(id_at, args.size()));
+  const auto split = args.begin() + static_cast<std::ptrdiff_t>(std::min(id_at, args.size()));
+  std::vector<std::string> options(args.begin(), split);
   std::vector<std::string> rest;
-  if (id_at < args.size()) rest.assign(args.begin() + id_at + (args[id_at] == "--"), args.end());
+  if (split != args.end()) rest.assign(split + (*split == "--" ? 1 : 0), args.end());
   Parsed p = parse(options, desc,
                    "Usage: policyrun exec [--detach] [--pid-file F] --process FILE ID\n"
                    "       policyrun exec [-t] [-e K=V] [--cwd DIR] [-u UID:GID] ID CMD [ARG...]");
@@ -618,10 +634,7 @@ int cmd_exec(Runtime& rt, const std::vector<std::string>& args) {
   req.pid = s.pid;
   req.pidfd = pidfd.get();
   req.policy = ec.policy.get();
-  if (!container.filters.empty()) {
-    req.seccomp_filter = container.filters.back();
-    req.extra_filters.assign(container.filters.begin(), container.filters.end() - 1);
-  }
+  split_filters(container.filters, req.seccomp_filter, req.extra_filters);
   req.cgroup_dirs = Runtime::own_cgroups(s);
   req.argv = ec.process.args;
   req.env = ec.process.env;

@@ -203,8 +203,8 @@ TEST(K8sPod, SecurityContextResourcesAndNamespacesFollowThePolicy) {
   EXPECT_EQ(spec["hostname"], "api");
   const ordered_json& c = spec["containers"][0];
   const ordered_json& sc = c["securityContext"];
-  EXPECT_EQ(sc["capabilities"]["drop"], json({"ALL"}));
-  EXPECT_EQ(sc["capabilities"]["add"], json({"CHOWN", "NET_BIND_SERVICE"}));
+  EXPECT_EQ(sc["capabilities"]["drop"], ordered_json({"ALL"}));
+  EXPECT_EQ(sc["capabilities"]["add"], ordered_json({"CHOWN", "NET_BIND_SERVICE"}));
   EXPECT_EQ(sc["allowPrivilegeEscalation"], false);  // no_new_privileges
   EXPECT_EQ(sc["runAsUser"], 1000);
   EXPECT_EQ(sc["runAsGroup"], 2000);
@@ -347,14 +347,14 @@ TEST(K8sAppArmor, AbstractFormAndItsNotes) {
 })");
   k8s::Object o = k8s::spo_apparmor_profile(p);
   const ordered_json& a = o.object["spec"]["abstract"];
-  EXPECT_EQ(a["filesystem"]["readOnlyPaths"], json({"/etc/app/**", "/usr/lib/**"}));
-  EXPECT_EQ(a["filesystem"]["writeOnlyPaths"], json({"/var/log/app/**"}));
-  EXPECT_EQ(a["filesystem"]["readWritePaths"], json({"/data/**"}));
-  EXPECT_EQ(a["executable"]["allowedExecutables"], json({"/usr/bin/app"}));
-  EXPECT_EQ(a["executable"]["allowedLibraries"], json({"/usr/lib/**"}));
+  EXPECT_EQ(a["filesystem"]["readOnlyPaths"], ordered_json({"/etc/app/**", "/usr/lib/**"}));
+  EXPECT_EQ(a["filesystem"]["writeOnlyPaths"], ordered_json({"/var/log/app/**"}));
+  EXPECT_EQ(a["filesystem"]["readWritePaths"], ordered_json({"/data/**"}));
+  EXPECT_EQ(a["executable"]["allowedExecutables"], ordered_json({"/usr/bin/app"}));
+  EXPECT_EQ(a["executable"]["allowedLibraries"], ordered_json({"/usr/lib/**"}));
   EXPECT_EQ(json(a["network"]),
             json({{"allowRaw", false}, {"allowedProtocols", {{"allowTcp", true}}}}));
-  EXPECT_EQ(a["capability"]["allowedCapabilities"], json({"net_bind_service"}));
+  EXPECT_EQ(a["capability"]["allowedCapabilities"], ordered_json({"net_bind_service"}));
   EXPECT_TRUE(has_note(o, "deny rule for /proc/sys/**")) << all_notes(o);
   EXPECT_TRUE(has_note(o, "not expressed: unix")) << all_notes(o);
 }
@@ -375,7 +375,7 @@ TEST_F(K8sFiles, YamlReadsBackAsTheSameObject) {
                    "import json, sys, yaml; print(json.dumps(yaml.safe_load(open(sys.argv[1]))))",
                    (tmp / "o.yaml").string()});
   ASSERT_EQ(r.status, 0) << r.output;
-  EXPECT_EQ(json::parse(r.output), json(o)) << slurp((tmp / "o.yaml").string());
+  EXPECT_EQ(json::parse(r.output), ordered_json(o)) << slurp((tmp / "o.yaml").string());
 }
 
 // A policy keeping SYS_ADMIN with no_new_privileges gives a Pod the API server accepts (the rule

@@ -31,7 +31,7 @@ const char* kBox = R"(policy box {
 )";
 
 std::string write_file(const std::string& name, const std::string& text) {
-  const std::string path = launch_test::scratch() + "/" + name;
+  std::string path = launch_test::scratch() + "/" + name;
   std::ofstream(path) << text;
   return path;
 }

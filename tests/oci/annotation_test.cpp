@@ -39,7 +39,7 @@ const char* const kPolicy =
 // writable root, no cgroup namespace) with `policy_text` attached by annotation.
 std::string annotated_bundle(const std::string& name, const std::string& policy_text,
                              json* config_out = nullptr) {
-  const std::string bundle = oci_test::new_bundle(name);
+  std::string bundle = oci_test::new_bundle(name);
   const std::string pol = bundle + "/narrow.pol";
   oci_test::write_file(pol, policy_text);
   json config = oci_test::containerd_default_config();

@@ -18,7 +18,7 @@ using nlohmann::json;
 namespace oci_test {
 
 std::string new_bundle(const std::string& name) {
-  const std::string dir = launch_test::scratch() + "/bundles/" + name;
+  std::string dir = launch_test::scratch() + "/bundles/" + name;
   fs::remove_all(dir);
   fs::create_directories(dir + "/rootfs");
   return dir;

@@ -46,7 +46,7 @@ std::string error_of(const json& config, const std::string& name = "bad") {
 
 // `runc spec` (with `extra` arguments) in a new bundle.
 std::string runc_spec_bundle(const std::string& name, const std::vector<std::string>& extra) {
-  const std::string bundle = oci_test::new_bundle(name);
+  std::string bundle = oci_test::new_bundle(name);
   std::string cmd = oci_test::runc_binary() + " spec --bundle " + bundle;
   for (const auto& e : extra) cmd += " " + e;
   EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
