@@ -78,8 +78,7 @@ Containerd::Containerd() {
   throw std::runtime_error("containerd did not start in 10 s:\n" + l);
 }
 
-// The shims our containerd started: their command line names our socket.
-static std::vector<pid_t> our_shims(const std::string& socket) {
+std::vector<pid_t> our_shims(const std::string& socket) {
   std::vector<pid_t> out;
   DIR* d = ::opendir("/proc");
   if (!d) return out;

@@ -18,6 +18,9 @@ struct Cmd {
 };
 // Runs argv (each quoted) with stdin from /dev/null, killed after `timeout_s` seconds.
 Cmd run(const std::vector<std::string>& argv, int timeout_s = 120);
+// The containerd shims whose command line names `socket` (a containerd's socket or directory):
+// those a test's own containerd started.
+std::vector<pid_t> our_shims(const std::string& socket);
 
 class Containerd {
  public:

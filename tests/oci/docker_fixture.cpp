@@ -1,0 +1,108 @@
+#include "oci/docker_fixture.hpp"
+
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <stdexcept>
+#include <thread>
+
+#include "launch/launch_fixture.hpp"
+
+namespace fs = std::filesystem;
+
+namespace oci_test {
+
+std::string Dockerd::why_not() {
+  for (const char* tool :
+       {"/usr/sbin/dockerd", "/usr/bin/docker", "/usr/bin/skopeo", "/usr/bin/unshare"})
+    if (::access(tool, X_OK) != 0)
+      return std::string(tool) +
+             " is missing (Debian's docker.io and skopeo packages; tools/install-deps "
+             "installs them)";
+  return "";
+}
+
+Dockerd::Dockerd(const std::string& policyrun) {
+  char tmpl[] = "/tmp/pr-dk-XXXXXX";  // short: the sockets' paths must fit sun_path
+  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  dir_ = tmpl;
+  socket_ = dir_ + "/d.sock";
+  cgroup_parent_ = "/policyrun/docker-" + fs::path(dir_).filename().string().substr(6);
+  const std::vector<std::string> args = {
+      "/usr/bin/unshare",   "--mount",          "--propagation",          "private",
+      "/usr/sbin/dockerd",  "--data-root",      dir_ + "/data",           "--exec-root",
+      dir_ + "/exec",       "--pidfile",        dir_ + "/dockerd.pid",    "-H",
+      "unix://" + socket_,  "--iptables=false", "--ip6tables=false",      "--bridge=none",
+      "--ip-forward=false", "--ip-masq=false",  "--userland-proxy=false", "--cgroup-parent",
+      cgroup_parent_,       "--add-runtime",    "policyrun=" + policyrun};
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    ::setpgid(0, 0);
+    const std::string log = dir_ + "/dockerd.log";
+    if (!std::freopen(log.c_str(), "w", stdout) || !std::freopen(log.c_str(), "a", stderr))
+      ::_exit(127);
+    std::vector<char*> argv;
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(argv[0], argv.data());
+    ::_exit(127);
+  }
+  for (int i = 0; i < 200; ++i) {
+    if (docker({"version"}, 10).status == 0) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  const std::string l = log();
+  stop();
+  throw std::runtime_error("dockerd did not start in 20 s:\n" + l);
+}
+
+Dockerd::~Dockerd() {
+  stop();
+}
+
+void Dockerd::stop() noexcept {
+  if (pid_ > 0) {
+    ::kill(pid_, SIGTERM);  // unshare exec'd dockerd: the pid is dockerd's
+    int status = 0;
+    for (int i = 0; i < 300 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    ::kill(-pid_, SIGKILL);
+    ::waitpid(pid_, &status, 0);
+    pid_ = -1;
+  }
+  std::error_code ec;
+  if (dir_.empty()) return;
+  for (pid_t shim : our_shims(dir_)) ::kill(shim, SIGKILL);
+  // The cgroup parent, in each v1 hierarchy or the v2 one (the containers' own are gone).
+  for (const auto& e : fs::directory_iterator("/sys/fs/cgroup", ec))
+    ::rmdir((e.path().string() + cgroup_parent_).c_str());
+  ::rmdir(("/sys/fs/cgroup" + cgroup_parent_).c_str());
+  fs::remove_all(dir_, ec);  // its mounts went with its mount namespace
+  dir_.clear();
+}
+
+std::string Dockerd::log() const {
+  return launch_test::slurp(dir_ + "/dockerd.log");
+}
+
+Cmd Dockerd::docker(const std::vector<std::string>& args, int timeout_s) const {
+  std::vector<std::string> argv = {"/usr/bin/docker", "-H", "unix://" + socket_};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv, timeout_s);
+}
+
+void Dockerd::load_layout(const std::string& layout_ref, const std::string& name) const {
+  const std::string tar = dir_ + "/image.tar";
+  Cmd c = run(
+      {"/usr/bin/skopeo", "copy", "oci:" + layout_ref, "docker-archive:" + tar + ":" + name}, 120);
+  if (c.status != 0) throw std::runtime_error("skopeo copy of " + layout_ref + ": " + c.err);
+  Cmd l = docker({"load", "-i", tar}, 120);
+  if (l.status != 0) throw std::runtime_error("docker load: " + l.out + l.err);
+  fs::remove(tar);
+}
+
+}  // namespace oci_test
