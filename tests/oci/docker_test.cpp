@@ -6,12 +6,14 @@
 // and the others join a network namespace Docker leaves alone (docs/oci-runtime.md, "Docker").
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 #include <vector>
 
 #include "launch/launch_fixture.hpp"
 #include "oci/docker_fixture.hpp"
+#include "runtime/launch/cgroup.hpp"
 #include "services/service_fixture.hpp"
 
 namespace fs = std::filesystem;
@@ -113,9 +115,25 @@ TEST_F(DockerRuntime, PostureFromInsideIsRuncsForTheSameCommand) {
   EXPECT_NE(refused.out.find("rc=1"), std::string::npos) << refused.out << refused.err;
 }
 
+// A file of `pid`'s cgroup in the v1 hierarchy of `controller` (`v1_file`), else in the cgroup2
+// one (`v2_file`), read from the host (the container's /sys/fs/cgroup shows its hierarchy's root).
+std::string cgroup_file(pid_t pid, const std::string& controller, const std::string& v1_file,
+                        const std::string& v2_file) {
+  namespace cg = policy::launch::cgroup;
+  const cg::Layout l = cg::detect();
+  const std::string own = launch_test::slurp("/proc/" + std::to_string(pid) + "/cgroup");
+  if (auto m = l.v1_mounts.find(controller); m != l.v1_mounts.end())
+    return launch_test::slurp(
+        cg::own_dir(m->second, l.v1_roots.at(controller), cg::own_path(own, controller)) + "/" +
+        v1_file);
+  return launch_test::slurp(cg::own_dir(l.v2_mount, l.v2_root, cg::own_path(own, "")) + "/" +
+                            v2_file);
+}
+
 TEST_F(DockerRuntime, DetachedContainerExecStopRm) {
   Cmd d = dk_->docker({"run", "-d", "--runtime", "policyrun", "--network",
-                       std::string("container:") + kHolder, kImage, "sleep", "300"});
+                       std::string("container:") + kHolder, "--pids-limit", "20", "-m", "64m",
+                       kImage, "sleep", "300"});
   ASSERT_EQ(d.status, 0) << d.out << d.err;
   const std::string id = d.out.substr(0, d.out.find_first_of("\r\n"));
   ASSERT_EQ(id.size(), 64u) << d.out;
@@ -123,6 +141,15 @@ TEST_F(DockerRuntime, DetachedContainerExecStopRm) {
   Cmd e = dk_->docker({"exec", id, "sh", "-c", "grep ^Seccomp: /proc/self/status; exit 3"});
   EXPECT_EQ(e.status, 3) << e.out << e.err;
   EXPECT_NE(e.out.find("Seccomp:\t2"), std::string::npos) << e.out << e.err;
+  // -m and --pids-limit are in the container's cgroups, and the kernel holds the process count.
+  Cmd pid = dk_->docker({"inspect", "-f", "{{.State.Pid}}", id});
+  const pid_t p = static_cast<pid_t>(std::atoi(pid.out.c_str()));
+  ASSERT_GT(p, 0) << pid.out << pid.err;
+  EXPECT_EQ(cgroup_file(p, "pids", "pids.max", "pids.max"), "20\n");
+  EXPECT_EQ(cgroup_file(p, "memory", "memory.limit_in_bytes", "memory.max"), "67108864\n");
+  Cmd forks = dk_->docker(
+      {"exec", id, "sh", "-c", "for i in $(seq 30); do sleep 20 & done 2>&1; echo end"});
+  EXPECT_NE(forks.out.find("fork"), std::string::npos) << forks.out << forks.err;
   // The container's processes as Docker lists them (policyrun ps).
   Cmd top = dk_->docker({"top", id});
   EXPECT_NE(top.out.find("sleep 300"), std::string::npos) << top.out << top.err;
