@@ -93,6 +93,10 @@ TEST_F(DockerRuntime, RunsTheImageAndReportsItsExitCode) {
   Cmd r = run("policyrun", {"sh", "-c", "echo from inside; exit 7"});
   EXPECT_EQ(r.status, 7) << r.out << r.err;
   EXPECT_NE(r.out.find("from inside"), std::string::npos) << r.out << r.err;
+  // -t: the container's own pty, its master through the console socket to the shim.
+  Cmd t = run("policyrun", {"sh", "-c", "tty; exit 5"}, {"-t"});
+  EXPECT_EQ(t.status, 5) << t.out << t.err;
+  EXPECT_NE(t.out.find("/dev/pts/0"), std::string::npos) << t.out << t.err;
 }
 
 TEST_F(DockerRuntime, PostureFromInsideIsRuncsForTheSameCommand) {
@@ -133,7 +137,7 @@ std::string cgroup_file(pid_t pid, const std::string& controller, const std::str
 TEST_F(DockerRuntime, DetachedContainerExecStopRm) {
   Cmd d = dk_->docker({"run", "-d", "--runtime", "policyrun", "--network",
                        std::string("container:") + kHolder, "--pids-limit", "20", "-m", "64m",
-                       kImage, "sleep", "300"});
+                       kImage, "sh", "-c", "echo started; exec sleep 300"});
   ASSERT_EQ(d.status, 0) << d.out << d.err;
   const std::string id = d.out.substr(0, d.out.find_first_of("\r\n"));
   ASSERT_EQ(id.size(), 64u) << d.out;
@@ -153,6 +157,9 @@ TEST_F(DockerRuntime, DetachedContainerExecStopRm) {
   // The container's processes as Docker lists them (policyrun ps).
   Cmd top = dk_->docker({"top", id});
   EXPECT_NE(top.out.find("sleep 300"), std::string::npos) << top.out << top.err;
+
+  Cmd logs = dk_->docker({"logs", id});
+  EXPECT_EQ(logs.out, "started\n") << logs.err;
 
   // sleep ignores SIGTERM as pid 1: Docker sends SIGKILL after the timeout.
   Cmd s = dk_->docker({"stop", "-t", "1", id});
