@@ -38,19 +38,7 @@ Dockerd::Dockerd(const std::string& policyrun) {
       "unix://" + socket_,  "--iptables=false", "--ip6tables=false",      "--bridge=none",
       "--ip-forward=false", "--ip-masq=false",  "--userland-proxy=false", "--cgroup-parent",
       cgroup_parent_,       "--add-runtime",    "policyrun=" + policyrun};
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    ::setpgid(0, 0);
-    const std::string log = dir_ + "/dockerd.log";
-    if (!std::freopen(log.c_str(), "w", stdout) || !std::freopen(log.c_str(), "a", stderr))
-      ::_exit(127);
-    std::vector<char*> argv;
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    ::execv(argv[0], argv.data());
-    ::_exit(127);
-  }
+  pid_ = spawn_daemon(args, dir_ + "/dockerd.log");
   for (int i = 0; i < 200; ++i) {
     if (docker({"version"}, 10).status == 0) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -65,15 +53,8 @@ Dockerd::~Dockerd() {
 }
 
 void Dockerd::stop() noexcept {
-  if (pid_ > 0) {
-    ::kill(pid_, SIGTERM);  // unshare exec'd dockerd: the pid is dockerd's
-    int status = 0;
-    for (int i = 0; i < 300 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
+  stop_daemon(pid_, 15000);  // dockerd stops its containerd
+  pid_ = -1;
   std::error_code ec;
   if (dir_.empty()) return;
   for (pid_t shim : our_shims(dir_)) ::kill(shim, SIGKILL);
