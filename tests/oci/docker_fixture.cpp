@@ -31,13 +31,37 @@ Dockerd::Dockerd(const std::string& policyrun) {
   dir_ = tmpl;
   socket_ = dir_ + "/d.sock";
   cgroup_parent_ = "/policyrun/docker-" + fs::path(dir_).filename().string().substr(6);
-  const std::vector<std::string> args = {
-      "/usr/bin/unshare",   "--mount",          "--propagation",          "private",
-      "/usr/sbin/dockerd",  "--data-root",      dir_ + "/data",           "--exec-root",
-      dir_ + "/exec",       "--pidfile",        dir_ + "/dockerd.pid",    "-H",
-      "unix://" + socket_,  "--iptables=false", "--ip6tables=false",      "--bridge=none",
-      "--ip-forward=false", "--ip-masq=false",  "--userland-proxy=false", "--cgroup-parent",
-      cgroup_parent_,       "--add-runtime",    "policyrun=" + policyrun};
+  fs::create_directory(dir_ + "/data");
+  // The data root (the image's layers, the containers' upper layers) is a tmpfs of dockerd's
+  // mount namespace: it goes with the namespace, with no files to remove from the disk.
+  const std::vector<std::string> args = {"/usr/bin/unshare",
+                                         "--mount",
+                                         "--propagation",
+                                         "private",
+                                         "/bin/sh",
+                                         "-c",
+                                         "mount -t tmpfs -o size=2g,mode=0700 policyrun-docker "
+                                         "\"$0\" && exec \"$@\"",
+                                         dir_ + "/data",
+                                         "/usr/sbin/dockerd",
+                                         "--data-root",
+                                         dir_ + "/data",
+                                         "--exec-root",
+                                         dir_ + "/exec",
+                                         "--pidfile",
+                                         dir_ + "/dockerd.pid",
+                                         "-H",
+                                         "unix://" + socket_,
+                                         "--iptables=false",
+                                         "--ip6tables=false",
+                                         "--bridge=none",
+                                         "--ip-forward=false",
+                                         "--ip-masq=false",
+                                         "--userland-proxy=false",
+                                         "--cgroup-parent",
+                                         cgroup_parent_,
+                                         "--add-runtime",
+                                         "policyrun=" + policyrun};
   pid_ = spawn_daemon(args, dir_ + "/dockerd.log");
   for (int i = 0; i < 200; ++i) {
     if (docker({"version"}, 10).status == 0) return;
