@@ -29,6 +29,32 @@ Cmd run(const std::vector<std::string>& argv, int timeout_s) {
              launch_test::slurp(base + ".out"), launch_test::slurp(base + ".err")};
 }
 
+pid_t spawn_daemon(const std::vector<std::string>& argv, const std::string& log) {
+  const pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    if (!std::freopen(log.c_str(), "w", stdout) || !std::freopen(log.c_str(), "a", stderr))
+      ::_exit(127);
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    ::execv(args[0], args.data());
+    ::_exit(127);
+  }
+  return pid;
+}
+
+void stop_daemon(pid_t pid, int grace_ms) noexcept {
+  if (pid <= 0) return;
+  ::kill(-pid, SIGTERM);
+  int status = 0;
+  for (int i = 0; i < grace_ms / 50 && ::waitpid(pid, &status, WNOHANG) == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ::kill(-pid, SIGKILL);
+  ::waitpid(pid, &status, 0);
+}
+
 std::string Containerd::why_not() {
   for (const char* tool : {"/usr/bin/containerd", "/usr/bin/ctr",
                            "/usr/bin/containerd-shim-runc-v2", "/usr/bin/unshare"})
@@ -56,19 +82,10 @@ Containerd::Containerd() {
       << "[ttrpc]\n  address = \"" << socket_ << ".ttrpc\"\n"
       << "[debug]\n  address = \"\"\n"
       << "[metrics]\n  address = \"\"\n";
-  pid_ = ::fork();
-  if (pid_ < 0) throw std::runtime_error("fork failed");
-  if (pid_ == 0) {
-    ::setpgid(0, 0);
-    const std::string log = dir_ + "/containerd.log";
-    if (!std::freopen(log.c_str(), "w", stdout) || !std::freopen(log.c_str(), "a", stderr))
-      ::_exit(127);
-    const std::string config = dir_ + "/config.toml";
-    // Its own mount namespace, private: the snapshots it mounts stay in it.
-    ::execl("/usr/bin/unshare", "unshare", "--mount", "--propagation", "private",
-            "/usr/bin/containerd", "--config", config.c_str(), static_cast<char*>(nullptr));
-    ::_exit(127);
-  }
+  // Its own mount namespace, private: the snapshots it mounts stay in it.
+  pid_ = spawn_daemon({"/usr/bin/unshare", "--mount", "--propagation", "private",
+                       "/usr/bin/containerd", "--config", dir_ + "/config.toml"},
+                      dir_ + "/containerd.log");
   for (int i = 0; i < 200; ++i) {
     if (ctr({"version"}, 10).status == 0) return;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
@@ -78,8 +95,7 @@ Containerd::Containerd() {
   throw std::runtime_error("containerd did not start in 10 s:\n" + l);
 }
 
-// The shims our containerd started: their command line names our socket.
-static std::vector<pid_t> our_shims(const std::string& socket) {
+std::vector<pid_t> our_shims(const std::string& socket) {
   std::vector<pid_t> out;
   DIR* d = ::opendir("/proc");
   if (!d) return out;
@@ -102,15 +118,8 @@ Containerd::~Containerd() {
 }
 
 void Containerd::stop() noexcept {
-  if (pid_ > 0) {
-    ::kill(-pid_, SIGTERM);
-    int status = 0;
-    for (int i = 0; i < 100 && ::waitpid(pid_, &status, WNOHANG) == 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    ::kill(-pid_, SIGKILL);
-    ::waitpid(pid_, &status, 0);
-    pid_ = -1;
-  }
+  stop_daemon(pid_, 5000);
+  pid_ = -1;
   for (pid_t shim : our_shims(socket_)) ::kill(shim, SIGKILL);
   std::error_code ec;
   if (!dir_.empty()) fs::remove_all(dir_, ec);  // its mounts went with its mount namespace

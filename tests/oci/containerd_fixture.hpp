@@ -18,6 +18,13 @@ struct Cmd {
 };
 // Runs argv (each quoted) with stdin from /dev/null, killed after `timeout_s` seconds.
 Cmd run(const std::vector<std::string>& argv, int timeout_s = 120);
+// The containerd shims whose command line names `socket` (a containerd's socket or directory):
+// those a test's own containerd started.
+std::vector<pid_t> our_shims(const std::string& socket);
+// Starts argv (argv[0] absolute) in a process group of its own, stdout and stderr to `log`.
+pid_t spawn_daemon(const std::vector<std::string>& argv, const std::string& log);
+// SIGTERM to the process group of `pid`, up to `grace_ms` for it to exit, then SIGKILL; reaped.
+void stop_daemon(pid_t pid, int grace_ms) noexcept;
 
 class Containerd {
  public:
