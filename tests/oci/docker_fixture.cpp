@@ -15,6 +15,10 @@ namespace fs = std::filesystem;
 
 namespace oci_test {
 
+// dockerd's data root: a tmpfs of its own mount namespace (nothing to delete from the disk).
+constexpr const char* kMountThenExec =
+    "mount -t tmpfs -o size=2g,mode=0700 policyrun-docker \"$0\" && exec \"$@\"";
+
 std::string Dockerd::why_not() {
   for (const char* tool :
        {"/usr/sbin/dockerd", "/usr/bin/docker", "/usr/bin/skopeo", "/usr/bin/unshare"})
@@ -40,8 +44,7 @@ Dockerd::Dockerd(const std::string& policyrun) {
                                          "private",
                                          "/bin/sh",
                                          "-c",
-                                         "mount -t tmpfs -o size=2g,mode=0700 policyrun-docker "
-                                         "\"$0\" && exec \"$@\"",
+                                         kMountThenExec,
                                          dir_ + "/data",
                                          "/usr/sbin/dockerd",
                                          "--data-root",

@@ -71,7 +71,7 @@ class OciRuntime : public ::testing::Test {
   }
 
   // create, with the container's stdout in <dir>/ID.out (the shim gives its pipes the same way).
-  Cmd create(const std::string& id, std::vector<std::string> extra = {}) {
+  Cmd create(const std::string& id, const std::vector<std::string>& extra = {}) {
     ids_.push_back(id);
     std::string cmd = launch_test::shell_quote(launch_test::policyrun_binary()) + " --root " +
                       root_ + " --log " + dir_ + "/log.json --log-format json create --bundle " +
