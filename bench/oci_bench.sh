@@ -33,6 +33,8 @@ CTD_PID=""
 cleanup() {
   set +e
   [ -n "$CTD_PID" ] && kill "$CTD_PID" && wait "$CTD_PID" 2>/dev/null
+  # runc and crun remove their leaf cgroup only: the policyrun/ parents go when empty.
+  rmdir /sys/fs/cgroup/*/policyrun /sys/fs/cgroup/unified/policyrun 2>/dev/null
   rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -56,7 +58,7 @@ $CTR version >/dev/null 2>&1 || die "containerd did not start: $(tail -3 "$TMP/c
 
 # Each run needs a fresh container id: the shell's pid.
 cmd() { # RUNTIME_BINARY
-  echo "$CTR run --rm --seccomp --rootfs $TMP/rootfs --runc-binary $1 --runc-root $TMP/$(basename "$1")-root c\$\$ /bin/true"
+  echo "$CTR run --rm --seccomp --runc-binary $1 --runc-root $TMP/$(basename "$1")-root --cgroup policyrun/bench-c\$\$ --rootfs $TMP/rootfs c\$\$ /bin/true"
 }
 for rt in "$POLICYRUN" "$(command -v runc)" "$(command -v crun)"; do
   sh -c "$(cmd "$rt")" >/dev/null 2>"$TMP/err" || die "$(basename "$rt") cannot run the bundle: $(cat "$TMP/err")"

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <thread>
 
@@ -117,10 +118,28 @@ Containerd::~Containerd() {
   stop();
 }
 
+// runc removes its leaf cgroup only: the policyrun/ directory above it goes when it is empty
+// (rmdir fails harmlessly while another run uses it).
+static void remove_empty_policyrun_cgroups() {
+  std::istringstream in(launch_test::slurp("/proc/self/cgroup"));
+  for (std::string line; std::getline(in, line);) {
+    const size_t a = line.find(':'), b = line.find(':', a + 1);
+    if (a == std::string::npos || b == std::string::npos) continue;
+    std::string controller = line.substr(a + 1, b - a - 1);
+    const std::string path = line.substr(b + 1);
+    if (controller.rfind("name=", 0) == 0) controller = controller.substr(5);
+    for (const std::string& mount : {controller.empty() ? std::string("/sys/fs/cgroup/unified")
+                                                        : "/sys/fs/cgroup/" + controller,
+                                     std::string("/sys/fs/cgroup")})
+      ::rmdir((mount + (path == "/" ? "" : path) + "/policyrun").c_str());
+  }
+}
+
 void Containerd::stop() noexcept {
   stop_daemon(pid_, 5000);
   pid_ = -1;
   for (pid_t shim : our_shims(socket_)) ::kill(shim, SIGKILL);
+  remove_empty_policyrun_cgroups();
   std::error_code ec;
   if (!dir_.empty()) fs::remove_all(dir_, ec);  // its mounts went with its mount namespace
   dir_.clear();
@@ -149,8 +168,13 @@ std::string Containerd::runtime_root(const std::string& runtime) const {
   return dir_ + "/" + fs::path(runtime).filename().string() + "-root";
 }
 
-std::vector<std::string> Containerd::runtime_options(const std::string& runtime) const {
-  return {"--runc-binary", runtime, "--runc-root", runtime_root(runtime)};
+std::vector<std::string> Containerd::runtime_options(const std::string& runtime,
+                                                     const std::string& id) const {
+  // The cgroup path a runtime honours (runc does; policyrun always uses policyrun/oci-<id>):
+  // relative, so below the shim's own cgroup, in the project's policyrun/ subtree; ctr's default
+  // (/<namespace>/<id>) would create cgroups at the hierarchies' roots.
+  return {"--runc-binary",       runtime,    "--runc-root",
+          runtime_root(runtime), "--cgroup", "policyrun/ctr-" + id};
 }
 
 }  // namespace oci_test

@@ -41,8 +41,8 @@ class Containerd {
   // Imports an OCI layout directory as image `name` (once).
   void import_layout(const std::string& layout_dir, const std::string& name) const;
   // `ctr run` options that make `runtime` the container's runtime binary, its state under
-  // runtime_root().
-  std::vector<std::string> runtime_options(const std::string& runtime) const;
+  // runtime_root(), the cgroup path of container `id` in the project's policyrun/ subtree.
+  std::vector<std::string> runtime_options(const std::string& runtime, const std::string& id) const;
   std::string runtime_root(const std::string& runtime) const;
   const std::string& dir() const { return dir_; }
   std::string log() const;

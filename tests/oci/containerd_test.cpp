@@ -54,7 +54,7 @@ class ContainerdRuntime : public ::testing::Test {
                  const std::vector<std::string>& command,
                  const std::vector<std::string>& options = {}) {
     std::vector<std::string> args = {"run", "--rm"};
-    for (const auto& o : ctd_->runtime_options(runtime)) args.push_back(o);
+    for (const auto& o : ctd_->runtime_options(runtime, id)) args.push_back(o);
     args.insert(args.end(), options.begin(), options.end());
     args.push_back(kImage);
     args.push_back(id);
@@ -122,7 +122,7 @@ TEST_F(ContainerdRuntime, PostureFromInsideIsRuncsForTheSameBundle) {
 TEST_F(ContainerdRuntime, DetachedServiceExecKillDelete) {
   const std::string id = "redis-detached";
   std::vector<std::string> args = {"run", "-d"};
-  for (const auto& o : ctd_->runtime_options(policyrun())) args.push_back(o);
+  for (const auto& o : ctd_->runtime_options(policyrun(), id)) args.push_back(o);
   args.insert(args.end(), {"--seccomp", kImage, id, "redis-server", "--port", "6379",
                            "--protected-mode", "no", "--save", ""});
   Cmd started = ctd_->ctr(args);
@@ -183,7 +183,7 @@ TEST_F(ContainerdRuntime, AnnotationPolicyIsEnforcedOnTopAndABadOneFailsClosed) 
   // The policy's pids limit is on the container's cgroup (read from the host: containerd's config
   // gives the container no cgroup namespace of its own).
   std::vector<std::string> args = {"run", "-d"};
-  for (const auto& o : ctd_->runtime_options(policyrun())) args.push_back(o);
+  for (const auto& o : ctd_->runtime_options(policyrun(), "annotated-d")) args.push_back(o);
   args.insert(args.end(), {"--annotation", "org.policyrun.policy=" + pol, kImage, "annotated-d",
                            "sleep", "60"});
   Cmd d = ctd_->ctr(args);
