@@ -25,6 +25,21 @@ bench_init() {
   done
 }
 
+# bench_own_mount_ns "$@": runs the calling script again in a private mount namespace (once), where
+# its mounts stay. crun 1.8 refuses any hybrid host whose unified hierarchy has a controller
+# ("cgroups in hybrid mode not supported, drop all controllers from cgroupv2"; it reads
+# /sys/fs/cgroup/unified/cgroup.controllers, which lists hugetlb here), even with
+# --cgroup-manager=disabled, so in that namespace the file is covered by /dev/null for every runtime
+# alike; the host's mounts are untouched and the namespace ends with the script.
+bench_own_mount_ns() {
+  if [ -z "${BENCH_MOUNT_NS:-}" ]; then
+    BENCH_MOUNT_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
+  fi
+  if [ -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]; then
+    mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.controllers
+  fi
+}
+
 # bench_need PROGRAM...: each must be on PATH.
 bench_need() {
   local t

@@ -17,18 +17,7 @@ BENCH_NAME=launch_bench
 # shellcheck source=bench/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 [ "$(id -u)" -eq 0 ] || die "must run as root (namespaces, mounts, cgroups)"
-
-# crun 1.8 refuses any hybrid host whose unified hierarchy has a controller ("cgroups in hybrid mode
-# not supported, drop all controllers from cgroupv2"; it reads /sys/fs/cgroup/unified/
-# cgroup.controllers, which lists hugetlb here), even with --cgroup-manager=disabled. So the whole
-# benchmark (all four runtimes alike) runs in a private mount namespace in which that one file is
-# covered by /dev/null; the host's mounts are untouched and the namespace ends with the script.
-if [ -z "${LAUNCH_BENCH_NS:-}" ]; then
-  LAUNCH_BENCH_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
-fi
-if [ -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]; then
-  mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.controllers
-fi
+bench_own_mount_ns "$@"  # all four runtimes alike (crun on a hybrid host: common.sh)
 
 bench_init "${1:-}"
 bench_need runc crun bwrap hyperfine jq perl /usr/bin/time /bin/busybox

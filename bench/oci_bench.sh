@@ -15,14 +15,7 @@ BENCH_NAME=oci_bench
 # shellcheck source=bench/common.sh
 . "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 [ "$(id -u)" -eq 0 ] || die "must run as root (namespaces, mounts, cgroups)"
-# One mount namespace for the whole run (containerd's mounts; crun's hybrid-host workaround, as in
-# launch_bench.sh).
-if [ -z "${OCI_BENCH_NS:-}" ]; then
-  OCI_BENCH_NS=1 exec unshare --mount --propagation private -- "$0" "$@"
-fi
-if [ -n "$(cat /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null)" ]; then
-  mount --bind /dev/null /sys/fs/cgroup/unified/cgroup.controllers
-fi
+bench_own_mount_ns "$@"  # containerd's mounts stay in it; crun on a hybrid host (common.sh)
 RUNS=${RUNS:-20}
 WARMUP=${WARMUP:-3}
 bench_init "${1:-}"
