@@ -472,8 +472,13 @@ TEST(Launch, LoopbackIsUpInANewNetworkNamespace) {
   SKIP_UNLESS(needs::root());
   auto r = run(docker_like_policy(),
                "busybox ifconfig lo | grep -o 'UP LOOPBACK RUNNING'; "
-               "busybox nc -l -p 9000 > /tmp/got & sleep 0.3; "
-               "echo hi | busybox nc 127.0.0.1 9000; echo rc=$?; sleep 0.2; kill $! 2>/dev/null; "
-               "cat /tmp/got");
+               // No sleeps as guesses: the client starts once the listener is in netstat, and
+               // the file is read once the listener has exited (on the client's close). The
+               // listener hands the connection to `cat` (-e): a plain `nc -l` in the background
+               // reads its stdin, /dev/null, and may quit on that EOF before the bytes arrive.
+               "busybox timeout 10 busybox nc -l -p 9000 -e busybox sh -c 'cat > /tmp/got' & "
+               "i=0; until busybox netstat -ltn | grep -q ':9000 '; do "
+               "i=$((i+1)); [ $i -gt 200 ] && break; sleep 0.05; done; "
+               "echo hi | busybox nc 127.0.0.1 9000; echo rc=$?; wait $!; cat /tmp/got");
   EXPECT_EQ(r.out, "UP LOOPBACK RUNNING\nrc=0\nhi\n") << r.err;
 }
