@@ -2,6 +2,9 @@
 // supervisor before the command started or while it runs, the foreground policyrun), the
 // container dies with it and the next policyrun command marks it exited and removes its mounts,
 // cgroups and run state. Each test counts them before and after, for its own container only.
+// Names differ from every other test's: a run's cgroup is policyrun/<name> on the whole host, so
+// two tests running at once under different --root with one name collide (known,
+// docs/cli-policyrun.md).
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -61,16 +64,17 @@ TEST_F(LifeLifetime, ASupervisorKilledWhileRunningTakesItsContainerAlong) {
 }
 
 TEST_F(LifeLifetime, TheNextRunReconcilesToo) {
-  ASSERT_EQ(pr("run", run_args({"-d", "--name", "victim"}, "sleep 60")).status, 0);
-  const State s = state("victim");
+  const auto started = pr("run", run_args({"-d", "--name", "victim-next"}, "sleep 60"));
+  ASSERT_EQ(started.status, 0) << started.err;
+  const State s = state("victim-next");
   ASSERT_EQ(::kill(s.supervisor_pid, SIGKILL), 0);
   EXPECT_TRUE(gone(s.pid));
   ASSERT_FALSE(leftovers(s).none());
   auto r = pr("run", run_args({"--rm"}, "true"));
   EXPECT_EQ(r.status, 0) << r.err;
   // As stored (Store::find would reconcile by itself).
-  auto after =
-      policy::container::from_json(launch_test::slurp(root_ + "/containers/victim/state.json"));
+  auto after = policy::container::from_json(
+      launch_test::slurp(root_ + "/containers/victim-next/state.json"));
   ASSERT_TRUE(after);
   EXPECT_EQ(after->exit_note, "supervisor died");
   EXPECT_TRUE(leftovers(s).none()) << describe(leftovers(s));
@@ -112,24 +116,24 @@ TEST_F(LifeLifetime, ASupervisorKilledBeforeTheCommandStartedLeavesNothing) {
 }
 
 TEST_F(LifeLifetime, AForegroundPolicyrunKilledTakesItsContainerAlong) {
-  const pid_t run = spawn("run", run_args({"--name", "fg"}, "sleep 60"));
-  ASSERT_TRUE(wait_for("fg", is_running)) << spawned_err(run);
-  const State s = state("fg");
+  const pid_t run = spawn("run", run_args({"--name", "fg-killed"}, "sleep 60"));
+  ASSERT_TRUE(wait_for("fg-killed", is_running)) << spawned_err(run);
+  const State s = state("fg-killed");
   EXPECT_EQ(s.supervisor_pid, run);
   EXPECT_FALSE(s.detached);
   ASSERT_FALSE(leftovers(s).none());
   ASSERT_EQ(::kill(run, SIGKILL), 0);
   EXPECT_EQ(reap(run), -1);
   EXPECT_TRUE(gone(s.pid)) << "the container outlived policyrun";
-  expect_reconciled("fg", s);
+  expect_reconciled("fg-killed", s);
 }
 
 TEST_F(LifeLifetime, AKilledShortFormRunLeavesNoRecord) {
   std::vector<std::string> args = {"--root", root_};
-  for (const auto& a : run_args({"--name", "short"}, "sleep 60")) args.push_back(a);
+  for (const auto& a : run_args({"--name", "short-killed"}, "sleep 60")) args.push_back(a);
   const pid_t run = spawn("", args);
-  ASSERT_TRUE(wait_for("short", is_running)) << spawned_err(run);
-  const State s = state("short");
+  ASSERT_TRUE(wait_for("short-killed", is_running)) << spawned_err(run);
+  const State s = state("short-killed");
   ASSERT_EQ(::kill(run, SIGKILL), 0);
   reap(run);
   EXPECT_TRUE(gone(s.pid));
