@@ -168,10 +168,15 @@ std::string own_dir(const std::string& mount, const std::string& mount_root,
 
 std::string make_run_dir(RunCgroup& rc, const std::string& parent, const std::string& run_id) {
   std::string base = parent + "/policyrun";
-  files::make_dir(base, 0755);
-  rc.parents_.push_back(base);
   std::string dir = base + "/" + run_id;
-  if (::mkdir(dir.c_str(), 0755) != 0) throw sys_error("cgroup: mkdir", dir);
+  rc.parents_.push_back(base);  // removed on failure too, when empty
+  // Another run that ends removes policyrun/ when it is left empty, which can fall between our
+  // making it and our mkdir under it (ENOENT): make it again and retry.
+  for (int attempt = 0;; ++attempt) {
+    files::make_dir(base, 0755);
+    if (::mkdir(dir.c_str(), 0755) == 0) break;
+    if (errno != ENOENT || attempt == 20) throw sys_error("cgroup: mkdir", dir);
+  }
   rc.dirs_.push_back(dir);
   return dir;
 }
