@@ -166,14 +166,19 @@ std::string own_dir(const std::string& mount, const std::string& mount_root,
   return mount + rel;
 }
 
-std::string make_run_dir(RunCgroup& rc, const std::string& parent, const std::string& run_id) {
+std::string make_run_dir(RunCgroup& rc, const std::string& parent, const std::string& run_id,
+                         const std::function<void(const std::string& base)>& prepare) {
   std::string base = parent + "/policyrun";
   std::string dir = base + "/" + run_id;
   rc.parents_.push_back(base);  // removed on failure too, when empty
-  // Another run that ends removes policyrun/ when it is left empty, which can fall between our
-  // making it and our mkdir under it (ENOENT): make it again and retry.
   for (int attempt = 0;; ++attempt) {
     files::make_dir(base, 0755);
+    try {
+      if (prepare) prepare(base);
+    } catch (const Error& e) {
+      if (e.sys_errno() == ENOENT && attempt < 20) continue;
+      throw;
+    }
     if (::mkdir(dir.c_str(), 0755) == 0) break;
     if (errno != ENOENT || attempt == 20) throw sys_error("cgroup: mkdir", dir);
   }

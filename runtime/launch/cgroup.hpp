@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <ostream>
@@ -91,8 +92,11 @@ std::unique_ptr<RunCgroup> create_v2(const Layout& layout, const std::string& ru
 
 // Helpers shared by the backends.
 void kill_and_remove(const std::string& dir) noexcept;
-// mkdir <parent>/policyrun and <parent>/policyrun/<id>, recorded in rc for removal.
-std::string make_run_dir(RunCgroup& rc, const std::string& parent, const std::string& run_id);
+// mkdir <parent>/policyrun and <parent>/policyrun/<id>, recorded in rc for removal. A run that
+// ends removes policyrun/ when it is left empty, which can fall anywhere in these steps: on
+// ENOENT they are done again, `prepare(base)` (run between the two mkdirs) included.
+std::string make_run_dir(RunCgroup& rc, const std::string& parent, const std::string& run_id,
+                         const std::function<void(const std::string& base)>& prepare = {});
 // <mount> + own path relative to the mount's root.
 std::string own_dir(const std::string& mount, const std::string& mount_root,
                     const std::string& own);

@@ -54,31 +54,17 @@ std::unique_ptr<RunCgroup> create_v2(const Layout& layout, const std::string& ru
   }
 
   auto rc = std::make_unique<RunCgroup>();
-  std::string base = parent + "/policyrun";
-  rc->parents_.push_back(base);  // removed on failure too, when empty
-  std::string d = base + "/" + run_id;
-  // As make_run_dir: a run that ends removes policyrun/ when it is left empty, which can fall
-  // anywhere in these steps (ENOENT): they are done again.
-  for (int attempt = 0;; ++attempt) {
-    files::make_dir(base, 0755);
-    // memory and pids also account runs without limits (OOM and fork-failure reports); cpu and
-    // io give `policyrun stats` the run's I/O and `policyrun update` a cpu.max to write later.
+  // memory and pids also account runs without limits (OOM and fork-failure reports); cpu and io
+  // give `policyrun stats` the run's I/O and `policyrun update` a cpu.max to write later.
+  const std::string d = make_run_dir(*rc, parent, run_id, [&](const std::string& base) {
     std::set<std::string> enable = needed;
     auto avail = words(base + "/cgroup.controllers");
     for (const char* c : {"memory", "pids", "cpu", "io"})
       if (avail.count(c)) enable.insert(c);
     std::string control;
     for (const auto& c : enable) control += (control.empty() ? "+" : " +") + c;
-    try {
-      if (!control.empty()) files::write(base + "/cgroup.subtree_control", control);
-    } catch (const Error& e) {
-      if (e.sys_errno() == ENOENT && attempt < 20) continue;
-      throw;
-    }
-    if (::mkdir(d.c_str(), 0755) == 0) break;
-    if (errno != ENOENT || attempt == 20) throw sys_error("cgroup: mkdir", d);
-  }
-  rc->dirs_.push_back(d);
+    if (!control.empty()) files::write(base + "/cgroup.subtree_control", control);
+  });
 
   auto ctrls = words(d + "/cgroup.controllers");
   if (ctrls.count("memory")) {
